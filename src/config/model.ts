@@ -1,0 +1,83 @@
+// The one typed model every containerd config layout (version 1, 2, 3) is loaded into.
+// Field names follow the TOML keys of containerd's CRI plugin; crid's own settings live under [crid].
+
+/** One CRI runtime handler: `[...containerd.runtimes.<name>]`. */
+export interface RuntimeHandler {
+  name: string;
+  /** e.g. `io.containerd.runc.v2`, `io.containerd.kata.v2`, `io.containerd.runtime.v1.linux`. */
+  runtime_type: string;
+  /** Absolute shim binary path that overrides the name derived from runtime_type. */
+  runtime_path: string;
+  /** Legacy v1 shim only: the OCI runtime binary and its root (containerd 1.x keys). */
+  runtime_engine: string;
+  runtime_root: string;
+  /** The `options` table as written (BinaryName, Root, SystemdCgroup, ConfigPath, …). */
+  options: Record<string, unknown>;
+  pod_annotations: string[];
+  container_annotations: string[];
+  privileged_without_host_devices: boolean;
+  privileged_without_host_devices_all_devices_allowed: boolean;
+  base_runtime_spec: string;
+  cni_conf_dir: string;
+  cni_max_conf_num: number;
+  snapshotter: string;
+  /** `sandbox_mode` (1.7) / `sandboxer` (2.x); `podsandbox` by default. */
+  sandbox_mode: string;
+}
+
+export interface CniConfig {
+  bin_dirs: string[];
+  conf_dir: string;
+  max_conf_num: number;
+}
+
+/** crid's own settings (`[crid]`), a table containerd ignores. */
+export interface CridSettings {
+  socket: string;
+  /** Persistent data: images, content, snapshots, sandbox/container records. */
+  root: string;
+  /** Volatile data: bundles, the events socket, netns bookkeeping. */
+  state: string;
+  /** Prometheus endpoint, loopback only by default; "" turns it off. */
+  metrics_address: string;
+  /** Namespace given to shims (`-namespace`); containerd's CRI uses k8s.io. */
+  shim_namespace: string;
+  /** Directory of per-handler drop-in files; "" means `runtimes.d` beside the main config. */
+  runtimes_dir: string;
+  /** Start one real sandbox per handler at startup to check it works. */
+  deep_check_on_start: boolean;
+  log_level: string;
+}
+
+export interface CridConfig {
+  /** Schema version of the main file (1, 2 or 3). */
+  version: number;
+  default_runtime_name: string;
+  runtimes: Record<string, RuntimeHandler>;
+  sandbox_image: string;
+  snapshotter: string;
+  cni: CniConfig;
+  /** `registry.config_path`: a hosts.toml directory tree (`<host>/hosts.toml`). */
+  registry_config_path: string;
+  /** Clamp oom_score_adj of containers to be no lower than crid's own. */
+  restrict_oom_score_adj: boolean;
+  stream_server_address: string;
+  stream_server_port: string;
+  stream_idle_timeout: string;
+  enable_selinux: boolean;
+  crid: CridSettings;
+}
+
+/** Where a diagnostic points: file and 1-based line/column, plus the dotted key path. */
+export interface Position {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export interface Diagnostic {
+  severity: 'error' | 'warning';
+  message: string;
+  keyPath: string;
+  position?: Position;
+}

@@ -1,0 +1,12 @@
+// Original file: proto/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto
+
+
+export interface KeyValue {
+  'key'?: (string);
+  'value'?: (Buffer | Uint8Array | string);
+}
+
+export interface KeyValue__Output {
+  'key': (string);
+  'value': (Buffer);
+}

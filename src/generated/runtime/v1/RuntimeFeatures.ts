@@ -1,0 +1,12 @@
+// Original file: proto/k8s.io/cri-api/pkg/apis/runtime/v1/api.proto
+
+
+export interface RuntimeFeatures {
+  'supplemental_groups_policy'?: (boolean);
+  'user_namespaces_host_network'?: (boolean);
+}
+
+export interface RuntimeFeatures__Output {
+  'supplemental_groups_policy': (boolean);
+  'user_namespaces_host_network': (boolean);
+}
