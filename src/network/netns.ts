@@ -1,0 +1,69 @@
+// Named, persistent network namespaces for pods, kept where iproute2 keeps them
+// (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
+import { randomUUID } from 'node:crypto';
+import { readdir, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { execa } from 'execa';
+import { internal, invalidArgument } from '../errors.ts';
+
+export const NETNS_DIR = '/run/netns';
+/** Every namespace crid creates is named `<prefix><uuid>`; the prefix tells crid's apart. */
+export const NETNS_PREFIX = 'crid-';
+
+const IP_TIMEOUT_MS = 10_000;
+
+async function ip(args: string[]): Promise<void> {
+  const run = await execa('ip', args, { reject: false, timeout: IP_TIMEOUT_MS });
+  if (run.exitCode !== 0) {
+    throw internal(`ip ${args.join(' ')} failed: ${run.stderr.trim() || `exit ${run.exitCode}`}`);
+  }
+}
+
+function nameOf(netnsPath: string): string {
+  if (!netnsPath.startsWith(`${NETNS_DIR}/`) && !netnsPath.startsWith(`/var${NETNS_DIR}/`)) {
+    throw invalidArgument(`network namespace path ${netnsPath} is not under ${NETNS_DIR}`);
+  }
+  return basename(netnsPath);
+}
+
+/** Creates a new network namespace with `lo` up and returns its path (for the OCI spec). */
+export async function createNetns(): Promise<string> {
+  const name = `${NETNS_PREFIX}${randomUUID()}`;
+  await ip(['netns', 'add', name]);
+  try {
+    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+  } catch (err) {
+    await ip(['netns', 'delete', name]).catch(() => undefined);
+    throw err;
+  }
+  return join(NETNS_DIR, name);
+}
+
+export async function netnsExists(netnsPath: string): Promise<boolean> {
+  try {
+    await stat(netnsPath);
+    return true;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Unmounts and removes a namespace; one that is already gone is success. */
+export async function removeNetns(netnsPath: string): Promise<void> {
+  const name = nameOf(netnsPath);
+  if (!(await netnsExists(netnsPath))) return;
+  await ip(['netns', 'delete', name]);
+}
+
+/** Paths of the namespaces crid created that still exist. */
+export async function listNetns(): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(NETNS_DIR);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw err;
+  }
+  return names.filter((n) => n.startsWith(NETNS_PREFIX)).map((n) => join(NETNS_DIR, n));
+}
