@@ -1,0 +1,104 @@
+// Protobuf messages of the shim and events protocols, looked up by full name in one protobufjs Root
+// loaded from proto/ (google/protobuf/* come from protobufjs' bundled definitions).
+import path from 'node:path';
+import protobuf from 'protobufjs';
+import { PROTO_DIR } from '../proto.ts';
+import { internal } from '../errors.ts';
+
+const PROTO_FILES = [
+  'github.com/containerd/ttrpc/request.proto',
+  'github.com/containerd/containerd/runtime/v2/task/shim.proto',
+  'github.com/containerd/containerd/api/runtime/task/v3/shim.proto',
+  'github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto',
+  'github.com/containerd/containerd/runtime/linux/runctypes/runc.proto',
+  'github.com/containerd/containerd/runtime/v2/runc/options/oci.proto',
+  'github.com/containerd/containerd/pkg/runtimeoptions/v1/api.proto',
+  'github.com/containerd/containerd/api/events/task.proto',
+  'github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto',
+  'github.com/containerd/containerd/api/runtime/bootstrap/v1/bootstrap.proto',
+  'github.com/containerd/cgroups/stats/v1/metrics.proto',
+  'github.com/containerd/cgroups/v2/stats/metrics.proto',
+];
+
+/** Decoded messages: field names as in the .proto, int64 as decimal strings, enums as names. */
+export type Message = Record<string, any>;
+
+let root: protobuf.Root | undefined;
+
+function loadRoot(): protobuf.Root {
+  const r = new protobuf.Root();
+  r.resolvePath = (_origin, target) =>
+    target.startsWith('google/protobuf/') ? target : path.join(PROTO_DIR, target);
+  r.loadSync(PROTO_FILES, { keepCase: true });
+  r.resolveAll();
+  return r;
+}
+
+export function lookupType(name: string): protobuf.Type {
+  root ??= loadRoot();
+  try {
+    return root.lookupType(name);
+  } catch (err) {
+    throw internal(`protobuf message ${name} is not known`, err);
+  }
+}
+
+export function hasType(name: string): boolean {
+  root ??= loadRoot();
+  return root.lookup(name) instanceof protobuf.Type;
+}
+
+export function encodeMessage(typeName: string, value: Message): Buffer {
+  const type = lookupType(typeName);
+  return Buffer.from(type.encode(type.fromObject(value)).finish());
+}
+
+export function decodeMessage(typeName: string, bytes: Uint8Array): Message {
+  const type = lookupType(typeName);
+  try {
+    return type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: true, bytes: Buffer });
+  } catch (err) {
+    throw internal(`cannot decode ${typeName} (${bytes.length} bytes): ${(err as Error).message}`, err);
+  }
+}
+
+/** A google.protobuf.Any as plain data: the type URL and the serialized value. */
+export interface AnyMessage {
+  type_url: string;
+  value: Buffer;
+}
+
+export function packAny(typeUrl: string, typeName: string, value: Message): AnyMessage {
+  return { type_url: typeUrl, value: encodeMessage(typeName, value) };
+}
+
+/** An Any whose value is JSON (OCI Process / LinuxResources as containerd sends them). */
+export function jsonAny(typeUrl: string, value: unknown): AnyMessage {
+  return { type_url: typeUrl, value: Buffer.from(JSON.stringify(value)) };
+}
+
+/** Decodes an Any whose type URL is a known message name, with or without a type.googleapis.com/ prefix. */
+export function unpackAny(any: AnyMessage): Message {
+  return decodeMessage(any.type_url.replace(/^.*\//, ''), any.value);
+}
+
+const NANOS_PER_SECOND = 1_000_000_000n;
+/** seconds of 0001-01-01T00:00:00Z, Go's zero time: shims send it for "not set". */
+const GO_ZERO_TIME_SECONDS = -62135596800n;
+
+/** A decoded google.protobuf.Timestamp as decimal nanoseconds since the epoch; '0' when unset. */
+export function timestampToNanos(ts: Message | null | undefined): string {
+  if (!ts) return '0';
+  const seconds = BigInt(ts.seconds ?? 0);
+  if (seconds <= GO_ZERO_TIME_SECONDS) return '0';
+  return (seconds * NANOS_PER_SECOND + BigInt(ts.nanos ?? 0)).toString();
+}
+
+export function nanosToTimestamp(nanos: string | bigint): Message {
+  const ns = BigInt(nanos);
+  return { seconds: (ns / NANOS_PER_SECOND).toString(), nanos: Number(ns % NANOS_PER_SECOND) };
+}
+
+export function nowTimestamp(): Message {
+  return nanosToTimestamp(BigInt(Date.now()) * 1_000_000n);
+}
