@@ -122,6 +122,12 @@ describe('addNetworkList / delNetworkList', () => {
     expect(del?.env).toContain('CNI_NETNS=\n');
   });
 
+  it('DEL goes on past a failing plugin and then throws its error', async () => {
+    const err = await delNetworkList(network('rec-a', 'failer'), att, opts).catch((e: unknown) => e);
+    expect((err as Error).message).toContain('CNI plugin type="failer" name="testnet" failed (del)');
+    expect((await recorded()).map((r) => r.file)).toEqual(['DEL-rec-a']);
+  });
+
   it('a plugin error names the plugin and carries its code, msg and details; nothing is cached', async () => {
     const err = await addNetworkList(network('rec-a', 'failer'), att, opts).catch((e: unknown) => e);
     expect(isKind(err, 'Internal')).toBe(true);

@@ -94,15 +94,18 @@ export async function addNetworkList(network: CniNetworkList, att: CniAttachment
 /**
  * Runs DEL through the list in reverse. The cached ADD (config, args, result) is preferred over the
  * given network so a pod is torn down the way it was set up even if the conf dir changed since.
- * Stops at the first failing plugin, like libcni; the cache is kept then so a retry can finish.
+ * Unlike libcni it goes on past a failing plugin so the others still release what they hold; the
+ * first failure is thrown and the cache kept, so a retry can finish.
  */
 export async function delNetworkList(network: CniNetworkList, att: CniAttachment, opts: CniRunOptions): Promise<void> {
   const cached = await readCache(opts.cacheDir, network.name, att.containerId, att.ifName);
   const net = cached?.network ?? network;
   const used: CniAttachment = cached ? { ...att, cniArgs: cached.cniArgs, capabilityArgs: cached.capabilityArgs } : att;
   const prevResult = cached && compareVersions(net.cniVersion, '0.4.0') >= 0 ? cached.result : undefined;
+  const failures: unknown[] = [];
   for (const plugin of [...net.plugins].reverse()) {
-    await runPlugin('DEL', net, plugin, used, prevResult, opts);
+    await runPlugin('DEL', net, plugin, used, prevResult, opts).catch((err: unknown) => failures.push(err));
   }
+  if (failures.length > 0) throw failures[0];
   await removeCache(opts.cacheDir, network.name, att.containerId, att.ifName);
 }

@@ -148,9 +148,11 @@ async function delNetworks(
   capArgs: Record<string, unknown>,
   opts: CniRunOptions,
 ): Promise<void> {
+  const failures: unknown[] = [];
   for (const { network, ifName } of [...planned].reverse()) {
-    await delNetworkList(network, attachment(t, ifName, netnsPath, capArgs), opts);
+    await delNetworkList(network, attachment(t, ifName, netnsPath, capArgs), opts).catch((err: unknown) => failures.push(err));
   }
+  if (failures.length > 0) throw failures[0];
 }
 
 /** What to DEL: the attachments the cache recorded, else the current config's networks. */
