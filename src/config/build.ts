@@ -1,0 +1,175 @@
+// Canonical merged tree → the typed model, recording which file set each model key.
+import type { CridConfig, CridSettings, Diagnostic, RuntimeHandler } from './model.ts';
+import type { MergedConfig } from './imports.ts';
+import type { Origin } from './config-file.ts';
+import { pathKey } from './toml-positions.ts';
+import { isTable } from './schema.ts';
+import { builtinRuncHandler, CRI_DEFAULTS, CRID_DEFAULTS, emptyHandler } from './defaults.ts';
+
+export interface BuildOptions {
+  /** restrict_oom_score_adj when the file does not set it (normally from CapEff). */
+  restrictOomScoreAdjDefault: boolean;
+}
+
+export interface BuiltConfig {
+  config: CridConfig;
+  /** Model key path (`runtimes.crun.options.BinaryName`, `cni.conf_dir`) → where it was set. */
+  sources: Map<string, Origin>;
+  /** Handler name → the table that declared it (last file wins). */
+  handlerOrigins: Map<string, Origin>;
+}
+
+const RUNTIMES = ['cri', 'containerd', 'runtimes'];
+
+/** Reads the model out of the merged tree; only the legacy untrusted conflict is reported here. */
+export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnostics: Diagnostic[]): BuiltConfig {
+  const reader = new TreeReader(merged);
+  const handlerOrigins = new Map<string, Origin>();
+  const runtimes = readRuntimes(reader, handlerOrigins);
+  const config: CridConfig = {
+    version: merged.version,
+    default_runtime_name: reader.get('default_runtime_name', ['cri', 'containerd', 'default_runtime_name']) ?? CRI_DEFAULTS.default_runtime_name,
+    runtimes,
+    sandbox_image: reader.get('sandbox_image', ['cri', 'sandbox_image']) ?? CRI_DEFAULTS.sandbox_image,
+    snapshotter: reader.get('snapshotter', ['cri', 'containerd', 'snapshotter']) ?? CRI_DEFAULTS.snapshotter,
+    cni: {
+      bin_dirs: readBinDirs(reader),
+      conf_dir: reader.get('cni.conf_dir', ['cri', 'cni', 'conf_dir']) ?? CRI_DEFAULTS.cni_conf_dir,
+      max_conf_num: toNumber(reader.get('cni.max_conf_num', ['cri', 'cni', 'max_conf_num'])) ?? CRI_DEFAULTS.cni_max_conf_num,
+    },
+    registry_config_path: reader.get('registry_config_path', ['cri', 'registry', 'config_path']) ?? CRI_DEFAULTS.registry_config_path,
+    restrict_oom_score_adj: reader.get('restrict_oom_score_adj', ['cri', 'restrict_oom_score_adj']) ?? options.restrictOomScoreAdjDefault,
+    stream_server_address: reader.get('stream_server_address', ['cri', 'stream_server_address']) ?? CRI_DEFAULTS.stream_server_address,
+    stream_server_port: reader.get('stream_server_port', ['cri', 'stream_server_port']) ?? CRI_DEFAULTS.stream_server_port,
+    stream_idle_timeout: reader.get('stream_idle_timeout', ['cri', 'stream_idle_timeout']) ?? CRI_DEFAULTS.stream_idle_timeout,
+    enable_selinux: reader.get('enable_selinux', ['cri', 'enable_selinux']) ?? CRI_DEFAULTS.enable_selinux,
+    crid: readCridSettings(reader),
+  };
+  applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);
+  return { config, sources: reader.sources, handlerOrigins };
+}
+
+class TreeReader {
+  readonly sources = new Map<string, Origin>();
+  private readonly merged: MergedConfig;
+
+  constructor(merged: MergedConfig) {
+    this.merged = merged;
+  }
+
+  /** The value at a canonical path (already type-checked), remembering its origin under `modelKey`. */
+  get<T>(modelKey: string, canonical: string[]): T | undefined {
+    const value = this.raw(canonical);
+    if (value === undefined) return undefined;
+    const origin = this.merged.origins.get(pathKey(canonical)) ?? this.merged.tables.get(pathKey(canonical));
+    if (origin) this.sources.set(modelKey, origin);
+    return value as T;
+  }
+
+  raw(canonical: string[]): unknown {
+    let node: unknown = this.merged.tree;
+    for (const segment of canonical) {
+      if (!isTable(node) || !Object.hasOwn(node, segment)) return undefined;
+      node = node[segment];
+    }
+    return node;
+  }
+
+  table(canonical: string[]): Origin | undefined {
+    return this.merged.tables.get(pathKey(canonical)) ?? this.merged.origins.get(pathKey(canonical));
+  }
+}
+
+function readRuntimes(reader: TreeReader, handlerOrigins: Map<string, Origin>): Record<string, RuntimeHandler> {
+  const table = reader.raw(RUNTIMES);
+  if (!isTable(table)) return { runc: builtinRuncHandler() };
+  const runtimes: Record<string, RuntimeHandler> = {};
+  for (const name of Object.keys(table)) {
+    runtimes[name] = readHandler(reader, name, [...RUNTIMES, name], `runtimes.${name}`);
+    const origin = reader.table([...RUNTIMES, name]);
+    if (origin) handlerOrigins.set(name, origin);
+  }
+  return runtimes;
+}
+
+const HANDLER_SCALARS = [
+  'runtime_type', 'runtime_path', 'runtime_engine', 'runtime_root', 'pod_annotations', 'container_annotations',
+  'privileged_without_host_devices', 'privileged_without_host_devices_all_devices_allowed', 'base_runtime_spec',
+  'cni_conf_dir', 'snapshotter',
+] as const;
+
+function readHandler(reader: TreeReader, name: string, base: string[], modelBase: string): RuntimeHandler {
+  const handler = emptyHandler(name);
+  const target = handler as unknown as Record<string, unknown>;
+  for (const key of HANDLER_SCALARS) {
+    const value = reader.get(`${modelBase}.${key}`, [...base, key]);
+    if (value !== undefined) target[key] = value;
+  }
+  handler.cni_max_conf_num = toNumber(reader.get(`${modelBase}.cni_max_conf_num`, [...base, 'cni_max_conf_num'])) ?? 0;
+  handler.sandbox_mode =
+    reader.get<string>(`${modelBase}.sandbox_mode`, [...base, 'sandboxer']) ??
+    reader.get<string>(`${modelBase}.sandbox_mode`, [...base, 'sandbox_mode']) ??
+    handler.sandbox_mode;
+  const options = reader.raw([...base, 'options']);
+  if (isTable(options)) {
+    handler.options = { ...options };
+    for (const key of Object.keys(options)) reader.get(`${modelBase}.options.${key}`, [...base, 'options', key]);
+  }
+  return handler;
+}
+
+/**
+ * containerd 1.x mapping: `default_runtime` (when it has a runtime_type) becomes handler "default"
+ * and the default handler name; `untrusted_workload_runtime` becomes handler "untrusted".
+ */
+function applyLegacyRuntimes(reader: TreeReader, config: CridConfig, origins: Map<string, Origin>, diagnostics: Diagnostic[]): void {
+  const defaultBase = ['cri', 'containerd', 'default_runtime'];
+  if (typeof reader.raw([...defaultBase, 'runtime_type']) === 'string' && reader.raw([...defaultBase, 'runtime_type']) !== '') {
+    config.runtimes.default = readHandler(reader, 'default', defaultBase, 'runtimes.default');
+    config.default_runtime_name = 'default';
+    const origin = reader.table(defaultBase);
+    if (origin) {
+      origins.set('default', origin);
+      reader.sources.set('default_runtime_name', origin);
+    }
+  }
+  const untrustedBase = ['cri', 'containerd', 'untrusted_workload_runtime'];
+  if (typeof reader.raw([...untrustedBase, 'runtime_type']) !== 'string' || reader.raw([...untrustedBase, 'runtime_type']) === '') return;
+  const origin = reader.table(untrustedBase);
+  if (config.runtimes.untrusted !== undefined) {
+    diagnostics.push({
+      severity: 'error',
+      message: 'conflicting definitions: configuration includes both `untrusted_workload_runtime` and `runtimes["untrusted"]`',
+      keyPath: origin?.keyPath ?? 'untrusted_workload_runtime',
+      position: origin && positionOf(origin),
+    });
+    return;
+  }
+  config.runtimes.untrusted = readHandler(reader, 'untrusted', untrustedBase, 'runtimes.untrusted');
+  if (origin) origins.set('untrusted', origin);
+}
+
+function readBinDirs(reader: TreeReader): string[] {
+  const dirs = reader.get<string[]>('cni.bin_dirs', ['cri', 'cni', 'bin_dirs']);
+  if (dirs !== undefined) return [...dirs];
+  const dir = reader.get<string>('cni.bin_dirs', ['cri', 'cni', 'bin_dir']);
+  return dir !== undefined ? [dir] : [...CRI_DEFAULTS.cni_bin_dirs];
+}
+
+function readCridSettings(reader: TreeReader): CridSettings {
+  const settings = { ...CRID_DEFAULTS };
+  const target = settings as unknown as Record<string, unknown>;
+  for (const key of Object.keys(CRID_DEFAULTS)) {
+    const value = reader.get(`crid.${key}`, ['crid', key]);
+    if (value !== undefined) target[key] = value;
+  }
+  return settings;
+}
+
+function toNumber(value: unknown): number | undefined {
+  return value === undefined ? undefined : Number(value);
+}
+
+export function positionOf(origin: Origin): Diagnostic['position'] {
+  return { file: origin.file, line: origin.line, column: origin.column };
+}

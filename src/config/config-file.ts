@@ -1,0 +1,176 @@
+// One config file: parsed, every key placed in the canonical tree with the position it was written at.
+import { readFileSync } from 'node:fs';
+import TOML from '@iarna/toml';
+import type { Diagnostic, Position } from './model.ts';
+import { displayPath, pathKey, scanKeyLocations, type KeyLocation } from './toml-positions.ts';
+import { deprecation, describeValue, hasKind, isTable, kindName, placeKey, VERSION_1_DEPRECATED } from './schema.ts';
+
+/** Where an effective key was written: file, line, column and the key path as written there. */
+export interface Origin extends Position {
+  keyPath: string;
+}
+
+export interface ConfigEntry {
+  canonical: string[];
+  value: unknown;
+  origin: Origin;
+}
+
+export interface ConfigFile {
+  path: string;
+  version: number;
+  imports: string[];
+  /** Origin of the `imports` key, for errors about a missing import. */
+  importsOrigin: Origin;
+  /** Leaves (and empty tables) in document order, already type-checked. */
+  entries: ConfigEntry[];
+  /** Every table crid reads, by canonical path key → where its header (or first key) is. */
+  tables: Map<string, Origin>;
+}
+
+const SUPPORTED_VERSIONS = [1, 2, 3, 4];
+
+/** Reads and places one file; problems go to `diagnostics`. undefined when the file cannot be used. */
+export function readConfigFile(path: string, diagnostics: Diagnostic[]): ConfigFile | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    diagnostics.push({ severity: 'error', message: `cannot read config file: ${(err as Error).message}`, keyPath: '', position: { file: path, line: 1, column: 1 } });
+    return undefined;
+  }
+  let data: Record<string, unknown>;
+  try {
+    data = TOML.parse(text) as Record<string, unknown>;
+  } catch (err) {
+    diagnostics.push(syntaxDiagnostic(path, err));
+    return undefined;
+  }
+  return new FilePlacer(path, text, data, diagnostics).place();
+}
+
+function syntaxDiagnostic(file: string, err: unknown): Diagnostic {
+  const e = err as { message?: string; line?: number; col?: number };
+  const message = (e.message ?? String(err)).split('\n')[0]!.replace(/ at row \d+, col \d+, pos \d+:$/, '');
+  return {
+    severity: 'error',
+    message: `malformed TOML: ${message}`,
+    keyPath: '',
+    position: { file, line: (e.line ?? 0) + 1, column: (e.col ?? 0) + 1 },
+  };
+}
+
+class FilePlacer {
+  private readonly path: string;
+  private readonly data: Record<string, unknown>;
+  private readonly diagnostics: Diagnostic[];
+  private readonly locations: Map<string, KeyLocation>;
+  private readonly entries: ConfigEntry[] = [];
+  private readonly tables = new Map<string, Origin>();
+  private readonly warned = new Set<string>();
+  private version = 1;
+
+  constructor(path: string, text: string, data: Record<string, unknown>, diagnostics: Diagnostic[]) {
+    this.path = path;
+    this.data = data;
+    this.diagnostics = diagnostics;
+    this.locations = scanKeyLocations(text);
+  }
+
+  place(): ConfigFile | undefined {
+    if (!this.readVersion()) return undefined;
+    const imports = this.readImports();
+    for (const [key, value] of Object.entries(this.data)) {
+      if (key !== 'version' && key !== 'imports') this.visit([key], value);
+    }
+    return {
+      path: this.path,
+      version: this.version,
+      imports,
+      importsOrigin: this.origin(['imports']),
+      entries: this.entries,
+      tables: this.tables,
+    };
+  }
+
+  private readVersion(): boolean {
+    const raw = this.data.version;
+    if (raw === undefined) {
+      this.warn(['version'], VERSION_1_DEPRECATED);
+      return true;
+    }
+    const version = typeof raw === 'bigint' ? Number(raw) : raw;
+    if (typeof version !== 'number' || !Number.isInteger(version)) {
+      this.error(['version'], `wrong type: expected an integer, got ${describeValue(raw)}`);
+      return false;
+    }
+    if (version !== 0 && !SUPPORTED_VERSIONS.includes(version)) {
+      this.error(['version'], `unsupported config version ${version} (supported: ${SUPPORTED_VERSIONS.join(', ')})`);
+      return false;
+    }
+    this.version = Math.max(version, 1);
+    if (this.version === 1) this.warn(['version'], VERSION_1_DEPRECATED);
+    return true;
+  }
+
+  private readImports(): string[] {
+    const raw = this.data.imports;
+    if (raw === undefined) return [];
+    if (!hasKind(raw, 'strings')) {
+      this.error(['imports'], `wrong type: expected an array of strings, got ${describeValue(raw)}`);
+      return [];
+    }
+    return raw as string[];
+  }
+
+  private visit(written: string[], value: unknown): void {
+    const placement = placeKey(written, this.version);
+    if (placement.use === 'ignore') return;
+    if (placement.use === 'descend') {
+      if (isTable(value)) for (const [key, child] of Object.entries(value)) this.visit([...written, key], child);
+      return;
+    }
+    if (placement.use === 'unknown') {
+      this.warnOnce(written.slice(0, placement.depth + 1), placement.message);
+      return;
+    }
+    if (!hasKind(value, placement.kind)) {
+      this.error(written, `wrong type: expected ${kindName(placement.kind)}, got ${describeValue(value)}`);
+      return;
+    }
+    const deprecated = deprecation(placement.canonical, this.version);
+    if (deprecated !== undefined) this.warn(written, deprecated);
+    if (!isTable(value) || placement.kind === 'any') {
+      this.entries.push({ canonical: placement.canonical, value, origin: this.origin(written) });
+      return;
+    }
+    this.tables.set(pathKey(placement.canonical), this.origin(written));
+    const children = Object.entries(value);
+    if (children.length === 0) this.entries.push({ canonical: placement.canonical, value: {}, origin: this.origin(written) });
+    for (const [key, child] of children) this.visit([...written, key], child);
+  }
+
+  private warnOnce(written: string[], message: string): void {
+    const key = pathKey(written);
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.warn(written, message);
+  }
+
+  private warn(written: string[], message: string): void {
+    this.diagnostics.push({ severity: 'warning', message, keyPath: displayPath(written), position: this.origin(written) });
+  }
+
+  private error(written: string[], message: string): void {
+    this.diagnostics.push({ severity: 'error', message, keyPath: displayPath(written), position: this.origin(written) });
+  }
+
+  /** Where `written` is in the text; an implicit table falls back to its nearest written ancestor. */
+  private origin(written: string[]): Origin {
+    for (let n = written.length; n > 0; n--) {
+      const at = this.locations.get(pathKey(written.slice(0, n)));
+      if (at) return { file: this.path, ...at, keyPath: displayPath(written) };
+    }
+    return { file: this.path, line: 1, column: 1, keyPath: displayPath(written) };
+  }
+}

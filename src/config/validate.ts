@@ -1,0 +1,95 @@
+// Semantic checks of the built model, each pointed at the key (file:line:column) it is about.
+import type { Diagnostic, RuntimeHandler } from './model.ts';
+import type { BuiltConfig } from './build.ts';
+import type { Origin } from './config-file.ts';
+import { positionOf } from './build.ts';
+import { describeValue, hasKind, kindName } from './schema.ts';
+import { knownOptionKeys, optionKind, RUNTIME_V1_LINUX } from './options.ts';
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+
+export function validateConfig(built: BuiltConfig, mainFile: string): Diagnostic[] {
+  const check = new Checker(built, mainFile);
+  check.defaultRuntime();
+  for (const handler of Object.values(built.config.runtimes)) check.handler(handler);
+  return check.diagnostics;
+}
+
+class Checker {
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly built: BuiltConfig;
+  private readonly mainFile: string;
+
+  constructor(built: BuiltConfig, mainFile: string) {
+    this.built = built;
+    this.mainFile = mainFile;
+  }
+
+  defaultRuntime(): void {
+    const { default_runtime_name: name, runtimes } = this.built.config;
+    const at = this.source('default_runtime_name');
+    if (name === '') {
+      this.report('error', '`default_runtime_name` is empty', 'default_runtime_name', at);
+    } else if (runtimes[name] === undefined) {
+      const message = `no corresponding runtime configured in \`containerd.runtimes\` for \`containerd\` \`default_runtime_name = "${name}"\``;
+      const firstHandler = this.built.handlerOrigins.values().next().value;
+      const fallback = firstHandler && { ...firstHandler, keyPath: 'default_runtime_name' };
+      this.report('error', message, 'default_runtime_name', at ?? fallback);
+    }
+  }
+
+  handler(h: RuntimeHandler): void {
+    const base = `runtimes.${h.name}`;
+    const table = this.built.handlerOrigins.get(h.name);
+    if (!DNS_LABEL.test(h.name) || h.name.length > 63) {
+      this.report('warning', `handler name "${h.name}" is not a lowercase RFC 1123 label (at most 63 characters of a-z, 0-9, '-'): no RuntimeClass can select it`, base, table);
+    }
+    if (h.runtime_type === '') {
+      this.report('error', `runtime handler "${h.name}" has no runtime_type`, base, table);
+    } else if (!isRuntimeTypeForm(h.runtime_type)) {
+      this.report('error', `invalid runtime_type "${h.runtime_type}" for handler "${h.name}": expected a dotted name like io.containerd.runc.v2 or an absolute shim path`, `${base}.runtime_type`, this.source(`${base}.runtime_type`));
+    }
+    for (const key of ['runtime_engine', 'runtime_root'] as const) {
+      if (h[key] !== '' && h.runtime_type !== RUNTIME_V1_LINUX) {
+        this.report('error', `\`${key}\` only works for runtime ${RUNTIME_V1_LINUX}`, `${base}.${key}`, this.source(`${base}.${key}`));
+      }
+    }
+    if (h.privileged_without_host_devices_all_devices_allowed && !h.privileged_without_host_devices) {
+      const key = `${base}.privileged_without_host_devices_all_devices_allowed`;
+      this.report('error', '`privileged_without_host_devices_all_devices_allowed` requires `privileged_without_host_devices` to be enabled', key, this.source(key));
+    }
+    this.options(h, base);
+  }
+
+  private options(h: RuntimeHandler, base: string): void {
+    if (h.runtime_type === '') return;
+    for (const [key, value] of Object.entries(h.options)) {
+      const path = `${base}.options.${key}`;
+      const kind = optionKind(h.runtime_type, key);
+      if (kind === undefined) {
+        const known = knownOptionKeys(h.runtime_type).join(', ');
+        this.report('warning', `unknown key "${key}" in options of runtime_type ${h.runtime_type} (known: ${known})`, path, this.source(path));
+      } else if (!hasKind(value, kind)) {
+        this.report('error', `wrong type: expected ${kindName(kind)}, got ${describeValue(value)}`, path, this.source(path));
+      }
+    }
+  }
+
+  private source(modelKey: string): Origin | undefined {
+    return this.built.sources.get(modelKey);
+  }
+
+  private report(severity: Diagnostic['severity'], message: string, modelKey: string, at: Origin | undefined): void {
+    this.diagnostics.push({
+      severity,
+      message,
+      keyPath: at?.keyPath ?? modelKey,
+      position: at ? positionOf(at) : { file: this.mainFile, line: 1, column: 1 },
+    });
+  }
+}
+
+/** containerd derives the shim name from the last two dot parts; an absolute path names the shim itself. */
+export function isRuntimeTypeForm(runtimeType: string): boolean {
+  return runtimeType.startsWith('/') || runtimeType.split('.').filter((p) => p !== '').length >= 2;
+}
