@@ -1,0 +1,80 @@
+// crid's command line. Each command loads only what it needs: `publish` runs once per event
+// of a legacy shim and must start fast.
+import { parseArgs } from 'node:util';
+import { CRID_VERSION } from './version.ts';
+
+const USAGE = `crid ${CRID_VERSION}: a Kubernetes CRI runtime that drives containerd shims directly
+
+Usage: crid <command> [flags]
+
+Commands:
+  serve        serve CRI on the unix socket (--config F, --socket PATH, --log-level L)
+  config       default | check | dump: print, validate or resolve a config.toml
+  explain      --handler H: what a pod with handler H would get on this machine
+  publish      relay an event of a legacy v1 shim to the running crid (called by the shim)
+  version      print crid's version
+
+Run 'crid <command> --help' for a command's flags.
+`;
+
+const SERVE_USAGE = `Usage: crid serve [--config FILE] [--socket PATH] [--log-level LEVEL]
+
+  --config FILE      containerd-style config.toml (default: $CRID_CONFIG or /etc/crid/crid.toml)
+  --socket PATH      CRI socket path, overriding [crid] socket
+  --log-level LEVEL  trace, debug, info, warn, error (default: [crid] log_level)
+`;
+
+async function serve(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      socket: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(SERVE_USAGE);
+    return 0;
+  }
+  const { serveDaemon } = await import('./serve.ts');
+  return serveDaemon({ configPath: values.config, socket: values.socket, logLevel: values['log-level'] });
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'serve':
+      return serve(rest);
+    case 'config':
+      return (await import('./cli/config-command.ts')).runConfigCommand(rest);
+    case 'explain':
+      return (await import('./cli/explain.ts')).runExplainCommand(rest);
+    case 'publish':
+      return (await import('./cli/publish.ts')).runPublishCommand(rest);
+    case 'version':
+    case '--version':
+      process.stdout.write(`crid ${CRID_VERSION}\n`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(USAGE);
+      return 0;
+    default:
+      process.stderr.write(`crid: unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.stderr.write(`crid: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exitCode = 1;
+  },
+);

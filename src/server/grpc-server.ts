@@ -1,0 +1,119 @@
+// The CRI gRPC server on a unix socket that only root (and root's group) may use.
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadCri } from '../proto.ts';
+import { failedPrecondition, unimplemented } from '../errors.ts';
+import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
+import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
+
+const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+const SOCKET_MODE = 0o660;
+
+export interface CriHandlers {
+  runtime: HandlerTable;
+  image: HandlerTable;
+}
+
+function criServices() {
+  const pkg = grpc.loadPackageDefinition(loadCri()) as any;
+  return {
+    runtime: pkg.runtime.v1.RuntimeService.service as grpc.ServiceDefinition,
+    image: pkg.runtime.v1.ImageService.service as grpc.ServiceDefinition,
+  };
+}
+
+function notImplemented(service: string, rpc: string): UnaryHandler {
+  return async () => {
+    throw unimplemented(`${service}/${rpc} is not implemented by crid yet`);
+  };
+}
+
+function implementation(
+  service: string,
+  definition: grpc.ServiceDefinition,
+  table: HandlerTable,
+  opts: InstrumentOptions,
+): grpc.UntypedServiceImplementation {
+  const impl: grpc.UntypedServiceImplementation = {};
+  for (const [rpc, method] of Object.entries(definition)) {
+    const handler = table[rpc] ?? notImplemented(service, rpc);
+    impl[rpc] = method.responseStream
+      ? instrumentStream(rpc, handler as StreamHandler, opts)
+      : instrumentUnary(rpc, handler as UnaryHandler, opts);
+  }
+  return impl;
+}
+
+/** True when something accepts connections on the socket path. */
+function socketIsLive(socketPath: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const conn = net.connect(socketPath);
+    conn.once('connect', () => {
+      conn.destroy();
+      resolve(true);
+    });
+    conn.once('error', () => resolve(false));
+  });
+}
+
+async function claimSocketPath(socketPath: string): Promise<void> {
+  await fs.promises.mkdir(path.dirname(socketPath), { recursive: true, mode: 0o711 });
+  const stat = await fs.promises.lstat(socketPath).catch(() => null);
+  if (!stat) return;
+  if (!stat.isSocket()) throw failedPrecondition(`${socketPath} exists and is not a socket; refusing to replace it`);
+  if (await socketIsLive(socketPath)) {
+    throw failedPrecondition(`another crid (or another server) is already serving on ${socketPath}`);
+  }
+  await fs.promises.unlink(socketPath);
+}
+
+function bind(server: grpc.Server, socketPath: string): Promise<void> {
+  // The socket is created by the gRPC core; a tight umask keeps it private from its first moment.
+  const previous = process.umask(0o177);
+  return new Promise<void>((resolve, reject) => {
+    server.bindAsync(`unix://${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => {
+      process.umask(previous);
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+}
+
+export class CriServer {
+  readonly socketPath: string;
+  private readonly server: grpc.Server;
+
+  constructor(socketPath: string, handlers: CriHandlers, opts: InstrumentOptions) {
+    this.socketPath = socketPath;
+    this.server = new grpc.Server({
+      'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+      'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+    });
+    const services = criServices();
+    this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, handlers.runtime, opts));
+    this.server.addService(services.image, implementation('ImageService', services.image, handlers.image, opts));
+  }
+
+  async start(): Promise<void> {
+    await claimSocketPath(this.socketPath);
+    await bind(this.server, this.socketPath);
+    await fs.promises.chown(this.socketPath, 0, 0);
+    await fs.promises.chmod(this.socketPath, SOCKET_MODE);
+  }
+
+  async stop(graceMs = 5000): Promise<void> {
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(() => {
+        this.server.forceShutdown();
+        resolve();
+      }, graceMs);
+      this.server.tryShutdown(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+    await fs.promises.unlink(this.socketPath).catch(() => {});
+  }
+}

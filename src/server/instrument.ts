@@ -1,0 +1,77 @@
+// One wrapper around every RPC handler: readiness gate, a child logger with the request's ids,
+// cancellation, timing, and the error mapping of status.ts.
+import type { ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import type { Logger } from '../log.ts';
+import { unavailable } from '../errors.ts';
+import type { RpcContext, StreamHandler, UnaryHandler } from './rpc.ts';
+import { toServiceError } from './status.ts';
+
+export interface RpcObserver {
+  /** Called once per finished call with its gRPC code name ('OK', 'NOT_FOUND', …). */
+  (rpc: string, code: number, seconds: number): void;
+}
+
+export interface InstrumentOptions {
+  log: Logger;
+  /** Resolves true once startup recovery is done; until then calls answer Unavailable. */
+  isReady: () => boolean;
+  observe?: RpcObserver;
+}
+
+/** Ids worth a log field, when the request carries them. */
+function requestFields(req: Record<string, unknown> | null | undefined): Record<string, string> {
+  const fields: Record<string, string> = {};
+  if (!req) return fields;
+  if (typeof req.pod_sandbox_id === 'string' && req.pod_sandbox_id) fields.podId = req.pod_sandbox_id;
+  if (typeof req.container_id === 'string' && req.container_id) fields.containerId = req.container_id;
+  return fields;
+}
+
+function contextFor(call: { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown }, log: Logger): RpcContext {
+  const controller = new AbortController();
+  if (call.cancelled) controller.abort();
+  call.on('cancelled', () => controller.abort());
+  return { log, signal: controller.signal };
+}
+
+export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: InstrumentOptions) {
+  return (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => {
+    const started = process.hrtime.bigint();
+    const log = opts.log.child({ rpc, ...requestFields(call.request) });
+    const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9);
+    const run = async () => {
+      if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
+      return handler(call.request, contextFor(call, log));
+    };
+    run().then(
+      (response) => {
+        finish(0);
+        log.debug('rpc done');
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const serviceError = toServiceError(err);
+        finish(serviceError.code ?? 2);
+        log.warn({ err, code: serviceError.code }, 'rpc failed');
+        callback(serviceError);
+      },
+    );
+  };
+}
+
+export function instrumentStream(rpc: string, handler: StreamHandler, opts: InstrumentOptions) {
+  return (call: ServerWritableStream<any, any>) => {
+    const log = opts.log.child({ rpc });
+    const run = async () => {
+      if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
+      await handler(call.request, (message) => call.write(message), contextFor(call, log));
+    };
+    run().then(
+      () => call.end(),
+      (err: unknown) => {
+        log.warn({ err }, 'stream failed');
+        call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+      },
+    );
+  };
+}

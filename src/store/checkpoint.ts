@@ -1,0 +1,58 @@
+// Crash-safe JSON records: write a temp file, fsync it, rename it over the old one, fsync the dir.
+import fs from 'node:fs';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+
+export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+  const dir = path.dirname(file);
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+  const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
+  const handle = await fs.promises.open(tmp, 'w', 0o600);
+  try {
+    await handle.writeFile(JSON.stringify(value));
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  try {
+    await fs.promises.rename(tmp, file);
+  } catch (err) {
+    await fs.promises.rm(tmp, { force: true });
+    throw err;
+  }
+  await syncDir(dir);
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await fs.promises.open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Every `*.json` record in a directory; leftovers of interrupted writes are removed. */
+export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; broken: string[] }> {
+  const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
+  const records: T[] = [];
+  const broken: string[] = [];
+  for (const name of names) {
+    const file = path.join(dir, name);
+    if (name.endsWith('.tmp')) {
+      await fs.promises.rm(file, { force: true });
+      continue;
+    }
+    if (!name.endsWith('.json')) continue;
+    try {
+      records.push(JSON.parse(await fs.promises.readFile(file, 'utf8')) as T);
+    } catch {
+      broken.push(file);
+    }
+  }
+  return { records, broken };
+}
+
+export async function removeRecord(file: string): Promise<void> {
+  await fs.promises.rm(file, { force: true });
+}
