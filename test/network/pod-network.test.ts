@@ -162,6 +162,19 @@ describe('pod network', () => {
     expect(await listNetns()).not.toContain(netnsPath);
   });
 
+  it('teardown after the netns vanished still releases the IP from the cached result', async () => {
+    const netnsPath = await newNetns();
+    const pod = podFor(netnsPath);
+    const { ips } = await setupPodNetwork(fx.settings, pod, silentLogger);
+    expect(await ipamFiles()).toContain(ips[0]);
+
+    await removeNetns(netnsPath);
+    await teardownPodNetwork(fx.settings, pod, silentLogger);
+    expect(await ipamFiles()).not.toContain(ips[0]);
+    expect(await bridgePorts()).toBe('');
+    expect(await readdir(join(fx.settings.cacheDir, 'results')).catch(() => [])).toEqual([]);
+  });
+
   it('teardown of a pod that never had a network or netns succeeds', async () => {
     const pod = podFor(`/run/netns/crid-${randomBytes(6).toString('hex')}`);
     await teardownPodNetwork(fx.settings, pod, silentLogger);
