@@ -5,6 +5,7 @@ import type { DNSConfig__Output } from '../generated/runtime/v1/DNSConfig.ts';
 import type { PortMapping__Output } from '../generated/runtime/v1/PortMapping.ts';
 import type { Logger } from '../log.ts';
 import { wrap } from '../errors.ts';
+import { bandwidthFromAnnotations } from './bandwidth.ts';
 import { listCache } from './cni-cache.ts';
 import { loadNetworks, loadPodNetworks, type CniNetworkList } from './cni-config.ts';
 import { findPlugin } from './cni-exec.ts';
@@ -26,6 +27,8 @@ export interface CniSettings {
 
 export const DEFAULT_CNI_CACHE_DIR = '/var/lib/cni';
 export const DEFAULT_PLUGIN_TIMEOUT_MS = 60_000;
+/** containerd hands plugins that declare this capability the pod's annotations. */
+export const POD_ANNOTATIONS_CAPABILITY = 'io.kubernetes.cri.pod-annotations';
 
 export interface PodNetworkTarget {
   podId: string;
@@ -38,6 +41,8 @@ export interface PodNetworkTarget {
 export interface PodNetworkRequest extends PodNetworkTarget {
   portMappings?: PortMapping__Output[];
   dns?: DNSConfig__Output | null;
+  /** Pod annotations: bandwidth limits, and the whole set for plugins that ask for it. */
+  annotations?: Record<string, string>;
 }
 
 export interface NetworkAttachment {
@@ -93,8 +98,14 @@ export function toCniPortMappings(mappings: PortMapping__Output[]): Record<strin
 }
 
 function capabilityArgs(req: PodNetworkRequest): Record<string, unknown> {
-  const args: Record<string, unknown> = { portMappings: toCniPortMappings(req.portMappings ?? []) };
+  const annotations = req.annotations ?? {};
+  const args: Record<string, unknown> = {
+    portMappings: toCniPortMappings(req.portMappings ?? []),
+    [POD_ANNOTATIONS_CAPABILITY]: annotations,
+  };
   if (req.dns) args.dns = { servers: req.dns.servers, searches: req.dns.searches, options: req.dns.options };
+  const bandwidth = bandwidthFromAnnotations(annotations);
+  if (bandwidth) args.bandwidth = bandwidth;
   return args;
 }
 
