@@ -192,6 +192,12 @@ export async function teardownPodNetwork(cni: CniSettings, target: PodNetworkTar
   log.info({ podId: target.podId, networks: planned.map((p) => p.network.name) }, 'pod network torn down');
 }
 
+/** The pod IPs recorded by the last ADD (eth0's), e.g. to check a recovered sandbox; [] if none. */
+export async function cachedPodIps(cacheDir: string, podId: string): Promise<string[]> {
+  const eth0 = (await listCache(cacheDir, podId)).find((c) => c.ifName === 'eth0');
+  return eth0 ? podIps(eth0.result) : [];
+}
+
 /** NetworkReady as the CRI Status reports it: a loadable config whose plugins are installed. */
 export async function networkStatus(confDir: string, binDirs: string[], maxConfNum = 1): Promise<NetworkStatus> {
   try {

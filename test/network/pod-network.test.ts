@@ -8,6 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
 import { createNetns, listNetns, netnsExists, removeNetns } from '../../src/network/netns.ts';
 import {
+  cachedPodIps,
   networkStatus,
   setupPodNetwork,
   teardownPodNetwork,
@@ -108,6 +109,7 @@ describe('pod network', () => {
     expect(ips[0]).toMatch(new RegExp(`^${fx.subnetPrefix.replaceAll('.', '\\.')}\\.\\d+$`));
     expect(attachments.map((a) => [a.network, a.ifName])).toEqual([[fx.networkName, 'eth0']]);
     expect(await readFile(join(fx.ipamDir, fx.networkName, ips[0]!), 'utf8')).toContain(pod.podId);
+    expect(await cachedPodIps(fx.settings.cacheDir, pod.podId)).toEqual(ips);
     const eth0 = await execa('ip', ['-n', basename(netnsPath), '-o', '-4', 'addr', 'show', 'eth0']);
     expect(eth0.stdout).toContain(`${ips[0]}/24`);
 
@@ -117,6 +119,7 @@ describe('pod network', () => {
     await teardownPodNetwork(fx.settings, pod, silentLogger);
     expect(await ipamFiles()).not.toContain(ips[0]);
     expect(await bridgePorts()).toBe('');
+    expect(await cachedPodIps(fx.settings.cacheDir, pod.podId)).toEqual([]);
     await removeNetns(netnsPath);
     expect(await netnsExists(netnsPath)).toBe(false);
     // Twice, and with the netns gone: still fine.
