@@ -46,6 +46,8 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
     crid: readCridSettings(reader),
   };
   applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);
+  if (merged.versionOrigin) reader.sources.set('version', merged.versionOrigin);
+  for (const [name, origin] of handlerOrigins) reader.sources.set(`runtimes.${name}.name`, origin);
   return { config, sources: reader.sources, handlerOrigins };
 }
 

@@ -22,6 +22,8 @@ export interface ConfigFile {
   imports: string[];
   /** Origin of the `imports` key, for errors about a missing import. */
   importsOrigin: Origin;
+  /** Origin of the `version` key, when written. */
+  versionOrigin?: Origin;
   /** Leaves (and empty tables) in document order, already type-checked. */
   entries: ConfigEntry[];
   /** Every table crid reads, by canonical path key → where its header (or first key) is. */
@@ -88,6 +90,7 @@ class FilePlacer {
       version: this.version,
       imports,
       importsOrigin: this.origin(['imports']),
+      versionOrigin: this.data.version === undefined ? undefined : this.origin(['version']),
       entries: this.entries,
       tables: this.tables,
     };

@@ -29,6 +29,8 @@ export interface MergedConfig {
   origins: Map<string, Origin>;
   /** Canonical table path key → the last file position that declared it. */
   tables: Map<string, Origin>;
+  /** The main file's `version` key, when written. */
+  versionOrigin?: Origin;
 }
 
 export function loadMerged(mainPath: string, diagnostics: Diagnostic[]): MergedConfig | undefined {
@@ -45,8 +47,10 @@ export function loadMerged(mainPath: string, diagnostics: Diagnostic[]): MergedC
       failed = true;
       continue;
     }
-    if (merged.files.length === 0) merged.version = config.version;
-    else if (!checkDropInVersion(config, merged.version, diagnostics)) {
+    if (merged.files.length === 0) {
+      merged.version = config.version;
+      merged.versionOrigin = config.versionOrigin;
+    } else if (!checkDropInVersion(config, merged.version, diagnostics)) {
       failed = true;
       continue;
     }

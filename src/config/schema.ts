@@ -108,7 +108,7 @@ const CRI_V2: TableSchema = {
   sandbox_image: 'string',
   systemd_cgroup: 'bool',
   containerd: CONTAINERD,
-  cni: { ...CNI_COMMON, bin_dir: 'string' },
+  cni: { ...CNI_COMMON, bin_dir: 'string', bin_dirs: 'strings' },
 };
 
 /** `plugins."io.containerd.cri.v1.runtime"` (version 3). */

@@ -1,0 +1,100 @@
+// RuntimeClass handler → configured runtime → shim binary, as containerd's CRI resolves them.
+import { accessSync, constants, statSync } from 'node:fs';
+import path from 'node:path';
+import type { CridConfig, RuntimeHandler } from './model.ts';
+import { failedPrecondition, invalidArgument } from '../errors.ts';
+import { RUNTIME_V1_LINUX } from './options.ts';
+
+export const UNTRUSTED_WORKLOAD_ANNOTATION = 'io.kubernetes.cri.untrusted-workload';
+export const UNTRUSTED_HANDLER = 'untrusted';
+/** The legacy v1 shim's binary (containerd's `[plugins.linux] shim` default). */
+export const V1_SHIM_BINARY = 'containerd-shim';
+
+/** `""` → the default handler; an unknown name → InvalidArgument naming what is configured. */
+export function resolveHandler(config: CridConfig, name: string): RuntimeHandler {
+  const effective = name === '' ? config.default_runtime_name : name;
+  const handler = Object.hasOwn(config.runtimes, effective) ? config.runtimes[effective] : undefined;
+  if (handler === undefined) {
+    const names = Object.keys(config.runtimes).sort().join(', ');
+    throw invalidArgument(
+      `no runtime for "${effective}" is configured (configured handlers: ${names}; default: ${config.default_runtime_name})`,
+    );
+  }
+  return handler;
+}
+
+export interface PodHostAccess {
+  hostNetwork: boolean;
+  hostPid: boolean;
+  hostIpc: boolean;
+}
+
+/**
+ * containerd's untrusted-workload rule: a pod annotated `io.kubernetes.cri.untrusted-workload: "true"`
+ * runs on handler "untrusted", must not name another handler and must not share host namespaces.
+ * Returns the handler name to resolve.
+ */
+export function podHandlerName(requested: string, annotations: Record<string, string>, host: PodHostAccess): string {
+  if (annotations[UNTRUSTED_WORKLOAD_ANNOTATION] !== 'true') return requested;
+  if (requested !== '' && requested !== UNTRUSTED_HANDLER) {
+    throw invalidArgument('untrusted workload with explicit runtime handler is not allowed');
+  }
+  if (host.hostNetwork || host.hostPid || host.hostIpc) {
+    throw invalidArgument('untrusted workload with host access is not allowed');
+  }
+  return UNTRUSTED_HANDLER;
+}
+
+export type ShimKind = 'v1' | 'v2';
+
+export function shimKind(handler: RuntimeHandler): ShimKind {
+  return handler.runtime_type === RUNTIME_V1_LINUX ? 'v1' : 'v2';
+}
+
+/**
+ * containerd's name for a runtime_type: `containerd-shim-<a>-<b>` from its last two dot parts
+ * (`io.containerd.runc.v2` → `containerd-shim-runc-v2`); the legacy v1 runtime uses `containerd-shim`;
+ * an absolute path is the binary itself; "" when the type has fewer than two parts.
+ */
+export function shimBinaryName(runtimeType: string): string {
+  if (runtimeType === RUNTIME_V1_LINUX) return V1_SHIM_BINARY;
+  if (path.isAbsolute(runtimeType)) return runtimeType;
+  const parts = runtimeType.split('.');
+  if (parts.length < 2) return '';
+  return `containerd-shim-${parts.at(-2)}-${parts.at(-1)}`;
+}
+
+/**
+ * The absolute shim binary for a handler: runtime_path when set, else shimBinaryName looked up in
+ * `searchPath` (a PATH string). Throws FailedPrecondition with containerd's wording when missing.
+ */
+export function findShimBinary(handler: RuntimeHandler, searchPath: string = process.env.PATH ?? ''): string {
+  const custom = handler.runtime_path !== '' ? handler.runtime_path : path.isAbsolute(handler.runtime_type) ? handler.runtime_type : '';
+  if (custom !== '') {
+    if (!isExecutableFile(custom)) {
+      throw failedPrecondition(`invalid custom binary path: stat ${custom}: no such file or directory`);
+    }
+    return custom;
+  }
+  const name = shimBinaryName(handler.runtime_type);
+  if (name === '') {
+    throw invalidArgument(
+      `invalid runtime name ${handler.runtime_type}, correct runtime name should be either format like \`io.containerd.runc.v1\` or a full path to the binary`,
+    );
+  }
+  for (const dir of searchPath.split(path.delimiter)) {
+    if (dir === '' || !path.isAbsolute(dir)) continue;
+    const candidate = path.join(dir, name);
+    if (isExecutableFile(candidate)) return candidate;
+  }
+  throw failedPrecondition(`runtime "${handler.runtime_type}" binary not installed "${name}": file does not exist`);
+}
+
+function isExecutableFile(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
