@@ -88,7 +88,7 @@ export async function createCniFixture(): Promise<CniFixture> {
   await Promise.all([mkdir(confDir), mkdir(binDir), mkdir(join(dir, 'cache'))]);
 
   const portmap = { type: 'portmap', capabilities: { portMappings: true } };
-  await writeFile(join(confDir, '10-test.conflist'), JSON.stringify(networkConfig(networkName, bridge, subnetPrefix, ipamDir, [portmap])));
+  await writeFile(join(confDir, '10-test.conflist'), JSON.stringify(networkConfig(networkName, bridge, subnetPrefix, ipamDir, [portmap, { type: 'loopback' }])));
   // Sorts after the pod network, so with max_conf_num 1 it is never used.
   await writeFile(join(confDir, '99-loopback.conf'), JSON.stringify({ cniVersion: '1.0.0', name: 'lo-only', type: 'loopback' }));
 
