@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { CriLogWriter, LineSplitter, formatRecord, rfc3339Nano } from './cri-log.ts';
+
+describe('rfc3339Nano', () => {
+  it('trims trailing zeros of the fraction like Go', () => {
+    expect(rfc3339Nano(1_700_000_000_123_400_000n)).toBe('2023-11-14T22:13:20.1234Z');
+    expect(rfc3339Nano(1_700_000_000_000_000_001n)).toBe('2023-11-14T22:13:20.000000001Z');
+    expect(rfc3339Nano(1_700_000_000_000_000_000n)).toBe('2023-11-14T22:13:20Z');
+  });
+});
+
+describe('LineSplitter', () => {
+  it('emits full lines, keeps the tail, and cuts long lines into partial records', () => {
+    const s = new LineSplitter(4);
+    expect(s.push(Buffer.from('ab\ncdefgh'))).toEqual([
+      { text: Buffer.from('ab'), partial: false },
+      { text: Buffer.from('cdef'), partial: true },
+    ]);
+    expect(s.push(Buffer.from('i\r\n'))).toEqual([{ text: Buffer.from('ghi'), partial: false }]);
+    expect(s.push(Buffer.from('tail'))).toEqual([{ text: Buffer.from('tail'), partial: true }]);
+    expect(s.push(Buffer.from('x'))).toEqual([]);
+    expect(s.end()).toEqual([{ text: Buffer.from('x'), partial: false }]);
+  });
+
+  it('handles a line of exactly the maximum', () => {
+    const s = new LineSplitter(3);
+    expect(s.push(Buffer.from('abc\n'))).toEqual([{ text: Buffer.from('abc'), partial: false }]);
+  });
+});
+
+describe('CriLogWriter', () => {
+  it('writes both streams in CRI format and continues into a new file after reopen', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crilog-'));
+    const file = path.join(dir, '0.log');
+    const writer = new CriLogWriter(file, () => 1_700_000_000_500_000_000n);
+    const out = new PassThrough();
+    const err = new PassThrough();
+    writer.attach(out, 'stdout');
+    writer.attach(err, 'stderr');
+    out.write('hello\n');
+    err.write('oops\n');
+    await new Promise((r) => setImmediate(r));
+    fs.renameSync(file, `${file}.1`);
+    writer.reopen();
+    out.write('after\n');
+    out.end();
+    err.end();
+    await writer.done();
+    expect(fs.readFileSync(`${file}.1`, 'utf8')).toBe(
+      '2023-11-14T22:13:20.5Z stdout F hello\n2023-11-14T22:13:20.5Z stderr F oops\n',
+    );
+    expect(fs.readFileSync(file, 'utf8')).toBe('2023-11-14T22:13:20.5Z stdout F after\n');
+    fs.rmSync(dir, { recursive: true });
+  });
+
+  it('formats a partial record with P', () => {
+    expect(formatRecord(0n, 'stderr', true, Buffer.from('x')).toString()).toBe('1970-01-01T00:00:00Z stderr P x\n');
+  });
+});
