@@ -1,0 +1,64 @@
+// A task's bundle directory: `<state>/tasks/<ns>/<id>` holding config.json, rootfs/ and the `log`
+// FIFO the shim writes its own log to. The basename must equal the task id: `<shim> delete`
+// recomputes the bundle as dirname(cwd)/<id>.
+import fs from 'node:fs';
+import path from 'node:path';
+import { execa } from 'execa';
+import { wrap } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { drainFifoToLog, mkfifo } from './fifo.ts';
+import type net from 'node:net';
+
+export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
+export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
+
+export function bundleDir(stateDir: string, namespace: string, id: string): string {
+  return path.join(stateDir, 'tasks', namespace, id);
+}
+
+/** Creates the bundle with its config.json and an empty rootfs/ (0711, as containerd does). */
+export async function createBundle(dir: string, spec: object): Promise<void> {
+  try {
+    await fs.promises.mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
+    await fs.promises.mkdir(dir, { mode: 0o700 });
+    await fs.promises.writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
+    await fs.promises.mkdir(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
+  } catch (err) {
+    throw wrap(err, `cannot create bundle ${dir}`);
+  }
+}
+
+/**
+ * Creates `<bundle>/log` and keeps it open for reading: without the FIFO the shim exits silently,
+ * and without a reader it blocks before serving.
+ */
+export async function openShimLog(dir: string, log: Logger): Promise<net.Socket> {
+  const fifo = path.join(dir, 'log');
+  if (!fs.existsSync(fifo)) await mkfifo(fifo);
+  return drainFifoToLog(fifo, log);
+}
+
+/** Mount points at or below dir, deepest first, from /proc/self/mountinfo. */
+export function mountsUnder(dir: string): string[] {
+  const prefix = path.resolve(dir);
+  return fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4])
+    .filter((mp): mp is string => !!mp)
+    .map((mp) => mp.replace(/\\(\d{3})/g, (_, oct: string) => String.fromCharCode(parseInt(oct, 8))))
+    .filter((mp) => mp === prefix || mp.startsWith(`${prefix}/`))
+    .sort((a, b) => b.length - a.length);
+}
+
+/** Unmounts whatever is still mounted inside the bundle, then removes it. */
+export async function removeBundle(dir: string): Promise<void> {
+  for (const mountPoint of mountsUnder(dir)) {
+    try {
+      await execa('umount', ['-l', mountPoint]);
+    } catch (err) {
+      throw wrap(err, `cannot unmount ${mountPoint} in bundle ${dir}`);
+    }
+  }
+  await fs.promises.rm(dir, { recursive: true, force: true });
+}

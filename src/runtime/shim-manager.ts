@@ -1,0 +1,389 @@
+// What the pod/container layer calls: start a task's shim (or join its pod's shim) and create the
+// task, reconnect to shims after a crid restart, turn a lost shim into exits, and clean up.
+import fs from 'node:fs';
+import type net from 'node:net';
+import path from 'node:path';
+import type { RuntimeHandler } from '../config/model.ts';
+import { deadlineExceeded, isKind, notFound } from '../errors.ts';
+import type { ExitMonitor } from '../events/exit-monitor.ts';
+import type { Logger } from '../log.ts';
+import { socketPath } from '../ttrpc/client.ts';
+import { SANDBOX_ID_ANNOTATION, bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
+import { runtimeOptionsAny } from './runtime-options.ts';
+import { LEGACY_V1_RUNTIME_TYPE, resolveShimBinary } from './shim-binary.ts';
+import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
+import {
+  deleteShimV2,
+  dialShimV2,
+  readBootstrap,
+  startShimV2,
+  writeBootstrap,
+  type Bootstrap,
+  type ShimV2Invocation,
+} from './shim-v2.ts';
+import type { Mount, ProcessIO, TaskService } from './task-service.ts';
+import { withWaitBackstop } from './wait-backstop.ts';
+
+export interface ShimManagerOptions {
+  /** crid's volatile state dir: bundles go to `<state>/tasks/<ns>/<id>`. */
+  stateDir: string;
+  namespace: string;
+  /** crid's events socket (TTRPC_ADDRESS for v2 shims, -address for the v1 shim). */
+  eventsAddress: string;
+  /** The v2 shims' -address identity; defaults to eventsAddress. Keep it constant per node. */
+  shimAddress?: string;
+  /** crid's executable: -publish-binary (v2) and -containerd-binary (v1, runs `publish`). */
+  publishBinary: string;
+  monitor: ExitMonitor;
+  log: Logger;
+  startTimeoutMs?: number;
+  callTimeoutMs?: number;
+  /** Budget of the liveness check on reconnect and of crash cleanup (containerd: 5 s each). */
+  reconnectTimeoutMs?: number;
+}
+
+export interface StartTaskRequest {
+  handler: RuntimeHandler;
+  /** The shim executable; resolved from the handler when absent. */
+  binary?: string;
+  id: string;
+  /** Groups the task with its pod's shim (written to config.json as io.kubernetes.cri.sandbox-id). */
+  sandboxId?: string;
+  /** The OCI runtime spec, written as the bundle's config.json. */
+  spec: Record<string, unknown>;
+  /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
+  rootfs: Mount[];
+  io: ProcessIO;
+}
+
+/** A created (not yet started) task and the shim that runs it. */
+export interface ShimTask {
+  id: string;
+  bundle: string;
+  task: TaskService;
+  shimPid: number;
+  address: string;
+  /** Init pid from Create (for kata: the VM's pid). */
+  pid: number;
+}
+
+/** Saved in the bundle so a restarted crid knows how to reach and clean up the shim. */
+interface ShimRecordFile {
+  kind: 'v1' | 'v2';
+  binary: string;
+  runtime: string;
+  runtimeRoot: string;
+  systemdCgroup: boolean;
+}
+
+const RECORD_FILE = 'crid-shim.json';
+
+interface Connection {
+  task: TaskService;
+  address: string;
+  shimPid: number;
+  tasks: Set<string>;
+  closing: boolean;
+}
+
+interface TaskRecord {
+  id: string;
+  bundle: string;
+  file: ShimRecordFile;
+  conn: Connection | undefined;
+  shimLog: net.Socket | undefined;
+}
+
+export class ShimManager {
+  private readonly opts: Required<ShimManagerOptions>;
+  private readonly log: Logger;
+  private readonly connections = new Map<string, Promise<Connection>>();
+  private readonly tasks = new Map<string, TaskRecord>();
+
+  constructor(options: ShimManagerOptions) {
+    this.opts = {
+      shimAddress: options.eventsAddress,
+      startTimeoutMs: 20_000,
+      callTimeoutMs: 30_000,
+      reconnectTimeoutMs: 5_000,
+      ...options,
+    };
+    this.log = options.log;
+  }
+
+  bundleFor(id: string): string {
+    return bundleDir(this.opts.stateDir, this.opts.namespace, id);
+  }
+
+  /** Task ids that have a bundle on disk (for recovery after a restart). */
+  async listBundles(): Promise<string[]> {
+    try {
+      return await fs.promises.readdir(path.join(this.opts.stateDir, 'tasks', this.opts.namespace));
+    } catch {
+      return [];
+    }
+  }
+
+  get(id: string): ShimTask | undefined {
+    const rec = this.tasks.get(id);
+    return rec?.conn ? this.shimTask(rec, 0) : undefined;
+  }
+
+  /** Launches (or joins) the shim and creates the task in it; the caller then calls task.start(id). */
+  async startTask(req: StartTaskRequest): Promise<ShimTask> {
+    const log = this.log.child({ containerId: req.id, handler: req.handler.name });
+    const binary = req.binary ?? resolveShimBinary(req.handler);
+    const bundle = this.bundleFor(req.id);
+    await createBundle(bundle, withSandboxId(req.spec, req.sandboxId));
+    const rec: TaskRecord = { id: req.id, bundle, file: recordFile(req.handler, binary), conn: undefined, shimLog: undefined };
+    try {
+      rec.shimLog = await openShimLog(bundle, log);
+      await fs.promises.writeFile(path.join(bundle, RECORD_FILE), JSON.stringify(rec.file));
+      rec.conn = rec.file.kind === 'v1' ? await this.launchV1(rec, log) : await this.launchV2(rec, req.handler);
+      rec.conn.tasks.add(req.id);
+      this.tasks.set(req.id, rec);
+      const options = rec.file.kind === 'v2' ? runtimeOptionsAny(req.handler) : undefined;
+      const { pid } = await rec.conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options });
+      log.info({ shimPid: rec.conn.shimPid, pid }, 'task created');
+      return this.shimTask(rec, pid);
+    } catch (err) {
+      await this.removeTask(req.id, rec).catch((cleanupErr: unknown) =>
+        log.warn({ err: cleanupErr }, 'cleanup after a failed task start failed'),
+      );
+      throw err;
+    }
+  }
+
+  /** After a crid restart: reattach to the task's shim, or clean up and report the task exited. */
+  async reconnect(id: string): Promise<ShimTask | undefined> {
+    const bundle = this.bundleFor(id);
+    const log = this.log.child({ containerId: id });
+    const file = JSON.parse(await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
+    const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
+    this.tasks.set(id, rec);
+    try {
+      rec.conn = await this.reattach(rec);
+      rec.conn.tasks.add(id);
+      const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
+      rec.shimLog = await openShimLog(bundle, log);
+      return this.shimTask(rec, info.taskPid);
+    } catch (err) {
+      log.warn({ err }, 'shim is gone; cleaning up its task');
+      rec.conn?.tasks.delete(id);
+      rec.conn = undefined;
+      await this.reportLost(rec);
+      return undefined;
+    }
+  }
+
+  /** Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the bundle. */
+  async removeTask(id: string, pending?: TaskRecord): Promise<void> {
+    const rec = pending ?? this.tasks.get(id);
+    if (!rec) return;
+    const conn = rec.conn;
+    if (conn && !conn.task.isClosed()) {
+      await conn.task.delete(id).catch((err: unknown) => {
+        if (!isKind(err, 'NotFound')) this.log.debug({ err, containerId: id }, 'delete of task failed');
+      });
+    }
+    if (conn) {
+      conn.tasks.delete(id);
+      if (conn.tasks.size === 0) await this.stopShim(conn, id);
+    }
+    rec.shimLog?.destroy();
+    await removeBundle(rec.bundle);
+    if (rec.file.kind === 'v1') await fs.promises.rm(this.v1Workdir(id), { recursive: true, force: true });
+    this.tasks.delete(id);
+  }
+
+  /** Closes crid's side of every shim connection; the shims keep running for the next crid. */
+  async close(): Promise<void> {
+    for (const pending of this.connections.values()) {
+      const conn = await pending.catch(() => undefined);
+      if (!conn) continue;
+      conn.closing = true;
+      conn.task.close();
+    }
+    this.connections.clear();
+    for (const rec of this.tasks.values()) rec.shimLog?.destroy();
+  }
+
+  private shimTask(rec: TaskRecord, pid: number): ShimTask {
+    const conn = rec.conn!;
+    return { id: rec.id, bundle: rec.bundle, task: conn.task, shimPid: conn.shimPid, address: conn.address, pid };
+  }
+
+  private v2Invocation(rec: TaskRecord, handler?: RuntimeHandler, timeoutMs = this.opts.startTimeoutMs): ShimV2Invocation {
+    return {
+      binary: rec.file.binary,
+      bundle: rec.bundle,
+      id: rec.id,
+      namespace: this.opts.namespace,
+      address: this.opts.shimAddress,
+      eventsAddress: this.opts.eventsAddress,
+      publishBinary: this.opts.publishBinary,
+      options: handler ? runtimeOptionsAny(handler) : undefined,
+      timeoutMs,
+    };
+  }
+
+  private v1Workdir(id: string): string {
+    return path.join(this.opts.stateDir, 'v1-work', this.opts.namespace, id);
+  }
+
+  private v1Invocation(rec: TaskRecord): ShimV1Invocation {
+    return {
+      binary: rec.file.binary,
+      bundle: rec.bundle,
+      workdir: this.v1Workdir(rec.id),
+      id: rec.id,
+      namespace: this.opts.namespace,
+      socketDir: path.join(this.opts.stateDir, 's'),
+      eventsAddress: this.opts.eventsAddress,
+      publishBinary: this.opts.publishBinary,
+      runtime: rec.file.runtime,
+      runtimeRoot: rec.file.runtimeRoot,
+      systemdCgroup: rec.file.systemdCgroup,
+      timeoutMs: this.opts.callTimeoutMs,
+    };
+  }
+
+  private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
+    const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
+    await writeBootstrap(rec.bundle, bootstrap);
+    return this.connectionV2(bootstrap, rec.id);
+  }
+
+  /** One connection per shim address: the containers of a pod share their sandbox's shim. */
+  private async connectionV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
+    const cached = this.connections.get(bootstrap.address);
+    if (cached) {
+      const conn = await cached.catch(() => undefined);
+      if (conn && !conn.closing && !conn.task.isClosed()) return conn;
+    }
+    const pending = this.dialV2(bootstrap, id);
+    this.connections.set(bootstrap.address, pending);
+    pending.catch(() => this.connections.delete(bootstrap.address));
+    return pending;
+  }
+
+  private async dialV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
+    const raw = await dialShimV2(bootstrap, this.opts.callTimeoutMs);
+    const info = await withTimeout(raw.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`).catch((err: unknown) => {
+      raw.close();
+      throw err;
+    });
+    return this.track(raw, bootstrap.address, info.shimPid);
+  }
+
+  private async launchV1(rec: TaskRecord, log: Logger): Promise<Connection> {
+    const shim = await startShimV1(this.v1Invocation(rec), log);
+    const pending = Promise.resolve(this.track(shim.task, shim.address, shim.pid));
+    this.connections.set(shim.address, pending);
+    return pending;
+  }
+
+  private async reattach(rec: TaskRecord): Promise<Connection> {
+    if (rec.file.kind === 'v2') {
+      const bootstrap = await readBootstrap(rec.bundle);
+      if (!bootstrap) throw notFound(`no shim address saved in bundle ${rec.bundle}`);
+      return this.connectionV2(bootstrap, rec.id);
+    }
+    const files = await readShimV1Files(rec.bundle);
+    if (!files) throw notFound(`no shim address saved in bundle ${rec.bundle}`);
+    const inv = this.v1Invocation(rec);
+    const task = await dialShimV1(inv, files.address, files.pid);
+    const pending = Promise.resolve(this.track(task, files.address, files.pid));
+    this.connections.set(files.address, pending);
+    return pending;
+  }
+
+  private track(raw: TaskService, address: string, shimPid: number): Connection {
+    const conn: Connection = {
+      task: withWaitBackstop(raw, this.opts.monitor, this.opts.namespace, this.log),
+      address,
+      shimPid,
+      tasks: new Set(),
+      closing: false,
+    };
+    raw.onClose(() => void this.onConnectionLost(conn));
+    return conn;
+  }
+
+  private async onConnectionLost(conn: Connection): Promise<void> {
+    if (conn.closing) return;
+    this.connections.delete(conn.address);
+    this.log.warn({ shimPid: conn.shimPid, address: conn.address, tasks: [...conn.tasks] }, 'lost connection to shim');
+    await fs.promises.rm(socketPath(conn.address), { force: true });
+    for (const id of conn.tasks) {
+      const rec = this.tasks.get(id);
+      if (!rec) continue;
+      rec.conn = undefined;
+      await this.reportLost(rec);
+    }
+    conn.tasks.clear();
+  }
+
+  /** Cleans up after a dead shim the way containerd does and emits the task's exit (255 when unknown). */
+  private async reportLost(rec: TaskRecord): Promise<void> {
+    let exitStatus = 255;
+    let pid = 0;
+    try {
+      if (rec.file.kind === 'v2') {
+        const exit = await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
+        pid = exit.pid;
+        exitStatus = exit.exitStatus;
+      } else {
+        await cleanupDeadShimV1(this.v1Invocation(rec));
+      }
+    } catch (err) {
+      this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
+    }
+    const exitedAt = (BigInt(Date.now()) * 1_000_000n).toString();
+    this.opts.monitor.emit({
+      type: 'exit',
+      namespace: this.opts.namespace,
+      containerId: rec.id,
+      id: rec.id,
+      pid,
+      exitStatus,
+      exitedAt,
+      timestamp: exitedAt,
+    });
+  }
+
+  private async stopShim(conn: Connection, id: string): Promise<void> {
+    conn.closing = true;
+    this.connections.delete(conn.address);
+    if (!conn.task.isClosed()) {
+      await conn.task.shutdown(id, true).catch((err: unknown) => this.log.debug({ err, containerId: id }, 'shim shutdown failed'));
+    }
+    conn.task.close();
+  }
+}
+
+function withSandboxId(spec: Record<string, unknown>, sandboxId: string | undefined): Record<string, unknown> {
+  if (!sandboxId) return spec;
+  const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [SANDBOX_ID_ANNOTATION]: sandboxId };
+  return { ...spec, annotations };
+}
+
+function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
+  const options = handler.options;
+  const pick = (key: string): unknown => Object.entries(options).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+  return {
+    kind: handler.runtime_type === LEGACY_V1_RUNTIME_TYPE ? 'v1' : 'v2',
+    binary,
+    runtime: handler.runtime_engine || String(pick('Runtime') ?? pick('BinaryName') ?? ''),
+    runtimeRoot: handler.runtime_root || String(pick('RuntimeRoot') ?? pick('Root') ?? ''),
+    systemdCgroup: pick('SystemdCgroup') === true,
+  };
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(deadlineExceeded(`${what} did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
