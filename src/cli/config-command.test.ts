@@ -1,0 +1,89 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { runConfigCommand } from './config-command.ts';
+import { loadConfig } from '../config/load.ts';
+
+const repo = path.resolve(import.meta.dirname, '../..');
+const shipped = path.join(repo, 'config/crid.toml');
+const tmp = mkdtempSync(path.join(tmpdir(), 'crid-config-cli-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function run(argv: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
+  const stdout = new PassThrough();
+  const stderr = new PassThrough();
+  const code = runConfigCommand(argv, { stdout, stderr, env });
+  return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? '') };
+}
+
+describe('crid config check', () => {
+  it('the shipped config/crid.toml has no errors', () => {
+    const { code, out } = run(['check', '--config', shipped]);
+    expect(code).toBe(0);
+    expect(out).not.toContain(': error:');
+    expect(out).toMatch(/crid\.toml: 0 errors, \d+ warnings\n$/);
+  });
+
+  it('prints errors with positions and exits 1; the config comes from $CRID_CONFIG when no flag', () => {
+    const file = path.join(tmp, 'bad.toml');
+    writeFileSync(file, 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "nope"\n');
+    const { code, out } = run(['check'], { CRID_CONFIG: file });
+    expect(code).toBe(1);
+    expect(out).toBe(
+      `${file}:3:3: error: no corresponding runtime configured in \`containerd.runtimes\` for \`containerd\` \`default_runtime_name = "nope"\` [plugins."io.containerd.grpc.v1.cri".containerd.default_runtime_name]\n${file}: 1 error, 0 warnings\n`,
+    );
+  });
+
+  it('reports malformed TOML with its position', () => {
+    const file = path.join(tmp, 'syntax.toml');
+    writeFileSync(file, 'version = 2\n[crid\n');
+    const { code, out } = run(['check', '--config', file]);
+    expect(code).toBe(1);
+    expect(out).toMatch(new RegExp(`^${file}:2:\\d+: error: malformed TOML: `));
+  });
+});
+
+describe('crid config default', () => {
+  it('prints a commented config that loads into the same model as an empty file', () => {
+    const { code, out } = run(['default']);
+    expect(code).toBe(0);
+    expect(out).toContain('# ');
+    expect(out).toContain('[crid]');
+    const printed = path.join(tmp, 'default.toml');
+    const empty = path.join(tmp, 'empty.toml');
+    writeFileSync(printed, out);
+    writeFileSync(empty, 'version = 2\n');
+    const a = loadConfig(printed);
+    expect(a.diagnostics).toEqual([]);
+    expect(a.config).toEqual(loadConfig(empty).config);
+  });
+});
+
+describe('crid config dump', () => {
+  it('prints the effective config with the file position that set each key, or "default"', () => {
+    const dropin = path.join(tmp, 'dropin.toml');
+    const main = path.join(tmp, 'main.toml');
+    writeFileSync(dropin, 'version = 2\n[crid]\n  socket = "/tmp/dropin.sock"\n');
+    writeFileSync(main, `version = 2\nimports = ["dropin.toml"]\n[crid]\n  socket = "/tmp/main.sock"\n  root = "/tmp/root"\n`);
+    const { code, out } = run(['dump', '--config', main]);
+    expect(code).toBe(0);
+    expect(out).toContain(`#   ${main}\n#   ${dropin}\n`);
+    expect(out).toContain(`socket = "/tmp/dropin.sock"  # ${dropin}:3:3\n`);
+    expect(out).toContain(`root = "/tmp/root"  # ${main}:5:3\n`);
+    expect(out).toContain('state = "/run/crid"  # default\n');
+    const json = JSON.parse(run(['dump', '--config', main, '--format', 'json']).out);
+    expect(json.config.crid.socket).toBe('/tmp/dropin.sock');
+    expect(json.sources['crid.socket']).toBe(`${dropin}:3:3`);
+    expect(json.files).toEqual([main, dropin]);
+  });
+});
+
+describe('usage', () => {
+  it('--help exits 0; unknown commands and flags exit 2', () => {
+    expect(run(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: crid config') });
+    expect(run(['frobnicate']).code).toBe(2);
+    expect(run(['check', '--nope']).code).toBe(2);
+  });
+});
