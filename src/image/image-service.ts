@@ -1,0 +1,203 @@
+// The images of one crid root: pulls (shared when concurrent), lookups by tag, digest or id,
+// removal with garbage collection of blobs and layer snapshots, and rootfs snapshots for containers.
+import { join } from 'node:path';
+import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
+import { failedPrecondition, notFound } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { ImageStore, type ImageConfigSummary, type ImageRecord } from '../store/image-store.ts';
+import { ContentStore } from './content-store.ts';
+import type { Digest } from './digest.ts';
+import { diskUsage, type DiskUsage } from './disk-usage.ts';
+import type { Platform } from './platform.ts';
+import { pullImage, type ImageConfigJson, type PulledImage } from './puller.ts';
+import { formatReference, looksLikeImageId, parseNormalizedReference, repositoryName, type ImageReference } from './reference.ts';
+import { Snapshotter, type Mount } from './snapshotter.ts';
+
+export interface ImageServiceOptions {
+  /** crid's persistent root; images, content and snapshots live beneath it. */
+  root: string;
+  /** `registry.config_path` (hosts.toml directories, `:`-separated); "" for none. */
+  registryConfigPath: string;
+  log: Logger;
+  /** Images never removed by RemoveImage and reported pinned (the sandbox image). */
+  pinnedImages?: string[];
+  /** Layers downloaded at once per pull. */
+  concurrency?: number;
+  platform?: Platform;
+}
+
+export interface ImageFsUsage extends DiskUsage {
+  mountpoint: string;
+}
+
+function summarizeConfig(config: ImageConfigJson): ImageConfigSummary {
+  const c = config.config ?? {};
+  return {
+    user: c.User ?? '',
+    env: c.Env ?? [],
+    entrypoint: c.Entrypoint ?? [],
+    cmd: c.Cmd ?? [],
+    workingDir: c.WorkingDir ?? '',
+    stopSignal: c.StopSignal ?? '',
+    labels: c.Labels ?? {},
+    exposedPorts: Object.keys(c.ExposedPorts ?? {}),
+    volumes: Object.keys(c.Volumes ?? {}),
+  };
+}
+
+/** containerd's rule: a numeric user (before any `:group`) is a uid, anything else a user name. */
+function userOf(user: string): { uid?: string; username: string } {
+  const name = user.split(':')[0] ?? '';
+  if (name === '') return { username: '' };
+  return /^\d+$/.test(name) ? { uid: name, username: '' } : { username: name };
+}
+
+function nowNs(): string {
+  return (BigInt(Date.now()) * 1_000_000n).toString();
+}
+
+function toRecord(ref: ImageReference, pulled: PulledImage): ImageRecord {
+  const config = summarizeConfig(pulled.config);
+  const repo = repositoryName(ref);
+  return {
+    id: pulled.configDigest,
+    repoTags: ref.tag !== undefined && ref.digest === undefined ? [`${repo}:${ref.tag}`] : [],
+    repoDigests: [`${repo}@${pulled.resolvedDigest}`],
+    size: pulled.size,
+    manifestDigest: pulled.manifestDigest,
+    layers: pulled.layers,
+    config,
+    ...userOf(config.user),
+    createdAt: nowNs(),
+  };
+}
+
+export class ImageService {
+  readonly content: ContentStore;
+  readonly snapshotter: Snapshotter;
+  readonly #store: ImageStore;
+  readonly #opts: ImageServiceOptions;
+  readonly #pulls = new Map<string, Promise<ImageRecord>>();
+
+  private constructor(opts: ImageServiceOptions, store: ImageStore, content: ContentStore, snapshotter: Snapshotter) {
+    this.#opts = opts;
+    this.#store = store;
+    this.content = content;
+    this.snapshotter = snapshotter;
+  }
+
+  static async open(opts: ImageServiceOptions): Promise<ImageService> {
+    const content = new ContentStore(opts.root);
+    const snapshotter = new Snapshotter(opts.root);
+    await content.init();
+    await snapshotter.init();
+    const store = await ImageStore.open(opts.root, opts.log);
+    return new ImageService(opts, store, content, snapshotter);
+  }
+
+  /** Pulls `ref`; a pull of the same reference already running is joined, not repeated. */
+  async pull(ref: string, auth?: AuthConfig__Output | null, signal?: AbortSignal): Promise<ImageRecord> {
+    const parsed = parseNormalizedReference(ref);
+    const key = formatReference(parsed);
+    const running = this.#pulls.get(key);
+    if (running) return running;
+    const work = this.#pullOnce(parsed, auth, signal).finally(() => this.#pulls.delete(key));
+    this.#pulls.set(key, work);
+    return work;
+  }
+
+  async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined, signal: AbortSignal | undefined): Promise<ImageRecord> {
+    const log = this.#opts.log.child({ image: formatReference(ref) });
+    const deps = { content: this.content, snapshotter: this.snapshotter, registryConfigPath: this.#opts.registryConfigPath, log, concurrency: this.#opts.concurrency ?? 4, ...(this.#opts.platform && { platform: this.#opts.platform }) };
+    const pulled = await pullImage(deps, ref, auth, signal);
+    const record = await this.#store.add(toRecord(ref, pulled));
+    log.info({ imageId: record.id, size: record.size }, 'image pulled');
+    return record;
+  }
+
+  /** The image for `ref`, pulled if it is not here yet (the sandbox image). */
+  async ensureImage(ref: string, auth?: AuthConfig__Output | null): Promise<ImageRecord> {
+    return this.getImage(ref) ?? this.pull(ref, auth);
+  }
+
+  /** Looks an image up by id (`sha256:…` or bare hex), repo tag or repo digest, familiar or full. */
+  getImage(refOrId: string): ImageRecord | undefined {
+    if (looksLikeImageId(refOrId)) {
+      const id = (refOrId.startsWith('sha256:') ? refOrId : `sha256:${refOrId}`) as Digest;
+      return this.#store.get(id);
+    }
+    let parsed: ImageReference;
+    try {
+      parsed = parseNormalizedReference(refOrId);
+    } catch {
+      return undefined;
+    }
+    const repo = repositoryName(parsed);
+    if (parsed.digest !== undefined) return this.#store.byReference(`${repo}@${parsed.digest}`) ?? this.#store.get(parsed.digest);
+    return this.#store.byReference(`${repo}:${parsed.tag}`);
+  }
+
+  list(): ImageRecord[] {
+    return this.#store.list();
+  }
+
+  isPinned(image: ImageRecord): boolean {
+    return (this.#opts.pinnedImages ?? []).some((ref) => this.getImage(ref)?.id === image.id);
+  }
+
+  imageConfig(id: string): ImageConfigSummary {
+    const image = this.getImage(id);
+    if (image === undefined) throw notFound(`image ${JSON.stringify(id)} not found`);
+    return image.config;
+  }
+
+  /** The full OCI config JSON of an image, for verbose status. */
+  async imageSpec(image: ImageRecord): Promise<unknown> {
+    return JSON.parse((await this.content.read(image.id)).toString('utf8'));
+  }
+
+  /**
+   * Removes an image. A tag of an image that has other tags only loses that tag; an id, digest or
+   * last tag removes the image, then unreferenced blobs and layers. Absent images are not an error.
+   */
+  async remove(refOrId: string, isImageInUse: (imageId: string) => boolean): Promise<void> {
+    const image = this.getImage(refOrId);
+    if (image === undefined) return;
+    if (!looksLikeImageId(refOrId)) {
+      const parsed = parseNormalizedReference(refOrId);
+      const tag = parsed.digest === undefined ? `${repositoryName(parsed)}:${parsed.tag}` : undefined;
+      if (tag !== undefined && image.repoTags.length > 1) {
+        await this.#store.untag(tag);
+        return;
+      }
+    }
+    if (isImageInUse(image.id)) throw failedPrecondition(`image ${image.id} (${image.repoTags.join(', ') || refOrId}) is in use by a container`);
+    if (this.isPinned(image)) throw failedPrecondition(`image ${image.id} is pinned (the sandbox image)`);
+    await this.#store.delete(image.id);
+    await this.#collectGarbage();
+  }
+
+  /** Deletes blobs and layer directories no image and no container snapshot refers to. */
+  async #collectGarbage(): Promise<void> {
+    if (this.#pulls.size > 0) return; // a running pull may be using content no record names yet
+    const images = this.#store.list();
+    const blobs = new Set<string>(images.flatMap((i) => [i.id, i.manifestDigest, ...i.layers.map((l) => l.digest), ...i.repoDigests.map((d) => d.slice(d.indexOf('@') + 1))]));
+    const layers = new Set<string>(images.flatMap((i) => i.layers.map((l) => l.chainId)));
+    for (const snap of await this.snapshotter.active()) snap.layers.forEach((l) => layers.add(l));
+    for (const digest of await this.content.list()) if (!blobs.has(digest)) await this.content.delete(digest);
+    for (const chainId of await this.snapshotter.layers()) if (!layers.has(chainId)) await this.snapshotter.removeLayer(chainId);
+  }
+
+  /** Makes the writable snapshot `key` (a container or sandbox id) over an image's layers. */
+  async prepareSnapshot(key: string, imageId: string): Promise<Mount[]> {
+    const image = this.getImage(imageId);
+    if (image === undefined) throw notFound(`image ${JSON.stringify(imageId)} not found for snapshot ${key}`);
+    return this.snapshotter.prepare(key, image.layers.map((l) => l.chainId));
+  }
+
+  /** Bytes and inodes used by image content and unpacked layers. */
+  async fsUsage(): Promise<ImageFsUsage> {
+    const [content, layers] = await Promise.all([diskUsage(this.content.root), diskUsage(join(this.snapshotter.root, 'layers'))]);
+    return { mountpoint: this.snapshotter.root, bytes: content.bytes + layers.bytes, inodes: content.inodes + layers.inodes };
+  }
+}

@@ -1,0 +1,148 @@
+// Builds OCI images for tests from busybox-static: layers written with tar-stream and compressed
+// here (gzip, zstd or none), pushed to a test registry with crid's own registry client.
+import { readFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
+import zlib from 'node:zlib';
+import tar from 'tar-stream';
+import type { AuthConfig__Output } from '../../src/generated/runtime/v1/AuthConfig.ts';
+import { sha256Of, type Digest } from '../../src/image/digest.ts';
+import { defaultRegistryHost } from '../../src/image/hosts-config.ts';
+import { MEDIA_TYPE } from '../../src/image/media-types.ts';
+import type { Platform } from '../../src/image/platform.ts';
+import { RegistryClient } from '../../src/image/registry-client.ts';
+import { silentLogger } from '../../src/log.ts';
+
+export type Compression = 'gzip' | 'zstd' | 'none';
+
+export interface LayerEntry {
+  header: Partial<tar.Header> & { name: string };
+  body?: string | Buffer;
+}
+
+export interface BuiltLayer {
+  bytes: Buffer;
+  digest: Digest;
+  diffId: Digest;
+  mediaType: string;
+}
+
+export interface PushedImage {
+  manifestDigest: Digest;
+  manifestSize: number;
+  configDigest: Digest;
+}
+
+const gzip = promisify(zlib.gzip);
+const zstd = promisify(zlib.zstdCompress);
+
+export function file(name: string, body: string | Buffer, header: Partial<tar.Header> = {}): LayerEntry {
+  return { header: { name, type: 'file', mode: 0o644, ...header }, body };
+}
+export function dir(name: string, header: Partial<tar.Header> = {}): LayerEntry {
+  return { header: { name, type: 'directory', mode: 0o755, ...header } };
+}
+export function symlink(name: string, linkname: string): LayerEntry {
+  return { header: { name, type: 'symlink', linkname, mode: 0o777 } };
+}
+export function hardlink(name: string, linkname: string): LayerEntry {
+  return { header: { name, type: 'link', linkname } };
+}
+/** `.wh.<base>` next to `path`: deletes `path` of lower layers. */
+export function whiteout(path: string): LayerEntry {
+  const slash = path.lastIndexOf('/');
+  return file(`${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`, '');
+}
+export function opaque(dirPath: string): LayerEntry {
+  return file(`${dirPath}/.wh..wh..opq`, '');
+}
+
+export async function tarOf(entries: LayerEntry[]): Promise<Buffer> {
+  const pack = tar.pack();
+  const chunks: Buffer[] = [];
+  const done = (async () => {
+    for await (const chunk of pack) chunks.push(Buffer.from(chunk as Uint8Array));
+  })();
+  for (const e of entries) {
+    const body = e.body === undefined ? undefined : Buffer.from(e.body);
+    await new Promise<void>((resolve, reject) => {
+      const cb = (err?: Error | null) => (err ? reject(err) : resolve());
+      if (body === undefined) pack.entry({ mtime: new Date(1_700_000_000_000), ...e.header }, cb);
+      else pack.entry({ mtime: new Date(1_700_000_000_000), ...e.header, size: body.length }, body, cb);
+    });
+  }
+  pack.finalize();
+  await done;
+  return Buffer.concat(chunks);
+}
+
+export async function buildLayer(entries: LayerEntry[], compression: Compression = 'gzip'): Promise<BuiltLayer> {
+  return compressLayer(await tarOf(entries), compression);
+}
+
+export async function compressLayer(raw: Buffer, compression: Compression): Promise<BuiltLayer> {
+  const bytes = compression === 'gzip' ? await gzip(raw) : compression === 'zstd' ? await zstd(raw) : raw;
+  const mediaType = compression === 'gzip' ? MEDIA_TYPE.ociLayerGzip : compression === 'zstd' ? MEDIA_TYPE.ociLayerZstd : MEDIA_TYPE.ociLayer;
+  return { bytes, digest: sha256Of(bytes), diffId: sha256Of(raw), mediaType };
+}
+
+/** busybox-static as /bin/busybox with /bin/sh, plus /etc/passwd and /tmp. */
+export async function busyboxEntries(): Promise<LayerEntry[]> {
+  const busybox = await readFile('/bin/busybox');
+  return [
+    dir('bin'),
+    file('bin/busybox', busybox, { mode: 0o755 }),
+    symlink('bin/sh', 'busybox'),
+    dir('etc'),
+    file('etc/passwd', 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/sh\n'),
+    dir('tmp', { mode: 0o1777 }),
+  ];
+}
+
+export function registryClient(address: string, repository: string, auth?: Partial<AuthConfig__Output>): RegistryClient {
+  const fullAuth = auth && { username: '', password: '', auth: '', server_address: '', identity_token: '', registry_token: '', ...auth };
+  return new RegistryClient({ domain: address, repository, hosts: [defaultRegistryHost(address)], auth: fullAuth, log: silentLogger });
+}
+
+export interface ImageOptions {
+  platform?: Platform;
+  config?: Record<string, unknown>;
+  auth?: Partial<AuthConfig__Output>;
+  /** Push under this tag; without it the manifest is pushed by digest only. */
+  tag?: string;
+}
+
+/** Pushes layers, a config and an OCI manifest to `<address>/<repository>`. */
+export async function pushImage(address: string, repository: string, layers: BuiltLayer[], opts: ImageOptions = {}): Promise<PushedImage> {
+  const client = registryClient(address, repository, opts.auth);
+  const platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
+  const config = Buffer.from(JSON.stringify({
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant && { variant: platform.variant }),
+    config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh'], ...opts.config },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+  }));
+  const configDigest = sha256Of(config);
+  for (const l of layers) await client.pushBlob(l.digest, l.bytes);
+  await client.pushBlob(configDigest, config);
+  const manifest = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.ociManifest,
+    config: { mediaType: MEDIA_TYPE.ociConfig, digest: configDigest, size: config.length },
+    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
+  }));
+  const manifestDigest = sha256Of(manifest);
+  await client.pushManifest(opts.tag ?? manifestDigest, MEDIA_TYPE.ociManifest, manifest);
+  return { manifestDigest, manifestSize: manifest.length, configDigest };
+}
+
+/** Pushes an OCI index over already pushed per-platform manifests. */
+export async function pushIndex(address: string, repository: string, tag: string, manifests: Array<PushedImage & { platform: Platform }>): Promise<Digest> {
+  const index = Buffer.from(JSON.stringify({
+    schemaVersion: 2,
+    mediaType: MEDIA_TYPE.ociIndex,
+    manifests: manifests.map((m) => ({ mediaType: MEDIA_TYPE.ociManifest, digest: m.manifestDigest, size: m.manifestSize, platform: m.platform })),
+  }));
+  await registryClient(address, repository).pushManifest(tag, MEDIA_TYPE.ociIndex, index);
+  return sha256Of(index);
+}
