@@ -141,7 +141,7 @@ class FilePlacer {
       this.error(written, `wrong type: expected ${kindName(placement.kind)}, got ${describeValue(value)}`);
       return;
     }
-    const deprecated = deprecation(placement.canonical, this.version);
+    const deprecated = deprecation(placement.canonical, value, this.version);
     if (deprecated !== undefined) this.warn(written, deprecated);
     if (!isTable(value) || placement.kind === 'any') {
       this.entries.push({ canonical: placement.canonical, value, origin: this.origin(written) });

@@ -196,3 +196,14 @@ describe('imports', () => {
     expect(Object.keys(config!.runtimes).sort()).toEqual(['crun', 'runc']);
   });
 });
+
+describe("containerd's own default config", () => {
+  it('loads without diagnostics into the same handlers as crid defaults', () => {
+    const { config, diagnostics } = load(path.join(fixtures, 'containerd-1.6-default.toml'));
+    expect(diagnostics).toEqual([]);
+    expect(config!.default_runtime_name).toBe('runc');
+    expect(Object.keys(config!.runtimes)).toEqual(['runc']);
+    expect(config!.runtimes.runc!.runtime_type).toBe('io.containerd.runc.v2');
+    expect(config!.cni.bin_dirs).toEqual(['/opt/cni/bin']);
+  });
+});

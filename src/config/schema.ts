@@ -302,8 +302,13 @@ const DEPRECATED: Record<string, string> = {
   auths: '`auths` is deprecated, please use `ImagePullSecrets` instead',
 };
 
-/** containerd's deprecation warning for a key (canonical path), if it has one. */
-export function deprecation(canonical: string[], version: number): string | undefined {
+/**
+ * containerd's deprecation warning for a key (canonical path), if it has one. Like containerd, an
+ * empty value (as `containerd config default` writes them) is not worth a warning.
+ */
+export function deprecation(canonical: string[], value: unknown, version: number): string | undefined {
+  if (value === '' || value === false || (isTable(value) && Object.keys(value).length === 0)) return undefined;
+  if (isTable(value) && 'runtime_type' in value && !value.runtime_type) return undefined;
   const parent = canonical.at(-2);
   const key = canonical.at(-1)!;
   if (['default_runtime', 'untrusted_workload_runtime'].includes(key) && parent === 'containerd') return DEPRECATED[key];

@@ -119,3 +119,10 @@ describe('warnings', () => {
     expect(check('version = 2\nroot = "/var/lib/containerd"\n[grpc]\n  address = "/x"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n')).toEqual([]);
   });
 });
+
+describe('deprecations', () => {
+  it('empty legacy tables, as `containerd config default` (1.6) writes them, are not warned about', () => {
+    const text = `version = 2\n[${CRI}.containerd.default_runtime]\n  runtime_type = ""\n  runtime_engine = ""\n[${CRI}.registry.mirrors]\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`;
+    expect(check(text)).toEqual([]);
+  });
+});
