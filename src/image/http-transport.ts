@@ -18,7 +18,6 @@ export interface HttpRequest {
   url: URL;
   headers?: Record<string, string>;
   body?: Buffer | Readable;
-  signal?: AbortSignal;
 }
 
 const httpAgent = new http.Agent({ keepAlive: true, maxSockets: 16 });
@@ -40,7 +39,7 @@ export async function sendRequest(host: RegistryHost, req: HttpRequest): Promise
   const agent = isHttps ? await httpsAgentFor(host) : httpAgent;
   const send = isHttps ? https.request : http.request;
   return new Promise<HttpResponse>((resolve, reject) => {
-    const request = send(req.url, { method: req.method, headers: req.headers, agent, signal: req.signal }, (res) =>
+    const request = send(req.url, { method: req.method, headers: req.headers, agent }, (res) =>
       resolve({ status: res.statusCode ?? 0, headers: res.headers, body: res }),
     );
     request.on('error', (err) => reject(unavailable(`${req.method} ${req.url.origin}${req.url.pathname}: ${err.message}`, err)));

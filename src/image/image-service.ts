@@ -95,21 +95,24 @@ export class ImageService {
     return new ImageService(opts, store, content, snapshotter);
   }
 
-  /** Pulls `ref`; a pull of the same reference already running is joined, not repeated. */
-  async pull(ref: string, auth?: AuthConfig__Output | null, signal?: AbortSignal): Promise<ImageRecord> {
+  /**
+   * Pulls `ref`; a pull of the same reference already running is joined, not repeated. A pull is
+   * not cancelled with the RPC that started it, since other callers may be waiting on it.
+   */
+  async pull(ref: string, auth?: AuthConfig__Output | null): Promise<ImageRecord> {
     const parsed = parseNormalizedReference(ref);
     const key = formatReference(parsed);
     const running = this.#pulls.get(key);
     if (running) return running;
-    const work = this.#pullOnce(parsed, auth, signal).finally(() => this.#pulls.delete(key));
+    const work = this.#pullOnce(parsed, auth).finally(() => this.#pulls.delete(key));
     this.#pulls.set(key, work);
     return work;
   }
 
-  async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined, signal: AbortSignal | undefined): Promise<ImageRecord> {
+  async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<ImageRecord> {
     const log = this.#opts.log.child({ image: formatReference(ref) });
     const deps = { content: this.content, snapshotter: this.snapshotter, registryConfigPath: this.#opts.registryConfigPath, log, concurrency: this.#opts.concurrency ?? 4, ...(this.#opts.platform && { platform: this.#opts.platform }) };
-    const pulled = await pullImage(deps, ref, auth, signal);
+    const pulled = await pullImage(deps, ref, auth);
     const record = await this.#store.add(toRecord(ref, pulled));
     log.info({ imageId: record.id, size: record.size }, 'image pulled');
     return record;

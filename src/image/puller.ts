@@ -144,10 +144,10 @@ async function resolvePlatformManifest(pull: Pull, ref: ImageReference, platform
   return { resolved: top, manifest: top };
 }
 
-export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined, signal?: AbortSignal): Promise<PulledImage> {
+export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<PulledImage> {
   const name = formatReference(ref);
   const hosts = await registryHosts(deps.registryConfigPath, ref.domain);
-  const client = new RegistryClient({ domain: ref.domain, repository: ref.path, hosts, auth, log: deps.log, ...(signal && { signal }) });
+  const client = new RegistryClient({ domain: ref.domain, repository: ref.path, hosts, auth, log: deps.log });
   const pull = new Pull(deps, client, name);
   try {
     const { resolved, manifest } = await resolvePlatformManifest(pull, ref, deps.platform ?? hostPlatform(), name);

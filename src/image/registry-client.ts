@@ -21,14 +21,13 @@ export interface RegistryClientOptions {
   hosts: RegistryHost[];
   auth?: AuthConfig__Output | null;
   log: Logger;
-  signal?: AbortSignal;
 }
 
 const MANIFEST_LIMIT = 4 << 20;
 const MAX_REDIRECTS = 5;
 const ACCEPT_MANIFESTS = [...MANIFEST_TYPES, ...INDEX_TYPES, '*/*;q=0.1'].join(', ');
 
-type Send = Omit<HttpRequest, 'url' | 'signal'> & { suffix: string };
+type Send = Omit<HttpRequest, 'url'> & { suffix: string };
 
 export class RegistryClient {
   readonly #opts: RegistryClientOptions;
@@ -126,7 +125,7 @@ export class RegistryClient {
     for (let hop = 0; ; hop++) {
       const sameOrigin = url.origin === req.url.origin;
       const headers = { ...host.header, ...req.headers, ...(authorization && sameOrigin && { authorization }) };
-      const res = await sendRequest(host, { ...req, url, headers, signal: this.#opts.signal });
+      const res = await sendRequest(host, { ...req, url, headers });
       const location = res.headers.location;
       const isRedirect = res.status >= 300 && res.status < 400 && location !== undefined && (req.method === 'GET' || req.method === 'HEAD');
       if (!isRedirect) return res;
@@ -168,12 +167,12 @@ export class RegistryClient {
     if (creds?.identityToken !== undefined) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service, client_id: 'crid', scope: scopes.join(' ') });
       const body = Buffer.from(form.toString());
-      res = await sendRequest(host, { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body, signal: this.#opts.signal });
+      res = await sendRequest(host, { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body });
     } else {
       if (service !== '') realm.searchParams.set('service', service);
       for (const s of scopes) realm.searchParams.append('scope', s);
       const basic = creds && basicAuthorization(creds);
-      res = await sendRequest(host, { method: 'GET', url: realm, headers: basic ? { authorization: basic } : {}, signal: this.#opts.signal });
+      res = await sendRequest(host, { method: 'GET', url: realm, headers: basic ? { authorization: basic } : {} });
     }
     const body = await readBody(res, 1 << 20);
     if (res.status === 401 || res.status === 403) {

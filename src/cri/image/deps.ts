@@ -1,0 +1,10 @@
+import type { Logger } from '../../log.ts';
+import type { ImageService } from '../../image/image-service.ts';
+
+/** What the ImageService handlers need; `images` is crid's ImageService or a stand-in in tests. */
+export interface ImageServiceDeps {
+  images: Pick<ImageService, 'pull' | 'getImage' | 'list' | 'remove' | 'isPinned' | 'imageSpec' | 'fsUsage'>;
+  log: Logger;
+  /** True while a container (or sandbox) was created from the image. */
+  isImageInUse: (imageId: string) => boolean;
+}

@@ -1,0 +1,19 @@
+import type { HandlerTable } from '../../server/rpc.ts';
+import type { ImageServiceDeps } from './deps.ts';
+import { imageFsInfo } from './image-fs-info.ts';
+import { listImages } from './image-list.ts';
+import { pullImage } from './image-pull.ts';
+import { removeImage } from './image-remove.ts';
+import { imageStatus } from './image-status.ts';
+
+export type { ImageServiceDeps } from './deps.ts';
+
+export function imageServiceHandlers(deps: ImageServiceDeps): HandlerTable {
+  return {
+    PullImage: pullImage(deps),
+    ListImages: listImages(deps),
+    ImageStatus: imageStatus(deps),
+    RemoveImage: removeImage(deps),
+    ImageFsInfo: imageFsInfo(deps),
+  };
+}
