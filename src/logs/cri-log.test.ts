@@ -61,3 +61,22 @@ describe('CriLogWriter', () => {
     expect(formatRecord(0n, 'stderr', true, Buffer.from('x')).toString()).toBe('1970-01-01T00:00:00Z stderr P x\n');
   });
 });
+
+describe('CriLogWriter on FIFOs', () => {
+  it('copies what a writer left in the FIFO when finished, even without a newline', async () => {
+    const { execFileSync } = await import('node:child_process');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crilog-fifo-'));
+    const fifo = path.join(dir, 'out');
+    execFileSync('mkfifo', [fifo]);
+    const file = path.join(dir, 'c.log');
+    const writer = new CriLogWriter(file, () => 0n);
+    writer.attachFifo(fifo, 'stdout');
+    const w = fs.openSync(fifo, fs.constants.O_WRONLY);
+    fs.writeSync(w, 'one\ntwo');
+    fs.closeSync(w);
+    writer.finish();
+    await writer.done();
+    expect(fs.readFileSync(file, 'utf8')).toBe('1970-01-01T00:00:00Z stdout F one\n1970-01-01T00:00:00Z stdout F two\n');
+    fs.rmSync(dir, { recursive: true });
+  });
+});

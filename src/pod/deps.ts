@@ -1,0 +1,37 @@
+// Everything the pod and container logic works with, built once by the daemon.
+import type { CridConfig } from '../config/model.ts';
+import type { ExitMonitor } from '../events/exit-monitor.ts';
+import type { ImageService } from '../image/image-service.ts';
+import type { Logger } from '../log.ts';
+import type { ShimManager } from '../runtime/shim-manager.ts';
+import type { ContainerRecord } from '../store/container.ts';
+import type { NameRegistrar } from '../store/name-registrar.ts';
+import type { ObjectStore } from '../store/object-store.ts';
+import type { SandboxRecord } from '../store/sandbox.ts';
+import type { KeyedMutex } from '../util/keyed-mutex.ts';
+import type { CriLogWriter } from '../logs/cri-log.ts';
+import type { ContainerEvents } from './container-events.ts';
+
+export interface PodDeps {
+  config: () => CridConfig;
+  sandboxes: ObjectStore<SandboxRecord>;
+  containers: ObjectStore<ContainerRecord>;
+  names: NameRegistrar;
+  images: ImageService;
+  shims: ShimManager;
+  monitor: ExitMonitor;
+  events: ContainerEvents;
+  /** One operation at a time per sandbox / container id. */
+  locks: KeyedMutex;
+  /** Open log writers of running containers, by container id. */
+  logWriters: Map<string, CriLogWriter>;
+  /** crid's own cgroup (memory controller path), under which pods go when they name no parent. */
+  cgroupRoot: string;
+  /** crid's own oom_score_adj: containers are not given less when restrict_oom_score_adj is on. */
+  oomScoreAdj: number;
+  log: Logger;
+}
+
+export function sandboxDir(config: CridConfig, id: string): string {
+  return `${config.crid.root}/sandboxes/${id}`;
+}

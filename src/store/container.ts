@@ -1,0 +1,34 @@
+// What crid keeps about a container, persisted under <root>/store/containers/<id>.json.
+import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig.ts';
+
+export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
+
+export interface ContainerRecord {
+  id: string;
+  sandboxId: string;
+  /** The reserved name: name_sandboxName_sandboxNamespace_sandboxUid_attempt. */
+  name: string;
+  config: ContainerConfig__Output;
+  imageId: string;
+  /** The image as the request named it, and its repo digest. */
+  imageName: string;
+  imageRef: string;
+  /** Absolute log file path ('' when the pod has no log directory). */
+  logPath: string;
+  state: ContainerState;
+  /** ns since the epoch, decimal; '0' when not reached. */
+  createdAt: string;
+  startedAt: string;
+  finishedAt: string;
+  pid: number;
+  exitCode: number;
+  reason: string;
+  message: string;
+  oomKilled?: boolean;
+  /** The signal StopContainer sends first (from the request, the image, or SIGTERM). */
+  stopSignal: string;
+  /** The OCI resources last applied (UpdateContainerResources). */
+  resources?: Record<string, unknown>;
+  /** Directory of the container's stdio FIFOs. */
+  ioDir: string;
+}
