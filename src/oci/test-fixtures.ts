@@ -7,6 +7,7 @@ import type { LinuxSandboxSecurityContext__Output } from '../generated/runtime/v
 import type { NamespaceOption__Output } from '../generated/runtime/v1/NamespaceOption.ts';
 import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandboxConfig.ts';
 import type { RuntimeHandler } from '../config/model.ts';
+import type { HostFacts } from './host.ts';
 
 export function resources(over: Partial<LinuxContainerResources__Output> = {}): LinuxContainerResources__Output {
   return {
@@ -124,6 +125,23 @@ export function handler(over: Partial<RuntimeHandler> = {}): RuntimeHandler {
     cni_max_conf_num: 0,
     snapshotter: '',
     sandbox_mode: 'podsandbox',
+    ...over,
+  };
+}
+
+export function hostFacts(over: Partial<HostFacts> = {}): HostFacts {
+  return {
+    oomScoreAdj: 0,
+    capabilities: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
+      'CAP_NET_BIND_SERVICE', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_MKNOD',
+      'CAP_AUDIT_WRITE', 'CAP_SETFCAP'],
+    arch: 'x64',
+    hostname: 'node-1',
+    cgroupV2: false,
+    swapAvailable: true,
+    hugetlbAvailable: false,
+    apparmor: { enabled: false, defaultProfile: '' },
+    defaultCgroupParent: '/process_api/crid',
     ...over,
   };
 }
