@@ -106,8 +106,8 @@ export class ShimManager {
       startTimeoutMs: 20_000,
       callTimeoutMs: 30_000,
       reconnectTimeoutMs: 5_000,
-      ...options,
-    };
+      ...definedOnly(options),
+    } as Required<ShimManagerOptions>;
     this.log = options.log;
   }
 
@@ -360,6 +360,10 @@ export class ShimManager {
     }
     conn.task.close();
   }
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 function withSandboxId(spec: Record<string, unknown>, sandboxId: string | undefined): Record<string, unknown> {

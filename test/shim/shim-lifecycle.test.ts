@@ -1,0 +1,141 @@
+// Real shims, real runtimes: containerd-shim-runc-v2 with runc and with crun, and the legacy
+// containerd-shim with runc, each driving a busybox container through a full lifecycle.
+import { execFileSync } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { mountsUnder } from '../../src/runtime/bundle.ts';
+import type { RuntimeHandler } from '../../src/config/model.ts';
+import { processSpec, testSpec } from './spec.ts';
+import { ShimHarness, handler, isAlive, shimSocketsIn } from './harness.ts';
+
+const HUGETLB = '/sys/fs/cgroup/hugetlb';
+let mountedHugetlb = false;
+let socketsBefore: Set<string>;
+
+beforeAll(() => {
+  socketsBefore = new Set(shimSocketsIn());
+  // crun 1.8 wants a v1 hugetlb hierarchy, which this machine keeps on cgroup2.
+  if (!fs.existsSync(path.join(HUGETLB, 'cgroup.procs'))) {
+    fs.mkdirSync(HUGETLB, { recursive: true });
+    execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'none', HUGETLB]);
+    mountedHugetlb = true;
+  }
+});
+
+afterAll(() => {
+  if (mountedHugetlb) {
+    execFileSync('umount', [HUGETLB]);
+    fs.rmdirSync(HUGETLB);
+  }
+  for (const sock of shimSocketsIn()) if (!socketsBefore.has(sock)) fs.rmSync(sock, { force: true });
+});
+
+let h: ShimHarness;
+beforeEach(async () => {
+  h = new ShimHarness();
+  await h.start();
+});
+afterEach(async () => {
+  await h.cleanup();
+});
+
+function cases(): Array<[string, () => RuntimeHandler]> {
+  return [
+    ['runc via containerd-shim-runc-v2', () => handler('runc', 'io.containerd.runc.v2', { options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') } })],
+    ['crun via containerd-shim-runc-v2', () => handler('crun', 'io.containerd.runc.v2', { options: { BinaryName: '/usr/bin/crun', Root: path.join(h.dir, 'crun-root') } })],
+    ['runc via the legacy containerd-shim', () => handler('legacy', 'io.containerd.runtime.v1.linux', { runtime_engine: 'runc', runtime_root: path.join(h.dir, 'v1-root') })],
+  ];
+}
+
+async function createSleeper(hd: RuntimeHandler, id: string, sandboxId?: string) {
+  const { io } = await h.stdio(id);
+  return h.manager.startTask({
+    handler: hd,
+    id,
+    sandboxId,
+    spec: testSpec(['/bin/sleep', '300'], h.cgroupsPath(id)),
+    rootfs: [{ type: 'bind', source: h.rootfs, options: ['rbind', 'rw'] }],
+    io,
+  });
+}
+
+describe.each(cases())('%s', (_name, makeHandler) => {
+  it('runs create → start → exec → kill → exit event → delete → shutdown and leaves nothing', async () => {
+    const hd = makeHandler();
+    const id = 'ctr1';
+    const shim = await createSleeper(hd, id);
+    const { task } = shim;
+    expect((await task.state(id)).status).toBe('CREATED');
+    const { pid } = await task.start(id);
+    const state = await task.state(id);
+    expect(state.status).toBe('RUNNING');
+    expect(state.pid).toBe(pid);
+    expect(isAlive(pid)).toBe(true);
+    expect(isAlive(shim.shimPid)).toBe(true);
+
+    const exec = await h.stdio('exec1');
+    await task.exec({ id, execId: 'exec1', io: exec.io, process: processSpec(['/bin/echo', 'hi']) });
+    const exitOfExec = h.monitor.waitForExit(id, 'exec1');
+    await task.start(id, 'exec1');
+    expect((await exitOfExec).exitStatus).toBe(0);
+    await expect.poll(() => exec.stdout.text()).toBe('hi\n');
+    await task.delete(id, 'exec1');
+
+    const exit = h.monitor.waitForExit(id);
+    await task.kill(id, 9);
+    expect((await exit).exitStatus).toBe(137);
+    await expect.poll(() => h.shimEvents.some((e) => e.type === 'exit' && e.containerId === id && e.exitStatus === 137)).toBe(true);
+    if (task.kind === 'v2') expect(h.shimEvents.map((e) => e.type)).toContain('start');
+
+    const deleted = await task.delete(id);
+    expect(deleted.exitStatus).toBe(137);
+    await h.manager.removeTask(id);
+
+    await expect.poll(() => isAlive(shim.shimPid)).toBe(false);
+    expect(isAlive(pid)).toBe(false);
+    expect(h.leftovers()).toEqual([]);
+    expect(mountsUnder(h.dir)).toEqual([]);
+    expect(fs.existsSync(shim.bundle)).toBe(false);
+  });
+
+  it('reports the task exited when its shim is SIGKILLed, and cleanup leaves nothing', async () => {
+    const hd = makeHandler();
+    const id = 'victim';
+    const shim = await createSleeper(hd, id);
+    const { pid } = await shim.task.start(id);
+    const exit = h.monitor.waitForExit(id);
+    process.kill(shim.shimPid, 'SIGKILL');
+    const reported = await exit;
+    expect(reported.containerId).toBe(id);
+    if (shim.task.kind === 'v2') expect(reported.exitStatus).toBe(137);
+    await expect.poll(() => isAlive(pid)).toBe(false);
+    await h.manager.removeTask(id);
+    expect(h.leftovers()).toEqual([]);
+    expect(mountsUnder(h.dir)).toEqual([]);
+  });
+});
+
+describe('grouping', () => {
+  it('runs two containers of one pod in one shim v2 process', async () => {
+    const hd = handler('runc', 'io.containerd.runc.v2', { options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') } });
+    const sandbox = await createSleeper(hd, 'pod1', 'pod1');
+    const app = await createSleeper(hd, 'app1', 'pod1');
+    const other = await createSleeper(hd, 'solo', 'pod2');
+    expect(app.shimPid).toBe(sandbox.shimPid);
+    expect(app.address).toBe(sandbox.address);
+    expect(other.shimPid).not.toBe(sandbox.shimPid);
+    await app.task.start('app1');
+    await sandbox.task.start('pod1');
+    expect((await app.task.state('app1')).status).toBe('RUNNING');
+    for (const id of ['app1', 'pod1', 'solo']) {
+      await h.manager.get(id)!.task.kill(id, 9).catch(() => {});
+    }
+    await h.manager.removeTask('app1');
+    expect(isAlive(sandbox.shimPid)).toBe(true);
+    await h.manager.removeTask('pod1');
+    await h.manager.removeTask('solo');
+    await expect.poll(() => isAlive(sandbox.shimPid)).toBe(false);
+    expect(h.leftovers()).toEqual([]);
+  });
+});
