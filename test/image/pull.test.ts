@@ -149,6 +149,25 @@ describe('pull', () => {
     expect(second.getImage(`${registry.address}/crid/app:v1`)?.id).toBe(pulled.id);
   });
 
+  it('ensureImage pulls only what is missing', async () => {
+    const images = await openService('ensure');
+    const first = await images.ensureImage(`${registry.address}/crid/app:v1`);
+    const before = registry.requests().length;
+    const again = await images.ensureImage(`${registry.address}/crid/app:v1`);
+    expect(again.id).toBe(first.id);
+    expect(registry.requests().length).toBe(before);
+  });
+
+  it('refuses an image whose layer escapes and leaves no layer behind', async () => {
+    const evil = await buildLayer([symlink('escape', '../../../../../../tmp'), file('escape/crid-pwned', 'x')]);
+    await pushImage(registry.address, 'crid/evil', [base, evil], { tag: 'v1' });
+    const images = await openService('evil');
+    await expect(images.pull(`${registry.address}/crid/evil:v1`)).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('leads outside the layer') });
+    await expect(stat('/tmp/crid-pwned')).rejects.toThrow();
+    expect(await readdir(join(images.snapshotter.root, 'tmp'))).toEqual([]);
+    expect(images.list()).toEqual([]);
+  });
+
   // Last: it moves crid/app:v1 in the registry.
   it('moves a tag to the new image on re-pull', async () => {
     const images = await openService('retag');
