@@ -111,7 +111,14 @@ export class ImageService {
 
   async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<ImageRecord> {
     const log = this.#opts.log.child({ image: formatReference(ref) });
-    const deps = { content: this.content, snapshotter: this.snapshotter, registryConfigPath: this.#opts.registryConfigPath, log, concurrency: this.#opts.concurrency ?? 4, ...(this.#opts.platform && { platform: this.#opts.platform }) };
+    const deps = {
+      content: this.content,
+      snapshotter: this.snapshotter,
+      registryConfigPath: this.#opts.registryConfigPath,
+      log,
+      concurrency: this.#opts.concurrency ?? 4,
+      ...(this.#opts.platform && { platform: this.#opts.platform }),
+    };
     const pulled = await pullImage(deps, ref, auth);
     const record = await this.#store.add(toRecord(ref, pulled));
     log.info({ imageId: record.id, size: record.size }, 'image pulled');

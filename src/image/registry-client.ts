@@ -176,7 +176,8 @@ export class RegistryClient {
     }
     const body = await readBody(res, 1 << 20);
     if (res.status === 401 || res.status === 403) {
-      throw failedPrecondition(`token service ${realm.host} rejected the credentials for ${this.#opts.repository} (${res.status})`);
+      const why = creds === undefined ? 'requires credentials' : 'rejected the credentials';
+      throw failedPrecondition(`token service ${realm.host} ${why} for ${this.#opts.repository} (${res.status})`);
     }
     if (res.status !== 200) throw unavailable(`token service ${realm.host} answered ${res.status} for ${this.#opts.repository}`);
     const json = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string };
