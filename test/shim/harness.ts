@@ -111,7 +111,7 @@ export class ShimHarness {
     for (const pid of processesMentioning(this.namespace)) killQuietly(pid);
     for (const mp of mountsUnder(this.dir)) execFileSync('umount', ['-l', mp]);
     await removeCgroups(`${CGROUP_PARENT}-${this.namespace}`);
-    fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!process.env.KEEP_SHIM_TEST_DIR) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 
   /** Pids of live (non-zombie) processes whose command line names this test's namespace or dir. */
