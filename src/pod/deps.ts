@@ -10,6 +10,7 @@ import type { ObjectStore } from '../store/object-store.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import type { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { CriLogWriter } from '../logs/cri-log.ts';
+import type { HostFacts } from '../oci/host.ts';
 import type { ContainerEvents } from './container-events.ts';
 
 export interface PodDeps {
@@ -25,10 +26,10 @@ export interface PodDeps {
   locks: KeyedMutex;
   /** Open log writers of running containers, by container id. */
   logWriters: Map<string, CriLogWriter>;
-  /** crid's own cgroup (memory controller path), under which pods go when they name no parent. */
-  cgroupRoot: string;
-  /** crid's own oom_score_adj: containers are not given less when restrict_oom_score_adj is on. */
-  oomScoreAdj: number;
+  /** Facts about this host the spec builders need (crid's cgroup, oom_score_adj, capabilities…). */
+  host: HostFacts;
+  /** The reason a handler failed its last self-check, or undefined when it may serve pods. */
+  handlerFailure: (handler: string) => string | undefined;
   log: Logger;
 }
 

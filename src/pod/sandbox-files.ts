@@ -1,6 +1,5 @@
 // The files every pod gets from crid rather than from its image: hostname, /etc/hosts, /etc/resolv.conf.
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import type { DNSConfig__Output } from '../generated/runtime/v1/DNSConfig.ts';
 import { invalidArgument } from '../errors.ts';
@@ -10,17 +9,6 @@ export interface SandboxFiles {
   hostname: string;
   hosts: string;
   resolvConf: string;
-}
-
-const HOSTNAME = /^[a-z0-9]([-a-z0-9.]{0,62})?$/i;
-
-export function sandboxHostname(requested: string, hostNetwork: boolean): string {
-  if (hostNetwork) return os.hostname();
-  if (!requested) return 'localhost';
-  if (!HOSTNAME.test(requested)) {
-    throw invalidArgument(`sandbox config: hostname ${JSON.stringify(requested.slice(0, 80))} is not a valid hostname (at most 63 letters, digits, '-' or '.')`);
-  }
-  return requested;
 }
 
 export function resolvConf(dns: DNSConfig__Output | null | undefined): string | undefined {

@@ -8,6 +8,7 @@ import { wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { drainFifoToLog, mkfifo } from './fifo.ts';
 import type net from 'node:net';
+import { serializeSpec, type Spec } from '../oci/spec-types.ts';
 
 export const SANDBOX_ID_ANNOTATION = 'io.kubernetes.cri.sandbox-id';
 export const CONTAINER_TYPE_ANNOTATION = 'io.kubernetes.cri.container-type';
@@ -21,7 +22,7 @@ export async function createBundle(dir: string, spec: object): Promise<void> {
   try {
     await fs.promises.mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
     await fs.promises.mkdir(dir, { mode: 0o700 });
-    await fs.promises.writeFile(path.join(dir, 'config.json'), JSON.stringify(spec));
+    await fs.promises.writeFile(path.join(dir, 'config.json'), serializeSpec(spec as Spec));
     await fs.promises.mkdir(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
   } catch (err) {
     throw wrap(err, `cannot create bundle ${dir}`);

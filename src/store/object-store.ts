@@ -6,6 +6,7 @@ import { readJsonRecords, removeRecord, writeJsonAtomic } from './checkpoint.ts'
 
 export class ObjectStore<T extends { id: string }> {
   private readonly items = new Map<string, T>();
+  private readonly writes = new Map<string, Promise<void>>();
   private readonly kind: string;
   private readonly dir: string;
 
@@ -25,23 +26,41 @@ export class ObjectStore<T extends { id: string }> {
     return path.join(this.dir, `${id}.json`);
   }
 
+  /** Persists a new record; it is visible only once it is on disk. */
   async put(item: T): Promise<void> {
-    await writeJsonAtomic(this.file(item.id), item);
+    await this.persist(item.id, () => writeJsonAtomic(this.file(item.id), item));
     this.items.set(item.id, item);
   }
 
-  /** Applies a change to a stored record and persists it. */
+  /**
+   * Applies a change to a record. The change is visible at once, so concurrent updates of one record
+   * compose instead of overwriting each other; writes of one record reach the disk in order.
+   */
   async update(id: string, change: (item: T) => void): Promise<T> {
-    const item = this.get(id);
-    const next = structuredClone(item);
+    const next = structuredClone(this.get(id));
     change(next);
-    await this.put(next);
+    this.items.set(id, next);
+    await this.persist(id, async () => {
+      const current = this.items.get(id);
+      if (current) await writeJsonAtomic(this.file(id), current);
+    });
     return next;
   }
 
   async delete(id: string): Promise<void> {
-    await removeRecord(this.file(id));
     this.items.delete(id);
+    await this.persist(id, () => removeRecord(this.file(id)));
+  }
+
+  private persist(id: string, write: () => Promise<void>): Promise<void> {
+    const previous = this.writes.get(id) ?? Promise.resolve();
+    const current = previous.catch(() => {}).then(write);
+    this.writes.set(id, current);
+    const forget = () => {
+      if (this.writes.get(id) === current) this.writes.delete(id);
+    };
+    current.then(forget, forget);
+    return current;
   }
 
   find(idOrPrefix: string): T | undefined {

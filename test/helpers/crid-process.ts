@@ -42,7 +42,7 @@ export async function waitForSocket(proc: CridProcess, timeoutMs = 20_000): Prom
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (proc.child.exitCode !== null) throw new Error(`crid exited with ${proc.child.exitCode}: ${proc.stderr()}`);
-    if (fs.existsSync(proc.socket) && proc.stderr().includes('crid is serving CRI')) return;
+    if (fs.existsSync(proc.socket) && proc.stderr().includes('crid is ready')) return;
     await new Promise((r) => setTimeout(r, 50));
   }
   throw new Error(`crid did not serve ${proc.socket} within ${timeoutMs} ms: ${proc.stderr()}`);

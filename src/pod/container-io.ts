@@ -1,0 +1,25 @@
+// A container's stdio: FIFOs the shim writes, and crid's CRI log writer reading them.
+import path from 'node:path';
+import { CriLogWriter } from '../logs/cri-log.ts';
+import type { ContainerRecord } from '../store/container.ts';
+import type { PodDeps } from './deps.ts';
+
+export function stdioPaths(ioDir: string, id: string, stdin: boolean) {
+  return {
+    stdin: stdin ? path.join(ioDir, `${id}-stdin`) : '',
+    stdout: path.join(ioDir, `${id}-stdout`),
+    stderr: path.join(ioDir, `${id}-stderr`),
+  };
+}
+
+/** Starts copying the container's output into its CRI log file (and to attached clients). */
+export function attachContainerLogs(deps: PodDeps, c: ContainerRecord): CriLogWriter {
+  const existing = deps.logWriters.get(c.id);
+  if (existing) return existing;
+  const io = stdioPaths(c.ioDir, c.id, false);
+  const writer = new CriLogWriter(c.logPath || '/dev/null');
+  writer.attachFifo(io.stdout, 'stdout');
+  if (!c.config.tty) writer.attachFifo(io.stderr, 'stderr');
+  deps.logWriters.set(c.id, writer);
+  return writer;
+}

@@ -1,0 +1,21 @@
+import fs from 'node:fs';
+import type { PodDeps } from './deps.ts';
+import { stopContainer } from './container-lifecycle.ts';
+import { publishContainerEvent } from './event-publish.ts';
+
+/** Removes a container whatever its state: stops it, deletes its task, snapshot, FIFOs and record. */
+export async function removeContainer(deps: PodDeps, id: string): Promise<void> {
+  await deps.locks.run(id, async () => {
+    const container = deps.containers.find(id);
+    if (!container) return;
+    if (container.state !== 'CONTAINER_EXITED') await stopContainer(deps, container, 0);
+    deps.logWriters.get(id)?.finish();
+    deps.logWriters.delete(id);
+    await deps.images.snapshotter.remove(id);
+    await fs.promises.rm(container.ioDir, { recursive: true, force: true });
+    publishContainerEvent(deps, id, 'CONTAINER_DELETED_EVENT');
+    await deps.containers.delete(id);
+    deps.names.release(container.name);
+    deps.monitor.forgetTask(id);
+  });
+}

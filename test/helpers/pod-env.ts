@@ -1,0 +1,175 @@
+// A whole node for pod tests: a local registry holding a pause image and a busybox image, a CNI
+// network of the test's own, a crid config with every handler (runc, crun, runc-v1, the fake kata
+// shim), and a running crid with a CRI client. dispose() removes everything it made.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { execa } from 'execa';
+import { startRegistry, type TestRegistry } from './registry.ts';
+import { buildLayer, busyboxEntries, file, pushImage } from './image-builder.ts';
+import { criClient, type CriClient } from './cri-client.ts';
+import { REPO, startCrid, waitForSocket, type CridProcess } from './crid-process.ts';
+import { createCniFixture, type CniFixture } from '../network/cni-fixture.ts';
+
+export const FAKE_KATA_SHIM = path.join(REPO, 'test/fake-shim/containerd-shim-fakekata-v2');
+
+export interface PodEnv {
+  dir: string;
+  configFile: string;
+  socket: string;
+  registry: TestRegistry;
+  cni: CniFixture;
+  pauseImage: string;
+  busyboxImage: string;
+  crid: CridProcess;
+  client: CriClient;
+  /** Runs crid again on the same config and state (after stop or SIGKILL). */
+  restart(signal?: NodeJS.Signals): Promise<void>;
+  dispose(): Promise<void>;
+}
+
+export interface PodEnvOptions {
+  /** Extra TOML appended to the runtimes table section (handler tables). */
+  extraRuntimes?: string;
+}
+
+function configToml(env: { dir: string; pauseImage: string; cniConf: string; cniBin: string[] }, extra: string): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  return `version = 2
+[${cri}]
+  sandbox_image = "${env.pauseImage}"
+  restrict_oom_score_adj = true
+[${cri}.containerd]
+  default_runtime_name = "runc"
+[${cri}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+  [${cri}.containerd.runtimes.runc.options]
+    BinaryName = "runc"
+    Root = "${env.dir}/runc"
+[${cri}.containerd.runtimes.crun]
+  runtime_type = "io.containerd.runc.v2"
+  [${cri}.containerd.runtimes.crun.options]
+    BinaryName = "crun"
+    Root = "${env.dir}/crun"
+[${cri}.containerd.runtimes.runc-v1]
+  runtime_type = "io.containerd.runtime.v1.linux"
+  runtime_engine = "runc"
+  runtime_root = "${env.dir}/runc-v1"
+[${cri}.containerd.runtimes.kata]
+  runtime_type = "io.containerd.kata.v2"
+  runtime_path = "${FAKE_KATA_SHIM}"
+  pod_annotations = ["io.katacontainers.*"]
+${extra}
+[${cri}.cni]
+  bin_dirs = ${JSON.stringify(env.cniBin)}
+  conf_dir = "${env.cniConf}"
+[crid]
+  root = "${env.dir}/root"
+  state = "${env.dir}/state"
+  metrics_address = ""
+`;
+}
+
+export async function pushTestImages(registry: TestRegistry): Promise<{ pauseImage: string; busyboxImage: string }> {
+  const pause = await buildLayer([file('pause', fs.readFileSync('/usr/bin/catatonit'), { mode: 0o755 })]);
+  await pushImage(registry.address, 'crid-test/pause', [pause], {
+    tag: 'test',
+    config: { Entrypoint: ['/pause', '-P'], Cmd: null, User: '65535:65535' },
+  });
+  const busybox = await buildLayer(await busyboxEntries());
+  await pushImage(registry.address, 'crid-test/busybox', [busybox], { tag: 'test', config: { Cmd: ['/bin/sh'] } });
+  return {
+    pauseImage: `${registry.address}/crid-test/pause:test`,
+    busyboxImage: `${registry.address}/crid-test/busybox:test`,
+  };
+}
+
+export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-pods-'));
+  const registry = await startRegistry();
+  const cni = await createCniFixture();
+  const images = await pushTestImages(registry);
+  const configFile = path.join(dir, 'crid.toml');
+  fs.writeFileSync(
+    configFile,
+    configToml({ dir, pauseImage: images.pauseImage, cniConf: cni.confDir, cniBin: [cni.binDir, '/usr/lib/cni'] }, opts.extraRuntimes ?? ''),
+  );
+  const socket = path.join(dir, 'crid.sock');
+  const env: PodEnv = {
+    dir,
+    configFile,
+    socket,
+    registry,
+    cni,
+    ...images,
+    crid: startCrid(configFile, socket),
+    client: undefined as unknown as CriClient,
+    async restart(signal = 'SIGTERM') {
+      env.client.close();
+      await env.crid.stop(signal);
+      env.crid = startCrid(configFile, socket);
+      await waitForSocket(env.crid);
+      env.client = criClient(socket);
+    },
+    async dispose() {
+      try {
+        const { items } = await env.client.runtime.ListPodSandbox({});
+        for (const pod of items) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
+      } catch {
+        // crid is not running: nothing to remove through it
+      }
+      env.client.close();
+      await env.crid.stop();
+      await killLeftovers(dir);
+      await registry.stop();
+      await cni.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  await waitForSocket(env.crid);
+  env.client = criClient(socket);
+  return env;
+}
+
+/** Kills shims and containers whose command line mentions the test dir (only after a failed test). */
+async function killLeftovers(dir: string): Promise<void> {
+  const { stdout } = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
+  for (const line of stdout.split('\n')) {
+    const [pid, ...args] = line.trim().split(/\s+/);
+    if (args.join(' ').includes(dir) && Number(pid) !== process.pid) {
+      try {
+        process.kill(Number(pid), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+export function podConfig(name: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    metadata: { name, namespace: 'crid-test', uid: `uid-${name}`, attempt: 0 },
+    hostname: name,
+    log_directory: '',
+    linux: {},
+    ...extra,
+  };
+}
+
+/** Processes whose parent is pid, as [pid, comm] pairs. */
+export function childrenOf(pid: number): Array<{ pid: number; comm: string; args: string }> {
+  const out: Array<{ pid: number; comm: string; args: string }> = [];
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid !== pid) continue;
+      const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
+      out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), args });
+    } catch {
+      // raced with the process exiting
+    }
+  }
+  return out;
+}
