@@ -15,6 +15,7 @@ import { stopPodSandboxRpc } from './cri/runtime/sandbox-stop.ts';
 import { removePodSandboxRpc } from './cri/runtime/sandbox-remove.ts';
 import { podSandboxStatus } from './cri/runtime/sandbox-status.ts';
 import { listPodSandbox } from './cri/runtime/sandbox-list.ts';
+import { containerHandlers } from './cri/runtime/container-handlers.ts';
 import { imageServiceHandlers } from './cri/image/index.ts';
 import { ImageService } from './image/image-service.ts';
 import { ExitMonitor } from './events/exit-monitor.ts';
@@ -109,6 +110,7 @@ export class Daemon {
       RemovePodSandbox: removePodSandboxRpc(deps),
       PodSandboxStatus: podSandboxStatus(deps),
       ListPodSandbox: listPodSandbox(deps),
+      ...containerHandlers(deps),
     };
   }
 
