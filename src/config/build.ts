@@ -1,5 +1,5 @@
 // Canonical merged tree → the typed model, recording which file set each model key.
-import type { CridConfig, CridSettings, Diagnostic, RuntimeHandler } from './model.ts';
+import type { CridConfig, CridSettings, Diagnostic, RuntimeClassSettings, RuntimeHandler, Toleration } from './model.ts';
 import type { MergedConfig } from './imports.ts';
 import type { Origin } from './config-file.ts';
 import { pathKey } from './toml-positions.ts';
@@ -68,6 +68,10 @@ class TreeReader {
     return value as T;
   }
 
+  get dropInHandlers(): Set<string> {
+    return this.merged.dropInHandlers;
+  }
+
   raw(canonical: string[]): unknown {
     let node: unknown = this.merged.tree;
     for (const segment of canonical) {
@@ -86,6 +90,9 @@ function readRuntimes(reader: TreeReader, handlerOrigins: Map<string, Origin>): 
   const table = reader.raw(RUNTIMES);
   if (!isTable(table)) return { runc: builtinRuncHandler() };
   const runtimes: Record<string, RuntimeHandler> = {};
+  // Drop-ins add to the built-in runc rather than replace it, unless a file declares handlers.
+  const fileHandlers = Object.keys(table).filter((name) => !reader.dropInHandlers.has(name));
+  if (fileHandlers.length === 0 && !Object.hasOwn(table, 'runc')) runtimes.runc = builtinRuncHandler();
   for (const name of Object.keys(table)) {
     runtimes[name] = readHandler(reader, name, [...RUNTIMES, name], `runtimes.${name}`);
     const origin = reader.table([...RUNTIMES, name]);
@@ -159,13 +166,34 @@ function readBinDirs(reader: TreeReader): string[] {
 }
 
 function readCridSettings(reader: TreeReader): CridSettings {
-  const settings = { ...CRID_DEFAULTS };
+  const settings = { ...CRID_DEFAULTS, runtimeclass: readRuntimeClasses(reader) };
   const target = settings as unknown as Record<string, unknown>;
   for (const key of Object.keys(CRID_DEFAULTS)) {
+    if (key === 'runtimeclass') continue;
     const value = reader.get(`crid.${key}`, ['crid', key]);
     if (value !== undefined) target[key] = value;
   }
   return settings;
+}
+
+/** `[crid.runtimeclass.<handler>]` tables; tolerations are checked by validate.ts. */
+function readRuntimeClasses(reader: TreeReader): Record<string, RuntimeClassSettings> {
+  const table = reader.raw(['crid', 'runtimeclass']);
+  if (!isTable(table)) return {};
+  const out: Record<string, RuntimeClassSettings> = {};
+  for (const name of Object.keys(table)) {
+    const base = ['crid', 'runtimeclass', name];
+    const model = `crid.runtimeclass.${name}`;
+    const tolerations = reader.get<unknown>(`${model}.tolerations`, [...base, 'tolerations']);
+    out[name] = {
+      overhead_cpu: reader.get<string>(`${model}.overhead_cpu`, [...base, 'overhead_cpu']) ?? '',
+      overhead_memory: reader.get<string>(`${model}.overhead_memory`, [...base, 'overhead_memory']) ?? '',
+      tolerations: tolerations === undefined ? [] : (tolerations as Toleration[]),
+    };
+    const origin = reader.table(base);
+    if (origin) reader.sources.set(model, origin);
+  }
+  return out;
 }
 
 function toNumber(value: unknown): number | undefined {

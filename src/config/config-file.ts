@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import TOML from '@iarna/toml';
 import type { Diagnostic, Position } from './model.ts';
 import { displayPath, pathKey, scanKeyLocations, type KeyLocation } from './toml-positions.ts';
-import { deprecation, describeValue, hasKind, isTable, kindName, placeKey, VERSION_1_DEPRECATED } from './schema.ts';
+import { CRI_PLUGIN_V2, deprecation, describeValue, hasKind, isTable, kindName, placeKey, VERSION_1_DEPRECATED } from './schema.ts';
 
 /** Where an effective key was written: file, line, column and the key path as written there. */
 export interface Origin extends Position {
@@ -32,8 +32,13 @@ export interface ConfigFile {
 
 const SUPPORTED_VERSIONS = [1, 2, 3, 4];
 
+/** A `runtimes.d/<handler>.toml` file: its top-level keys are that handler's runtime table. */
+export interface HandlerDropIn {
+  handler: string;
+}
+
 /** Reads and places one file; problems go to `diagnostics`. undefined when the file cannot be used. */
-export function readConfigFile(path: string, diagnostics: Diagnostic[]): ConfigFile | undefined {
+export function readConfigFile(path: string, diagnostics: Diagnostic[], dropIn?: HandlerDropIn): ConfigFile | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -48,7 +53,8 @@ export function readConfigFile(path: string, diagnostics: Diagnostic[]): ConfigF
     diagnostics.push(syntaxDiagnostic(path, err));
     return undefined;
   }
-  return new FilePlacer(path, text, data, diagnostics).place();
+  const placer = new FilePlacer(path, text, data, diagnostics);
+  return dropIn === undefined ? placer.place() : placer.placeHandler(dropIn.handler);
 }
 
 function syntaxDiagnostic(file: string, err: unknown): Diagnostic {
@@ -71,6 +77,8 @@ class FilePlacer {
   private readonly tables = new Map<string, Origin>();
   private readonly warned = new Set<string>();
   private version = 1;
+  /** Written keys of a handler drop-in are placed as if under this path of a version-2 file. */
+  private prefix: string[] = [];
 
   constructor(path: string, text: string, data: Record<string, unknown>, diagnostics: Diagnostic[]) {
     this.path = path;
@@ -94,6 +102,17 @@ class FilePlacer {
       entries: this.entries,
       tables: this.tables,
     };
+  }
+
+  placeHandler(handler: string): ConfigFile {
+    this.version = 2;
+    this.prefix = ['plugins', CRI_PLUGIN_V2, 'containerd', 'runtimes', handler];
+    const canonical = ['cri', 'containerd', 'runtimes', handler];
+    const top: Origin = { file: this.path, line: 1, column: 1, keyPath: '' };
+    this.tables.set(pathKey(canonical), top);
+    this.entries.push({ canonical, value: {}, origin: top });
+    for (const [key, value] of Object.entries(this.data)) this.visit([key], value);
+    return { path: this.path, version: 2, imports: [], importsOrigin: top, entries: this.entries, tables: this.tables };
   }
 
   private readVersion(): boolean {
@@ -127,14 +146,14 @@ class FilePlacer {
   }
 
   private visit(written: string[], value: unknown): void {
-    const placement = placeKey(written, this.version);
+    const placement = placeKey([...this.prefix, ...written], this.version);
     if (placement.use === 'ignore') return;
     if (placement.use === 'descend') {
       if (isTable(value)) for (const [key, child] of Object.entries(value)) this.visit([...written, key], child);
       return;
     }
     if (placement.use === 'unknown') {
-      this.warnOnce(written.slice(0, placement.depth + 1), placement.message);
+      this.warnOnce(written.slice(0, placement.depth + 1 - this.prefix.length), placement.message);
       return;
     }
     if (!hasKind(value, placement.kind)) {

@@ -84,5 +84,11 @@ ${CRI}]
   # Start one sandbox per handler at startup to prove each works.
   deep_check_on_start = ${v(s.deep_check_on_start)}
   log_level = ${v(s.log_level)}
+
+# What \`crid runtimeclass\` writes into a handler's RuntimeClass (all optional):
+# [crid.runtimeclass.kata]
+#   overhead_cpu = "250m"        # overhead.podFixed.cpu, added to every pod's requests by the scheduler
+#   overhead_memory = "160Mi"    # overhead.podFixed.memory (\`crid runtimeclass --measure\` proposes both)
+#   tolerations = [{ key = "sandboxed", operator = "Exists", effect = "NoSchedule" }]
 `;
 }

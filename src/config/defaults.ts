@@ -18,7 +18,11 @@ export const CRID_DEFAULTS: Readonly<CridSettings> = {
   runtimes_dir: '',
   deep_check_on_start: false,
   log_level: 'info',
+  runtimeclass: {},
 };
+
+/** Beside the main config file when `[crid] runtimes_dir` is "". */
+export const DEFAULT_RUNTIMES_DIR = 'runtimes.d';
 
 export const CRI_DEFAULTS = {
   default_runtime_name: 'runc',

@@ -31,10 +31,12 @@ export interface MergedConfig {
   tables: Map<string, Origin>;
   /** The main file's `version` key, when written. */
   versionOrigin?: Origin;
+  /** Handlers that come from runtimes_dir drop-ins, not from the main file or its imports. */
+  dropInHandlers: Set<string>;
 }
 
 export function loadMerged(mainPath: string, diagnostics: Diagnostic[]): MergedConfig | undefined {
-  const merged: MergedConfig = { version: 1, files: [], tree: {}, origins: new Map(), tables: new Map() };
+  const merged: MergedConfig = { version: 1, files: [], tree: {}, origins: new Map(), tables: new Map(), dropInHandlers: new Set() };
   const loaded = new Set<string>();
   const pending = [mainPath];
   let failed = false;
@@ -91,7 +93,7 @@ function resolveImports(config: ConfigFile, diagnostics: Diagnostic[]): string[]
   return out;
 }
 
-function mergeFile(merged: MergedConfig, config: ConfigFile): void {
+export function mergeFile(merged: MergedConfig, config: ConfigFile): void {
   merged.files.push(config.path);
   for (const [key, origin] of config.tables) merged.tables.set(key, origin);
   for (const entry of config.entries) {

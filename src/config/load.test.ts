@@ -122,6 +122,7 @@ describe('defaults', () => {
       runtimes_dir: '',
       deep_check_on_start: false,
       log_level: 'info',
+      runtimeclass: {},
     });
     expect(config!.restrict_oom_score_adj).toBe(false);
     expect(loadConfig(write('empty2.toml', ''), { restrictOomScoreAdjDefault: true }).config!.restrict_oom_score_adj).toBe(true);

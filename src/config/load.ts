@@ -2,6 +2,7 @@
 import type { CridConfig, Diagnostic } from './model.ts';
 import type { Origin } from './config-file.ts';
 import { loadMerged } from './imports.ts';
+import { mergeRuntimeDropIns } from './runtimes-dir.ts';
 import { buildConfig } from './build.ts';
 import { validateConfig } from './validate.ts';
 import { defaultRestrictOomScoreAdj } from './defaults.ts';
@@ -16,6 +17,8 @@ export interface LoadResult {
   files: string[];
   /** Model key path → where it was set; a key missing here has its default. */
   sources: Map<string, Origin>;
+  /** The handler drop-in directory (absolute); "" when the files could not be read at all. */
+  runtimesDir: string;
 }
 
 export interface LoadOptions {
@@ -27,11 +30,12 @@ export interface LoadOptions {
 export function loadConfig(file: string, options: LoadOptions = {}): LoadResult {
   const diagnostics: Diagnostic[] = [];
   const merged = loadMerged(file, diagnostics);
-  if (merged === undefined) return { diagnostics, files: [], sources: new Map() };
+  if (merged === undefined) return { diagnostics, files: [], sources: new Map(), runtimesDir: '' };
+  const runtimesDir = mergeRuntimeDropIns(merged, file, diagnostics);
   const restrictOomScoreAdjDefault = options.restrictOomScoreAdjDefault ?? defaultRestrictOomScoreAdj();
   const built = buildConfig(merged, { restrictOomScoreAdjDefault }, diagnostics);
   diagnostics.push(...validateConfig(built, file));
-  return { config: built.config, diagnostics, files: merged.files, sources: built.sources };
+  return { config: built.config, diagnostics, files: merged.files, sources: built.sources, runtimesDir };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

@@ -47,6 +47,27 @@ export interface CridSettings {
   /** Start one real sandbox per handler at startup to check it works. */
   deep_check_on_start: boolean;
   log_level: string;
+  /** `[crid.runtimeclass.<handler>]`: what `crid runtimeclass` puts in that handler's RuntimeClass. */
+  runtimeclass: Record<string, RuntimeClassSettings>;
+}
+
+/** A Kubernetes toleration, as written in a RuntimeClass's `scheduling.tolerations`. */
+export interface Toleration {
+  key?: string;
+  /** `Equal` (default) or `Exists`. */
+  operator?: string;
+  value?: string;
+  /** `NoSchedule`, `PreferNoSchedule`, `NoExecute`, or absent for all effects. */
+  effect?: string;
+  tolerationSeconds?: number;
+}
+
+export interface RuntimeClassSettings {
+  /** `overhead.podFixed.cpu`, a Kubernetes quantity ("250m"); "" = none. */
+  overhead_cpu: string;
+  /** `overhead.podFixed.memory`, a Kubernetes quantity ("160Mi"); "" = none. */
+  overhead_memory: string;
+  tolerations: Toleration[];
 }
 
 export interface CridConfig {

@@ -136,6 +136,7 @@ export const CRID_SCHEMA: TableSchema = {
   runtimes_dir: 'string',
   deep_check_on_start: 'bool',
   log_level: 'string',
+  runtimeclass: { '*': { overhead_cpu: 'string', overhead_memory: 'string', tolerations: 'any' } },
 };
 
 /** containerd's own top-level keys: valid in the file, not used by crid. */

@@ -1,5 +1,7 @@
 // Semantic checks of the built model, each pointed at the key (file:line:column) it is about.
-import type { Diagnostic, RuntimeHandler } from './model.ts';
+import type { Diagnostic, RuntimeClassSettings, RuntimeHandler } from './model.ts';
+import { isQuantity, tolerationProblems } from './runtimeclass-settings.ts';
+import { parseListenAddress } from './listen-address.ts';
 import type { BuiltConfig } from './build.ts';
 import type { Origin } from './config-file.ts';
 import { positionOf } from './build.ts';
@@ -12,6 +14,8 @@ export function validateConfig(built: BuiltConfig, mainFile: string): Diagnostic
   const check = new Checker(built, mainFile);
   check.defaultRuntime();
   for (const handler of Object.values(built.config.runtimes)) check.handler(handler);
+  check.metricsAddress();
+  for (const [name, settings] of Object.entries(built.config.crid.runtimeclass)) check.runtimeClass(name, settings);
   return check.diagnostics;
 }
 
@@ -59,6 +63,35 @@ class Checker {
       this.report('error', '`privileged_without_host_devices_all_devices_allowed` requires `privileged_without_host_devices` to be enabled', key, this.source(key));
     }
     this.options(h, base);
+  }
+
+  metricsAddress(): void {
+    const address = this.built.config.crid.metrics_address;
+    if (address === '' || parseListenAddress(address) !== undefined) return;
+    const key = 'crid.metrics_address';
+    this.report('error', `invalid metrics_address "${address}": expected host:port (e.g. 127.0.0.1:9149), or "" to turn metrics off`, key, this.source(key));
+  }
+
+  runtimeClass(name: string, settings: RuntimeClassSettings): void {
+    const base = `crid.runtimeclass.${name}`;
+    if (!Object.hasOwn(this.built.config.runtimes, name)) {
+      this.report('warning', `[crid.runtimeclass.${name}] names no configured handler (handlers: ${Object.keys(this.built.config.runtimes).sort().join(', ')})`, base, this.source(base));
+    }
+    for (const key of ['overhead_cpu', 'overhead_memory'] as const) {
+      const value = settings[key];
+      if (value !== '' && !isQuantity(value)) {
+        this.report('error', `${key} "${value}" is not a Kubernetes quantity (e.g. ${key === 'overhead_cpu' ? '"250m"' : '"160Mi"'})`, `${base}.${key}`, this.source(`${base}.${key}`));
+      }
+    }
+    const tolerations: unknown = settings.tolerations;
+    const at = this.source(`${base}.tolerations`);
+    if (!Array.isArray(tolerations)) {
+      this.report('error', `wrong type: expected an array of tolerations, got ${describeValue(tolerations)}`, `${base}.tolerations`, at);
+      return;
+    }
+    tolerations.forEach((t, i) => {
+      for (const problem of tolerationProblems(t)) this.report('error', `tolerations[${i}]: ${problem}`, `${base}.tolerations`, at);
+    });
   }
 
   private options(h: RuntimeHandler, base: string): void {
