@@ -43,6 +43,8 @@ async function serve(argv: string[]): Promise<number> {
 }
 
 async function main(argv: string[]): Promise<number> {
+  // The legacy shim runs `<crid> --address A publish --topic T --namespace N`: flags come first.
+  if (argv.includes('publish')) return (await import('./cli/publish.ts')).runPublishCommand(argv);
   const [command, ...rest] = argv;
   switch (command) {
     case 'serve':
@@ -51,8 +53,6 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/config-command.ts')).runConfigCommand(rest);
     case 'explain':
       return (await import('./cli/explain.ts')).runExplainCommand(rest);
-    case 'publish':
-      return (await import('./cli/publish.ts')).runPublishCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`crid ${CRID_VERSION}\n`);

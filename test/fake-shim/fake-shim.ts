@@ -2,7 +2,7 @@
 // and containerd.task.v2.Task over crid's ttrpc code, runs the bundle's process with chroot as its
 // "VM", publishes events to TTRPC_ADDRESS, and misbehaves when config.json asks it to with the
 // annotation `fake-shim/mode`: garbage | hang | exit-early | create-error | json (bootstrap JSON).
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -25,6 +25,23 @@ function flags(argv: string[]): { values: Record<string, string>; action: string
     else action = arg;
   }
   return { values, action };
+}
+
+/** Mounts the task's rootfs on <bundle>/rootfs as a real shim does (bind or overlay, in order). */
+function mountRootfs(bundle: string, mounts: Message[]): void {
+  const target = path.join(bundle, 'rootfs');
+  for (const m of mounts) {
+    const args = m.type === 'bind' ? ['--bind', m.source, target] : ['-t', m.type, m.source, target];
+    const options = (m.options as string[]).filter((o) => o !== 'rbind' && o !== 'bind');
+    if (options.length) args.push('-o', options.join(','));
+    execFileSync('mount', args);
+  }
+}
+
+function unmountRootfs(bundle: string): void {
+  const target = path.join(bundle, 'rootfs');
+  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target);
+  if (mounted) execFileSync('umount', [target]);
 }
 
 function readSpec(bundle: string): Message {
@@ -143,6 +160,7 @@ class FakeTaskService {
   private async create(r: Message): Promise<Message> {
     if (this.mode === 'create-error') throw failedPrecondition('fake kata: the VM failed to boot');
     this.pending.set(r.id, r);
+    mountRootfs(r.bundle, r.rootfs as Message[]);
     await this.publish('/tasks/create', 'containerd.events.TaskCreate', { container_id: r.id, bundle: r.bundle, pid: process.pid });
     return { pid: process.pid };
   }
@@ -151,8 +169,7 @@ class FakeTaskService {
     const req = this.pending.get(r.id);
     if (!req) throw notFound(`container ${r.id} not created: not found`);
     const spec = readSpec(req.bundle);
-    const bind = (req.rootfs as Message[]).find((m) => m.type === 'bind');
-    const root = bind ? bind.source : path.resolve(req.bundle, spec.root.path);
+    const root = path.resolve(req.bundle, spec.root.path);
     const out = req.stdout ? fs.openSync(req.stdout, 'w') : 'ignore';
     const child = spawn('/usr/sbin/chroot', [root, ...spec.process.args], { env: Object.fromEntries(spec.process.env.map((e: string) => e.split('=', 2))), stdio: ['ignore', out, out] });
     if (typeof out === 'number') fs.closeSync(out);
@@ -190,8 +207,10 @@ class FakeTaskService {
   private async delete(id: string): Promise<Message> {
     const p = this.procs.get(id);
     if (p && p.exitStatus === undefined) throw failedPrecondition('cannot delete a running process');
+    const bundle = this.pending.get(id)?.bundle;
     this.procs.delete(id);
     this.pending.delete(id);
+    if (bundle) unmountRootfs(bundle);
     const response = { pid: p?.child.pid ?? 0, exit_status: p?.exitStatus ?? 0, exited_at: p?.exitedAt };
     await this.publish('/tasks/delete', 'containerd.events.TaskDelete', { container_id: id, id, ...response });
     return response;

@@ -10,6 +10,7 @@ import { buildLayer, busyboxEntries, file, pushImage } from './image-builder.ts'
 import { criClient, type CriClient } from './cri-client.ts';
 import { REPO, startCrid, waitForSocket, type CridProcess } from './crid-process.ts';
 import { createCniFixture, type CniFixture } from '../network/cni-fixture.ts';
+import { mountHugetlb } from './hugetlb.ts';
 
 export const FAKE_KATA_SHIM = path.join(REPO, 'test/fake-shim/containerd-shim-fakekata-v2');
 
@@ -29,8 +30,8 @@ export interface PodEnv {
 }
 
 export interface PodEnvOptions {
-  /** Extra TOML appended to the runtimes table section (handler tables). */
-  extraRuntimes?: string;
+  /** Extra handler tables (TOML) for the runtimes section, made once the CNI fixture exists. */
+  extraRuntimes?: (cni: CniFixture) => Promise<string>;
 }
 
 function configToml(env: { dir: string; pauseImage: string; cniConf: string; cniBin: string[] }, extra: string): string {
@@ -58,7 +59,7 @@ function configToml(env: { dir: string; pauseImage: string; cniConf: string; cni
 [${cri}.containerd.runtimes.kata]
   runtime_type = "io.containerd.kata.v2"
   runtime_path = "${FAKE_KATA_SHIM}"
-  pod_annotations = ["io.katacontainers.*"]
+  pod_annotations = ["io.katacontainers.*", "fake-shim/*"]
 ${extra}
 [${cri}.cni]
   bin_dirs = ${JSON.stringify(env.cniBin)}
@@ -86,13 +87,17 @@ export async function pushTestImages(registry: TestRegistry): Promise<{ pauseIma
 
 export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-pods-'));
+  const unmountHugetlb = mountHugetlb();
   const registry = await startRegistry();
   const cni = await createCniFixture();
   const images = await pushTestImages(registry);
   const configFile = path.join(dir, 'crid.toml');
   fs.writeFileSync(
     configFile,
-    configToml({ dir, pauseImage: images.pauseImage, cniConf: cni.confDir, cniBin: [cni.binDir, '/usr/lib/cni'] }, opts.extraRuntimes ?? ''),
+    configToml(
+      { dir, pauseImage: images.pauseImage, cniConf: cni.confDir, cniBin: [cni.binDir, '/usr/lib/cni'] },
+      (await opts.extraRuntimes?.(cni)) ?? '',
+    ),
   );
   const socket = path.join(dir, 'crid.sock');
   const env: PodEnv = {
@@ -123,6 +128,7 @@ export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
       await killLeftovers(dir);
       await registry.stop();
       await cni.dispose();
+      unmountHugetlb();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };
@@ -172,4 +178,21 @@ export function childrenOf(pid: number): Array<{ pid: number; comm: string; args
     }
   }
   return out;
+}
+
+/** True once pid is gone or a zombie (the shims' reaper here is PID 1, which reaps late). */
+export async function processGone(pid: number, timeoutMs = 5000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    let state = '';
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+      state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    } catch {
+      return true;
+    }
+    if (state === 'Z') return true;
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }
