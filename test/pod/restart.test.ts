@@ -1,0 +1,73 @@
+// crid restarts (even SIGKILLed) without touching running pods: shims outlive it, and the restarted
+// crid lists the same pods with the same IPs and can still stop and remove them.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import fs from 'node:fs';
+import path from 'node:path';
+import { listNetns } from '../../src/network/netns.ts';
+import { startPodEnv, podConfig, processGone, type PodEnv } from '../helpers/pod-env.ts';
+
+let env: PodEnv;
+
+beforeAll(async () => {
+  env = await startPodEnv();
+}, 180_000);
+
+afterAll(async () => {
+  await env?.dispose();
+}, 120_000);
+
+it('keeps 5 pods across a SIGKILL of crid and removes them cleanly afterwards', async () => {
+  const handlers = ['runc', 'crun', 'runc-v1', 'kata', ''];
+  const pods: Array<{ id: string; ip: string; pid: number; handler: string }> = [];
+  for (const [i, handler] of handlers.entries()) {
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig(`r-${i}`), runtime_handler: handler });
+    const { status, info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
+    pods.push({ id, ip: status.network.ip, pid: JSON.parse(info.info).pid, handler });
+  }
+
+  await env.restart('SIGKILL');
+
+  for (const pod of pods) {
+    expect(fs.existsSync(`/proc/${pod.pid}`)).toBe(true);
+    const { status } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id });
+    expect(status.state).toBe('SANDBOX_READY');
+    expect(status.network.ip).toBe(pod.ip);
+  }
+  const { items } = await env.client.runtime.ListPodSandbox({ filter: { state: { state: 'SANDBOX_READY' } } });
+  expect(items.map((p: { id: string }) => p.id).sort()).toEqual(pods.map((p) => p.id).sort());
+
+  for (const pod of pods) {
+    await env.client.runtime.StopPodSandbox({ pod_sandbox_id: pod.id });
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+    expect(await processGone(pod.pid)).toBe(true);
+  }
+  expect(await listNetns()).toEqual([]);
+  expect(fs.readdirSync(path.join(env.dir, 'state/tasks/k8s.io'))).toEqual([]);
+  expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(env.dir);
+});
+
+it('marks a pod NOTREADY when its pause process dies, also while crid is down', async () => {
+  const { pod_sandbox_id: live } = await env.client.runtime.RunPodSandbox({ config: podConfig('d-live') });
+  const { pod_sandbox_id: down } = await env.client.runtime.RunPodSandbox({ config: podConfig('d-down') });
+  const pidOf = async (id: string) =>
+    JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info).pid as number;
+
+  process.kill(await pidOf(live), 'SIGKILL');
+  for (let i = 0; i < 100; i++) {
+    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status.state === 'SANDBOX_NOTREADY') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status.state).toBe('SANDBOX_NOTREADY');
+
+  const downPid = await pidOf(down);
+  await env.crid.stop('SIGKILL');
+  process.kill(downPid, 'SIGKILL');
+  await env.restart();
+  for (let i = 0; i < 100; i++) {
+    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status.state === 'SANDBOX_NOTREADY') break;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status.state).toBe('SANDBOX_NOTREADY');
+  for (const id of [live, down]) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+  expect(await listNetns()).toEqual([]);
+});
