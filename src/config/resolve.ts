@@ -98,3 +98,34 @@ function isExecutableFile(file: string): boolean {
     return false;
   }
 }
+
+/** The OCI runtime a runc-type shim execs, and its state root; undefined for other shims (kata, …). */
+export interface OciRuntime {
+  /** BinaryName / Runtime / runtime_engine as configured, default `runc`. */
+  binary: string;
+  /** Root / RuntimeRoot / runtime_root, default the shims' own `/run/containerd/runc`. */
+  root: string;
+}
+
+const RUNC_SHIM_TYPES = ['io.containerd.runc.v1', 'io.containerd.runc.v2'];
+const SHIM_DEFAULT_RUNC_ROOT = '/run/containerd/runc';
+
+export function ociRuntimeOf(handler: RuntimeHandler): OciRuntime | undefined {
+  const text = (value: unknown): string => (typeof value === 'string' ? value : '');
+  if (RUNC_SHIM_TYPES.includes(handler.runtime_type)) {
+    return { binary: text(handler.options.BinaryName) || 'runc', root: text(handler.options.Root) || SHIM_DEFAULT_RUNC_ROOT };
+  }
+  if (handler.runtime_type !== RUNTIME_V1_LINUX) return undefined;
+  return {
+    binary: text(handler.options.Runtime) || handler.runtime_engine || 'runc',
+    root: text(handler.options.RuntimeRoot) || handler.runtime_root || SHIM_DEFAULT_RUNC_ROOT,
+  };
+}
+
+/** An executable by absolute path or looked up in `searchPath`; undefined when not found. */
+export function lookPath(name: string, searchPath: string): string | undefined {
+  const candidates = path.isAbsolute(name)
+    ? [name]
+    : searchPath.split(path.delimiter).filter((d) => path.isAbsolute(d)).map((d) => path.join(d, name));
+  return candidates.find(isExecutableFile);
+}
