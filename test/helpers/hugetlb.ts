@@ -11,17 +11,24 @@ export function mountHugetlb(): () => void {
   fs.mkdirSync(HUGETLB, { recursive: true });
   execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'none', HUGETLB]);
   return () => {
-    removeChildCgroups(HUGETLB);
+    // A cgroup still holding processes (someone else's) keeps the hierarchy: leave it mounted then.
+    if (!removeChildCgroups(HUGETLB)) return;
     execFileSync('umount', [HUGETLB]);
     fs.rmdirSync(HUGETLB);
   };
 }
 
-function removeChildCgroups(dir: string): void {
+function removeChildCgroups(dir: string): boolean {
+  let all = true;
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     if (!entry.isDirectory()) continue;
     const child = path.join(dir, entry.name);
-    removeChildCgroups(child);
-    fs.rmdirSync(child);
+    try {
+      if (removeChildCgroups(child)) fs.rmdirSync(child);
+      else all = false;
+    } catch {
+      all = false;
+    }
   }
+  return all;
 }
