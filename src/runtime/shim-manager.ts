@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
 import { SANDBOX_ID_ANNOTATION, bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
-import { LEGACY_V1_RUNTIME_TYPE, resolveShimBinary } from './shim-binary.ts';
+import { findShimBinary, shimKind } from '../config/resolve.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
 import {
   deleteShimV2,
@@ -132,7 +132,7 @@ export class ShimManager {
   /** Launches (or joins) the shim and creates the task in it; the caller then calls task.start(id). */
   async startTask(req: StartTaskRequest): Promise<ShimTask> {
     const log = this.log.child({ containerId: req.id, handler: req.handler.name });
-    const binary = req.binary ?? resolveShimBinary(req.handler);
+    const binary = req.binary ?? findShimBinary(req.handler);
     const bundle = this.bundleFor(req.id);
     await createBundle(bundle, withSandboxId(req.spec, req.sandboxId));
     const rec: TaskRecord = { id: req.id, bundle, file: recordFile(req.handler, binary), conn: undefined, shimLog: undefined };
@@ -376,7 +376,7 @@ function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
   const options = handler.options;
   const pick = (key: string): unknown => Object.entries(options).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
   return {
-    kind: handler.runtime_type === LEGACY_V1_RUNTIME_TYPE ? 'v1' : 'v2',
+    kind: shimKind(handler),
     binary,
     runtime: handler.runtime_engine || String(pick('Runtime') ?? pick('BinaryName') ?? ''),
     runtimeRoot: handler.runtime_root || String(pick('RuntimeRoot') ?? pick('Root') ?? ''),

@@ -2,7 +2,6 @@ import { describe, expect, it } from 'vitest';
 import { encodeMessage, unpackAny } from '../ttrpc/codec.ts';
 import type { RuntimeHandler } from '../config/model.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
-import { shimBinaryName } from './shim-binary.ts';
 import { parseStartOutput, shimArgs, type ShimV2Invocation } from './shim-v2.ts';
 
 const inv: ShimV2Invocation = {
@@ -50,12 +49,6 @@ describe('shim invocation', () => {
       '-namespace', 'k8s.io', '-address', '/run/crid/crid.sock', '-publish-binary', '/usr/bin/crid', '-id', 'c1',
       '-bundle', '/run/crid/tasks/k8s.io/c1', 'delete',
     ]);
-  });
-
-  it('names shim binaries from the runtime type', () => {
-    expect(shimBinaryName('io.containerd.runc.v2')).toBe('containerd-shim-runc-v2');
-    expect(shimBinaryName('io.containerd.kata.v2')).toBe('containerd-shim-kata-v2');
-    expect(() => shimBinaryName('runc')).toThrow(/invalid runtime name runc/);
   });
 });
 

@@ -162,7 +162,7 @@ export function podConfig(name: string, extra: Record<string, unknown> = {}): Re
   };
 }
 
-/** Processes whose parent is pid, as [pid, comm] pairs. */
+/** Live (not zombie) processes whose parent is pid. */
 export function childrenOf(pid: number): Array<{ pid: number; comm: string; args: string }> {
   const out: Array<{ pid: number; comm: string; args: string }> = [];
   for (const entry of fs.readdirSync('/proc')) {
@@ -170,7 +170,7 @@ export function childrenOf(pid: number): Array<{ pid: number; comm: string; args
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== pid) continue;
+      if (ppid !== pid || stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) continue;
       const args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').trim();
       out.push({ pid: Number(entry), comm: stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')), args });
     } catch {

@@ -20,7 +20,7 @@ async function leftovers(env: PodEnv) {
     bundles: fs.existsSync(path.join(state, 'tasks/k8s.io')) ? fs.readdirSync(path.join(state, 'tasks/k8s.io')) : [],
     records: fs.existsSync(path.join(env.dir, 'root/store/sandboxes')) ? fs.readdirSync(path.join(env.dir, 'root/store/sandboxes')) : [],
     ips: fs.readdirSync(env.cni.ipamDir, { recursive: true }).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(path.basename(String(f)))),
-    shims: childrenOf(1).filter((p) => p.args.includes(env.dir) || p.comm.startsWith('containerd-shim')).length,
+    shims: childrenOf(1).filter((p) => p.args.includes(env.dir)).length,
   };
 }
 
