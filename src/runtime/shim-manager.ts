@@ -99,6 +99,7 @@ export class ShimManager {
   private readonly log: Logger;
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly tasks = new Map<string, TaskRecord>();
+  private readonly removals = new Map<string, Promise<void>>();
 
   constructor(options: ShimManagerOptions) {
     this.opts = {
@@ -176,8 +177,19 @@ export class ShimManager {
     }
   }
 
-  /** Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the bundle. */
-  async removeTask(id: string, pending?: TaskRecord): Promise<void> {
+  /**
+   * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
+   * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
+   */
+  removeTask(id: string, pending?: TaskRecord): Promise<void> {
+    const running = this.removals.get(id);
+    if (running) return running;
+    const removal = this.remove(id, pending).finally(() => this.removals.delete(id));
+    this.removals.set(id, removal);
+    return removal;
+  }
+
+  private async remove(id: string, pending?: TaskRecord): Promise<void> {
     const rec = pending ?? this.tasks.get(id);
     if (!rec) return;
     const conn = rec.conn;
