@@ -30,7 +30,7 @@ describe('crid serve', () => {
     configFile = path.join(dir, 'config.toml');
     fs.writeFileSync(
       configFile,
-      `${CONFIG}\n[crid]\n  root = "${dir}/root"\n  state = "${dir}/state"\n  metrics_address = ""\n`,
+      `${CONFIG}\n[plugins."io.containerd.grpc.v1.cri".cni]\n  conf_dir = "${dir}/net.d"\n[crid]\n  root = "${dir}/root"\n  state = "${dir}/state"\n  metrics_address = ""\n`,
     );
     crid = startCrid(configFile, socket);
     await waitForSocket(crid);
@@ -55,6 +55,13 @@ describe('crid serve', () => {
     const runtimeReady = res.status.conditions.find((c: { type: string }) => c.type === 'RuntimeReady');
     expect(runtimeReady.status).toBe(true);
     expect(JSON.parse(res.info.config).default_runtime_name).toBe('runc');
+  });
+
+  it('reports NetworkReady=false with a reason while no CNI config exists', async () => {
+    const res = await client.runtime.Status({});
+    const network = res.status.conditions.find((c: { type: string }) => c.type === 'NetworkReady');
+    expect(network).toMatchObject({ status: false, reason: 'NetworkPluginNotReady' });
+    expect(network.message).toContain(`no network config found in ${dir}/net.d`);
   });
 
   it('reports the cgroup driver of the default handler', async () => {
