@@ -1,5 +1,6 @@
 // What crid keeps about a container, persisted under <root>/store/containers/<id>.json.
 import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig.ts';
+import type { Process } from '../oci/spec-types.ts';
 
 export type ContainerState = 'CONTAINER_CREATED' | 'CONTAINER_RUNNING' | 'CONTAINER_EXITED' | 'CONTAINER_UNKNOWN';
 
@@ -27,8 +28,16 @@ export interface ContainerRecord {
   oomKilled?: boolean;
   /** The signal StopContainer sends first (from the request, the image, or SIGTERM). */
   stopSignal: string;
-  /** The OCI resources last applied (UpdateContainerResources). */
-  resources?: Record<string, unknown>;
   /** Directory of the container's stdio FIFOs. */
   ioDir: string;
+  /** The handler name of the pod (the task runs in the pod's shim). */
+  runtimeHandler: string;
+  bundle: string;
+  shimPid: number;
+  /** The spec's process: execs run as the container's process with another argv. */
+  process: Process;
+  /** The spec's linux.cgroupsPath, where stats are read. */
+  cgroupsPath: string;
+  /** The OCI spec as written to config.json (exact int64s), for verbose status. */
+  runtimeSpec: string;
 }

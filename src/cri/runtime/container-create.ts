@@ -1,0 +1,167 @@
+// CreateContainer: reserve the name, prepare the rootfs from the image, build the spec that joins the
+// pod's namespaces, make the stdio FIFOs and start the CRI log writer, then create the task in the
+// pod's shim. Every step registers its undo, so a failure leaves nothing behind.
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import type { CreateContainerRequest__Output } from '../../generated/runtime/v1/CreateContainerRequest.ts';
+import type { CreateContainerResponse } from '../../generated/runtime/v1/CreateContainerResponse.ts';
+import type { ContainerConfig__Output } from '../../generated/runtime/v1/ContainerConfig.ts';
+import type { PodSandboxConfig__Output } from '../../generated/runtime/v1/PodSandboxConfig.ts';
+import { failedPrecondition, invalidArgument, notFound } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import { buildContainerSpec } from '../../oci/container-spec.ts';
+import { serializeSpec } from '../../oci/spec-types.ts';
+import { createStdioFifos } from '../../runtime/fifo.ts';
+import type { ImageRecord } from '../../store/image-store.ts';
+import type { ContainerRecord } from '../../store/container.ts';
+import type { SandboxRecord } from '../../store/sandbox.ts';
+import type { RpcContext } from '../../server/rpc.ts';
+import { UndoStack } from '../../util/undo-stack.ts';
+import { nowNanos } from '../../util/time.ts';
+import type { PodDeps } from '../../pod/deps.ts';
+import { imageConfigForSpec } from '../../pod/image-config.ts';
+import { attachContainerLogs } from '../../pod/container-io.ts';
+import { containerLogPath } from '../../pod/container-log-path.ts';
+import { readImageUserFiles } from '../../pod/container-user-files.ts';
+import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container-spec-input.ts';
+import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
+import { publishContainerEvent } from '../../pod/event-publish.ts';
+
+/** containerd's container name: name_sandboxName_sandboxNamespace_sandboxUid_attempt. */
+export function containerName(config: ContainerConfig__Output, sandbox: PodSandboxConfig__Output): string {
+  const m = sandbox.metadata!;
+  return [config.metadata!.name, m.name, m.namespace, m.uid, String(config.metadata!.attempt)].join('_');
+}
+
+/** The stop signal: the config's, else the image's StopSignal, else SIGTERM. */
+export function stopSignalFor(config: ContainerConfig__Output, image: ImageRecord): string {
+  const requested = config.stop_signal;
+  if (requested && requested !== 'RUNTIME_DEFAULT') return requested;
+  return image.config.stopSignal || 'SIGTERM';
+}
+
+function checkRequest(req: CreateContainerRequest__Output): ContainerConfig__Output {
+  if (!req.pod_sandbox_id) throw invalidArgument('CreateContainer: pod_sandbox_id is required');
+  if (!req.sandbox_config) throw invalidArgument('CreateContainer: sandbox_config is required');
+  const config = req.config;
+  if (!config) throw invalidArgument('CreateContainer: config is required');
+  if (!config.metadata?.name) throw invalidArgument('container config: metadata.name is required');
+  if (!config.image?.image) throw invalidArgument('container config: image.image is required');
+  return config;
+}
+
+function readySandbox(deps: PodDeps, id: string): SandboxRecord {
+  const sandbox = deps.sandboxes.get(id);
+  if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready (${sandbox.state})`);
+  return sandbox;
+}
+
+export function createContainer(deps: PodDeps) {
+  return async (req: CreateContainerRequest__Output, ctx: RpcContext): Promise<CreateContainerResponse> => {
+    const config = checkRequest(req);
+    const sandbox = readySandbox(deps, req.pod_sandbox_id);
+    const image = deps.images.getImage(config.image!.image);
+    if (!image) throw notFound(`image ${JSON.stringify(config.image!.image)} not found`);
+    const id = randomBytes(32).toString('hex');
+    const log = ctx.log.child({ containerId: id, podId: sandbox.id, container: config.metadata!.name });
+    const undo = new UndoStack();
+    try {
+      await deps.locks.run(id, () => create(deps, id, config, sandbox, image, undo, log));
+      undo.commit();
+      publishContainerEvent(deps, id, 'CONTAINER_CREATED_EVENT');
+      log.info('container created');
+      return { container_id: id };
+    } catch (err) {
+      await undo.unwind(log);
+      throw err;
+    }
+  };
+}
+
+async function create(
+  deps: PodDeps,
+  id: string,
+  config: ContainerConfig__Output,
+  sandbox: SandboxRecord,
+  image: ImageRecord,
+  undo: UndoStack,
+  log: Logger,
+): Promise<void> {
+  const cfg = deps.config();
+  const name = containerName(config, sandbox.config);
+  deps.names.reserve(name, id);
+  undo.push('release container name', async () => deps.names.release(name));
+  const logPath = containerLogPath(sandbox.config.log_directory, config.log_path);
+
+  const rootfs = await deps.images.prepareSnapshot(id, image.id);
+  undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
+  const spec = buildContainerSpec({
+    config,
+    containerId: id,
+    sandboxId: sandbox.id,
+    sandboxConfig: sandbox.config,
+    sandboxPid: sandbox.pid,
+    netnsPath: sandbox.netnsPath || undefined,
+    targetPid: targetPid(deps, config, sandbox.id),
+    imageName: config.image!.image,
+    imageConfig: imageConfigForSpec(image.config),
+    userFiles: await readImageUserFiles(deps.images, image),
+    sandboxFiles: podSharedFiles(deps, sandbox),
+    handler: sandbox.handler,
+    host: deps.host,
+    devices: await requestedDevices(config),
+    hostDevices: await hostDevicesFor(config),
+    restrictOomScoreAdj: cfg.restrict_oom_score_adj,
+  });
+
+  const ioDir = path.join(cfg.crid.state, 'io', id);
+  undo.push('remove stdio FIFOs', () => fs.promises.rm(ioDir, { recursive: true, force: true }));
+  const fifos = await createStdioFifos(ioDir, id, config.stdin);
+  if (logPath) await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o755 });
+
+  const record: ContainerRecord = {
+    id,
+    sandboxId: sandbox.id,
+    name,
+    config,
+    imageId: image.id,
+    imageName: config.image!.image,
+    imageRef: image.repoDigests[0] ?? image.id,
+    logPath,
+    state: 'CONTAINER_CREATED',
+    createdAt: nowNanos(),
+    startedAt: '0',
+    finishedAt: '0',
+    pid: 0,
+    exitCode: 0,
+    reason: '',
+    message: '',
+    stopSignal: stopSignalFor(config, image),
+    ioDir,
+    runtimeHandler: sandbox.runtimeHandler,
+    bundle: deps.shims.bundleFor(id),
+    shimPid: 0,
+    process: spec.process,
+    cgroupsPath: spec.linux.cgroupsPath ?? '',
+    runtimeSpec: serializeSpec(spec),
+  };
+  // The shim opens the FIFOs' write sides blocking: the reader must be there first.
+  attachContainerLogs(deps, record);
+  undo.push('close log writer', async () => {
+    deps.logWriters.get(id)?.finish();
+    deps.logWriters.delete(id);
+  });
+
+  const started = await deps.shims.startTask({
+    handler: sandbox.handler,
+    id,
+    sandboxId: sandbox.id,
+    spec: spec as unknown as Record<string, unknown>,
+    rootfs,
+    io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: config.tty ? '' : fifos.stderr, terminal: config.tty },
+  });
+  undo.push('kill and delete container task', () => killAndReapTask(deps, id));
+  await deps.containers.put({ ...record, pid: started.pid, shimPid: started.shimPid, bundle: started.bundle });
+  log.debug({ pid: started.pid, shimPid: started.shimPid }, 'container task created');
+}

@@ -1,0 +1,59 @@
+// StartContainer: start the created task's process; an exit racing the start is left to the exit path.
+import type { StartContainerRequest__Output } from '../../generated/runtime/v1/StartContainerRequest.ts';
+import type { StartContainerResponse } from '../../generated/runtime/v1/StartContainerResponse.ts';
+import { failedPrecondition, invalidArgument } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { RpcContext } from '../../server/rpc.ts';
+import { nowNanos } from '../../util/time.ts';
+import type { PodDeps } from '../../pod/deps.ts';
+import { publishContainerEvent } from '../../pod/event-publish.ts';
+import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
+
+/** containerd's exit code and reason of a container whose start failed. */
+const START_ERROR_EXIT_CODE = 128;
+
+export function startContainerRpc(deps: PodDeps) {
+  return async (req: StartContainerRequest__Output, ctx: RpcContext): Promise<StartContainerResponse> => {
+    if (!req.container_id) throw invalidArgument('container_id is required');
+    const id = deps.containers.get(req.container_id).id;
+    await deps.locks.run(id, () => start(deps, id, ctx.log));
+    return {};
+  };
+}
+
+async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
+  const container = deps.containers.get(id);
+  if (container.state !== 'CONTAINER_CREATED') throw failedPrecondition(`container ${id} is ${container.state}, not CONTAINER_CREATED`);
+  const sandbox = deps.sandboxes.find(container.sandboxId);
+  if (!sandbox || sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
+  const shimTask = deps.shims.get(id);
+  if (!shimTask) throw failedPrecondition(`container ${id} has no task (its shim is gone)`);
+  let pid: number;
+  try {
+    ({ pid } = await shimTask.task.start(id));
+  } catch (err) {
+    await recordStartError(deps, id, err, log);
+    throw err;
+  }
+  await deps.containers.update(id, (c) => {
+    c.startedAt = nowNanos();
+    c.pid = pid;
+    // The exit path may already have recorded a quick exit; it must stay EXITED.
+    if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
+  });
+  publishContainerEvent(deps, id, 'CONTAINER_STARTED_EVENT');
+  log.info({ containerId: id, pid }, 'container started');
+}
+
+async function recordStartError(deps: PodDeps, id: string, err: unknown, log: Logger): Promise<void> {
+  await killAndReapTask(deps, id).catch((cleanupErr: unknown) => log.warn({ err: cleanupErr, containerId: id }, 'cleanup after a failed start failed'));
+  deps.logWriters.get(id)?.finish();
+  deps.logWriters.delete(id);
+  await deps.containers.update(id, (c) => {
+    c.state = 'CONTAINER_EXITED';
+    c.finishedAt = nowNanos();
+    c.exitCode = START_ERROR_EXIT_CODE;
+    c.reason = 'StartError';
+    c.message = err instanceof Error ? err.message : String(err);
+  });
+}

@@ -1,0 +1,144 @@
+// Running a process in a container (ExecSync, and Exec through the streaming server) and attaching to
+// a container's own stdio (Attach). Both take Node streams, matching the streaming server's
+// StreamingRuntime: exec(containerId, cmd, io, signal) and attach(containerId, io, signal).
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import type { Readable, Writable } from 'node:stream';
+import { canceled, failedPrecondition, isKind } from '../errors.ts';
+import { execProcessSpec } from '../oci/exec-spec.ts';
+import { createStdioFifos } from '../runtime/fifo.ts';
+import type { ShimTask } from '../runtime/shim-manager.ts';
+import type { ContainerRecord } from '../store/container.ts';
+import type { PodDeps } from './deps.ts';
+import { stdioPaths } from './container-io.ts';
+import { FifoOutput, pipeIntoFifo } from './container-fifo-pipe.ts';
+
+const SIGKILL = 9;
+
+export interface ProcessStreams {
+  stdin?: Readable;
+  stdout?: Writable;
+  /** Never used with tty. */
+  stderr?: Writable;
+  tty: boolean;
+  resize?: AsyncIterable<{ width: number; height: number }>;
+}
+
+function runningContainer(deps: PodDeps, containerId: string): { container: ContainerRecord; shimTask: ShimTask } {
+  const container = deps.containers.get(containerId);
+  if (container.state !== 'CONTAINER_RUNNING') throw failedPrecondition(`container ${container.id} is not running (${container.state})`);
+  const shimTask = deps.shims.get(container.id);
+  if (!shimTask) throw failedPrecondition(`container ${container.id} has no task (its shim is gone)`);
+  return { container, shimTask };
+}
+
+/**
+ * Runs `cmd` as the container's process until it exits; returns its exit code. When `signal` aborts
+ * the process is killed, cleaned up, and a Canceled error is thrown.
+ */
+export async function execInContainer(
+  deps: PodDeps,
+  containerId: string,
+  cmd: string[],
+  io: ProcessStreams,
+  signal: AbortSignal,
+): Promise<{ exitCode: number }> {
+  const { container, shimTask } = runningContainer(deps, containerId);
+  const id = container.id;
+  const task = shimTask.task;
+  const execId = `exec-${randomBytes(12).toString('hex')}`;
+  const fifos = await createStdioFifos(container.ioDir, execId, !!io.stdin);
+  const outputs = [
+    io.stdout ? new FifoOutput(fifos.stdout, io.stdout) : undefined,
+    io.stderr && !io.tty ? new FifoOutput(fifos.stderr, io.stderr) : undefined,
+  ];
+  let stopStdin = () => {};
+  let created = false;
+  try {
+    const process = execProcessSpec(container.process, cmd, io.tty);
+    await task.exec({
+      id,
+      execId,
+      process,
+      io: {
+        stdin: fifos.stdin,
+        stdout: io.stdout ? fifos.stdout : '',
+        stderr: io.stderr && !io.tty ? fifos.stderr : '',
+        terminal: io.tty,
+      },
+    });
+    created = true;
+    if (io.stdin) stopStdin = pipeIntoFifo(io.stdin, fifos.stdin, () => void task.closeIO(id, execId).catch(() => {}));
+    const exited = task.wait(id, execId);
+    exited.catch(() => {});
+    await task.start(id, execId);
+    if (io.resize) void forwardResizes(io.resize, (w, h) => task.resizePty(id, execId, w, h));
+    const exit = await untilExitOrAbort(exited, signal, () => task.kill(id, SIGKILL, { execId }));
+    return { exitCode: exit.exitStatus };
+  } finally {
+    stopStdin();
+    if (created) await task.delete(id, execId).catch((err: unknown) => {
+      if (!isKind(err, 'NotFound')) deps.log.debug({ err, containerId: id, execId }, 'delete of exec failed');
+    });
+    for (const output of outputs) output?.finish();
+    await Promise.all(Object.values(fifos).filter(Boolean).map((f) => fs.promises.rm(f, { force: true })));
+  }
+}
+
+/** Waits for `exited`; on abort kills the process, waits for its exit, and throws Canceled. */
+async function untilExitOrAbort<T>(exited: Promise<T>, signal: AbortSignal, kill: () => Promise<void>): Promise<T> {
+  let onAbort = () => {};
+  const aborted = new Promise<'aborted'>((resolve) => {
+    onAbort = () => resolve('aborted');
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  try {
+    const first = await Promise.race([exited, aborted]);
+    if (first !== 'aborted') return first as T;
+    await kill().catch(() => {});
+    await exited.catch(() => {});
+    throw canceled(`process aborted: ${String(signal.reason ?? 'cancelled')}`);
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+}
+
+async function forwardResizes(sizes: AsyncIterable<{ width: number; height: number }>, resize: (w: number, h: number) => Promise<void>): Promise<void> {
+  try {
+    for await (const size of sizes) await resize(size.width, size.height).catch(() => {});
+  } catch {
+    // the client's resize stream failed: the terminal keeps its size
+  }
+}
+
+/**
+ * Streams a running container's output (as its log writer sees it) to `io` and `io.stdin` into its
+ * stdin FIFO (when the container was created with stdin), until the container exits or `signal` aborts.
+ */
+export async function attachToContainer(deps: PodDeps, containerId: string, io: ProcessStreams, signal: AbortSignal): Promise<void> {
+  const { container, shimTask } = runningContainer(deps, containerId);
+  const id = container.id;
+  const writer = deps.logWriters.get(id);
+  if (!writer) throw failedPrecondition(`container ${id} has no output stream to attach to`);
+  const unsubscribe = writer.onRecord((stream, text, partial) => {
+    const out = stream === 'stderr' ? io.stderr : io.stdout;
+    out?.write(partial ? text : Buffer.concat([text, Buffer.from('\n')]));
+  });
+  let stopStdin = () => {};
+  if (io.stdin && container.config.stdin) {
+    const fifo = stdioPaths(container.ioDir, id, true).stdin;
+    stopStdin = pipeIntoFifo(io.stdin, fifo, () => {
+      if (container.config.stdin_once) void shimTask.task.closeIO(id, '').catch(() => {});
+    });
+  }
+  if (io.resize) void forwardResizes(io.resize, (w, h) => shimTask.task.resizePty(id, '', w, h));
+  try {
+    await untilExitOrAbort(deps.monitor.waitForExit(id), signal, async () => {});
+  } catch (err) {
+    if (!isKind(err, 'Canceled')) throw err;
+  } finally {
+    unsubscribe();
+    stopStdin();
+  }
+}

@@ -1,0 +1,85 @@
+// Copying between a process's stdio FIFOs and Node streams, for exec and attach.
+import fs from 'node:fs';
+import net from 'node:net';
+import type { Readable, Writable } from 'node:stream';
+
+/**
+ * Copies a FIFO into `out`. The read side is held O_RDWR so it never reads EOF between writers; the
+ * end comes from finish(), called once the shim has deleted the process (its output is all in the pipe).
+ */
+export class FifoOutput {
+  private readonly fd: number;
+  private readonly socket: net.Socket;
+  private readonly out: Writable;
+
+  constructor(fifoPath: string, out: Writable) {
+    this.fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    this.socket = new net.Socket({ fd: this.fd, readable: true, writable: false });
+    this.out = out;
+    this.socket.on('data', (chunk: Buffer) => out.write(chunk));
+    this.socket.on('error', () => {});
+  }
+
+  /** Copies what is left in the pipe and stops reading. */
+  finish(): void {
+    this.socket.pause();
+    const buffer = Buffer.alloc(64 * 1024);
+    for (;;) {
+      let n = 0;
+      try {
+        n = fs.readSync(this.fd, buffer);
+      } catch {
+        break;
+      }
+      if (n <= 0) break;
+      this.out.write(Buffer.from(buffer.subarray(0, n)));
+    }
+    this.socket.destroy();
+  }
+}
+
+/**
+ * Feeds `input` into a stdin FIFO. O_RDWR opens without waiting for the shim's reader; `onEnd` runs
+ * when the client's stream ends (the caller then closes the process's stdin through the shim).
+ */
+export function pipeIntoFifo(input: Readable, fifoPath: string, onEnd: () => void): () => void {
+  const fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  const socket = new net.Socket({ fd, readable: false, writable: true });
+  socket.on('error', () => {});
+  // Destroy after the last write has flushed: a FIFO has no shutdown(2) for end() to use.
+  const end = () => {
+    socket.write(Buffer.alloc(0), () => socket.destroy());
+    onEnd();
+  };
+  input.on('data', (chunk: Buffer) => socket.write(chunk));
+  input.once('end', end);
+  input.once('error', end);
+  return () => {
+    input.off('end', end);
+    input.off('error', end);
+    socket.destroy();
+  };
+}
+
+/** A Writable keeping at most `limit` bytes (ExecSync's output buffers). */
+export class CappedBuffer {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    const room = this.limit - this.size;
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
