@@ -1,0 +1,103 @@
+// crid's control socket: a small HTTP/JSON API on `<crid.state>/control.sock` (mode 0600) for the
+// commands that need the running daemon: reload the config, deep-check handlers, measure pods.
+import http from 'node:http';
+import { chmodSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import type { Logger } from '../log.ts';
+import type { ReloadResult } from '../config/reload.ts';
+import type { CheckResult } from '../handlers/self-check.ts';
+import type { MeasureReport } from '../handlers/overhead.ts';
+import { CridError, invalidArgument, notFound } from '../errors.ts';
+
+export const CONTROL_SOCKET_NAME = 'control.sock';
+export const MAX_MEASURE_PODS = 50;
+
+export function controlSocketPath(stateDir: string): string {
+  return path.join(stateDir, CONTROL_SOCKET_NAME);
+}
+
+export interface ControlHandlers {
+  /** ConfigHolder.reload. */
+  reload: () => Promise<ReloadResult>;
+  /** Checks one handler (or all when undefined); deep runs a real pause sandbox. Unknown → InvalidArgument. */
+  check: (handler: string | undefined, deep: boolean) => Promise<CheckResult[]>;
+  /** HandlerHealth.all: the latest results, deep ones included. */
+  health: () => CheckResult[];
+  /** Measures `pods` pause sandboxes on one handler (or each passing handler when undefined). */
+  measure: (handler: string | undefined, pods: number) => Promise<MeasureReport[]>;
+}
+
+export interface ControlServer {
+  close(): Promise<void>;
+}
+
+export async function startControlServer(socketPath: string, handlers: ControlHandlers, log: Logger): Promise<ControlServer> {
+  rmSync(socketPath, { force: true });
+  const server = http.createServer((req, res) => {
+    route(handlers, req).then(
+      (body) => reply(res, 200, body),
+      (err: unknown) => {
+        log.warn({ err, url: req.url }, 'control request failed');
+        reply(res, statusOf(err), { error: err instanceof Error ? err.message : String(err) });
+      },
+    );
+  });
+  server.requestTimeout = 0;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(socketPath, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(socketPath, 0o600);
+  log.info({ socket: socketPath }, 'control socket listening');
+  return {
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+async function route(handlers: ControlHandlers, req: http.IncomingMessage): Promise<unknown> {
+  const url = new URL(req.url ?? '/', 'http://crid');
+  const key = `${req.method} ${url.pathname}`;
+  const handler = url.searchParams.get('handler') ?? undefined;
+  switch (key) {
+    case 'POST /reload':
+      return handlers.reload();
+    case 'POST /check':
+      return { results: await handlers.check(handler, url.searchParams.get('deep') === '1') };
+    case 'GET /health':
+      return { results: handlers.health() };
+    case 'POST /measure':
+      return { reports: await handlers.measure(handler, podCount(url.searchParams.get('pods'))) };
+    default:
+      throw notFound(`no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure)`);
+  }
+}
+
+function podCount(text: string | null): number {
+  if (text === null) return 5;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_MEASURE_PODS) throw invalidArgument(`pods must be an integer from 1 to ${MAX_MEASURE_PODS}, got "${text}"`);
+  return n;
+}
+
+const HTTP_STATUS: Partial<Record<CridError['kind'], number>> = {
+  InvalidArgument: 400,
+  NotFound: 404,
+  FailedPrecondition: 412,
+  Unavailable: 503,
+  DeadlineExceeded: 504,
+};
+
+function statusOf(err: unknown): number {
+  return (err instanceof CridError && HTTP_STATUS[err.kind]) || 500;
+}
+
+function reply(res: http.ServerResponse, status: number, body: unknown): void {
+  res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
+}
