@@ -31,6 +31,7 @@ import { KeyedMutex } from './util/keyed-mutex.ts';
 import { ContainerEvents } from './pod/container-events.ts';
 import type { PodDeps } from './pod/deps.ts';
 import { watchTaskExits } from './pod/task-exits.ts';
+import { watchContainerOomKills } from './pod/container-oom.ts';
 import { recoverState } from './pod/recovery.ts';
 
 /** `crid publish` is run by legacy shims for each event: this wrapper runs crid with its own Node. */
@@ -50,6 +51,7 @@ export class Daemon {
   private events: EventServer | undefined;
   private shims: ShimManager | undefined;
   private stopWatchingExits: (() => void) | undefined;
+  private stopWatchingOomKills: (() => void) | undefined;
   private ready = false;
   private readonly podCidr = { podCidr: '' };
 
@@ -136,6 +138,7 @@ export class Daemon {
     await fs.promises.rm(this.eventsSocket(), { force: true });
     await this.events.listen(this.eventsSocket());
     this.stopWatchingExits = watchTaskExits(deps);
+    this.stopWatchingOomKills = watchContainerOomKills(deps);
     this.log.info({ socket: cfg.crid.socket }, 'crid is serving CRI');
     await recoverState(deps);
     this.ready = true;
@@ -146,6 +149,7 @@ export class Daemon {
     this.ready = false;
     await this.server?.stop();
     this.stopWatchingExits?.();
+    this.stopWatchingOomKills?.();
     // The shims keep running: a restarted crid reconnects to them.
     await this.shims?.close();
     await this.events?.close();
