@@ -14,7 +14,7 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 function run(argv: string[], env: NodeJS.ProcessEnv = {}): { code: number; out: string; err: string } {
   const stdout = new PassThrough();
   const stderr = new PassThrough();
-  const code = runConfigCommand(argv, { stdout, stderr, env });
+  const code = runConfigCommand(argv, { stdout, stderr, env }) as number;
   return { code, out: String(stdout.read() ?? ''), err: String(stderr.read() ?? '') };
 }
 

@@ -6,6 +6,10 @@ import { renderDefaultConfig } from '../config/default-config.ts';
 import { hasErrors, loadConfig, type LoadResult } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { dumpJson, dumpToml } from '../config/dump.ts';
+import { formatDiff } from '../config/config-diff.ts';
+import type { ReloadResult } from '../config/reload.ts';
+import { ControlClient } from '../control/control-client.ts';
+import { controlSocketPath } from '../control/control-server.ts';
 
 export interface CliIO {
   stdout: Writable;
@@ -20,6 +24,8 @@ Commands:
   check [--config F]      report errors and warnings with file:line:column; exit 1 on errors
   dump  [--config F] [--format toml|json]
                           print the effective merged config, each key with the file that set it
+  reload [--config F]     make the running crid re-read its config (also SIGHUP); prints the diff,
+                          or the errors with file:line:column (the old config stays in force)
 
 Options:
   --config F   config file (default: $CRID_CONFIG, else /etc/crid/crid.toml)
@@ -28,8 +34,8 @@ Options:
 
 export const processIO: CliIO = { stdout: process.stdout, stderr: process.stderr };
 
-/** `argv` is what follows `crid config`. */
-export function runConfigCommand(argv: string[], io: CliIO = processIO): number {
+/** `argv` is what follows `crid config`. Only `reload` (which talks to the daemon) is asynchronous. */
+export function runConfigCommand(argv: string[], io: CliIO = processIO): number | Promise<number> {
   let parsed;
   try {
     parsed = parseArgs({
@@ -58,6 +64,8 @@ export function runConfigCommand(argv: string[], io: CliIO = processIO): number 
       return 0;
     case 'check':
       return check(file, io);
+    case 'reload':
+      return reload(file, io);
     case 'dump':
       if (values.format !== 'toml' && values.format !== 'json') return usageError(io, `--format must be toml or json, got "${values.format}"`);
       return dump(file, values.format, io);
@@ -82,6 +90,29 @@ function dump(file: string, format: 'toml' | 'json', io: CliIO): number {
   const input = { config: result.config, files: result.files, sources: result.sources };
   io.stdout.write(format === 'json' ? dumpJson(input) : dumpToml(input));
   return hasErrors(result.diagnostics) ? 1 : 0;
+}
+
+async function reload(file: string, io: CliIO): Promise<number> {
+  const loaded = loadConfig(file);
+  if (loaded.config === undefined) {
+    for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    return 1;
+  }
+  let result: ReloadResult;
+  try {
+    result = await new ControlClient(controlSocketPath(loaded.config.crid.state)).reload();
+  } catch (err) {
+    io.stderr.write(`crid config reload: ${(err as Error).message}\n`);
+    return 1;
+  }
+  if (!result.ok) {
+    for (const d of result.errors) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    io.stderr.write('crid config reload: rejected; the running config stays in force\n');
+    return 1;
+  }
+  for (const d of result.warnings) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  io.stdout.write(formatDiff(result.diff));
+  return 0;
 }
 
 function usageError(io: CliIO, message: string): number {
