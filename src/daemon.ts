@@ -1,8 +1,10 @@
-// Wiring and ordered start/stop of the daemon: config → stores → events → recovery → gRPC server.
+// Wiring and ordered start/stop of the daemon: config → stores → events → recovery → gRPC server,
+// then the operational endpoints (metrics, control socket, handler checks, live reload).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { CridConfig } from './config/model.ts';
+import { ConfigHolder } from './config/reload.ts';
 import type { Logger } from './log.ts';
 import { CriServer } from './server/grpc-server.ts';
 import type { HandlerTable } from './server/rpc.ts';
@@ -31,8 +33,14 @@ import { KeyedMutex } from './util/keyed-mutex.ts';
 import { ContainerEvents } from './pod/container-events.ts';
 import type { PodDeps } from './pod/deps.ts';
 import { watchTaskExits } from './pod/task-exits.ts';
-import { watchContainerOomKills } from './pod/container-oom.ts';
 import { recoverState } from './pod/recovery.ts';
+import { measurePods, runPauseSandbox } from './pod/operations.ts';
+import { HandlerHealth } from './handlers/health.ts';
+import { CridMetrics } from './metrics/metrics.ts';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
+import { controlSocketPath, startControlServer, type ControlServer } from './control/control-server.ts';
+import { objectCounts, handlerOfRequest, shimsPerHandler } from './pod/observe.ts';
+import type { MeasureReport } from './handlers/overhead.ts';
 
 /** `crid publish` is run by legacy shims for each event: this wrapper runs crid with its own Node. */
 const CRID_EXECUTABLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../scripts/crid');
@@ -41,31 +49,61 @@ export interface DaemonOptions {
   config: CridConfig;
   /** The main config file, re-read on reload. */
   configPath: string;
+  /** The config file set metrics_address itself (a non-loopback address is then allowed). */
+  metricsAddressExplicit: boolean;
+  /** Applied to every (re)loaded config: command-line overrides such as --socket. */
+  adjust: (config: CridConfig) => void;
   log: Logger;
 }
 
 export class Daemon {
-  private config: CridConfig;
+  private readonly opts: DaemonOptions;
   private readonly log: Logger;
+  private readonly metrics = new CridMetrics();
+  private readonly health: HandlerHealth;
+  private readonly holder: ConfigHolder;
+  private deps: PodDeps | undefined;
   private server: CriServer | undefined;
   private events: EventServer | undefined;
   private shims: ShimManager | undefined;
+  private metricsServer: MetricsServer | undefined;
+  private control: ControlServer | undefined;
   private stopWatchingExits: (() => void) | undefined;
-  private stopWatchingOomKills: (() => void) | undefined;
   private ready = false;
   private readonly podCidr = { podCidr: '' };
 
   constructor(opts: DaemonOptions) {
-    this.config = opts.config;
+    this.opts = opts;
     this.log = opts.log;
+    this.health = new HandlerHealth({
+      log: this.log,
+      runPauseSandbox: (handler, signal) => runPauseSandbox(this.requireDeps(), handler, signal),
+    });
+    this.holder = new ConfigHolder({
+      path: opts.configPath,
+      config: opts.config,
+      log: this.log,
+      health: this.health,
+      metrics: this.metrics,
+      adjust: opts.adjust,
+    });
+  }
+
+  private config(): CridConfig {
+    return this.holder.current();
+  }
+
+  private requireDeps(): PodDeps {
+    if (!this.deps) throw new Error('crid is not started');
+    return this.deps;
   }
 
   private eventsSocket(): string {
-    return path.join(this.config.crid.state, 'events.sock');
+    return path.join(this.config().crid.state, 'events.sock');
   }
 
   private async buildDeps(): Promise<PodDeps> {
-    const cfg = this.config;
+    const cfg = this.config();
     const monitor = new ExitMonitor(this.log);
     const images = await ImageService.open({
       root: cfg.crid.root,
@@ -83,7 +121,7 @@ export class Daemon {
       log: this.log,
     });
     return {
-      config: () => this.config,
+      config: () => this.config(),
       sandboxes: new ObjectStore<SandboxRecord>('pod sandbox', path.join(cfg.crid.root, 'store', 'sandboxes')),
       containers: new ObjectStore<ContainerRecord>('container', path.join(cfg.crid.root, 'store', 'containers')),
       names: new NameRegistrar(),
@@ -94,17 +132,22 @@ export class Daemon {
       locks: new KeyedMutex(),
       logWriters: new Map(),
       host: await readHostFacts(),
-      handlerFailure: () => undefined,
+      handlerFailure: (handler) => this.health.failed(handler),
+      timePhase: (handler, phase, work) => this.metrics.timeSandboxPhase(handler, phase, work),
       log: this.log,
     };
   }
 
   private runtimeHandlers(deps: PodDeps): HandlerTable {
-    const config = () => this.config;
-    const cni = () => this.config.cni;
+    const config = () => this.config();
+    const cni = () => this.config().cni;
     return {
       Version: version,
-      Status: status({ config, networkStatus: () => networkStatus(cni().conf_dir, cni().bin_dirs, cni().max_conf_num) }),
+      Status: status({
+        config,
+        networkStatus: () => networkStatus(cni().conf_dir, cni().bin_dirs, cni().max_conf_num),
+        handlerChecks: () => this.health.all(),
+      }),
       RuntimeConfig: runtimeConfig(config),
       UpdateRuntimeConfig: updateRuntimeConfig(this.podCidr, this.log),
       RunPodSandbox: runPodSandbox(deps),
@@ -123,14 +166,19 @@ export class Daemon {
   }
 
   async start(): Promise<void> {
-    const cfg = this.config;
+    const cfg = this.config();
     await fs.promises.mkdir(cfg.crid.state, { recursive: true, mode: 0o711 });
     await fs.promises.mkdir(cfg.crid.root, { recursive: true, mode: 0o711 });
     const deps = await this.buildDeps();
+    this.deps = deps;
     this.server = new CriServer(
       cfg.crid.socket,
       { runtime: this.runtimeHandlers(deps), image: this.imageHandlers(deps) },
-      { log: this.log, isReady: () => this.ready },
+      {
+        log: this.log,
+        isReady: () => this.ready,
+        observe: (rpc, code, seconds, request) => this.metrics.observeRpc(rpc, code, seconds, handlerOfRequest(deps, rpc, request)),
+      },
     );
     // Claim the CRI socket first: a second crid must stop before it touches the first one's shims.
     await this.server.start();
@@ -138,18 +186,71 @@ export class Daemon {
     await fs.promises.rm(this.eventsSocket(), { force: true });
     await this.events.listen(this.eventsSocket());
     this.stopWatchingExits = watchTaskExits(deps);
-    this.stopWatchingOomKills = watchContainerOomKills(deps);
     this.log.info({ socket: cfg.crid.socket }, 'crid is serving CRI');
     await recoverState(deps);
+    await this.health.check(cfg, { deep: cfg.crid.deep_check_on_start });
     this.ready = true;
+    await this.startOperations(deps);
     this.log.info('state recovered; crid is ready');
+  }
+
+  private async startOperations(deps: PodDeps): Promise<void> {
+    const cfg = this.config();
+    this.metrics.setSources({
+      pods: () => objectCounts(deps).pods,
+      containers: () => objectCounts(deps).containers,
+      shimsRunning: () => shimsPerHandler(deps),
+      handlerChecks: () => this.health.all(),
+    });
+    this.metricsServer = await startMetricsServer({
+      address: cfg.crid.metrics_address,
+      explicit: this.opts.metricsAddressExplicit,
+      metrics: this.metrics,
+      log: this.log,
+    });
+    this.control = await startControlServer(
+      controlSocketPath(cfg.crid.state),
+      {
+        reload: () => this.holder.reload(),
+        check: (handler, deep) => this.health.check(this.config(), { only: handler, deep }),
+        health: () => this.health.all(),
+        measure: (handler, pods) => this.measure(deps, handler, pods),
+      },
+      this.log,
+    );
+    this.holder.watchRuntimesDir();
+  }
+
+  private async measure(deps: PodDeps, handler: string | undefined, pods: number): Promise<MeasureReport[]> {
+    const names = handler !== undefined ? [handler] : this.health.all().filter((r) => r.ok).map((r) => r.handler);
+    const reports: MeasureReport[] = [];
+    for (const name of names) {
+      const failed = this.health.failed(name);
+      if (failed) {
+        reports.push({ handler: name, ok: false, reason: failed, samples: [] });
+        continue;
+      }
+      try {
+        const { samples, note } = await measurePods(deps, name, pods);
+        reports.push({ handler: name, ok: true, reason: '', samples, ...(note && { note }) });
+      } catch (err) {
+        reports.push({ handler: name, ok: false, reason: err instanceof Error ? err.message : String(err), samples: [] });
+      }
+    }
+    return reports;
+  }
+
+  reload() {
+    return this.holder.reload();
   }
 
   async stop(): Promise<void> {
     this.ready = false;
+    this.holder.close();
+    await this.control?.close();
+    await this.metricsServer?.close();
     await this.server?.stop();
     this.stopWatchingExits?.();
-    this.stopWatchingOomKills?.();
     // The shims keep running: a restarted crid reconnects to them.
     await this.shims?.close();
     await this.events?.close();

@@ -9,8 +9,10 @@ Usage: crid <command> [flags]
 
 Commands:
   serve        serve CRI on the unix socket (--config F, --socket PATH, --log-level L)
-  config       default | check | dump: print, validate or resolve a config.toml
+  config       default | check | dump | reload: print, validate, resolve or reload the config
   explain      --handler H: what a pod with handler H would get on this machine
+  check        [--handler H] [--deep]: self-check the runtime handlers
+  runtimeclass [--labels] [--measure]: RuntimeClass objects and node labels for the working handlers
   publish      relay an event of a legacy v1 shim to the running crid (called by the shim)
   version      print crid's version
 
@@ -53,6 +55,10 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/config-command.ts')).runConfigCommand(rest);
     case 'explain':
       return (await import('./cli/explain.ts')).runExplainCommand(rest);
+    case 'check':
+      return (await import('./cli/check.ts')).runCheckCommand(rest);
+    case 'runtimeclass':
+      return (await import('./cli/runtimeclass.ts')).runRuntimeClassCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`crid ${CRID_VERSION}\n`);

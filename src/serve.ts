@@ -1,8 +1,9 @@
 // `crid serve`: load and validate the config (errors stop crid before it binds its socket),
-// run the daemon, and stop it cleanly on SIGTERM/SIGINT.
-import { loadConfigOrThrow } from './config/load.ts';
+// run the daemon, reload on SIGHUP, and stop cleanly on SIGTERM/SIGINT.
+import { loadConfig } from './config/load.ts';
 import { configPath } from './config/defaults.ts';
 import { formatDiagnostic } from './config/diagnostics.ts';
+import type { CridConfig } from './config/model.ts';
 import { createLogger } from './log.ts';
 import { Daemon } from './daemon.ts';
 
@@ -14,19 +15,27 @@ export interface ServeOptions {
 
 export async function serveDaemon(opts: ServeOptions): Promise<number> {
   const file = configPath(opts.configPath);
-  let loaded;
-  try {
-    loaded = loadConfigOrThrow(file);
-  } catch (err) {
-    process.stderr.write(`crid: ${err instanceof Error ? err.message : String(err)}\n`);
+  const loaded = loadConfig(file);
+  const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
+  if (!loaded.config || errors.length > 0) {
+    process.stderr.write(`crid: invalid config ${file}:\n${errors.map(formatDiagnostic).join('\n')}\n`);
     return 1;
   }
-  const { config, warnings } = loaded;
-  if (opts.socket) config.crid.socket = opts.socket;
+  const adjust = (config: CridConfig) => {
+    if (opts.socket) config.crid.socket = opts.socket;
+  };
+  const config = loaded.config;
+  adjust(config);
   const log = createLogger(opts.logLevel ?? config.crid.log_level);
-  for (const w of warnings) log.warn({ keyPath: w.keyPath }, formatDiagnostic(w));
+  for (const w of loaded.diagnostics) log.warn({ keyPath: w.keyPath }, formatDiagnostic(w));
 
-  const daemon = new Daemon({ config, configPath: file, log });
+  const daemon = new Daemon({
+    config,
+    configPath: file,
+    metricsAddressExplicit: loaded.sources.has('crid.metrics_address'),
+    adjust,
+    log,
+  });
   try {
     await daemon.start();
   } catch (err) {
@@ -35,6 +44,7 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
     process.stderr.write(`crid: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
+  process.on('SIGHUP', () => void daemon.reload());
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'shutting down');

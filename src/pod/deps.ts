@@ -11,6 +11,7 @@ import type { SandboxRecord } from '../store/sandbox.ts';
 import type { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { CriLogWriter } from '../logs/cri-log.ts';
 import type { HostFacts } from '../oci/host.ts';
+import type { SandboxPhase } from '../metrics/metrics.ts';
 import type { ContainerEvents } from './container-events.ts';
 
 export interface PodDeps {
@@ -30,6 +31,8 @@ export interface PodDeps {
   host: HostFacts;
   /** The reason a handler failed its last self-check, or undefined when it may serve pods. */
   handlerFailure: (handler: string) => string | undefined;
+  /** Runs one phase of RunPodSandbox and records its duration per handler. */
+  timePhase: <T>(handler: string, phase: SandboxPhase, work: () => Promise<T>) => Promise<T>;
   log: Logger;
 }
 

@@ -54,6 +54,8 @@ export interface StartTaskRequest {
   /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
   rootfs: Mount[];
   io: ProcessIO;
+  /** Times the launch of the shim and the creation of the task (crid's RunPodSandbox phases). */
+  time?: <T>(phase: 'shim_start' | 'task_create', work: () => Promise<T>) => Promise<T>;
 }
 
 /** A created (not yet started) task and the shim that runs it. */
@@ -140,11 +142,13 @@ export class ShimManager {
     try {
       rec.shimLog = await openShimLog(bundle, log);
       await fs.promises.writeFile(path.join(bundle, RECORD_FILE), JSON.stringify(rec.file));
-      rec.conn = rec.file.kind === 'v1' ? await this.launchV1(rec, log) : await this.launchV2(rec, req.handler);
+      const time = req.time ?? (<T>(_phase: string, work: () => Promise<T>) => work());
+      rec.conn = await time('shim_start', () => (rec.file.kind === 'v1' ? this.launchV1(rec, log) : this.launchV2(rec, req.handler)));
       rec.conn.tasks.add(req.id);
       this.tasks.set(req.id, rec);
       const options = rec.file.kind === 'v2' ? runtimeOptionsAny(req.handler) : undefined;
-      const { pid } = await rec.conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options });
+      const conn = rec.conn;
+      const { pid } = await time('task_create', () => conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options }));
       log.info({ shimPid: rec.conn.shimPid, pid }, 'task created');
       return this.shimTask(rec, pid);
     } catch (err) {

@@ -7,8 +7,8 @@ import type { RpcContext, StreamHandler, UnaryHandler } from './rpc.ts';
 import { toServiceError } from './status.ts';
 
 export interface RpcObserver {
-  /** Called once per finished call with its gRPC code name ('OK', 'NOT_FOUND', …). */
-  (rpc: string, code: number, seconds: number): void;
+  /** Called once per finished unary call with its gRPC status code and the request. */
+  (rpc: string, code: number, seconds: number, request: Record<string, unknown> | null): void;
 }
 
 export interface InstrumentOptions {
@@ -38,7 +38,7 @@ export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: Instru
   return (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => {
     const started = process.hrtime.bigint();
     const log = opts.log.child({ rpc, ...requestFields(call.request) });
-    const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9);
+    const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9, call.request);
     const run = async () => {
       if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       return handler(call.request, contextFor(call, log));

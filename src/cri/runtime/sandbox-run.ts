@@ -22,6 +22,7 @@ import { writeSandboxFiles } from '../../pod/sandbox-files.ts';
 import { mountPodShm, removePodShm } from '../../pod/shm.ts';
 import { imageConfigForSpec } from '../../pod/image-config.ts';
 import { stopSandboxTask } from '../../pod/sandbox-lifecycle.ts';
+import type { SandboxPhase } from '../../metrics/metrics.ts';
 
 export function sandboxName(config: PodSandboxConfig__Output): string {
   const m = config.metadata!;
@@ -41,20 +42,34 @@ function checkConfig(config: PodSandboxConfig__Output | null): PodSandboxConfig_
 
 export function runPodSandbox(deps: PodDeps) {
   return async (req: RunPodSandboxRequest__Output, ctx: RpcContext): Promise<RunPodSandboxResponse> => {
-    const config = checkConfig(req.config);
-    const id = randomBytes(32).toString('hex');
-    const log = ctx.log.child({ podId: id, pod: `${config.metadata!.namespace}/${config.metadata!.name}` });
-    const undo = new UndoStack();
-    try {
-      const record = await createSandbox(deps, id, req, config, undo, log);
-      undo.commit();
-      log.info({ handler: record.runtimeHandler, ips: record.ips, pid: record.pid }, 'pod sandbox is ready');
-      return { pod_sandbox_id: id };
-    } catch (err) {
-      await undo.unwind(log);
-      throw err;
-    }
+    const record = await startSandbox(deps, req, ctx.log, { healthGate: true });
+    return { pod_sandbox_id: record.id };
   };
+}
+
+/**
+ * Starts a pod sandbox, or undoes every step it took and throws. The health gate refuses handlers
+ * that failed their self-check; the deep check itself runs without it.
+ */
+export async function startSandbox(
+  deps: PodDeps,
+  req: RunPodSandboxRequest__Output,
+  parentLog: PodDeps['log'],
+  opts: { healthGate: boolean },
+): Promise<SandboxRecord> {
+  const config = checkConfig(req.config);
+  const id = randomBytes(32).toString('hex');
+  const log = parentLog.child({ podId: id, pod: `${config.metadata!.namespace}/${config.metadata!.name}` });
+  const undo = new UndoStack();
+  try {
+    const record = await createSandbox(deps, id, req, config, undo, log, opts.healthGate);
+    undo.commit();
+    log.info({ handler: record.runtimeHandler, ips: record.ips, pid: record.pid }, 'pod sandbox is ready');
+    return record;
+  } catch (err) {
+    await undo.unwind(log);
+    throw err;
+  }
 }
 
 async function createSandbox(
@@ -64,6 +79,7 @@ async function createSandbox(
   config: PodSandboxConfig__Output,
   undo: UndoStack,
   log: PodDeps['log'],
+  healthGate: boolean,
 ): Promise<SandboxRecord> {
   const cfg = deps.config();
   const name = sandboxName(config);
@@ -78,10 +94,11 @@ async function createSandbox(
     hostIpc: ns.ipc === 'NODE',
   });
   const handler = resolveHandler(cfg, handlerName);
-  const failed = deps.handlerFailure(handler.name);
+  const failed = healthGate ? deps.handlerFailure(handler.name) : undefined;
   if (failed) throw failedPrecondition(`runtime handler "${handler.name}" failed its self-check: ${failed}`);
+  const phase = <T>(name: SandboxPhase, work: () => Promise<T>) => deps.timePhase(handler.name, name, work);
 
-  const image = await deps.images.ensureImage(cfg.sandbox_image).catch((err: unknown) => {
+  const image = await phase('image_ensure', () => deps.images.ensureImage(cfg.sandbox_image)).catch((err: unknown) => {
     throw wrap(err, `failed to get sandbox image ${JSON.stringify(cfg.sandbox_image)}`);
   });
 
@@ -108,10 +125,8 @@ async function createSandbox(
       podUid: config.metadata!.uid,
     };
     undo.push('tear down pod network', () => teardownPodNetwork(cni, target, log));
-    const setup = await setupPodNetwork(
-      cni,
-      { ...target, portMappings: config.port_mappings, dns: config.dns_config, annotations: config.annotations },
-      log,
+    const setup = await phase('network_setup', () =>
+      setupPodNetwork(cni, { ...target, portMappings: config.port_mappings, dns: config.dns_config, annotations: config.annotations }, log),
     );
     ips = setup.ips;
   }
@@ -138,9 +153,10 @@ async function createSandbox(
     spec: spec as unknown as Record<string, unknown>,
     rootfs,
     io: { stdin: '', stdout: '', stderr: '', terminal: false },
+    time: phase,
   });
   undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
-  const { pid } = await started.task.start(id);
+  const { pid } = await phase('task_start', () => started.task.start(id));
 
   const record: SandboxRecord = {
     id,

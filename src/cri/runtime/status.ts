@@ -2,6 +2,7 @@ import type { StatusRequest__Output } from '../../generated/runtime/v1/StatusReq
 import type { StatusResponse } from '../../generated/runtime/v1/StatusResponse.ts';
 import type { RuntimeHandler } from '../../generated/runtime/v1/RuntimeHandler.ts';
 import type { CridConfig } from '../../config/model.ts';
+import type { CheckResult } from '../../handlers/self-check.ts';
 
 export interface NetworkReadiness {
   ready: boolean;
@@ -12,32 +13,52 @@ export interface NetworkReadiness {
 export interface StatusDeps {
   config: () => CridConfig;
   networkStatus: () => Promise<NetworkReadiness>;
+  /** The latest self-check result per handler. */
+  handlerChecks: () => CheckResult[];
 }
 
-function handlerList(config: CridConfig): RuntimeHandler[] {
+/**
+ * kubelet takes every listed handler as usable, so only handlers that passed their last self-check
+ * are listed; the failing ones and their reasons are in the verbose info.
+ */
+function handlerList(config: CridConfig, failed: Map<string, string>): RuntimeHandler[] {
   // runc 1.1 has no recursive read-only mounts and crid does not map user namespaces yet.
   const features = { recursive_read_only_mounts: false, user_namespaces: false };
-  const named = Object.keys(config.runtimes)
+  const working = Object.keys(config.runtimes)
+    .filter((name) => !failed.has(name))
     .sort()
     .map((name) => ({ name, features }));
   // containerd also lists the default handler under the empty name kubelet sends for it.
-  return [{ name: '', features }, ...named];
+  return failed.has(config.default_runtime_name) ? working : [{ name: '', features }, ...working];
 }
 
 export function status(deps: StatusDeps) {
   return async (req: StatusRequest__Output): Promise<StatusResponse> => {
     const config = deps.config();
+    const checks = deps.handlerChecks();
+    const failed = new Map(checks.filter((c) => !c.ok).map((c) => [c.handler, c.reason]));
+    const defaultFailure = failed.get(config.default_runtime_name);
     const network = await deps.networkStatus();
     const info: Record<string, string> = {};
-    if (req.verbose) info.config = JSON.stringify(config);
+    if (req.verbose) {
+      info.config = JSON.stringify(config);
+      info.handlers = JSON.stringify(checks);
+    }
     return {
       status: {
         conditions: [
-          { type: 'RuntimeReady', status: true, reason: '', message: '' },
+          defaultFailure === undefined
+            ? { type: 'RuntimeReady', status: true, reason: '', message: '' }
+            : {
+                type: 'RuntimeReady',
+                status: false,
+                reason: 'DefaultHandlerFailed',
+                message: `default runtime handler "${config.default_runtime_name}": ${defaultFailure}`,
+              },
           { type: 'NetworkReady', status: network.ready, reason: network.reason, message: network.message },
         ],
       },
-      runtime_handlers: handlerList(config),
+      runtime_handlers: handlerList(config, failed),
       features: { supplemental_groups_policy: false, user_namespaces_host_network: false },
       info,
     };
