@@ -1,15 +1,29 @@
-import { createServer, type Server } from 'node:http';
+import { readdirSync } from 'node:fs';
+import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ExecRequest__Output } from '../../src/generated/runtime/v1/ExecRequest.ts';
 import { StreamingServer } from '../../src/streaming/server.ts';
 import { dialSpdy, dialWebSocket, readAll, type SpdySession, type WsSession } from './clients.ts';
+import { dialSpdystream } from './spdystream-client.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 
 const SH_OUT_ERR_EXIT3 = ['/bin/sh', '-c', 'echo out; echo err >&2; exit 3'];
 
 function execRequest(cmd: string[], over: Partial<ExecRequest__Output> = {}): ExecRequest__Output {
   return { container_id: 'c1', cmd, tty: false, stdin: false, stdout: true, stderr: true, ...over };
+}
+
+/** The status of a plain request, on a connection that is not kept alive. */
+function httpStatus(url: string, method = 'GET'): Promise<number | undefined> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(url, { method, agent: false }, (res) => {
+      res.resume();
+      resolve(res.statusCode);
+    });
+    req.on('error', reject);
+    req.end();
+  });
 }
 
 function isAlive(pid: number): boolean {
@@ -27,8 +41,12 @@ const server = new StreamingServer(runtime, { now: () => now, closeGraceMs: 2000
 const spdySessions: SpdySession[] = [];
 const wsSessions: WsSession[] = [];
 
+const openFds = () => readdirSync('/proc/self/fd').length;
+let baselineFds = 0;
+
 beforeAll(async () => {
   await server.start();
+  baselineFds = openFds();
 });
 
 afterEach(() => {
@@ -72,7 +90,7 @@ describe('URLs and tokens', () => {
 
   it('answers 404 to an unknown token, a used token and an expired token', async () => {
     const unknown = `${server.baseUrl}/exec/AAAAAAAAAAAAAAAAAAAAAA`;
-    expect((await fetch(unknown)).status).toBe(404);
+    expect(await httpStatus(unknown)).toBe(404);
     await expect(dialSpdy(unknown, ['v4.channel.k8s.io'])).rejects.toMatchObject({ statusCode: 404 });
     await expect(dialWebSocket(unknown, ['v4.channel.k8s.io'])).rejects.toMatchObject({ statusCode: 404 });
 
@@ -88,7 +106,7 @@ describe('URLs and tokens', () => {
 
   it('answers 400 to a plain request and 403 to a SPDY client without a common protocol', async () => {
     const { url } = server.getExec(execRequest(['true']));
-    expect((await fetch(url, { method: 'POST' })).status).toBe(400);
+    expect(await httpStatus(url, 'POST')).toBe(400);
     await expect(dialSpdy(url, ['v9.channel.k8s.io'])).rejects.toMatchObject({ statusCode: 403 });
   });
 });
@@ -276,5 +294,29 @@ describe('port-forward', () => {
     expect(await session.closed).toBe(1000);
     const data = Buffer.concat(session.messages.filter((m) => m.channel === 0).map((m) => m.data));
     expect(data.subarray(2).toString()).toMatch(/^HTTP\/1\.1 200 OK[\s\S]*hello from the pod/);
+  });
+});
+
+describe('Go spdystream peers', () => {
+  it('serve streams opened without HTTP pseudo-headers and send more than a flow-control window without WINDOW_UPDATE', async () => {
+    const request = execRequest(['/bin/sh', '-c', 'head -c 300000 /dev/zero'], { stderr: false });
+    const client = await dialSpdystream(server.getExec(request).url, 'v4.channel.k8s.io');
+    try {
+      await client.open(1, { streamtype: 'error' });
+      await client.open(3, { streamtype: 'stdout' });
+      const [stdout, status] = await Promise.all([client.received(3), client.received(1)]);
+      expect(stdout.length).toBe(300000);
+      expect(status.toString()).toBe('{"metadata":{},"status":"Success"}');
+    } finally {
+      client.socket.destroy();
+    }
+  });
+});
+
+describe('after all sessions', () => {
+  it('leaves no connection, process or file descriptor behind', async () => {
+    await vi.waitFor(() => expect(server.connectionCount).toBe(0));
+    for (const child of runtime.children) expect(child.exitCode !== null || child.signalCode !== null).toBe(true);
+    await vi.waitFor(() => expect(openFds()).toBeLessThanOrEqual(baselineFds));
   });
 });
