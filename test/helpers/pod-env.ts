@@ -32,9 +32,19 @@ export interface PodEnv {
 export interface PodEnvOptions {
   /** Extra handler tables (TOML) for the runtimes section, made once the CNI fixture exists. */
   extraRuntimes?: (cni: CniFixture) => Promise<string>;
+  /** [crid] metrics_address; "" (off) by default. */
+  metricsAddress?: string;
 }
 
-function configToml(env: { dir: string; pauseImage: string; cniConf: string; cniBin: string[] }, extra: string): string {
+interface ConfigParts {
+  dir: string;
+  pauseImage: string;
+  cniConf: string;
+  cniBin: string[];
+  metricsAddress: string;
+}
+
+function configToml(env: ConfigParts, extra: string): string {
   const cri = 'plugins."io.containerd.grpc.v1.cri"';
   return `version = 2
 [${cri}]
@@ -67,7 +77,7 @@ ${extra}
 [crid]
   root = "${env.dir}/root"
   state = "${env.dir}/state"
-  metrics_address = ""
+  metrics_address = "${env.metricsAddress}"
 `;
 }
 
@@ -95,7 +105,7 @@ export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
   fs.writeFileSync(
     configFile,
     configToml(
-      { dir, pauseImage: images.pauseImage, cniConf: cni.confDir, cniBin: [cni.binDir, '/usr/lib/cni'] },
+      { dir, pauseImage: images.pauseImage, cniConf: cni.confDir, cniBin: [cni.binDir, '/usr/lib/cni'], metricsAddress: opts.metricsAddress ?? '' },
       (await opts.extraRuntimes?.(cni)) ?? '',
     ),
   );
