@@ -33,6 +33,8 @@ import { KeyedMutex } from './util/keyed-mutex.ts';
 import { ContainerEvents } from './pod/container-events.ts';
 import type { PodDeps } from './pod/deps.ts';
 import { watchTaskExits } from './pod/task-exits.ts';
+import { watchContainerOomKills } from './pod/container-oom.ts';
+import { closeContainerLogs } from './pod/container-io.ts';
 import { recoverState } from './pod/recovery.ts';
 import { measurePods, runPauseSandbox } from './pod/operations.ts';
 import { HandlerHealth } from './handlers/health.ts';
@@ -69,6 +71,7 @@ export class Daemon {
   private metricsServer: MetricsServer | undefined;
   private control: ControlServer | undefined;
   private stopWatchingExits: (() => void) | undefined;
+  private stopWatchingOomKills: (() => void) | undefined;
   private ready = false;
   private readonly podCidr = { podCidr: '' };
 
@@ -186,6 +189,7 @@ export class Daemon {
     await fs.promises.rm(this.eventsSocket(), { force: true });
     await this.events.listen(this.eventsSocket());
     this.stopWatchingExits = watchTaskExits(deps);
+    this.stopWatchingOomKills = watchContainerOomKills(deps);
     this.log.info({ socket: cfg.crid.socket }, 'crid is serving CRI');
     await recoverState(deps);
     await this.health.check(cfg, { deep: cfg.crid.deep_check_on_start });
@@ -251,6 +255,9 @@ export class Daemon {
     await this.metricsServer?.close();
     await this.server?.stop();
     this.stopWatchingExits?.();
+    this.stopWatchingOomKills?.();
+    // Running containers keep their FIFOs in their shims; crid lets go of its ends so it can exit.
+    if (this.deps) closeContainerLogs(this.deps);
     // The shims keep running: a restarted crid reconnects to them.
     await this.shims?.close();
     await this.events?.close();

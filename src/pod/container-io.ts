@@ -23,3 +23,12 @@ export function attachContainerLogs(deps: PodDeps, c: ContainerRecord): CriLogWr
   deps.logWriters.set(c.id, writer);
   return writer;
 }
+
+/**
+ * crid is stopping while containers keep running: copy what the FIFOs hold into the logs and let go
+ * of them (the shims keep the FIFOs open, so output waits in the pipes for the next crid).
+ */
+export function closeContainerLogs(deps: PodDeps): void {
+  for (const writer of deps.logWriters.values()) writer.finish();
+  deps.logWriters.clear();
+}
