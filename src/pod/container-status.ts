@@ -20,6 +20,7 @@ export function containerStatusOf(c: ContainerRecord): ContainerStatus {
     annotations: c.config.annotations,
     mounts: c.config.mounts,
     log_path: c.logPath,
+    resources: c.config.linux?.resources ? { linux: c.config.linux.resources } : null,
   };
 }
 

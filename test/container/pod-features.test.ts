@@ -183,6 +183,33 @@ describe('containers in a pod', () => {
     await expect(env.client.runtime.ContainerStatus({ container_id: ok })).rejects.toMatchObject({ code: 5 });
   });
 
+  it('keeps a container across a crid restart: status, exec, logs and stop still work', async () => {
+    const id = await runContainer(env, pod, containerConfig(env, 'survivor', 'trap "exit 5" TERM; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'));
+    await waitForFile(logFile(pod, 'survivor'), (t) => t.includes('tick 1\n'));
+    await env.restart();
+    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    const res = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo still here'], timeout: 10 });
+    expect(Buffer.from(res.stdout).toString()).toBe('still here\n');
+    const linesBefore = logRecords(fs.readFileSync(logFile(pod, 'survivor'), 'utf8')).length;
+    await waitForFile(logFile(pod, 'survivor'), (t) => logRecords(t).length > linesBefore + 2);
+    await env.client.runtime.StopContainer({ container_id: id, timeout: 10 });
+    const s = (await status(env, id)).status;
+    expect([s.state, s.exit_code, s.reason]).toEqual(['CONTAINER_EXITED', 5, 'Error']);
+  }, 60_000);
+
+  it('runs a container with stdin open and reports its resources', async () => {
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'stdin', 'read line; echo "got $line"', { stdin: true, stdin_once: true, linux: { resources: { cpu_shares: '256' } } }),
+    );
+    const { status: s } = await status(env, id);
+    expect(s.state).toBe('CONTAINER_RUNNING');
+    expect(s.resources.linux.cpu_shares).toBe('256');
+    await env.client.runtime.StopContainer({ container_id: id, timeout: 10 });
+    expect((await status(env, id)).status.exit_code).toBe(143);
+  });
+
   it('refuses containers in a stopped pod', async () => {
     const stopped = await runPod(env, 'stopped', 'runc');
     await env.client.runtime.StopPodSandbox({ pod_sandbox_id: stopped.id });
