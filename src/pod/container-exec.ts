@@ -9,6 +9,7 @@ import { execProcessSpec } from '../oci/exec-spec.ts';
 import { createStdioFifos } from '../runtime/fifo.ts';
 import type { ShimTask } from '../runtime/shim-manager.ts';
 import type { ContainerRecord } from '../store/container.ts';
+import type { StreamingRuntime } from '../streaming/runtime.ts';
 import type { PodDeps } from './deps.ts';
 import { stdioPaths } from './container-io.ts';
 import { FifoOutput, pipeIntoFifo } from './container-fifo-pipe.ts';
@@ -141,4 +142,12 @@ export async function attachToContainer(deps: PodDeps, containerId: string, io: 
     unsubscribe();
     stopStdin();
   }
+}
+
+/** The container half of the streaming server's runtime (port-forward belongs to the pod network). */
+export function containerStreaming(deps: PodDeps): Pick<StreamingRuntime, 'exec' | 'attach'> {
+  return {
+    exec: (containerId, cmd, io, signal) => execInContainer(deps, containerId, cmd, io, signal),
+    attach: (containerId, io, signal) => attachToContainer(deps, containerId, io, signal),
+  };
 }
