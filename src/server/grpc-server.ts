@@ -2,11 +2,13 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../proto.ts';
 import { failedPrecondition, unimplemented } from '../errors.ts';
 import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
 import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
+import { AuthorityRewriter } from './authority-rewrite.ts';
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const SOCKET_MODE = 0o660;
@@ -69,21 +71,33 @@ async function claimSocketPath(socketPath: string): Promise<void> {
   await fs.promises.unlink(socketPath);
 }
 
-function bind(server: grpc.Server, socketPath: string): Promise<void> {
-  // The socket is created by the gRPC core; a tight umask keeps it private from its first moment.
+function listen(listener: net.Server, socketPath: string): Promise<void> {
+  // A tight umask keeps the socket private from its first moment; chmod then opens it to the group.
   const previous = process.umask(0o177);
   return new Promise<void>((resolve, reject) => {
-    server.bindAsync(`unix://${socketPath}`, grpc.ServerCredentials.createInsecure(), (err) => {
+    listener.once('error', reject);
+    listener.listen(socketPath, () => {
       process.umask(previous);
-      if (err) reject(err);
-      else resolve();
+      listener.off('error', reject);
+      resolve();
     });
-  });
+  }).finally(() => process.umask(previous));
+}
+
+/** The client's bytes with request authorities made acceptable to Node's HTTP/2 (see authority-rewrite.ts). */
+function rewrittenConnection(socket: net.Socket): Duplex {
+  const connection = Duplex.from({ readable: socket.pipe(new AuthorityRewriter()), writable: socket });
+  connection.on('close', () => socket.destroy());
+  socket.on('close', () => connection.destroy());
+  socket.on('error', () => connection.destroy());
+  return connection;
 }
 
 export class CriServer {
   readonly socketPath: string;
   private readonly server: grpc.Server;
+  private readonly listener: net.Server;
+  private readonly sockets = new Set<net.Socket>();
 
   constructor(socketPath: string, handlers: CriHandlers, opts: InstrumentOptions) {
     this.socketPath = socketPath;
@@ -94,16 +108,23 @@ export class CriServer {
     const services = criServices();
     this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, handlers.runtime, opts));
     this.server.addService(services.image, implementation('ImageService', services.image, handlers.image, opts));
+    const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+    this.listener = net.createServer((socket) => {
+      this.sockets.add(socket);
+      socket.on('close', () => this.sockets.delete(socket));
+      injector.injectConnection(rewrittenConnection(socket));
+    });
   }
 
   async start(): Promise<void> {
     await claimSocketPath(this.socketPath);
-    await bind(this.server, this.socketPath);
+    await listen(this.listener, this.socketPath);
     await fs.promises.chown(this.socketPath, 0, 0);
     await fs.promises.chmod(this.socketPath, SOCKET_MODE);
   }
 
   async stop(graceMs = 5000): Promise<void> {
+    const closed = new Promise<void>((resolve) => this.listener.close(() => resolve()));
     await new Promise<void>((resolve) => {
       const timer = setTimeout(() => {
         this.server.forceShutdown();
@@ -114,6 +135,8 @@ export class CriServer {
         resolve();
       });
     });
+    for (const socket of this.sockets) socket.destroy();
+    await closed;
     await fs.promises.unlink(this.socketPath).catch(() => {});
   }
 }

@@ -82,6 +82,31 @@ describe('crid serve', () => {
     ).rejects.toMatchObject({ code: 3 });
   });
 
+  it('answers clients that send the socket path as :authority (older Go gRPC: crictl, kubelet)', async () => {
+    const http2 = await import('node:http2');
+    const net = await import('node:net');
+    const session = http2.connect('http://localhost', { createConnection: () => net.connect(socket) });
+    const answer = await new Promise<{ status: unknown; grpcStatus: unknown; bytes: number }>((resolve, reject) => {
+      const req = session.request({
+        ':method': 'POST',
+        ':path': '/runtime.v1.RuntimeService/Version',
+        ':authority': socket,
+        'content-type': 'application/grpc',
+        te: 'trailers',
+      });
+      let status: unknown;
+      let bytes = 0;
+      req.on('response', (h) => (status = h[':status']));
+      req.on('data', (d: Buffer) => (bytes += d.length));
+      req.on('trailers', (t) => resolve({ status, grpcStatus: t['grpc-status'], bytes }));
+      req.on('error', reject);
+      req.end(Buffer.from([0, 0, 0, 0, 0]));
+    });
+    session.close();
+    expect(answer).toMatchObject({ status: 200, grpcStatus: '0' });
+    expect(answer.bytes).toBeGreaterThan(5);
+  });
+
   it('creates the socket with mode 0660 owned by root', () => {
     const stat = fs.statSync(socket);
     expect(stat.isSocket()).toBe(true);

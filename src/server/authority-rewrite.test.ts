@@ -1,0 +1,90 @@
+import { describe, expect, it } from 'vitest';
+import hpack from 'hpack.js';
+import { AuthorityRewriter, headerFrames } from './authority-rewrite.ts';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+function encode(fields: Array<[string, string]>, compressor = hpack.compressor.create({ table: { size: 4096 } })): Buffer {
+  compressor.write(fields.map(([name, value]) => ({ name, value, huffman: true })));
+  return compressor.read()!;
+}
+
+function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(streamId, 5);
+  return Buffer.concat([header, payload]);
+}
+
+/** Feeds the bytes in pieces of `step` and returns what comes out, parsed back into header lists. */
+function run(bytes: Buffer, step: number): { raw: Buffer; headers: Array<Array<[string, string]>> } {
+  const rewriter = new AuthorityRewriter();
+  const out: Buffer[] = [];
+  rewriter.on('data', (d: Buffer) => out.push(d));
+  for (let i = 0; i < bytes.length; i += step) rewriter.write(bytes.subarray(i, i + step));
+  const raw = Buffer.concat(out);
+  const decoder = hpack.decompressor.create({ table: { size: 4096 } });
+  const headers: Array<Array<[string, string]>> = [];
+  let offset = PREFACE.length;
+  let block: Buffer[] = [];
+  while (offset < raw.length) {
+    const length = raw.readUIntBE(offset, 3);
+    const type = raw[offset + 3]!;
+    const flags = raw[offset + 4]!;
+    if (type === 1 || type === 9) block.push(raw.subarray(offset + 9, offset + 9 + length));
+    if ((type === 1 || type === 9) && flags & 0x4) {
+      decoder.write(Buffer.concat(block));
+      decoder.execute();
+      const fields: Array<[string, string]> = [];
+      for (let f = decoder.read(); f; f = decoder.read()) fields.push([f.name, f.value]);
+      headers.push(fields);
+      block = [];
+    }
+    offset += 9 + length;
+  }
+  return { raw, headers };
+}
+
+describe('AuthorityRewriter', () => {
+  const compressor = hpack.compressor.create({ table: { size: 4096 } });
+  const first = encode([[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Version'], [':authority', '/run/crid/crid.sock'], ['te', 'trailers']], compressor);
+  // The second block refers to the first through the client's dynamic table.
+  const second = encode([[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Status'], [':authority', '/run/crid/crid.sock']], compressor);
+  const padded = Buffer.concat([Buffer.from([3]), first, Buffer.alloc(3)]);
+  const input = Buffer.concat([
+    PREFACE,
+    frame(0x4, 0, 0, Buffer.alloc(0)),
+    frame(0x1, 0x8 | 0x4, 1, padded),
+    frame(0x0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0])),
+    frame(0x1, 0, 3, second.subarray(0, 5)),
+    frame(0x9, 0x4, 3, second.subarray(5)),
+  ]);
+
+  it.each([1, 2, 7, 64, input.length])('rewrites path authorities whatever the chunking (%i bytes at a time)', (step) => {
+    const { raw, headers } = run(input, step);
+    expect(raw.subarray(0, PREFACE.length)).toEqual(PREFACE);
+    expect(headers).toEqual([
+      [[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Version'], [':authority', 'localhost'], ['te', 'trailers']],
+      [[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Status'], [':authority', 'localhost']],
+    ]);
+    // the DATA frame passes through untouched
+    expect(raw.includes(frame(0x0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0])))).toBe(true);
+  });
+
+  it('keeps a valid authority', () => {
+    const block = encode([[':authority', 'localhost:1234'], [':path', '/x']]);
+    const { headers } = run(Buffer.concat([PREFACE, frame(0x1, 0x4, 1, block)]), 5);
+    expect(headers).toEqual([[[':authority', 'localhost:1234'], [':path', '/x']]]);
+  });
+
+  it('splits a large block into HEADERS and CONTINUATION frames', () => {
+    const frames = headerFrames(5, true, Buffer.alloc(40_000));
+    expect(frames.map((f) => [f.readUIntBE(0, 3), f[3], f[4]])).toEqual([
+      [16_384, 0x1, 0x1],
+      [16_384, 0x9, 0],
+      [40_000 - 32_768, 0x9, 0x4],
+    ]);
+  });
+});
