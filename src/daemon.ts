@@ -43,6 +43,11 @@ import { startMetricsServer, type MetricsServer } from './metrics/metrics-server
 import { controlSocketPath, startControlServer, type ControlServer } from './control/control-server.ts';
 import { objectCounts, handlerOfRequest, shimsPerHandler } from './pod/observe.ts';
 import type { MeasureReport } from './handlers/overhead.ts';
+import { StreamingServer } from './streaming/server.ts';
+import { streamingHandlers } from './cri/runtime/streaming.ts';
+import { containerStreaming } from './pod/container-exec.ts';
+import { portForwardIntoPod } from './pod/port-forward.ts';
+import { parseGoDuration } from './util/go-duration.ts';
 
 /** `crid publish` is run by legacy shims for each event: this wrapper runs crid with its own Node. */
 const CRID_EXECUTABLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../scripts/crid');
@@ -70,6 +75,7 @@ export class Daemon {
   private shims: ShimManager | undefined;
   private metricsServer: MetricsServer | undefined;
   private control: ControlServer | undefined;
+  private streaming: StreamingServer | undefined;
   private stopWatchingExits: (() => void) | undefined;
   private stopWatchingOomKills: (() => void) | undefined;
   private ready = false;
@@ -159,6 +165,7 @@ export class Daemon {
       PodSandboxStatus: podSandboxStatus(deps),
       ListPodSandbox: listPodSandbox(deps),
       ...containerHandlers(deps),
+      ...streamingHandlers(deps, this.streaming!),
     };
   }
 
@@ -174,6 +181,15 @@ export class Daemon {
     await fs.promises.mkdir(cfg.crid.root, { recursive: true, mode: 0o711 });
     const deps = await this.buildDeps();
     this.deps = deps;
+    this.streaming = new StreamingServer(
+      { ...containerStreaming(deps), portForward: (podId, port, stream, signal) => portForwardIntoPod(deps, podId, port, stream, signal) },
+      {
+        address: cfg.stream_server_address || '127.0.0.1',
+        port: Number(cfg.stream_server_port || '0'),
+        streamIdleTimeoutMs: parseGoDuration(cfg.stream_idle_timeout, 'stream_idle_timeout'),
+        logger: this.log,
+      },
+    );
     this.server = new CriServer(
       cfg.crid.socket,
       { runtime: this.runtimeHandlers(deps), image: this.imageHandlers(deps) },
@@ -185,6 +201,7 @@ export class Daemon {
     );
     // Claim the CRI socket first: a second crid must stop before it touches the first one's shims.
     await this.server.start();
+    await this.streaming.start();
     this.events = new EventServer(deps.monitor, this.log);
     await fs.promises.rm(this.eventsSocket(), { force: true });
     await this.events.listen(this.eventsSocket());
@@ -254,6 +271,7 @@ export class Daemon {
     await this.control?.close();
     await this.metricsServer?.close();
     await this.server?.stop();
+    await this.streaming?.stop();
     this.stopWatchingExits?.();
     this.stopWatchingOomKills?.();
     // Running containers keep their FIFOs in their shims; crid lets go of its ends so it can exit.

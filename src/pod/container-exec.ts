@@ -3,7 +3,7 @@
 // StreamingRuntime: exec(containerId, cmd, io, signal) and attach(containerId, io, signal).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import type { Readable, Writable } from 'node:stream';
+import { PassThrough, Writable, type Readable } from 'node:stream';
 import { canceled, failedPrecondition, isKind } from '../errors.ts';
 import { execProcessSpec } from '../oci/exec-spec.ts';
 import { createStdioFifos } from '../runtime/fifo.ts';
@@ -45,13 +45,17 @@ export async function execInContainer(
   signal: AbortSignal,
 ): Promise<{ exitCode: number }> {
   const { container, shimTask } = runningContainer(deps, containerId);
+  // Hold the client's input from the first moment: it may arrive (and end) while the exec is created.
+  const stdin = io.stdin?.pipe(new PassThrough());
   const id = container.id;
   const task = shimTask.task;
   const execId = `exec-${randomBytes(12).toString('hex')}`;
   const fifos = await createStdioFifos(container.ioDir, execId, !!io.stdin);
+  // The runc shim needs both output FIFOs whenever one stream is set (an empty path is opened as a
+  // file); what the client did not ask for is read and dropped.
   const outputs = [
-    io.stdout ? new FifoOutput(fifos.stdout, io.stdout) : undefined,
-    io.stderr && !io.tty ? new FifoOutput(fifos.stderr, io.stderr) : undefined,
+    new FifoOutput(fifos.stdout, io.stdout ?? discard()),
+    io.tty ? undefined : new FifoOutput(fifos.stderr, io.stderr ?? discard()),
   ];
   let stopStdin = () => {};
   let created = false;
@@ -63,16 +67,18 @@ export async function execInContainer(
       process,
       io: {
         stdin: fifos.stdin,
-        stdout: io.stdout ? fifos.stdout : '',
-        stderr: io.stderr && !io.tty ? fifos.stderr : '',
+        stdout: fifos.stdout,
+        stderr: io.tty ? '' : fifos.stderr,
         terminal: io.tty,
       },
     });
     created = true;
-    if (io.stdin) stopStdin = pipeIntoFifo(io.stdin, fifos.stdin, () => void task.closeIO(id, execId).catch(() => {}));
     const exited = task.wait(id, execId);
     exited.catch(() => {});
     await task.start(id, execId);
+    // Only a started exec has the shim's ends of the stdin FIFO open: bytes written earlier would be
+    // dropped with the pipe, and a CloseIO sent earlier would be a no-op that leaves stdin open forever.
+    if (stdin) stopStdin = pipeIntoFifo(stdin, fifos.stdin, () => void task.closeIO(id, execId).catch(() => {}));
     if (io.resize) void forwardResizes(io.resize, (w, h) => task.resizePty(id, execId, w, h));
     const exit = await untilExitOrAbort(exited, signal, () => task.kill(id, SIGKILL, { execId }));
     return { exitCode: exit.exitStatus };
@@ -84,6 +90,10 @@ export async function execInContainer(
     for (const output of outputs) output?.finish();
     await Promise.all(Object.values(fifos).filter(Boolean).map((f) => fs.promises.rm(f, { force: true })));
   }
+}
+
+function discard(): Writable {
+  return new Writable({ write: (_chunk, _encoding, done) => done() });
 }
 
 /** Waits for `exited`; on abort kills the process, waits for its exit, and throws Canceled. */

@@ -46,9 +46,11 @@ export function pipeIntoFifo(input: Readable, fifoPath: string, onEnd: () => voi
   const fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
   const socket = new net.Socket({ fd, readable: false, writable: true });
   socket.on('error', () => {});
-  // Destroy after the last write has flushed: a FIFO has no shutdown(2) for end() to use.
+  // Close our writer once the last write has flushed: a FIFO has no shutdown(2) for end() to use,
+  // and the process sees EOF only when every writer is gone.
   const end = () => {
-    socket.write(Buffer.alloc(0), () => socket.destroy());
+    if (socket.writableLength === 0) socket.destroy();
+    else socket.once('drain', () => socket.destroy());
     onEnd();
   };
   input.on('data', (chunk: Buffer) => socket.write(chunk));

@@ -1,0 +1,22 @@
+// PortForward's pod side: a connection to the port on the pod's loopback, made from inside its netns.
+import type { Duplex } from 'node:stream';
+import { failedPrecondition } from '../errors.ts';
+import { dialInNetns } from '../network/netns-dial.ts';
+import type { PodDeps } from './deps.ts';
+
+export async function portForwardIntoPod(deps: PodDeps, podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
+  const sandbox = deps.sandboxes.get(podSandboxId);
+  if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready`);
+  // A host-network pod shares the node's loopback: crid's own namespace is the right one.
+  const conn = dialInNetns(sandbox.netnsPath || '/proc/self/ns/net', port);
+  const close = () => conn.close();
+  signal.addEventListener('abort', close, { once: true });
+  stream.pipe(conn.stream);
+  conn.stream.pipe(stream, { end: false });
+  try {
+    await conn.done;
+  } finally {
+    signal.removeEventListener('abort', close);
+    stream.unpipe(conn.stream);
+  }
+}
