@@ -2,8 +2,8 @@
 //   <RFC3339Nano time> <stdout|stderr> <P|F> <text>\n
 // A line longer than the maximum is cut into partial (P) records; the last piece is full (F).
 import fs from 'node:fs';
-import net from 'node:net';
 import type { Readable } from 'node:stream';
+import { FifoReader } from '../runtime/fifo.ts';
 
 export type LogStream = 'stdout' | 'stderr';
 
@@ -74,7 +74,7 @@ export class CriLogWriter {
   private closed: Promise<void>;
   private resolveClosed!: () => void;
   /** Tees every record to a live attach; set by the streaming layer. */
-  private readonly fifos: Array<{ fd: number; socket: net.Socket; stream: LogStream; splitter: LineSplitter }> = [];
+  private readonly fifos: Array<{ reader: FifoReader; stream: LogStream; splitter: LineSplitter }> = [];
   private readonly listeners = new Set<(stream: LogStream, text: Buffer, partial: boolean) => void>();
 
   constructor(file: string, now: () => bigint = () => BigInt(Date.now()) * 1_000_000n) {
@@ -97,36 +97,18 @@ export class CriLogWriter {
     source.once('error', finish);
   }
 
-  /**
-   * Reads a process's stdio FIFO. O_RDWR keeps the FIFO from reporting EOF between writers, so the
-   * end is signalled by finish() once the shim has deleted the process (its output is then all in the pipe).
-   */
+  /** Copies a process's stdio FIFO into the log until finish(). */
   attachFifo(fifoPath: string, stream: LogStream, maxLineBytes = MAX_LOG_LINE_BYTES): void {
-    const fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-    const socket = new net.Socket({ fd, readable: true, writable: false });
     const splitter = new LineSplitter(maxLineBytes);
-    socket.on('data', (chunk: Buffer) => this.write(stream, splitter.push(chunk)));
-    socket.on('error', () => {});
-    this.fifos.push({ fd, socket, stream, splitter });
+    const reader = new FifoReader(fifoPath, (chunk) => this.write(stream, splitter.push(chunk)));
+    this.fifos.push({ reader, stream, splitter });
   }
 
   /** Copies what is still in the FIFOs, ends partial lines, and closes the file. */
   finish(): void {
-    const buffer = Buffer.alloc(64 * 1024);
     for (const fifo of this.fifos) {
-      fifo.socket.pause();
-      for (;;) {
-        let n = 0;
-        try {
-          n = fs.readSync(fifo.fd, buffer);
-        } catch {
-          break;
-        }
-        if (n <= 0) break;
-        this.write(fifo.stream, fifo.splitter.push(Buffer.from(buffer.subarray(0, n))));
-      }
+      fifo.reader.finish();
       this.write(fifo.stream, fifo.splitter.end());
-      fifo.socket.destroy();
     }
     this.fifos.length = 0;
     this.close();

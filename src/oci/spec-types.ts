@@ -1,6 +1,7 @@
 // The parts of the OCI runtime spec (config.json, runtime-spec v1.0.2 as runc 1.1 / crun 1.8 read it)
 // that crid writes. Field names are the JSON names. int64/uint64 quantities that can exceed 2^53
 // (memory, quota, shares, period, hugepage limits) are bigint: serialize with `serializeSpec`.
+import { exactJson } from '../util/exact-json.ts';
 
 export const OCI_VERSION = '1.0.2-dev';
 
@@ -174,8 +175,5 @@ export interface ImageConfig {
 
 /** config.json text; bigint fields are written as exact JSON integers. */
 export function serializeSpec(value: Spec | Process): string {
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'bigint' ? rawJson(v.toString()) : v), 2);
+  return exactJson(value, 2);
 }
-
-// JSON.rawJSON (V8 ≥ 11.4, Node ≥ 21) is not yet in TypeScript's es2024 lib.
-const rawJson = (JSON as unknown as { rawJSON(text: string): unknown }).rawJSON;

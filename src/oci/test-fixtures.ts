@@ -8,6 +8,7 @@ import type { NamespaceOption__Output } from '../generated/runtime/v1/NamespaceO
 import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandboxConfig.ts';
 import type { RuntimeHandler } from '../config/model.ts';
 import type { HostFacts } from './host.ts';
+import { emptyHandler } from '../config/defaults.ts';
 
 export function resources(over: Partial<LinuxContainerResources__Output> = {}): LinuxContainerResources__Output {
   return {
@@ -109,24 +110,7 @@ export function containerConfig(over: Partial<ContainerConfig__Output> = {}): Co
 }
 
 export function handler(over: Partial<RuntimeHandler> = {}): RuntimeHandler {
-  return {
-    name: 'runc',
-    runtime_type: 'io.containerd.runc.v2',
-    runtime_path: '',
-    runtime_engine: '',
-    runtime_root: '',
-    options: {},
-    pod_annotations: [],
-    container_annotations: [],
-    privileged_without_host_devices: false,
-    privileged_without_host_devices_all_devices_allowed: false,
-    base_runtime_spec: '',
-    cni_conf_dir: '',
-    cni_max_conf_num: 0,
-    snapshotter: '',
-    sandbox_mode: 'podsandbox',
-    ...over,
-  };
+  return { ...emptyHandler('runc'), runtime_type: 'io.containerd.runc.v2', ...over };
 }
 
 export function hostFacts(over: Partial<HostFacts> = {}): HostFacts {

@@ -3,16 +3,16 @@
 // StreamingRuntime: exec(containerId, cmd, io, signal) and attach(containerId, io, signal).
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
-import { PassThrough, Writable, type Readable } from 'node:stream';
+import { PassThrough, type Readable, type Writable } from 'node:stream';
 import { canceled, failedPrecondition, isKind } from '../errors.ts';
 import { execProcessSpec } from '../oci/exec-spec.ts';
-import { createStdioFifos } from '../runtime/fifo.ts';
+import { FifoReader, createStdioFifos } from '../runtime/fifo.ts';
 import type { ShimTask } from '../runtime/shim-manager.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { StreamingRuntime } from '../streaming/runtime.ts';
 import type { PodDeps } from './deps.ts';
 import { stdioPaths } from './container-io.ts';
-import { FifoOutput, pipeIntoFifo } from './container-fifo-pipe.ts';
+import { pipeIntoFifo } from './container-fifo-pipe.ts';
 
 const SIGKILL = 9;
 
@@ -54,8 +54,8 @@ export async function execInContainer(
   // The runc shim needs both output FIFOs whenever one stream is set (an empty path is opened as a
   // file); what the client did not ask for is read and dropped.
   const outputs = [
-    new FifoOutput(fifos.stdout, io.stdout ?? discard()),
-    io.tty ? undefined : new FifoOutput(fifos.stderr, io.stderr ?? discard()),
+    readerInto(fifos.stdout, io.stdout),
+    io.tty ? undefined : readerInto(fifos.stderr, io.stderr),
   ];
   let stopStdin = () => {};
   let created = false;
@@ -92,8 +92,9 @@ export async function execInContainer(
   }
 }
 
-function discard(): Writable {
-  return new Writable({ write: (_chunk, _encoding, done) => done() });
+/** A FIFO copied into `out`, or read and dropped when the client did not ask for that stream. */
+function readerInto(fifo: string, out: Writable | undefined): FifoReader {
+  return new FifoReader(fifo, out ? (chunk) => out.write(chunk) : () => {});
 }
 
 /** Waits for `exited`; on abort kills the process, waits for its exit, and throws Canceled. */

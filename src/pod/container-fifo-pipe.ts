@@ -1,42 +1,7 @@
-// Copying between a process's stdio FIFOs and Node streams, for exec and attach.
+// Feeding Node streams into a process's stdin FIFO (exec and attach), and capping ExecSync's output.
 import fs from 'node:fs';
 import net from 'node:net';
-import type { Readable, Writable } from 'node:stream';
-
-/**
- * Copies a FIFO into `out`. The read side is held O_RDWR so it never reads EOF between writers; the
- * end comes from finish(), called once the shim has deleted the process (its output is all in the pipe).
- */
-export class FifoOutput {
-  private readonly fd: number;
-  private readonly socket: net.Socket;
-  private readonly out: Writable;
-
-  constructor(fifoPath: string, out: Writable) {
-    this.fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
-    this.socket = new net.Socket({ fd: this.fd, readable: true, writable: false });
-    this.out = out;
-    this.socket.on('data', (chunk: Buffer) => out.write(chunk));
-    this.socket.on('error', () => {});
-  }
-
-  /** Copies what is left in the pipe and stops reading. */
-  finish(): void {
-    this.socket.pause();
-    const buffer = Buffer.alloc(64 * 1024);
-    for (;;) {
-      let n = 0;
-      try {
-        n = fs.readSync(this.fd, buffer);
-      } catch {
-        break;
-      }
-      if (n <= 0) break;
-      this.out.write(Buffer.from(buffer.subarray(0, n)));
-    }
-    this.socket.destroy();
-  }
-}
+import type { Readable } from 'node:stream';
 
 /**
  * Feeds `input` into a stdin FIFO. O_RDWR opens without waiting for the shim's reader; `onEnd` runs

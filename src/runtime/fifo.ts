@@ -24,6 +24,41 @@ export function openFifoReader(fifoPath: string): net.Socket {
   return new net.Socket({ fd, readable: true, writable: false });
 }
 
+/**
+ * Reads a process's output FIFO. The read side is held O_RDWR, so it never sees EOF between writers;
+ * the end comes from finish(), called once the shim has deleted the process: its output is then all
+ * in the pipe, and finish() copies what is left synchronously before closing.
+ */
+export class FifoReader {
+  private readonly fd: number;
+  private readonly socket: net.Socket;
+  private readonly onData: (chunk: Buffer) => void;
+
+  constructor(fifoPath: string, onData: (chunk: Buffer) => void) {
+    this.fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+    this.socket = new net.Socket({ fd: this.fd, readable: true, writable: false });
+    this.onData = onData;
+    this.socket.on('data', onData);
+    this.socket.on('error', () => {});
+  }
+
+  finish(): void {
+    this.socket.pause();
+    const buffer = Buffer.alloc(64 * 1024);
+    for (;;) {
+      let n = 0;
+      try {
+        n = fs.readSync(this.fd, buffer);
+      } catch {
+        break;
+      }
+      if (n <= 0) break;
+      this.onData(Buffer.from(buffer.subarray(0, n)));
+    }
+    this.socket.destroy();
+  }
+}
+
 /** Copies every line a FIFO receives into crid's log until closed. */
 export function drainFifoToLog(fifoPath: string, log: Logger): net.Socket {
   const reader = openFifoReader(fifoPath);

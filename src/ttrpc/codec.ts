@@ -4,6 +4,7 @@ import path from 'node:path';
 import protobuf from 'protobufjs';
 import { PROTO_DIR } from '../proto.ts';
 import { internal } from '../errors.ts';
+import { exactJson } from '../util/exact-json.ts';
 
 const PROTO_FILES = [
   'github.com/containerd/ttrpc/request.proto',
@@ -74,7 +75,7 @@ export function packAny(typeUrl: string, typeName: string, value: Message): AnyM
 
 /** An Any whose value is JSON (OCI Process / LinuxResources as containerd sends them). */
 export function jsonAny(typeUrl: string, value: unknown): AnyMessage {
-  return { type_url: typeUrl, value: Buffer.from(JSON.stringify(value)) };
+  return { type_url: typeUrl, value: Buffer.from(exactJson(value)) };
 }
 
 /** Decodes an Any whose type URL is a known message name, with or without a type.googleapis.com/ prefix. */

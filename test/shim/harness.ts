@@ -15,30 +15,14 @@ import { createStdioFifos, openFifoReader } from '../../src/runtime/fifo.ts';
 import { ShimManager } from '../../src/runtime/shim-manager.ts';
 import type { ProcessIO } from '../../src/runtime/task-service.ts';
 import { buildBusyboxRootfs } from '../helpers/busybox-rootfs.ts';
+import { emptyHandler } from '../../src/config/defaults.ts';
 
 export const PUBLISH_RELAY = path.resolve(import.meta.dirname, 'publish-relay');
 export const CGROUP_PARENT = 'crid-shim-test';
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
 export function handler(name: string, runtimeType: string, fields: Partial<RuntimeHandler> = {}): RuntimeHandler {
-  return {
-    name,
-    runtime_type: runtimeType,
-    runtime_path: '',
-    runtime_engine: '',
-    runtime_root: '',
-    options: {},
-    pod_annotations: [],
-    container_annotations: [],
-    privileged_without_host_devices: false,
-    privileged_without_host_devices_all_devices_allowed: false,
-    base_runtime_spec: '',
-    cni_conf_dir: '',
-    cni_max_conf_num: 0,
-    snapshotter: '',
-    sandbox_mode: 'podsandbox',
-    ...fields,
-  };
+  return { ...emptyHandler(name), runtime_type: runtimeType, ...fields };
 }
 
 export interface Output {

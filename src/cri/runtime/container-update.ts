@@ -5,7 +5,6 @@ import type { UpdateContainerResourcesResponse } from '../../generated/runtime/v
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
 import { containerResources } from '../../oci/resources.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { exactJsonValue } from '../../pod/exact-json.ts';
 
 export function updateContainerResourcesRpc(deps: PodDeps) {
   return async (req: UpdateContainerResourcesRequest__Output): Promise<UpdateContainerResourcesResponse> => {
@@ -19,7 +18,7 @@ export function updateContainerResourcesRpc(deps: PodDeps) {
       const resources = containerResources(linux, deps.host, 'UpdateContainerResources: linux');
       const shimTask = deps.shims.get(id);
       if (!shimTask) throw failedPrecondition(`container ${id} has no task (its shim is gone)`);
-      await shimTask.task.update(id, exactJsonValue(resources) as object, req.annotations ?? {});
+      await shimTask.task.update(id, resources, req.annotations ?? {});
       await deps.containers.update(id, (c) => {
         c.config.linux = { ...(c.config.linux ?? ({} as NonNullable<typeof c.config.linux>)), resources: linux };
       });
