@@ -3,7 +3,7 @@
 // judged, not the pod network) and remove them whatever happens.
 import { randomBytes } from 'node:crypto';
 import type { RunPodSandboxRequest__Output } from '../generated/runtime/v1/RunPodSandboxRequest.ts';
-import { startSandbox } from '../cri/runtime/sandbox-run.ts';
+import { startSandbox } from './sandbox-start.ts';
 import { readProcessCpuSeconds, readProcessMemory } from '../handlers/proc-usage.ts';
 import type { PodCostSample } from '../handlers/overhead.ts';
 import { canceled } from '../errors.ts';
