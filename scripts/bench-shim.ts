@@ -10,7 +10,6 @@ import { ShimHarness, handler } from '../test/shim/harness.ts';
 import { testSpec } from '../test/shim/spec.ts';
 
 const N = Number(process.argv[2] ?? process.env.CRID_BENCH_N ?? 20);
-const HUGETLB = '/sys/fs/cgroup/hugetlb';
 
 function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
@@ -59,11 +58,6 @@ function runcLifecycle(h: ShimHarness, root: string, id: string): Promise<void> 
 }
 
 async function main(): Promise<void> {
-  const mountHugetlb = !fs.existsSync(path.join(HUGETLB, 'cgroup.procs'));
-  if (mountHugetlb) {
-    fs.mkdirSync(HUGETLB, { recursive: true });
-    execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'none', HUGETLB]);
-  }
   const socketsBefore = new Set(fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s') : []);
   const h = new ShimHarness();
   await h.start();
@@ -82,10 +76,6 @@ async function main(): Promise<void> {
     await h.cleanup();
     for (const sock of fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s') : []) {
       if (!socketsBefore.has(sock)) fs.rmSync(path.join('/run/containerd/s', sock), { force: true });
-    }
-    if (mountHugetlb) {
-      execFileSync('umount', [HUGETLB]);
-      fs.rmdirSync(HUGETLB);
     }
   }
   const floor = percentile(rows[rows.length - 1]![1], 50);

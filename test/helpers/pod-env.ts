@@ -10,7 +10,6 @@ import { buildLayer, busyboxEntries, file, pushImage } from './image-builder.ts'
 import { criClient, type CriClient } from './cri-client.ts';
 import { REPO, startCrid, waitForSocket, type CridProcess } from './crid-process.ts';
 import { createCniFixture, type CniFixture } from '../network/cni-fixture.ts';
-import { mountHugetlb } from './hugetlb.ts';
 
 export const FAKE_KATA_SHIM = path.join(REPO, 'test/fake-shim/containerd-shim-fakekata-v2');
 
@@ -97,7 +96,6 @@ export async function pushTestImages(registry: TestRegistry): Promise<{ pauseIma
 
 export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-pods-'));
-  const unmountHugetlb = mountHugetlb();
   const registry = await startRegistry();
   const cni = await createCniFixture();
   const images = await pushTestImages(registry);
@@ -138,7 +136,6 @@ export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
       await killLeftovers(dir);
       await registry.stop();
       await cni.dispose();
-      unmountHugetlb();
       fs.rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,6 +1,5 @@
 // Real shims, real runtimes: containerd-shim-runc-v2 with runc and with crun, and the legacy
 // containerd-shim with runc, each driving a busybox container through a full lifecycle.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
@@ -9,25 +8,13 @@ import type { RuntimeHandler } from '../../src/config/model.ts';
 import { processSpec, testSpec } from './spec.ts';
 import { ShimHarness, handler, isAlive, shimSocketsIn } from './harness.ts';
 
-const HUGETLB = '/sys/fs/cgroup/hugetlb';
-let mountedHugetlb = false;
 let socketsBefore: Set<string>;
 
 beforeAll(() => {
   socketsBefore = new Set(shimSocketsIn());
-  // crun 1.8 wants a v1 hugetlb hierarchy, which this machine keeps on cgroup2.
-  if (!fs.existsSync(path.join(HUGETLB, 'cgroup.procs'))) {
-    fs.mkdirSync(HUGETLB, { recursive: true });
-    execFileSync('mount', ['-t', 'cgroup', '-o', 'hugetlb', 'none', HUGETLB]);
-    mountedHugetlb = true;
-  }
 });
 
 afterAll(() => {
-  if (mountedHugetlb) {
-    execFileSync('umount', [HUGETLB]);
-    fs.rmdirSync(HUGETLB);
-  }
   for (const sock of shimSocketsIn()) if (!socketsBefore.has(sock)) fs.rmSync(sock, { force: true });
 });
 
