@@ -196,7 +196,8 @@ export class Daemon {
       {
         log: this.log,
         isReady: () => this.ready,
-        observe: (rpc, code, seconds, request) => this.metrics.observeRpc(rpc, code, seconds, handlerOfRequest(deps, rpc, request)),
+        observe: (rpc, code, seconds, handler) => this.metrics.observeRpc(rpc, code, seconds, handler),
+        handlerOf: (rpc, request) => handlerOfRequest(deps, rpc, request),
       },
     );
     // Claim the CRI socket first: a second crid must stop before it touches the first one's shims.

@@ -7,8 +7,8 @@ import type { RpcContext, StreamHandler, UnaryHandler } from './rpc.ts';
 import { toServiceError } from './status.ts';
 
 export interface RpcObserver {
-  /** Called once per finished unary call with its gRPC status code and the request. */
-  (rpc: string, code: number, seconds: number, request: Record<string, unknown> | null): void;
+  /** Called once per finished unary call with its gRPC status code and the runtime handler label. */
+  (rpc: string, code: number, seconds: number, handler: string): void;
 }
 
 export interface InstrumentOptions {
@@ -16,6 +16,8 @@ export interface InstrumentOptions {
   /** Resolves true once startup recovery is done; until then calls answer Unavailable. */
   isReady: () => boolean;
   observe?: RpcObserver;
+  /** The runtime handler a request concerns, read before the call (RemovePodSandbox forgets it). */
+  handlerOf?: (rpc: string, request: Record<string, unknown> | null) => string;
 }
 
 /** Ids worth a log field, when the request carries them. */
@@ -38,7 +40,8 @@ export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: Instru
   return (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => {
     const started = process.hrtime.bigint();
     const log = opts.log.child({ rpc, ...requestFields(call.request) });
-    const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9, call.request);
+    const runtimeHandler = opts.observe && opts.handlerOf ? opts.handlerOf(rpc, call.request) : '';
+    const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9, runtimeHandler);
     const run = async () => {
       if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       return handler(call.request, contextFor(call, log));
