@@ -1,0 +1,44 @@
+import { describe, expect, it } from 'vitest';
+import { EventEmitter } from 'node:events';
+import { silentLogger } from '../log.ts';
+import { notFound } from '../errors.ts';
+import { instrumentUnary } from './instrument.ts';
+
+function call(request: object) {
+  return Object.assign(new EventEmitter(), { request, cancelled: false }) as any;
+}
+
+function invoke(wrapped: ReturnType<typeof instrumentUnary>, request: object): Promise<{ err: any; res: any }> {
+  return new Promise((resolve) => wrapped(call(request), (err: any, res: any) => resolve({ err, res })));
+}
+
+describe('instrumentUnary', () => {
+  it('answers Unavailable until recovery is done, then runs the handler', async () => {
+    let ready = false;
+    const observed: Array<[string, number, string]> = [];
+    const wrapped = instrumentUnary('Version', async () => ({ ok: true }), {
+      log: silentLogger,
+      isReady: () => ready,
+      observe: (rpc, code, _seconds, handler) => observed.push([rpc, code, handler]),
+      handlerOf: () => 'runc',
+    });
+    expect((await invoke(wrapped, {})).err).toMatchObject({ code: 14, details: expect.stringContaining('recovering') });
+    ready = true;
+    expect(await invoke(wrapped, {})).toEqual({ err: null, res: { ok: true } });
+    expect(observed).toEqual([['Version', 14, 'runc'], ['Version', 0, 'runc']]);
+  });
+
+  it('maps typed errors to their gRPC code and message', async () => {
+    const wrapped = instrumentUnary('PodSandboxStatus', async () => {
+      throw notFound('pod sandbox "x" not found');
+    }, { log: silentLogger, isReady: () => true });
+    expect((await invoke(wrapped, { pod_sandbox_id: 'x' })).err).toMatchObject({ code: 5, details: 'pod sandbox "x" not found' });
+  });
+
+  it('reports an unexpected exception as UNKNOWN without crashing', async () => {
+    const wrapped = instrumentUnary('Status', async () => {
+      throw new TypeError('boom');
+    }, { log: silentLogger, isReady: () => true });
+    expect((await invoke(wrapped, {})).err).toMatchObject({ code: 2, details: 'boom' });
+  });
+});
