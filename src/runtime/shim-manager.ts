@@ -8,7 +8,8 @@ import { deadlineExceeded, isKind, notFound } from '../errors.ts';
 import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
-import { SANDBOX_ID_ANNOTATION, bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
+import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
+import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { findShimBinary, shimKind } from '../config/resolve.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
@@ -384,7 +385,7 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 
 function withSandboxId(spec: Record<string, unknown>, sandboxId: string | undefined): Record<string, unknown> {
   if (!sandboxId) return spec;
-  const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [SANDBOX_ID_ANNOTATION]: sandboxId };
+  const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [CRI.sandboxId]: sandboxId };
   return { ...spec, annotations };
 }
 
