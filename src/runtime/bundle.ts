@@ -10,7 +10,6 @@ import { drainFifoToLog, mkfifo } from './fifo.ts';
 import type net from 'node:net';
 import { serializeSpec, type Spec } from '../oci/spec-types.ts';
 
-
 export function bundleDir(stateDir: string, namespace: string, id: string): string {
   return path.join(stateDir, 'tasks', namespace, id);
 }
