@@ -36,6 +36,10 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
     adjust,
     log,
   });
+  // Registered first: SIGHUP's default action would end crid while it starts.
+  process.on('SIGHUP', () => {
+    daemon.reload().catch((err: unknown) => log.error({ err }, 'config reload failed'));
+  });
   try {
     await daemon.start();
   } catch (err) {
@@ -44,7 +48,6 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
     process.stderr.write(`crid: ${err instanceof Error ? err.message : String(err)}\n`);
     return 1;
   }
-  process.on('SIGHUP', () => void daemon.reload());
   await new Promise<void>((resolve) => {
     const shutdown = (signal: string) => {
       log.info({ signal }, 'shutting down');

@@ -59,7 +59,8 @@ export class ConfigHolder {
     if (this.watcher !== undefined && dir === this.watchedDir) return;
     this.watcher?.close();
     this.watchedDir = dir;
-    this.watcher = new RuntimesDirWatcher(dir, () => void this.reload(), debounceMs);
+    const reload = () => this.reload().catch((err: unknown) => this.opts.log.error({ err, dir }, 'config reload after a drop-in change failed'));
+    this.watcher = new RuntimesDirWatcher(dir, () => void reload(), debounceMs);
     this.opts.log.info({ dir }, 'watching handler drop-ins');
   }
 
