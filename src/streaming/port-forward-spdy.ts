@@ -94,7 +94,11 @@ export function servePortForwardOverSpdy(
     if (data === undefined || error === undefined) return;
     clearTimeout(pair.timer);
     pairs.delete(id);
-    void runPair({ data, error }, podSandboxId, runtime, options);
+    runPair({ data, error }, podSandboxId, runtime, options).catch((err: unknown) => {
+      logger.warn({ err, podId: podSandboxId, requestId: id }, 'port-forward stream pair failed');
+      data.abort();
+      error.abort();
+    });
   });
   options.gone.addEventListener('abort', () => {
     for (const pair of pairs.values()) clearTimeout(pair.timer);
