@@ -36,6 +36,8 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
     adjust,
     log,
   });
+  // A promise nobody awaited is a crid bug, but not a reason to drop every client: log it loudly.
+  process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection (a crid bug)'));
   // Registered first: SIGHUP's default action would end crid while it starts.
   process.on('SIGHUP', () => {
     daemon.reload().catch((err: unknown) => log.error({ err }, 'config reload failed'));
