@@ -1,6 +1,6 @@
 // Named, persistent network namespaces for pods, kept where iproute2 keeps them
 // (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
@@ -9,6 +9,14 @@ import { internal, invalidArgument } from '../errors.ts';
 export const NETNS_DIR = '/run/netns';
 /** Every namespace crid creates is named `<prefix><uuid>`; the prefix tells crid's apart. */
 export const NETNS_PREFIX = 'crid-';
+
+/**
+ * The prefix of one crid instance's namespaces (keyed by its state dir): recovery removes the
+ * orphans of its own instance only, never the namespaces of another crid on the same host.
+ */
+export function instanceNetnsPrefix(stateDir: string): string {
+  return `${NETNS_PREFIX}${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}-`;
+}
 
 const IP_TIMEOUT_MS = 10_000;
 
@@ -27,8 +35,8 @@ function nameOf(netnsPath: string): string {
 }
 
 /** Creates a new network namespace with `lo` up and returns its path (for the OCI spec). */
-export async function createNetns(): Promise<string> {
-  const name = `${NETNS_PREFIX}${randomUUID()}`;
+export async function createNetns(prefix = NETNS_PREFIX): Promise<string> {
+  const name = `${prefix}${randomUUID()}`;
   await ip(['netns', 'add', name]);
   try {
     await ip(['-n', name, 'link', 'set', 'lo', 'up']);
@@ -56,8 +64,8 @@ export async function removeNetns(netnsPath: string): Promise<void> {
   await ip(['netns', 'delete', name]);
 }
 
-/** Paths of the namespaces crid created that still exist. */
-export async function listNetns(): Promise<string[]> {
+/** Paths of the namespaces named with `prefix` (by default: of any crid) that still exist. */
+export async function listNetns(prefix = NETNS_PREFIX): Promise<string[]> {
   let names: string[];
   try {
     names = await readdir(NETNS_DIR);
@@ -65,5 +73,5 @@ export async function listNetns(): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names.filter((n) => n.startsWith(NETNS_PREFIX)).map((n) => join(NETNS_DIR, n));
+  return names.filter((n) => n.startsWith(prefix)).map((n) => join(NETNS_DIR, n));
 }

@@ -1,6 +1,6 @@
 // After a (re)start: reload the stores, reattach to the shims that outlived the previous crid, turn
 // dead ones into exits, and clean up what a crash left half-made (bundles, netns, snapshots).
-import { listNetns, removeNetns } from '../network/netns.ts';
+import { instanceNetnsPrefix, listNetns, removeNetns } from '../network/netns.ts';
 import type { PodDeps } from './deps.ts';
 import { attachContainerLogs } from './container-io.ts';
 
@@ -38,7 +38,7 @@ async function removeOrphans(deps: PodDeps, live: Set<string>): Promise<void> {
     await deps.shims.removeTask(id).catch((err: unknown) => deps.log.warn({ err, containerId: id }, 'orphan bundle cleanup failed'));
   }
   const netnsInUse = new Set(deps.sandboxes.list().map((s) => s.netnsPath).filter(Boolean));
-  for (const netns of await listNetns()) {
+  for (const netns of await listNetns(instanceNetnsPrefix(deps.config().crid.state))) {
     if (!netnsInUse.has(netns)) await removeNetns(netns);
   }
   for (const snap of await deps.images.snapshotter.active()) {

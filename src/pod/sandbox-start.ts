@@ -9,7 +9,7 @@ import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandbo
 import { failedPrecondition, invalidArgument, wrap } from '../errors.ts';
 import { podHandlerName, resolveHandler } from '../config/resolve.ts';
 import { buildSandboxSpec, sandboxNamespaceModes } from '../oci/sandbox-spec.ts';
-import { createNetns, removeNetns } from '../network/netns.ts';
+import { createNetns, instanceNetnsPrefix, removeNetns } from '../network/netns.ts';
 import { cniSettingsFor, setupPodNetwork, teardownPodNetwork } from '../network/pod-network.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import { UndoStack } from '../util/undo-stack.ts';
@@ -104,7 +104,7 @@ async function createSandbox(
   let netnsPath = '';
   let ips: string[] = [];
   if (!hostNetwork) {
-    netnsPath = await createNetns();
+    netnsPath = await createNetns(instanceNetnsPrefix(cfg.crid.state));
     undo.push('remove netns', () => removeNetns(netnsPath));
     const cni = cniSettingsFor(cfg.cni, handler);
     const target = {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { listNetns } from '../../src/network/netns.ts';
 import { startPodEnv, podConfig, processGone, type PodEnv } from '../helpers/pod-env.ts';
+import { startCrid, waitForSocket } from '../helpers/crid-process.ts';
 
 let env: PodEnv;
 
@@ -70,4 +71,26 @@ it('marks a pod NOTREADY when its pause process dies, also while crid is down', 
   expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status.state).toBe('SANDBOX_NOTREADY');
   for (const id of [live, down]) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
   expect(await listNetns()).toEqual([]);
+});
+
+it("leaves another crid's pods alone when it starts on the same host", async () => {
+  const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('neighbour') });
+  const { info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
+  const { netnsPath, pid } = JSON.parse(info.info);
+  const otherDir = path.join(env.dir, 'other');
+  const otherConfig = path.join(env.dir, 'other.toml');
+  fs.writeFileSync(
+    otherConfig,
+    fs.readFileSync(env.configFile, 'utf8').replace(`root = "${env.dir}/root"`, `root = "${otherDir}/root"`).replace(`state = "${env.dir}/state"`, `state = "${otherDir}/state"`),
+  );
+  const other = startCrid(otherConfig, path.join(otherDir, 'crid.sock'));
+  try {
+    await waitForSocket(other);
+  } finally {
+    await other.stop();
+  }
+  expect(fs.existsSync(netnsPath)).toBe(true);
+  expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status.state).toBe('SANDBOX_READY');
+  await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
 });
