@@ -19,6 +19,7 @@ import { podSandboxStatus } from './cri/runtime/sandbox-status.ts';
 import { listPodSandbox } from './cri/runtime/sandbox-list.ts';
 import { containerHandlers } from './cri/runtime/container-handlers.ts';
 import { imageServiceHandlers } from './cri/image/index.ts';
+import { streamingLists } from './cri/stream-lists.ts';
 import { ImageService } from './image/image-service.ts';
 import { ExitMonitor } from './events/exit-monitor.ts';
 import { EventServer } from './events/event-server.ts';
@@ -150,7 +151,7 @@ export class Daemon {
   private runtimeHandlers(deps: PodDeps): HandlerTable {
     const config = () => this.config();
     const cni = () => this.config().cni;
-    return {
+    const table: HandlerTable = {
       Version: version,
       Status: status({
         config,
@@ -167,12 +168,14 @@ export class Daemon {
       ...containerHandlers(deps),
       ...streamingHandlers(deps, this.streaming!),
     };
+    return { ...table, ...streamingLists(table) };
   }
 
   private imageHandlers(deps: PodDeps): HandlerTable {
     const inUse = (imageId: string) =>
       deps.containers.list().some((c) => c.imageId === imageId) || deps.sandboxes.list().some((s) => s.imageId === imageId);
-    return imageServiceHandlers({ images: deps.images, log: this.log, isImageInUse: inUse });
+    const table = imageServiceHandlers({ images: deps.images, log: this.log, isImageInUse: inUse });
+    return { ...table, ...streamingLists(table) };
   }
 
   async start(): Promise<void> {

@@ -7,8 +7,8 @@ export type Call = (request?: object, timeoutMs?: number) => Promise<any>;
 export interface CriClient {
   runtime: Record<string, Call>;
   image: Record<string, Call>;
-  /** Server-streaming calls (GetContainerEvents): returns the raw stream. */
-  stream(rpc: string, request?: object): grpc.ClientReadableStream<any>;
+  /** Server-streaming calls (GetContainerEvents, Stream*): returns the raw stream. */
+  stream(rpc: string, request?: object, service?: 'runtime' | 'image'): grpc.ClientReadableStream<any>;
   close(): void;
 }
 
@@ -34,7 +34,7 @@ export function criClient(socketPath: string): CriClient {
   return {
     runtime: promisify(runtime),
     image: promisify(image),
-    stream: (rpc, request = {}) => (runtime as any)[rpc](request),
+    stream: (rpc, request = {}, service = 'runtime') => ((service === 'runtime' ? runtime : image) as any)[rpc](request),
     close: () => {
       runtime.close();
       image.close();

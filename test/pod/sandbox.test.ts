@@ -201,6 +201,28 @@ describe('pod sandboxes', () => {
     await removePod(env, b.id);
   });
 
+  it('answers the streaming list calls with what the List calls answer', async () => {
+    const a = await runPod(env, 'p-stream-a', { labels: { app: 'stream' } });
+    const b = await runPod(env, 'p-stream-b', { labels: { app: 'stream' } });
+    const collect = (rpc: string, field: string, request: object, service: 'runtime' | 'image' = 'runtime') =>
+      new Promise<any[]>((resolve, reject) => {
+        const items: any[] = [];
+        const call = env.client.stream(rpc, request, service);
+        call.on('data', (message: Record<string, any[]>) => items.push(...message[field]!));
+        call.on('end', () => resolve(items));
+        call.on('error', reject);
+      });
+    const filter = { filter: { label_selector: { app: 'stream' } } };
+    const streamed = await collect('StreamPodSandboxes', 'pod_sandboxes', filter);
+    const listed = (await env.client.runtime.ListPodSandbox(filter)).items;
+    expect(streamed.map((p) => p.id).sort()).toEqual([a.id, b.id].sort());
+    expect(streamed).toEqual(listed);
+    const images = await collect('StreamImages', 'images', {}, 'image');
+    expect(images.map((i) => i.id)).toEqual((await env.client.image.ListImages({})).images.map((i: { id: string }) => i.id));
+    await removePod(env, a.id);
+    await removePod(env, b.id);
+  });
+
   it('refuses an unknown handler with the configured ones listed, leaving nothing', async () => {
     await expect(
       env.client.runtime.RunPodSandbox({ config: podConfig('p-nope'), runtime_handler: 'nope' }),
