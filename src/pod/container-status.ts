@@ -1,6 +1,14 @@
 import type { ContainerStatus } from '../generated/runtime/v1/ContainerStatus.ts';
 import type { Container } from '../generated/runtime/v1/Container.ts';
 import type { ContainerRecord } from '../store/container.ts';
+import { Signal, type Signal__Output } from '../generated/runtime/v1/Signal.ts';
+
+/** The stop signal as CRI's Signal enum names it; one the enum cannot name is the runtime default. */
+function stopSignalOf(c: ContainerRecord): Signal__Output {
+  const upper = c.stopSignal.toUpperCase();
+  const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
+  return Object.hasOwn(Signal, name) ? (name as Signal__Output) : 'RUNTIME_DEFAULT';
+}
 
 export function containerStatusOf(c: ContainerRecord): ContainerStatus {
   return {
@@ -21,6 +29,10 @@ export function containerStatusOf(c: ContainerRecord): ContainerStatus {
     mounts: c.config.mounts,
     log_path: c.logPath,
     resources: c.config.linux?.resources ? { linux: c.config.linux.resources } : null,
+    user: c.process
+      ? { linux: { uid: String(c.process.user.uid), gid: String(c.process.user.gid), supplemental_groups: (c.process.user.additionalGids ?? []).map(String) } }
+      : null,
+    stop_signal: stopSignalOf(c),
   };
 }
 

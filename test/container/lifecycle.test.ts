@@ -79,6 +79,9 @@ describe('containers', () => {
       await Promise.all([waitExited(env, byName), waitExited(env, fromImage)]);
       expect(logRecords(fs.readFileSync(logFile(pod, 'byname'), 'utf8'))[0]![2]).toBe('1234:2345 2345 3000 /tmp image image');
       expect(logRecords(fs.readFileSync(logFile(pod, 'fromimage'), 'utf8'))[0]![2]).toBe('1234:2345 2345 3000 /tmp image config');
+      const { status: s } = await status(env, byName);
+      expect(s.user).toEqual({ linux: { uid: '1234', gid: '2345', supplemental_groups: expect.arrayContaining(['2345', '3000']) } });
+      expect(s.stop_signal).toBe('SIGTERM');
     });
 
     it('refuses writes to a read-only rootfs', async () => {
