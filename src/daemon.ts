@@ -17,6 +17,7 @@ import { stopPodSandboxRpc } from './cri/runtime/sandbox-stop.ts';
 import { removePodSandboxRpc } from './cri/runtime/sandbox-remove.ts';
 import { podSandboxStatus } from './cri/runtime/sandbox-status.ts';
 import { listPodSandbox } from './cri/runtime/sandbox-list.ts';
+import { updatePodSandboxResources } from './cri/runtime/sandbox-update-resources.ts';
 import { containerHandlers } from './cri/runtime/container-handlers.ts';
 import { imageServiceHandlers } from './cri/image/index.ts';
 import { streamingLists } from './cri/stream-lists.ts';
@@ -165,6 +166,7 @@ export class Daemon {
       RemovePodSandbox: removePodSandboxRpc(deps),
       PodSandboxStatus: podSandboxStatus(deps),
       ListPodSandbox: listPodSandbox(deps),
+      UpdatePodSandboxResources: updatePodSandboxResources(deps),
       ...containerHandlers(deps),
       ...streamingHandlers(deps, this.streaming!),
     };

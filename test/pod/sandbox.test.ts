@@ -144,6 +144,17 @@ describe('pod sandboxes', () => {
     await removePod(env, id);
   });
 
+  it('records the resources of an in-place pod resize', async () => {
+    const { id } = await runPod(env, 'p-resize', { linux: { resources: { cpu_shares: '256' } } });
+    await env.client.runtime.UpdatePodSandboxResources({ pod_sandbox_id: id, resources: { cpu_shares: '1024', memory_limit_in_bytes: '134217728' } });
+    const { info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
+    expect(JSON.parse(info.info).config.linux.resources).toMatchObject({ cpu_shares: '1024', memory_limit_in_bytes: '134217728' });
+    await expect(
+      env.client.runtime.UpdatePodSandboxResources({ pod_sandbox_id: 'nosuchpod', resources: {} }),
+    ).rejects.toMatchObject({ code: 5 });
+    await removePod(env, id);
+  });
+
   it('passes only allow-listed pod annotations to the handler', async () => {
     const { id, info } = await runPod(env, 'p-annot', { annotations: { 'io.katacontainers.config.x': 'y', 'other/key': 'z' } }, 'kata');
     const spec = JSON.parse(fs.readFileSync(path.join(info.bundle, 'config.json'), 'utf8'));
