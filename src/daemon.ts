@@ -192,6 +192,9 @@ export class Daemon {
         address: cfg.stream_server_address || '127.0.0.1',
         port: Number(cfg.stream_server_port || '0'),
         streamIdleTimeoutMs: parseGoDuration(cfg.stream_idle_timeout, 'stream_idle_timeout'),
+        ...(cfg.enable_tls_streaming && {
+          tls: { cert: await fs.promises.readFile(cfg.stream_tls_cert_file), key: await fs.promises.readFile(cfg.stream_tls_key_file) },
+        }),
         logger: this.log,
       },
     );

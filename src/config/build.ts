@@ -42,6 +42,10 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
     stream_server_address: reader.get('stream_server_address', ['cri', 'stream_server_address']) ?? CRI_DEFAULTS.stream_server_address,
     stream_server_port: reader.get('stream_server_port', ['cri', 'stream_server_port']) ?? CRI_DEFAULTS.stream_server_port,
     stream_idle_timeout: reader.get('stream_idle_timeout', ['cri', 'stream_idle_timeout']) ?? CRI_DEFAULTS.stream_idle_timeout,
+    enable_tls_streaming: reader.get('enable_tls_streaming', ['cri', 'enable_tls_streaming']) ?? CRI_DEFAULTS.enable_tls_streaming,
+    stream_tls_cert_file:
+      reader.get('stream_tls_cert_file', ['cri', 'x509_key_pair_streaming', 'tls_cert_file']) ?? CRI_DEFAULTS.stream_tls_cert_file,
+    stream_tls_key_file: reader.get('stream_tls_key_file', ['cri', 'x509_key_pair_streaming', 'tls_key_file']) ?? CRI_DEFAULTS.stream_tls_key_file,
     enable_selinux: reader.get('enable_selinux', ['cri', 'enable_selinux']) ?? CRI_DEFAULTS.enable_selinux,
     crid: readCridSettings(reader),
   };

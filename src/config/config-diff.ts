@@ -29,6 +29,9 @@ export const RESTART_ONLY_KEYS = [
   'crid.metrics_address',
   'stream_server_address',
   'stream_server_port',
+  'enable_tls_streaming',
+  'stream_tls_cert_file',
+  'stream_tls_key_file',
   'snapshotter',
 ] as const;
 

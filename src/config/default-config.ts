@@ -34,6 +34,11 @@ ${CRI}]
   stream_server_address = ${v(c.stream_server_address)}
   stream_server_port = ${v(c.stream_server_port)}
   stream_idle_timeout = ${v(c.stream_idle_timeout)}
+  # TLS for exec/attach/port-forward URLs: a PEM key pair (crid does not make a self-signed one).
+  enable_tls_streaming = ${v(c.enable_tls_streaming)}
+  # [${CRI.slice(1)}.x509_key_pair_streaming]
+  #   tls_cert_file = "/etc/crid/stream.crt"
+  #   tls_key_file = "/etc/crid/stream.key"
 
   ${CRI}.containerd]
     # Handler used when a pod names none (RuntimeClass absent).

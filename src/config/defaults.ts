@@ -35,6 +35,9 @@ export const CRI_DEFAULTS = {
   stream_server_address: '127.0.0.1',
   stream_server_port: '0',
   stream_idle_timeout: '4h0m0s',
+  enable_tls_streaming: false,
+  stream_tls_cert_file: '',
+  stream_tls_key_file: '',
   enable_selinux: false,
 } as const;
 

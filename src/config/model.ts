@@ -85,6 +85,11 @@ export interface CridConfig {
   stream_server_address: string;
   stream_server_port: string;
   stream_idle_timeout: string;
+  /** Serve the streaming server over TLS with the key pair below (containerd's enable_tls_streaming). */
+  enable_tls_streaming: boolean;
+  /** `x509_key_pair_streaming.tls_cert_file` / `.tls_key_file`: PEM files. */
+  stream_tls_cert_file: string;
+  stream_tls_key_file: string;
   enable_selinux: boolean;
   crid: CridSettings;
 }

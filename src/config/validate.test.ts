@@ -40,6 +40,14 @@ describe('errors with positions', () => {
     ]);
   });
 
+  it('TLS streaming without a key pair', () => {
+    expect(check(`version = 2\n[${CRI}]\n  enable_tls_streaming = true\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`)).toEqual([
+      `F:3:3: error: enable_tls_streaming needs x509_key_pair_streaming.tls_cert_file and tls_key_file (crid does not generate a self-signed certificate) [${CRI}.enable_tls_streaming]`,
+    ]);
+    const pair = `[${CRI}.x509_key_pair_streaming]\n  tls_cert_file = "/c.pem"\n  tls_key_file = "/k.pem"\n`;
+    expect(check(`version = 2\n[${CRI}]\n  enable_tls_streaming = true\n${pair}[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`)).toEqual([]);
+  });
+
   it('an empty default_runtime_name', () => {
     expect(check(`version = 2\n[${CRI}.containerd]\n  default_runtime_name = ""\n`)).toEqual([
       `F:3:3: error: \`default_runtime_name\` is empty [${CRI}.containerd.default_runtime_name]`,

@@ -15,6 +15,7 @@ export function validateConfig(built: BuiltConfig, mainFile: string): Diagnostic
   check.defaultRuntime();
   for (const handler of Object.values(built.config.runtimes)) check.handler(handler);
   check.metricsAddress();
+  check.streamingTls();
   for (const [name, settings] of Object.entries(built.config.crid.runtimeclass)) check.runtimeClass(name, settings);
   return check.diagnostics;
 }
@@ -70,6 +71,14 @@ class Checker {
     if (address === '' || parseListenAddress(address) !== undefined) return;
     const key = 'crid.metrics_address';
     this.report('error', `invalid metrics_address "${address}": expected host:port (e.g. 127.0.0.1:9149), or "" to turn metrics off`, key, this.source(key));
+  }
+
+  /** containerd makes a self-signed certificate when no key pair is given; crid asks for the files. */
+  streamingTls(): void {
+    const c = this.built.config;
+    if (!c.enable_tls_streaming || (c.stream_tls_cert_file !== '' && c.stream_tls_key_file !== '')) return;
+    const message = 'enable_tls_streaming needs x509_key_pair_streaming.tls_cert_file and tls_key_file (crid does not generate a self-signed certificate)';
+    this.report('error', message, 'enable_tls_streaming', this.source('enable_tls_streaming'));
   }
 
   runtimeClass(name: string, settings: RuntimeClassSettings): void {

@@ -78,9 +78,10 @@ export interface WsSession {
   text(channel: number): string;
 }
 
-export function dialWebSocket(url: string, protocols: string[]): Promise<WsSession> {
+/** `ca`: the PEM certificate to trust for an https URL. */
+export function dialWebSocket(url: string, protocols: string[], ca?: string): Promise<WsSession> {
   return new Promise((resolve, reject) => {
-    const ws = new WebSocket(url.replace(/^http/, 'ws'), protocols);
+    const ws = new WebSocket(url.replace(/^http/, 'ws'), protocols, ca ? { ca } : {});
     const messages: ChannelMessage[] = [];
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.on('message', (data: Buffer) => messages.push({ channel: data[0]!, data: data.subarray(1) }));
