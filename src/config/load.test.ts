@@ -53,6 +53,7 @@ describe('the example files', () => {
     const { config, diagnostics } = load(path.join(fixtures, 'containerd-config-v2.toml'));
     expect(diagnostics).toEqual([]);
     expect(config!.default_runtime_name).toBe('runc');
+    expect(config!.enable_unprivileged_ports).toBe(false);
     expect(Object.keys(config!.runtimes).sort()).toEqual(['crun', 'custom', 'kata', 'runc']);
     expect(config!.runtimes.runc!.options).toEqual({ SystemdCgroup: false });
     expect(config!.runtimes.crun).toMatchObject({
@@ -92,6 +93,9 @@ describe('the example files', () => {
     expect(config!.sandbox_image).toBe('registry.k8s.io/pause:3.10');
     expect(config!.snapshotter).toBe('overlayfs');
     expect(config!.stream_server_port).toBe('0');
+    // containerd 2.x defaults
+    expect(config!.enable_unprivileged_ports).toBe(true);
+    expect(config!.enable_unprivileged_icmp).toBe(true);
   });
 
   it('v2 and v3 files describing the same handlers give the same handler model', () => {

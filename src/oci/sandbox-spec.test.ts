@@ -117,6 +117,16 @@ describe('buildSandboxSpec', () => {
     expect(spec.linux.seccomp?.defaultAction).toBe('SCMP_ACT_ERRNO');
   });
 
+  it('opens low ports and ping to non-root processes when configured, unless the pod says otherwise', () => {
+    const on = { unprivilegedPorts: true, unprivilegedIcmp: true };
+    expect(buildSandboxSpec(input(on)).linux.sysctl).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' });
+    const own = podConfig({ linux: { cgroup_parent: '', security_context: null, sysctls: { 'net.ipv4.ip_unprivileged_port_start': '1024' }, overhead: null, resources: null } });
+    expect(buildSandboxSpec(input({ ...on, config: own })).linux.sysctl!['net.ipv4.ip_unprivileged_port_start']).toBe('1024');
+    expect(buildSandboxSpec(input()).linux.sysctl).toEqual({});
+    const host = withSecurity({ namespace_options: namespaceOptions({ network: 'NODE' }) });
+    expect(buildSandboxSpec(input({ ...on, config: host })).linux.sysctl).toEqual({});
+  });
+
   it('gives a privileged pod crid\'s capabilities, no masked paths and no seccomp', () => {
     const config = withSecurity({ privileged: true, seccomp: { profile_type: 'RuntimeDefault', localhost_ref: '' } });
     const spec = buildSandboxSpec(input({ config, host: hostFacts({ capabilities: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] }) }));

@@ -41,6 +41,9 @@ export interface SandboxSpecInput {
   files: SandboxFiles;
   host: HostFacts;
   restrictOomScoreAdj: boolean;
+  /** containerd's enable_unprivileged_ports / enable_unprivileged_icmp: defaults for the pod's netns. */
+  unprivilegedPorts?: boolean;
+  unprivilegedIcmp?: boolean;
   readSeccompProfile?: ReadProfileFile;
 }
 
@@ -86,7 +89,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): Spec {
       namespaces: sandboxNamespaces(ns, input.netnsPath),
       resources: { devices: [DENY_ALL_DEVICES], cpu: { shares: SANDBOX_CPU_SHARES } },
       cgroupsPath: cgroupsPath(linux?.cgroup_parent || host.defaultCgroupParent, input.sandboxId),
-      sysctl: sysctls(linux?.sysctls ?? {}, ns.network === 'NODE'),
+      sysctl: { ...unprivilegedDefaults(input, ns.network === 'NODE'), ...sysctls(linux?.sysctls ?? {}, ns.network === 'NODE') },
       ...(seccomp && { seccomp }),
       maskedPaths: privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: privileged ? [] : [...DEFAULT_READONLY_PATHS],
@@ -186,6 +189,15 @@ function sandboxBinds(files: SandboxFiles): Mount[] {
 }
 
 const SYSCTL_NAME = /^[A-Za-z0-9_-]+([./][A-Za-z0-9_-]+)*$/;
+
+/** Low ports and ping for non-root processes in the pod's own netns, unless the pod sets them itself. */
+function unprivilegedDefaults(input: SandboxSpecInput, hostNetwork: boolean): Record<string, string> {
+  if (hostNetwork) return {};
+  return {
+    ...(input.unprivilegedPorts && { 'net.ipv4.ip_unprivileged_port_start': '0' }),
+    ...(input.unprivilegedIcmp && { 'net.ipv4.ping_group_range': '0 2147483647' }),
+  };
+}
 
 /** The pod's sysctls; network ones are refused with host network (they would change the node's). */
 function sysctls(requested: Record<string, string>, hostNetwork: boolean): Record<string, string> {

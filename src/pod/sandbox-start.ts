@@ -134,6 +134,8 @@ async function createSandbox(
     files: { hostname: files.hostname, hosts: files.hosts, resolvConf: files.resolvConf, devShm },
     host: deps.host,
     restrictOomScoreAdj: cfg.restrict_oom_score_adj,
+    unprivilegedPorts: cfg.enable_unprivileged_ports,
+    unprivilegedIcmp: cfg.enable_unprivileged_icmp,
   });
 
   const started = await deps.shims.startTask({
