@@ -94,7 +94,7 @@ export class Daemon {
       path: opts.configPath,
       config: opts.config,
       log: this.log,
-      health: this.health,
+      recheck: (config) => this.health.check(config),
       metrics: this.metrics,
       adjust: opts.adjust,
     });

@@ -2,7 +2,6 @@
 // deleted): load → on errors keep the old config → else swap, re-check handlers, log the diff.
 import type { CridConfig, Diagnostic } from './model.ts';
 import type { Logger } from '../log.ts';
-import type { HandlerHealth } from '../handlers/health.ts';
 import type { CridMetrics } from '../metrics/metrics.ts';
 import { hasErrors, loadConfig, type LoadOptions } from './load.ts';
 import { formatDiagnostic } from './diagnostics.ts';
@@ -20,8 +19,8 @@ export interface ConfigHolderOptions {
   /** The config crid started with (already adjusted). */
   config: CridConfig;
   log: Logger;
-  /** Re-checked after each applied reload. */
-  health?: HandlerHealth;
+  /** Re-checks the handlers after each applied reload. */
+  recheck?: (config: CridConfig) => Promise<unknown>;
   metrics?: CridMetrics;
   loadOptions?: LoadOptions;
   /** Command-line overrides (`--socket`) applied to every loaded config before it is compared. */
@@ -87,7 +86,7 @@ export class ConfigHolder {
     this.opts.metrics?.configReloaded(true);
     const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning');
     log.info({ added: diff.added, removed: diff.removed, changed: diff.changed.map((c) => c.handler), restartNeeded: diff.restartNeeded.map((c) => c.key) }, `config reloaded:\n${formatDiff(diff)}`);
-    await this.opts.health?.check(next);
+    await this.opts.recheck?.(next);
     if (this.watcher !== undefined) this.watchRuntimesDir();
     this.opts.onApplied?.(next, diff);
     return { ok: true, diff, warnings };

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
 import { failedPrecondition, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { ImageStore, type ImageConfigSummary, type ImageRecord } from '../store/image-store.ts';
+import { ImageStore, type ImageConfigSummary, type ImageRecord } from './image-store.ts';
 import { ContentStore } from './content-store.ts';
 import type { Digest } from './digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';

@@ -12,7 +12,7 @@ import { formatReference, type ImageReference } from './reference.ts';
 import { RegistryClient } from './registry-client.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { unpackLayer } from './unpack.ts';
-import type { ImageLayer } from '../store/image-store.ts';
+import type { ImageLayer } from './image-store.ts';
 
 export interface Descriptor {
   mediaType: string;

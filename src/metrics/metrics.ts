@@ -2,7 +2,6 @@
 // histograms are fed by the code that does the work; gauges of live objects are computed at scrape
 // time from callbacks, so they can never drift from the stores.
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { CheckResult } from '../handlers/self-check.ts';
 
 export const SANDBOX_PHASES = ['image_ensure', 'network_setup', 'shim_start', 'task_create', 'task_start'] as const;
 export type SandboxPhase = (typeof SANDBOX_PHASES)[number];
@@ -14,6 +13,13 @@ export interface ObjectCount {
   count: number;
 }
 
+/** What the handler-check gauge reads of a self-check result. */
+export interface HandlerCheck {
+  handler: string;
+  ok: boolean;
+  deep?: { ok: boolean };
+}
+
 /** Scrape-time callbacks; each may be set later (setSources) once the daemon has built its stores. */
 export interface MetricsSources {
   pods?: () => ObjectCount[];
@@ -21,7 +27,7 @@ export interface MetricsSources {
   /** Handler → shim processes running for it. */
   shimsRunning?: () => Record<string, number>;
   /** Latest self-check results (HandlerHealth.all). */
-  handlerChecks?: () => CheckResult[];
+  handlerChecks?: () => HandlerCheck[];
 }
 
 const GRPC_CODES = [

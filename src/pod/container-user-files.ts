@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ImageService } from '../image/image-service.ts';
-import type { ImageRecord } from '../store/image-store.ts';
+import type { ImageRecord } from '../image/image-store.ts';
 import type { UserFiles } from '../oci/user.ts';
 
 export async function readImageUserFiles(images: ImageService, image: ImageRecord): Promise<UserFiles> {

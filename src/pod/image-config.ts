@@ -1,4 +1,4 @@
-import type { ImageConfigSummary } from '../store/image-store.ts';
+import type { ImageConfigSummary } from '../image/image-store.ts';
 import type { ImageConfig } from '../oci/spec-types.ts';
 
 /** The image config fields the OCI spec builders read, in the image config's own key names. */

@@ -53,6 +53,8 @@ export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; b
   return { records, broken };
 }
 
+/** Removes a record durably: a crash after this cannot bring it back. */
 export async function removeRecord(file: string): Promise<void> {
   await fs.promises.rm(file, { force: true });
+  await syncDir(path.dirname(file));
 }

@@ -1,5 +1,5 @@
 import type { Image } from '../../generated/runtime/v1/Image.ts';
-import type { ImageRecord } from '../../store/image-store.ts';
+import type { ImageRecord } from '../../image/image-store.ts';
 
 /** An image record as CRI's Image message. */
 export function toCriImage(image: ImageRecord, pinned: boolean): Image {

@@ -13,7 +13,7 @@ import type { Logger } from '../../log.ts';
 import { buildContainerSpec } from '../../oci/container-spec.ts';
 import { serializeSpec } from '../../oci/spec-types.ts';
 import { createStdioFifos } from '../../runtime/fifo.ts';
-import type { ImageRecord } from '../../store/image-store.ts';
+import type { ImageRecord } from '../../image/image-store.ts';
 import type { ContainerRecord } from '../../store/container.ts';
 import type { SandboxRecord } from '../../store/sandbox.ts';
 import type { RpcContext } from '../../server/rpc.ts';

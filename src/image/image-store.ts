@@ -1,11 +1,11 @@
 // Image records by id (the config digest), one JSON file each under <root>/images, written by
 // temp file + fsync + rename so a crash leaves the old or the new record, never half of one.
-import { randomBytes } from 'node:crypto';
-import { mkdir, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { digestHex, isDigest, type Digest } from '../image/digest.ts';
+import { digestHex, isDigest, type Digest } from './digest.ts';
+import { removeRecord, writeJsonAtomic } from '../store/checkpoint.ts';
 
 /** The parts of the OCI image config the runtime uses. */
 export interface ImageConfigSummary {
@@ -47,26 +47,6 @@ export interface ImageRecord {
 }
 
 const RECORD_VERSION = 1;
-
-async function writeFileAtomic(path: string, data: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  try {
-    await writeFile(temp, data, { flush: true });
-    await rename(temp, path);
-  } catch (err) {
-    await rm(temp, { force: true });
-    throw err;
-  }
-}
-
-async function syncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
 
 export class ImageStore {
   readonly #dir: string;
@@ -148,8 +128,7 @@ export class ImageStore {
 
   async delete(id: Digest): Promise<void> {
     await this.#serialized(async () => {
-      await rm(this.#path(id), { force: true });
-      await syncDirectory(this.#dir);
+      await removeRecord(this.#path(id));
       this.#records.delete(id);
     });
   }
@@ -160,8 +139,7 @@ export class ImageStore {
 
   async #save(record: ImageRecord): Promise<void> {
     try {
-      await writeFileAtomic(this.#path(record.id), JSON.stringify({ version: RECORD_VERSION, image: record }));
-      await syncDirectory(this.#dir);
+      await writeJsonAtomic(this.#path(record.id), { version: RECORD_VERSION, image: record });
     } catch (err) {
       throw wrap(err, `save image record ${record.id}`);
     }
