@@ -47,6 +47,8 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
       reader.get('stream_tls_cert_file', ['cri', 'x509_key_pair_streaming', 'tls_cert_file']) ?? CRI_DEFAULTS.stream_tls_cert_file,
     stream_tls_key_file: reader.get('stream_tls_key_file', ['cri', 'x509_key_pair_streaming', 'tls_key_file']) ?? CRI_DEFAULTS.stream_tls_key_file,
     enable_selinux: reader.get('enable_selinux', ['cri', 'enable_selinux']) ?? CRI_DEFAULTS.enable_selinux,
+    max_container_log_line_size:
+      toNumber(reader.get('max_container_log_line_size', ['cri', 'max_container_log_line_size'])) ?? CRI_DEFAULTS.max_container_log_line_size,
     // containerd turned these on by default in 2.0, whose layout is version 3.
     enable_unprivileged_ports:
       reader.get('enable_unprivileged_ports', ['cri', 'enable_unprivileged_ports']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_ports),

@@ -31,6 +31,8 @@ ${CRI}]
   # Clamp containers' oom_score_adj to no lower than crid's own (default: on when crid lacks CAP_SYS_RESOURCE).
   restrict_oom_score_adj = ${v(restrictOomScoreAdj)}
   enable_selinux = ${v(c.enable_selinux)}
+  # Container log lines longer than this are split into partial records.
+  max_container_log_line_size = ${v(c.max_container_log_line_size)}
   # Let non-root processes bind ports below 1024 and ping inside pods (containerd 2.x defaults: true).
   enable_unprivileged_ports = ${v(c.enable_unprivileged_ports)}
   enable_unprivileged_icmp = ${v(c.enable_unprivileged_icmp)}

@@ -36,6 +36,7 @@ export const CRI_DEFAULTS = {
   stream_server_port: '0',
   stream_idle_timeout: '4h0m0s',
   enable_tls_streaming: false,
+  max_container_log_line_size: 16 * 1024,
   /** containerd 1.x's defaults; a version-3 (containerd 2.x) file defaults them to true. */
   enable_unprivileged_ports: false,
   enable_unprivileged_icmp: false,

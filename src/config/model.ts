@@ -91,6 +91,8 @@ export interface CridConfig {
   stream_tls_cert_file: string;
   stream_tls_key_file: string;
   enable_selinux: boolean;
+  /** Longer log lines are split into partial (P) records; containerd's default 16 KiB. */
+  max_container_log_line_size: number;
   /** Sysctls that let non-root processes bind ports < 1024 / ping in pods (containerd 2.x: on). */
   enable_unprivileged_ports: boolean;
   enable_unprivileged_icmp: boolean;

@@ -80,3 +80,11 @@ describe('CriLogWriter on FIFOs', () => {
     fs.rmSync(dir, { recursive: true });
   });
 });
+
+describe('LineSplitter without a limit', () => {
+  it('never cuts a line', () => {
+    const s = new LineSplitter(Number.POSITIVE_INFINITY);
+    expect(s.push(Buffer.alloc(100_000, 0x61))).toEqual([]);
+    expect(s.push(Buffer.from('\n'))).toEqual([{ text: Buffer.alloc(100_000, 0x61), partial: false }]);
+  });
+});

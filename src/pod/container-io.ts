@@ -18,8 +18,11 @@ export function attachContainerLogs(deps: PodDeps, c: ContainerRecord): CriLogWr
   if (existing) return existing;
   const io = stdioPaths(c.ioDir, c.id, false);
   const writer = new CriLogWriter(c.logPath || '/dev/null');
-  writer.attachFifo(io.stdout, 'stdout');
-  if (!c.config.tty) writer.attachFifo(io.stderr, 'stderr');
+  // containerd's max_container_log_line_size: -1 (any value ≤ 0) means lines are never split.
+  const limit = deps.config().max_container_log_line_size;
+  const maxLine = limit > 0 ? limit : Number.POSITIVE_INFINITY;
+  writer.attachFifo(io.stdout, 'stdout', maxLine);
+  if (!c.config.tty) writer.attachFifo(io.stderr, 'stderr', maxLine);
   deps.logWriters.set(c.id, writer);
   return writer;
 }
