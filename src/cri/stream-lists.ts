@@ -1,6 +1,6 @@
 // The server-streaming list calls of the newest CRI (StreamPodSandboxes, StreamContainers,
-// StreamImages, StreamContainerStats, StreamPodSandboxStats): the same answer as their List call,
-// sent in pages so that no single message approaches the gRPC size limit.
+// StreamImages, StreamContainerStats, StreamPodSandboxStats, StreamPodSandboxMetrics): the same
+// answer as their List call, sent in pages so that no single message approaches the gRPC size limit.
 import type { HandlerTable, StreamHandler, UnaryHandler } from '../server/rpc.ts';
 
 const PAGE = 500;
@@ -12,6 +12,7 @@ const STREAMS: Array<[string, string, string, string]> = [
   ['StreamImages', 'ListImages', 'images', 'images'],
   ['StreamContainerStats', 'ListContainerStats', 'stats', 'container_stats'],
   ['StreamPodSandboxStats', 'ListPodSandboxStats', 'stats', 'pod_sandbox_stats'],
+  ['StreamPodSandboxMetrics', 'ListPodSandboxMetrics', 'pod_metrics', 'pod_sandbox_metrics'],
 ];
 
 function paged(list: UnaryHandler, from: string, to: string): StreamHandler {

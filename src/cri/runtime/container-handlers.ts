@@ -12,6 +12,7 @@ import { reopenContainerLogRpc } from './container-reopen-log.ts';
 import { execSyncRpc } from './exec-sync.ts';
 import { statsHandlers } from './container-stats.ts';
 import { getContainerEventsRpc } from './container-events.ts';
+import { podMetricsHandlers } from './pod-metrics.ts';
 
 export function containerHandlers(deps: PodDeps): HandlerTable {
   return {
@@ -26,5 +27,6 @@ export function containerHandlers(deps: PodDeps): HandlerTable {
     ExecSync: execSyncRpc(deps),
     GetContainerEvents: getContainerEventsRpc(deps),
     ...statsHandlers(deps),
+    ...podMetricsHandlers(deps),
   };
 }
