@@ -1,28 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import { readCgroupUsage, sumUsage } from './cgroup-stats.ts';
 import { CpuRates } from './cpu-rate.ts';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function fakeRoot(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-cgroup-'));
-  dirs.push(root);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    fs.writeFileSync(path.join(root, name), text);
-  }
-  return root;
-}
+import { fakeCgroupRoot } from './fake-cgroups.ts';
 
 describe('readCgroupUsage', () => {
   it('reads cgroup v1 controllers: working set is usage minus total_inactive_file', async () => {
-    const root = fakeRoot({
+    const root = fakeCgroupRoot({
       'cpuacct/pods/c1/cpuacct.usage': '123456789\n',
       'memory/pods/c1/memory.usage_in_bytes': '10000\n',
       'memory/pods/c1/memory.limit_in_bytes': '50000\n',
@@ -35,7 +18,7 @@ describe('readCgroupUsage', () => {
   });
 
   it('treats v1 "unlimited" as no limit', async () => {
-    const root = fakeRoot({
+    const root = fakeCgroupRoot({
       'memory/c/memory.usage_in_bytes': '10',
       'memory/c/memory.limit_in_bytes': '9223372036854771712',
       'memory/c/memory.stat': 'total_inactive_file 20\n',
@@ -47,7 +30,7 @@ describe('readCgroupUsage', () => {
   });
 
   it('reads cgroup v2 files', async () => {
-    const root = fakeRoot({
+    const root = fakeCgroupRoot({
       'c/cpu.stat': 'usage_usec 1500\nuser_usec 1000\n',
       'c/memory.current': '8192\n',
       'c/memory.max': 'max\n',
@@ -60,7 +43,7 @@ describe('readCgroupUsage', () => {
   });
 
   it('reports nothing for a cgroup that is gone', async () => {
-    expect(await readCgroupUsage('/gone', false, fakeRoot({}))).toEqual({ cpuNanos: undefined });
+    expect(await readCgroupUsage('/gone', false, fakeCgroupRoot({}))).toEqual({ cpuNanos: undefined });
   });
 });
 

@@ -1,23 +1,7 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
+import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { countProcesses, readCgroupSample, sumSamples } from './cri-metrics-cgroup.ts';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function fakeCgroupRoot(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-cgroup-metrics-'));
-  dirs.push(root);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    fs.writeFileSync(path.join(root, name), text);
-  }
-  return root;
-}
+import { fakeCgroupRoot } from './fake-cgroups.ts';
 
 describe('readCgroupSample', () => {
   it('reads the v1 controllers, cpu and cpuacct co-mounted', async () => {

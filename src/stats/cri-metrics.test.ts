@@ -1,25 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
+import { describe, expect, it } from 'vitest';
 import type { ContainerRecord } from '../store/container.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import { BASE_LABEL_KEYS, metricDescriptors, metricsOf, podSandboxMetricsOf } from './cri-metrics.ts';
-
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
-
-function fakeCgroupRoot(files: Record<string, string>): string {
-  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-cri-metrics-'));
-  dirs.push(root);
-  for (const [name, text] of Object.entries(files)) {
-    fs.mkdirSync(path.dirname(path.join(root, name)), { recursive: true });
-    fs.writeFileSync(path.join(root, name), text);
-  }
-  return root;
-}
+import { fakeCgroupRoot } from './fake-cgroups.ts';
 
 const sandbox = (extra: Record<string, unknown> = {}) =>
   ({
