@@ -50,6 +50,16 @@ export function dialSpdy(url: string, protocols: string[]): Promise<SpdySession>
   });
 }
 
+/** Opens a remote command's streams in the order kubectl does: error, stdin, stdout, stderr, resize. */
+export async function openCommandStreams(session: SpdySession, request: { stdin?: boolean; stderr?: boolean; tty?: boolean }) {
+  const error = await session.open({ streamtype: 'error' });
+  const stdin = request.stdin ? await session.open({ streamtype: 'stdin' }) : undefined;
+  const stdout = await session.open({ streamtype: 'stdout' });
+  const stderr = request.stderr ? await session.open({ streamtype: 'stderr' }) : undefined;
+  const resize = request.tty ? await session.open({ streamtype: 'resize' }) : undefined;
+  return { session, error, stdin, stdout, stderr, resize };
+}
+
 /** Everything a readable yields until it ends (spdy streams end on FIN, whatever our side does). */
 export function readAll(stream: NodeJS.ReadableStream): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import fs from 'node:fs';
 import { startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod, type TestPod } from '../container/container-env.ts';
-import { dialSpdy, dialWebSocket, readAll } from './clients.ts';
+import { dialSpdy, dialWebSocket, openCommandStreams, readAll } from './clients.ts';
 
 let env: PodEnv;
 let pod: TestPod;
@@ -12,13 +12,7 @@ let sleeper: string;
 
 async function execSpdy(request: Record<string, unknown>) {
   const { url } = await env.client.runtime.Exec(request);
-  const session = await dialSpdy(url, ['v4.channel.k8s.io']);
-  const error = await session.open({ streamtype: 'error' });
-  const stdin = request.stdin ? await session.open({ streamtype: 'stdin' }) : undefined;
-  const stdout = await session.open({ streamtype: 'stdout' });
-  const stderr = request.stderr ? await session.open({ streamtype: 'stderr' }) : undefined;
-  const resize = request.tty ? await session.open({ streamtype: 'resize' }) : undefined;
-  return { session, error, stdin, stdout, stderr, resize };
+  return openCommandStreams(await dialSpdy(url, ['v4.channel.k8s.io']), request);
 }
 
 function execsOf(containerId: string): number[] {

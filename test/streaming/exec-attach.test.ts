@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ExecRequest__Output } from '../../src/generated/runtime/v1/ExecRequest.ts';
 import { StreamingServer } from '../../src/streaming/server.ts';
-import { dialSpdy, dialWebSocket, readAll, type SpdySession, type WsSession } from './clients.ts';
+import { dialSpdy, dialWebSocket, openCommandStreams, readAll, type SpdySession, type WsSession } from './clients.ts';
 import { dialSpdystream } from './spdystream-client.ts';
 import { ProcessRuntime } from './process-runtime.ts';
 
@@ -113,13 +113,7 @@ describe('URLs and tokens', () => {
 
 describe('exec over SPDY', () => {
   async function execSpdy(request: ExecRequest__Output, protocols?: string[]) {
-    const session = await spdy(server.getExec(request).url, protocols);
-    const error = await session.open({ streamtype: 'error' });
-    const stdin = request.stdin ? await session.open({ streamtype: 'stdin' }) : undefined;
-    const stdout = await session.open({ streamtype: 'stdout' });
-    const stderr = request.stderr ? await session.open({ streamtype: 'stderr' }) : undefined;
-    const resize = request.tty ? await session.open({ streamtype: 'resize' }) : undefined;
-    return { session, error, stdin, stdout, stderr, resize };
+    return openCommandStreams(await spdy(server.getExec(request).url, protocols), request);
   }
 
   it('delivers stdout, stderr and exit code 3 in a v4 Status', async () => {
