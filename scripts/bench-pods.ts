@@ -95,6 +95,31 @@ async function floor(h: ShimHarness, handlerName: string, root: string) {
     });
 }
 
+function rssKiB(pid: number): number {
+  return Number(/^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0);
+}
+
+/** crid's own memory with no pods and with `count` pods held at once, beside what their shims take. */
+async function memory(cri: CriClient, cridPid: number, count: number): Promise<void> {
+  const idle = rssKiB(cridPid);
+  const ids: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const name = `bench-mem-${process.pid}-${i}`;
+    const config = { metadata: { name, namespace: 'crid-bench', uid: name, attempt: 0 }, linux: { security_context: { namespace_options: { network: 'NODE' } } } };
+    ids.push((await cri.runtime.RunPodSandbox({ config, runtime_handler: 'runc' })).pod_sandbox_id);
+  }
+  const loaded = rssKiB(cridPid);
+  const shimPids = await Promise.all(
+    ids.map(async (id) => JSON.parse((await cri.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info).shimPid as number),
+  );
+  const shimKiB = shimPids.reduce((sum, pid) => sum + rssKiB(pid), 0) / shimPids.length;
+  for (const id of ids) await cri.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+  console.log(
+    `crid RSS: ${(idle / 1024).toFixed(1)} MiB idle, ${(loaded / 1024).toFixed(1)} MiB with ${count} pods ` +
+      `(+${((loaded - idle) / count).toFixed(0)} KiB per pod); each pod's own shim: ${(shimKiB / 1024).toFixed(1)} MiB RSS`,
+  );
+}
+
 const fmt = (f: Figures) => `${f.p50.toFixed(1).padStart(7)} ${f.p95.toFixed(1).padStart(7)}`;
 
 async function main(): Promise<void> {
@@ -123,6 +148,7 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (env?.crid.child.pid) await memory(cri, env.crid.child.pid, Math.min(N, 50));
   } finally {
     await h.cleanup();
     client?.close();
