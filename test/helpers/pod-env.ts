@@ -63,8 +63,9 @@ function configToml(env: ConfigParts, extra: string): string {
     Root = "${env.dir}/crun"
 [${cri}.containerd.runtimes.runc-v1]
   runtime_type = "io.containerd.runtime.v1.linux"
-  runtime_engine = "runc"
-  runtime_root = "${env.dir}/runc-v1"
+  [${cri}.containerd.runtimes.runc-v1.options]
+    Runtime = "runc"
+    RuntimeRoot = "${env.dir}/runc-v1"
 [${cri}.containerd.runtimes.kata]
   runtime_type = "io.containerd.kata.v2"
   runtime_path = "${FAKE_KATA_SHIM}"
