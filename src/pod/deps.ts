@@ -8,6 +8,7 @@ import type { ContainerRecord } from '../store/container.ts';
 import type { NameRegistrar } from '../store/name-registrar.ts';
 import type { ObjectStore } from '../store/object-store.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
+import { notFound } from '../errors.ts';
 import type { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { CriLogWriter } from '../logs/cri-log.ts';
 import type { HostFacts } from '../oci/host.ts';
@@ -34,6 +35,13 @@ export interface PodDeps {
   /** Runs one phase of RunPodSandbox and records its duration per handler. */
   timePhase: <T>(handler: string, phase: SandboxPhase, work: () => Promise<T>) => Promise<T>;
   log: Logger;
+}
+
+/** A sandbox clients may see: one whose RunPodSandbox has finished. */
+export function visibleSandbox(deps: PodDeps, idOrPrefix: string): SandboxRecord {
+  const sandbox = deps.sandboxes.get(idOrPrefix);
+  if (sandbox.creating) throw notFound(`pod sandbox "${idOrPrefix}" not found (it is still being created)`);
+  return sandbox;
 }
 
 export function sandboxDir(config: CridConfig, id: string): string {

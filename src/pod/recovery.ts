@@ -3,6 +3,7 @@
 import { instanceNetnsPrefix, listNetns, removeNetns } from '../network/netns.ts';
 import type { PodDeps } from './deps.ts';
 import { attachContainerLogs } from './container-io.ts';
+import { removePodSandbox } from './sandbox-remove.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
   const log = deps.log.child({ phase: 'recovery' });
@@ -11,6 +12,11 @@ export async function recoverState(deps: PodDeps): Promise<void> {
   }
   for (const s of deps.sandboxes.list()) deps.names.reserve(s.name, s.id);
   for (const c of deps.containers.list()) deps.names.reserve(c.name, c.id);
+
+  for (const s of deps.sandboxes.list().filter((s) => s.creating)) {
+    log.warn({ podId: s.id }, 'removing a pod sandbox whose RunPodSandbox did not finish');
+    await removePodSandbox(deps, s.id).catch((err: unknown) => log.error({ err, podId: s.id }, 'removing a half-made pod sandbox failed'));
+  }
 
   const live = new Set<string>();
   for (const s of deps.sandboxes.list()) {

@@ -92,6 +92,27 @@ async function createSandbox(
     throw wrap(err, `failed to get sandbox image ${JSON.stringify(cfg.sandbox_image)}`);
   });
 
+  // Recorded before the first side effect: recovery removes what a crid killed halfway left behind.
+  const record: SandboxRecord = {
+    id,
+    name,
+    config,
+    runtimeHandler: handler.name,
+    handler,
+    createdAt: nowNanos(),
+    state: 'SANDBOX_NOTREADY',
+    netnsPath: '',
+    ips: [],
+    imageId: image.id,
+    imageRef: cfg.sandbox_image,
+    bundle: deps.shims.bundleFor(id),
+    pid: 0,
+    shimPid: 0,
+    creating: true,
+  };
+  await deps.sandboxes.put(record);
+  undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
+
   const dir = sandboxDir(cfg, id);
   undo.push('remove sandbox dir', () => fs.promises.rm(dir, { recursive: true, force: true }));
   const files = await writeSandboxFiles(dir, hostNetwork ? deps.host.hostname : config.hostname, config.dns_config, hostNetwork);
@@ -106,6 +127,7 @@ async function createSandbox(
   if (!hostNetwork) {
     netnsPath = await createNetns(instanceNetnsPrefix(cfg.crid.state));
     undo.push('remove netns', () => removeNetns(netnsPath));
+    await deps.sandboxes.update(id, (s) => (s.netnsPath = netnsPath));
     const cni = cniSettingsFor(cfg.cni, handler);
     const target = {
       podId: id,
@@ -150,22 +172,12 @@ async function createSandbox(
   undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
   const { pid } = await phase('task_start', () => started.task.start(id));
 
-  const record: SandboxRecord = {
-    id,
-    name,
-    config,
-    runtimeHandler: handler.name,
-    handler,
-    createdAt: nowNanos(),
-    state: 'SANDBOX_READY',
-    netnsPath,
-    ips,
-    imageId: image.id,
-    imageRef: cfg.sandbox_image,
-    bundle: started.bundle,
-    pid,
-    shimPid: started.shimPid,
-  };
-  await deps.sandboxes.put(record);
-  return record;
+  return deps.sandboxes.update(id, (s) => {
+    s.state = 'SANDBOX_READY';
+    s.ips = ips;
+    s.pid = pid;
+    s.shimPid = started.shimPid;
+    s.createdAt = nowNanos();
+    delete s.creating;
+  });
 }

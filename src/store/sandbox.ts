@@ -30,4 +30,9 @@ export interface SandboxRecord {
   exitedAt?: string;
   /** The network has been torn down (StopPodSandbox ran CNI DEL). */
   networkDown?: boolean;
+  /**
+   * RunPodSandbox has not finished: the record exists so that a crid killed halfway can undo what the
+   * call had made (netns, CNI allocation, mounts, task). Clients do not see such a pod.
+   */
+  creating?: boolean;
 }

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { listNetns } from '../../src/network/netns.ts';
+import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 import { startPodEnv, podConfig, processGone, type PodEnv } from '../helpers/pod-env.ts';
 import { startCrid, waitForSocket } from '../helpers/crid-process.ts';
 
@@ -92,5 +92,29 @@ it("leaves another crid's pods alone when it starts on the same host", async () 
   expect(fs.existsSync(netnsPath)).toBe(true);
   expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
   expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status.state).toBe('SANDBOX_READY');
+  await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+});
+
+it('undoes a RunPodSandbox that crid was killed in the middle of', async () => {
+  const prefix = instanceNetnsPrefix(path.join(env.dir, 'state'));
+  const ipFiles = () => (fs.existsSync(env.cni.ipamDir) ? fs.readdirSync(env.cni.ipamDir, { recursive: true }) : []).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(path.basename(String(f))));
+  const ipsBefore = ipFiles();
+  const config = podConfig('half-made', { annotations: { 'fake-shim/mode': 'hang' } });
+  const pending = env.client.runtime.RunPodSandbox({ config, runtime_handler: 'kata' }).catch((err: unknown) => err);
+  // The pod has its netns and IP and its shim's start hangs: now crid dies.
+  for (let i = 0; i < 200 && ipFiles().length === ipsBefore.length; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(await listNetns(prefix)).toHaveLength(1);
+  await new Promise((r) => setTimeout(r, 300));
+  await env.crid.stop('SIGKILL');
+  await pending;
+  await env.restart();
+
+  expect(await listNetns(prefix)).toEqual([]);
+  expect(ipFiles()).toEqual(ipsBefore);
+  expect(fs.readdirSync(path.join(env.dir, 'root/store/sandboxes'))).toEqual([]);
+  expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(env.dir);
+  expect((await env.client.runtime.ListPodSandbox({})).items).toEqual([]);
+  // the name is free again
+  const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('half-made') });
   await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
 });

@@ -9,6 +9,7 @@ export function listPodSandbox(deps: PodDeps) {
     const f = req.filter;
     const items = deps.sandboxes
       .list()
+      .filter((s) => !s.creating)
       .filter((s) => matchesIdPrefix(s.id, f?.id))
       .filter((s) => !f?.state || s.state === f.state.state)
       .filter((s) => matchesLabels(s.config.labels, f?.label_selector))

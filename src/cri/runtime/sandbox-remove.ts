@@ -8,7 +8,9 @@ import { removePodSandbox } from '../../pod/sandbox-remove.ts';
 export function removePodSandboxRpc(deps: PodDeps) {
   return async (req: RemovePodSandboxRequest__Output): Promise<RemovePodSandboxResponse> => {
     if (!req.pod_sandbox_id) throw invalidArgument('pod_sandbox_id is required');
-    await removePodSandbox(deps, req.pod_sandbox_id);
+    const sandbox = deps.sandboxes.find(req.pod_sandbox_id);
+    // A pod still being created is not the client's yet: its RunPodSandbox undoes it if it fails.
+    if (sandbox && !sandbox.creating) await removePodSandbox(deps, sandbox.id);
     return {};
   };
 }

@@ -1,14 +1,14 @@
 import type { PodSandboxStatusRequest__Output } from '../../generated/runtime/v1/PodSandboxStatusRequest.ts';
 import type { PodSandboxStatusResponse } from '../../generated/runtime/v1/PodSandboxStatusResponse.ts';
 import { invalidArgument } from '../../errors.ts';
-import type { PodDeps } from '../../pod/deps.ts';
+import { visibleSandbox, type PodDeps } from '../../pod/deps.ts';
 import { sandboxStatusOf } from '../../pod/sandbox-status.ts';
 import { nowNanos } from '../../util/time.ts';
 
 export function podSandboxStatus(deps: PodDeps) {
   return async (req: PodSandboxStatusRequest__Output): Promise<PodSandboxStatusResponse> => {
     if (!req.pod_sandbox_id) throw invalidArgument('pod_sandbox_id is required');
-    const sandbox = deps.sandboxes.get(req.pod_sandbox_id);
+    const sandbox = visibleSandbox(deps, req.pod_sandbox_id);
     const info: Record<string, string> = {};
     if (req.verbose) {
       info.info = JSON.stringify({
