@@ -4,6 +4,11 @@ import { CriLogWriter } from '../logs/cri-log.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
 
+/** Where a container's (and its execs') stdio FIFOs live. */
+export function containerIoDir(stateDir: string, id: string): string {
+  return path.join(stateDir, 'io', id);
+}
+
 export function stdioPaths(ioDir: string, id: string, stdin: boolean) {
   return {
     stdin: stdin ? path.join(ioDir, `${id}-stdin`) : '',

@@ -2,7 +2,9 @@
 // dead ones into exits, and clean up what a crash left half-made (bundles, netns, snapshots).
 import { instanceNetnsPrefix, listNetns, removeNetns } from '../network/netns.ts';
 import type { PodDeps } from './deps.ts';
-import { attachContainerLogs } from './container-io.ts';
+import fs from 'node:fs';
+import path from 'node:path';
+import { attachContainerLogs, containerIoDir } from './container-io.ts';
 import { removePodSandbox } from './sandbox-remove.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
@@ -46,6 +48,11 @@ async function removeOrphans(deps: PodDeps, live: Set<string>): Promise<void> {
   const netnsInUse = new Set(deps.sandboxes.list().map((s) => s.netnsPath).filter(Boolean));
   for (const netns of await listNetns(instanceNetnsPrefix(deps.config().crid.state))) {
     if (!netnsInUse.has(netns)) await removeNetns(netns);
+  }
+  // FIFO directories of containers whose CreateContainer did not finish.
+  const ioRoot = path.dirname(containerIoDir(deps.config().crid.state, 'x'));
+  for (const id of await fs.promises.readdir(ioRoot).catch(() => [] as string[])) {
+    if (!deps.containers.find(id)) await fs.promises.rm(path.join(ioRoot, id), { recursive: true, force: true });
   }
   for (const snap of await deps.images.snapshotter.active()) {
     if (!known.has(snap.key)) await deps.images.snapshotter.remove(snap.key);

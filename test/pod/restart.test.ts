@@ -107,7 +107,11 @@ it('undoes a RunPodSandbox that crid was killed in the middle of', async () => {
   await new Promise((r) => setTimeout(r, 300));
   await env.crid.stop('SIGKILL');
   await pending;
+  // what a CreateContainer killed halfway leaves: its FIFO directory
+  const orphanIo = path.join(env.dir, 'state/io', 'f'.repeat(64));
+  fs.mkdirSync(orphanIo, { recursive: true });
   await env.restart();
+  expect(fs.existsSync(orphanIo)).toBe(false);
 
   expect(await listNetns(prefix)).toEqual([]);
   expect(ipFiles()).toEqual(ipsBefore);

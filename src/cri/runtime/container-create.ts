@@ -21,7 +21,7 @@ import { UndoStack } from '../../util/undo-stack.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { imageConfigForSpec } from '../../pod/image-config.ts';
-import { attachContainerLogs } from '../../pod/container-io.ts';
+import { attachContainerLogs, containerIoDir } from '../../pod/container-io.ts';
 import { containerLogPath } from '../../pod/container-log-path.ts';
 import { readImageUserFiles } from '../../pod/container-user-files.ts';
 import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container-spec-input.ts';
@@ -115,7 +115,7 @@ async function create(
     restrictOomScoreAdj: cfg.restrict_oom_score_adj,
   });
 
-  const ioDir = path.join(cfg.crid.state, 'io', id);
+  const ioDir = containerIoDir(cfg.crid.state, id);
   undo.push('remove stdio FIFOs', () => fs.promises.rm(ioDir, { recursive: true, force: true }));
   const fifos = await createStdioFifos(ioDir, id, config.stdin);
   if (logPath) await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o755 });
