@@ -158,6 +158,7 @@ export class Daemon {
         config,
         networkStatus: () => networkStatus(cni().conf_dir, cni().bin_dirs, cni().max_conf_num),
         handlerChecks: () => this.health.all(),
+        handlerFailure: (handler) => this.health.failed(handler),
       }),
       RuntimeConfig: runtimeConfig(config),
       UpdateRuntimeConfig: updateRuntimeConfig(this.podCidr, this.log),

@@ -2,6 +2,7 @@
 // drop-in files), metrics per handler and phase, and the RuntimeClass generator.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { parseAllDocuments } from 'yaml';
@@ -20,6 +21,28 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean,
   throw new Error(`timed out waiting for ${what}`);
 }
 
+/**
+ * An OCI runtime that answers `--version` (so a shallow check passes) and fails every container with
+ * the kind of message crun gives on a host it cannot use: only a deep check finds it out.
+ */
+async function fakeRuntime(): Promise<string> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-fake-runtime-'));
+  const file = path.join(dir, 'fake-oci-runtime');
+  fs.writeFileSync(file, `#!/bin/sh
+case "$1" in
+  --version) echo "fake-oci-runtime version 0.1"; exit 0;;
+  features) echo '{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0"}'; exit 0;;
+esac
+# like runc and crun, report the failure in the JSON log the shim names with --log
+while [ $# -gt 0 ]; do
+  if [ "$1" = "--log" ]; then echo '{"level":"error","msg":"cannot set up cgroups: controller hugetlb not available on this host"}' >> "$2"; fi
+  shift
+done
+exit 1
+`, { mode: 0o755 });
+  return file;
+}
+
 describe('operating handlers', () => {
   let env: PodEnv;
   let metricsPort = 0;
@@ -29,7 +52,11 @@ describe('operating handlers', () => {
     metricsPort = await freePort();
     env = await startPodEnv({
       metricsAddress: `127.0.0.1:${metricsPort}`,
-      extraRuntimes: async () => `[${CRI}.containerd.runtimes.broken]
+      extraRuntimes: async () => `[${CRI}.containerd.runtimes.deepfail]
+  runtime_type = "io.containerd.runc.v2"
+  [${CRI}.containerd.runtimes.deepfail.options]
+    BinaryName = "${await fakeRuntime()}"
+[${CRI}.containerd.runtimes.broken]
   runtime_type = "io.containerd.runc.v2"
   [${CRI}.containerd.runtimes.broken.options]
     BinaryName = "/nonexistent/runc"
@@ -61,6 +88,22 @@ describe('operating handlers', () => {
 
     const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('o-default') });
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+  });
+
+  it("a deep check finds a runtime that answers --version but cannot run pods, and refuses its pods with the runtime's reason", async () => {
+    expect((await handlerNames())).toContain('deepfail');
+    const check = await execa(CRID, ['check', '--deep', '--handler', 'deepfail', '--config', env.configFile], { reject: false });
+    expect(`${check.stdout}${check.stderr}`).toContain('controller hugetlb not available');
+    expect(await handlerNames()).not.toContain('deepfail');
+    await expect(env.client.runtime.RunPodSandbox({ config: podConfig('o-deepfail'), runtime_handler: 'deepfail' })).rejects.toMatchObject({
+      code: 9,
+      details: expect.stringContaining('controller hugetlb not available'),
+    });
+    const ok = await execa(CRID, ['check', '--deep', '--handler', 'runc', '--config', env.configFile]);
+    expect(ok.stdout).toMatch(/deep\s+ok/);
+    // nothing of the deep checks is left: no pods, no bundles
+    expect((await env.client.runtime.ListPodSandbox({})).items).toEqual([]);
+    expect(fs.readdirSync(path.join(env.dir, 'state/tasks/k8s.io'))).toEqual([]);
   });
 
   it('adds a handler from a drop-in file, and removes it while its pod keeps running', async () => {

@@ -13,8 +13,10 @@ export interface NetworkReadiness {
 export interface StatusDeps {
   config: () => CridConfig;
   networkStatus: () => Promise<NetworkReadiness>;
-  /** The latest self-check result per handler. */
+  /** The latest self-check result per handler (verbose info). */
   handlerChecks: () => CheckResult[];
+  /** Why a handler may not serve pods (its last shallow or deep check failed), if it may not. */
+  handlerFailure: (handler: string) => string | undefined;
 }
 
 /**
@@ -36,7 +38,11 @@ export function status(deps: StatusDeps) {
   return async (req: StatusRequest__Output): Promise<StatusResponse> => {
     const config = deps.config();
     const checks = deps.handlerChecks();
-    const failed = new Map(checks.filter((c) => !c.ok).map((c) => [c.handler, c.reason]));
+    const failed = new Map<string, string>();
+    for (const name of Object.keys(config.runtimes)) {
+      const reason = deps.handlerFailure(name);
+      if (reason !== undefined) failed.set(name, reason);
+    }
     const defaultFailure = failed.get(config.default_runtime_name);
     const network = await deps.networkStatus();
     const info: Record<string, string> = {};
