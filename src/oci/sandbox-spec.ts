@@ -97,11 +97,13 @@ export function buildSandboxSpec(input: SandboxSpecInput): Spec {
   };
 }
 
-function checkMetadata(config: PodSandboxConfig__Output): void {
+/** name, namespace and uid are required (they make the pod's reserved name), at most 253 characters. */
+export function checkMetadata(config: PodSandboxConfig__Output): void {
   const metadata = config.metadata;
   if (!metadata) throw invalidArgument(`${FIELD}: metadata is required`);
   for (const key of ['name', 'namespace', 'uid'] as const) {
     if (!metadata[key]) throw invalidArgument(`${FIELD}: metadata.${key} is required`);
+    if (metadata[key].length > 253) throw invalidArgument(`${FIELD}: metadata.${key} is longer than 253 characters`);
   }
 }
 

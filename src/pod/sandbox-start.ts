@@ -8,7 +8,7 @@ import type { RunPodSandboxRequest__Output } from '../generated/runtime/v1/RunPo
 import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandboxConfig.ts';
 import { failedPrecondition, invalidArgument, wrap } from '../errors.ts';
 import { podHandlerName, resolveHandler } from '../config/resolve.ts';
-import { buildSandboxSpec, sandboxNamespaceModes } from '../oci/sandbox-spec.ts';
+import { buildSandboxSpec, checkMetadata, sandboxNamespaceModes } from '../oci/sandbox-spec.ts';
 import { createNetns, instanceNetnsPrefix, removeNetns } from '../network/netns.ts';
 import { cniSettingsFor, setupPodNetwork, teardownPodNetwork } from '../network/pod-network.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
@@ -28,12 +28,7 @@ function sandboxName(config: PodSandboxConfig__Output): string {
 
 function checkConfig(config: PodSandboxConfig__Output | null): PodSandboxConfig__Output {
   if (!config) throw invalidArgument('RunPodSandbox: config is required');
-  const metadata = config.metadata;
-  if (!metadata) throw invalidArgument('sandbox config: metadata is required');
-  for (const key of ['name', 'namespace', 'uid'] as const) {
-    if (!metadata[key]) throw invalidArgument(`sandbox config: metadata.${key} is required`);
-    if (metadata[key].length > 253) throw invalidArgument(`sandbox config: metadata.${key} is longer than 253 characters`);
-  }
+  checkMetadata(config);
   return config;
 }
 
