@@ -57,6 +57,25 @@ describe('CriLogWriter', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('gives output listeners the bytes as written while the log waits for the end of the line', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crilog-'));
+    const file = path.join(dir, '0.log');
+    const writer = new CriLogWriter(file, () => 0n);
+    const out = new PassThrough();
+    writer.attach(out, 'stdout');
+    const seen: string[] = [];
+    const unsubscribe = writer.onOutput((stream, chunk) => seen.push(`${stream}:${chunk.toString()}`));
+    out.write('hello');
+    out.write(' tty\r\n');
+    await new Promise((r) => setImmediate(r));
+    unsubscribe();
+    out.end('unseen\n');
+    await writer.done();
+    expect(seen).toEqual(['stdout:hello', 'stdout: tty\r\n']);
+    expect(fs.readFileSync(file, 'utf8')).toBe('1970-01-01T00:00:00Z stdout F hello tty\n1970-01-01T00:00:00Z stdout F unseen\n');
+    fs.rmSync(dir, { recursive: true });
+  });
+
   it('formats a partial record with P', () => {
     expect(formatRecord(0n, 'stderr', true, Buffer.from('x')).toString()).toBe('1970-01-01T00:00:00Z stderr P x\n');
   });

@@ -73,9 +73,9 @@ export class CriLogWriter {
   private open = 0;
   private closed: Promise<void>;
   private resolveClosed!: () => void;
-  /** Tees every record to a live attach; set by the streaming layer. */
   private readonly fifos: Array<{ reader: FifoReader; stream: LogStream; splitter: LineSplitter }> = [];
-  private readonly listeners = new Set<(stream: LogStream, text: Buffer, partial: boolean) => void>();
+  /** Live attaches: they get the bytes as the process wrote them, not the log's line records. */
+  private readonly listeners = new Set<(stream: LogStream, chunk: Buffer) => void>();
 
   constructor(file: string, now: () => bigint = () => BigInt(Date.now()) * 1_000_000n) {
     this.file = file;
@@ -88,7 +88,7 @@ export class CriLogWriter {
   attach(source: Readable, stream: LogStream, maxLineBytes = MAX_LOG_LINE_BYTES): void {
     const splitter = new LineSplitter(maxLineBytes);
     this.open++;
-    source.on('data', (chunk: Buffer) => this.write(stream, splitter.push(chunk)));
+    source.on('data', (chunk: Buffer) => this.take(stream, splitter, chunk));
     const finish = () => {
       this.write(stream, splitter.end());
       if (--this.open === 0) this.close();
@@ -100,7 +100,7 @@ export class CriLogWriter {
   /** Copies a process's stdio FIFO into the log until finish(). */
   attachFifo(fifoPath: string, stream: LogStream, maxLineBytes = MAX_LOG_LINE_BYTES): void {
     const splitter = new LineSplitter(maxLineBytes);
-    const reader = new FifoReader(fifoPath, (chunk) => this.write(stream, splitter.push(chunk)));
+    const reader = new FifoReader(fifoPath, (chunk) => this.take(stream, splitter, chunk));
     this.fifos.push({ reader, stream, splitter });
   }
 
@@ -114,17 +114,20 @@ export class CriLogWriter {
     this.close();
   }
 
-  onRecord(listener: (stream: LogStream, text: Buffer, partial: boolean) => void): () => void {
+  /** Calls `listener` with every chunk of output from now on; returns the unsubscribe function. */
+  onOutput(listener: (stream: LogStream, chunk: Buffer) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
+  private take(stream: LogStream, splitter: LineSplitter, chunk: Buffer): void {
+    for (const listener of this.listeners) listener(stream, chunk);
+    this.write(stream, splitter.push(chunk));
+  }
+
   private write(stream: LogStream, records: Array<{ text: Buffer; partial: boolean }>): void {
     if (this.fd < 0) return;
-    for (const r of records) {
-      fs.writeSync(this.fd, formatRecord(this.now(), stream, r.partial, r.text));
-      for (const listener of this.listeners) listener(stream, r.text, r.partial);
-    }
+    for (const r of records) fs.writeSync(this.fd, formatRecord(this.now(), stream, r.partial, r.text));
   }
 
   reopen(): void {

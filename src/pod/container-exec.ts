@@ -125,31 +125,41 @@ async function forwardResizes(sizes: AsyncIterable<{ width: number; height: numb
 }
 
 /**
- * Streams a running container's output (as its log writer sees it) to `io` and `io.stdin` into its
- * stdin FIFO (when the container was created with stdin), until the container exits or `signal` aborts.
+ * How long an attach still relays output after its client closed stdin without stdin_once: the
+ * process's answer to the last input is usually on its way (`echo cmd | crictl attach -i`).
+ */
+const STDIN_CLOSED_LINGER_MS = 1000;
+
+/**
+ * Streams a running container's output, byte for byte as the process writes it, to `io`, and
+ * `io.stdin` into its stdin FIFO (when the container was created with stdin), until the container
+ * exits or `signal` aborts. When the client closes stdin, containerd's rules apply: with stdin_once
+ * (and no tty) the process's stdin is closed and the output keeps flowing until it exits; otherwise
+ * the client is detached.
  */
 export async function attachToContainer(deps: PodDeps, containerId: string, io: ProcessStreams, signal: AbortSignal): Promise<void> {
   const { container, shimTask } = runningContainer(deps, containerId);
   const id = container.id;
   const writer = deps.logWriters.get(id);
   if (!writer) throw failedPrecondition(`container ${id} has no output stream to attach to`);
-  const unsubscribe = writer.onRecord((stream, text, partial) => {
-    const out = stream === 'stderr' ? io.stderr : io.stdout;
-    out?.write(partial ? text : Buffer.concat([text, Buffer.from('\n')]));
-  });
+  const unsubscribe = writer.onOutput((stream, chunk) => (stream === 'stderr' ? io.stderr : io.stdout)?.write(chunk));
   let stopStdin = () => {};
-  if (io.stdin && container.config.stdin) {
+  let linger: NodeJS.Timeout | undefined;
+  const detached = new Promise<void>((detach) => {
+    if (!io.stdin || !container.config.stdin) return;
     const fifo = stdioPaths(container.ioDir, id, true).stdin;
     stopStdin = pipeIntoFifo(io.stdin, fifo, () => {
-      if (container.config.stdin_once) void shimTask.task.closeIO(id, '').catch(() => {});
+      if (container.config.stdin_once && !io.tty) void shimTask.task.closeIO(id, '').catch(() => {});
+      else linger = setTimeout(detach, STDIN_CLOSED_LINGER_MS);
     });
-  }
+  });
   if (io.resize) void forwardResizes(io.resize, (w, h) => shimTask.task.resizePty(id, '', w, h));
   try {
-    await untilExitOrAbort(deps.monitor.waitForExit(id), signal, async () => {});
+    await untilExitOrAbort(Promise.race([deps.monitor.waitForExit(id), detached]), signal, async () => {});
   } catch (err) {
     if (!isKind(err, 'Canceled')) throw err;
   } finally {
+    clearTimeout(linger);
     unsubscribe();
     stopStdin();
   }
