@@ -1,0 +1,83 @@
+// Where kubelet or a tool can tell crid from containerd, crid answers as containerd does. Each case
+// goes through crid's socket with real pods and containers.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import fs from 'node:fs';
+import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { containerConfig, logFile, logRecords, runContainer, runPod, status, waitExited } from '../container/container-env.ts';
+
+describe('containerd compatibility', () => {
+  let env: PodEnv;
+
+  beforeAll(async () => {
+    env = await startPodEnv();
+    await env.client.image.PullImage({ image: { image: env.busyboxImage } });
+  }, 180_000);
+
+  afterAll(async () => {
+    await env?.dispose();
+  }, 120_000);
+
+  it('writes a last line without newline as a partial record', async () => {
+    const pod = await runPod(env, 'partial', 'runc');
+    const id = await runContainer(env, pod, containerConfig(env, 'tail', "printf 'whole\\nabcd'"));
+    await waitExited(env, id);
+    expect(logRecords(fs.readFileSync(logFile(pod, 'tail'), 'utf8'))).toEqual([
+      ['stdout', 'F', 'whole'],
+      ['stdout', 'P', 'abcd'],
+    ]);
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  });
+
+  it('echoes the handler the pod asked for, "" for the default, with the resolved one in verbose info', async () => {
+    const byDefault = await runPod(env, 'default-handler', '');
+    const named = await runPod(env, 'named-handler', 'runc');
+    const s = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: byDefault.id, verbose: true });
+    expect(s.status.runtime_handler).toBe('');
+    expect(JSON.parse(s.info.info).runtimeHandler).toBe('runc');
+    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: named.id })).status.runtime_handler).toBe('runc');
+    const { items } = await env.client.runtime.ListPodSandbox({});
+    const handlers = Object.fromEntries(items.map((p: { id: string; runtime_handler: string }) => [p.id, p.runtime_handler]));
+    expect(handlers[byDefault.id]).toBe('');
+    expect(handlers[named.id]).toBe('runc');
+    for (const pod of [byDefault, named]) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  });
+
+  it('refuses a custom hostname for a pod on the host network, and keeps nothing of it', async () => {
+    const hostNetwork = { security_context: { namespace_options: { network: 'NODE' } } };
+    const config = podConfig('hostnet-hostname', { hostname: 'custom-name', linux: hostNetwork });
+    await expect(env.client.runtime.RunPodSandbox({ config, runtime_handler: 'runc' })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringContaining('host network'),
+    });
+    expect((await env.client.runtime.ListPodSandbox({})).items).toEqual([]);
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+      config: podConfig('hostnet-hostname', { hostname: '', linux: hostNetwork }),
+      runtime_handler: 'runc',
+    });
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+  });
+
+  it('removes an image a running container uses; the container runs on, reports the old id and is removable', async () => {
+    const pod = await runPod(env, 'image-gone', 'runc');
+    const id = await runContainer(env, pod, containerConfig(env, 'sleeper', 'sleep 600'));
+    const before = (await status(env, id)).status;
+    const imageId: string = before.image_id;
+    expect(imageId).toMatch(/^sha256:/);
+    const byPrefix = await env.client.image.ImageStatus({ image: { image: imageId.slice('sha256:'.length, 'sha256:'.length + 12) } });
+    expect(byPrefix.image.id).toBe(imageId);
+
+    await env.client.image.RemoveImage({ image: { image: env.busyboxImage } });
+    expect((await env.client.image.ImageStatus({ image: { image: imageId } })).image).toBeNull();
+    const after = (await status(env, id)).status;
+    expect(after.state).toBe('CONTAINER_RUNNING');
+    expect(after.image_id).toBe(imageId);
+    const exec = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo still here'], timeout: 10 });
+    expect(exec.stdout.toString()).toBe('still here\n');
+
+    await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
+    expect((await status(env, id)).status.image_id).toBe(imageId);
+    await env.client.runtime.RemoveContainer({ container_id: id });
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+    await env.client.image.PullImage({ image: { image: env.busyboxImage } });
+  });
+});
