@@ -80,4 +80,18 @@ describe('containerd compatibility', () => {
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
     await env.client.image.PullImage({ image: { image: env.busyboxImage } });
   });
+
+  it('ends a stop at the caller\'s deadline without killing: the container keeps running', async () => {
+    const pod = await runPod(env, 'stop-cancel', 'runc');
+    const id = await runContainer(env, pod, containerConfig(env, 'stubborn', "trap '' TERM; while true; do sleep 1; done"));
+    await expect(env.client.runtime.StopContainer({ container_id: id, timeout: 3 }, 1000)).rejects.toMatchObject({ code: 4 });
+    // Past the 3 s grace period the call would have had: no SIGKILL came.
+    await new Promise((r) => setTimeout(r, 4000));
+    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
+    const s = (await status(env, id)).status;
+    expect(s.state).toBe('CONTAINER_EXITED');
+    expect(s.exit_code).toBe(137);
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  }, 30_000);
 });
