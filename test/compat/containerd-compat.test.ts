@@ -2,7 +2,9 @@
 // goes through crid's socket with real pods and containers.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
+import path from 'node:path';
 import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { buildLayer, busyboxEntries, dir, file, pushImage, symlink } from '../helpers/image-builder.ts';
 import { containerConfig, logFile, logRecords, runContainer, runPod, status, waitExited } from '../container/container-env.ts';
 
 describe('containerd compatibility', () => {
@@ -94,4 +96,49 @@ describe('containerd compatibility', () => {
     expect(s.exit_code).toBe(137);
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
   }, 30_000);
+
+  it('gives each image VOLUME a host directory with the image\'s content, bind-mounted, removed with the container', async () => {
+    const base = await buildLayer(await busyboxEntries());
+    const content = await buildLayer([
+      dir('data', { uid: 1234, gid: 2345, mode: 0o750 }),
+      file('data/seed.txt', 'from the image\n', { uid: 1234, gid: 2345 }),
+      dir('real-cache'),
+      file('real-cache/hit', 'cached\n'),
+      symlink('cache', '/real-cache'),
+    ]);
+    await pushImage(env.registry.address, 'crid-test/volumes', [base, content], {
+      tag: 'v1',
+      config: { Cmd: ['/bin/sh'], Volumes: { '/data': {}, '/cache': {}, '/mounted': {} } },
+    });
+    const image = `${env.registry.address}/crid-test/volumes:v1`;
+    await env.client.image.PullImage({ image: { image } });
+    const pod = await runPod(env, 'volumes', 'runc');
+    const ownMount = fs.mkdtempSync(path.join(env.dir, 'own-'));
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'vol', 'echo written >> /data/seed.txt; sleep 600', {
+        image: { image },
+        mounts: [{ container_path: '/mounted', host_path: ownMount }],
+      }),
+    );
+    const seen = await env.client.runtime.ExecSync({
+      container_id: id,
+      cmd: ['/bin/sh', '-c', 'cat /data/seed.txt; stat -c %u:%g:%a /data; cat /cache/hit; grep -c " /data \\| /real-cache \\| /mounted " /proc/mounts'],
+      timeout: 10,
+    });
+    expect(seen.stdout.toString()).toBe('from the image\nwritten\n1234:2345:750\ncached\n3\n');
+
+    const volumes = path.join(env.dir, 'root/containers', id, 'volumes');
+    const onHost = fs.readdirSync(volumes).map((v) => path.join(volumes, v));
+    expect(onHost).toHaveLength(2);
+    const data = onHost.find((v) => fs.existsSync(path.join(v, 'seed.txt')))!;
+    expect(fs.readFileSync(path.join(data, 'seed.txt'), 'utf8')).toBe('from the image\nwritten\n');
+    expect(fs.statSync(path.join(data, 'seed.txt')).uid).toBe(1234);
+
+    await env.client.runtime.StopContainer({ container_id: id, timeout: 0 });
+    await env.client.runtime.RemoveContainer({ container_id: id });
+    expect(fs.existsSync(path.join(env.dir, 'root/containers', id))).toBe(false);
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  });
 });

@@ -27,6 +27,8 @@ import { readImageUserFiles } from '../../pod/container-user-files.ts';
 import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container-spec-input.ts';
 import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
 import { publishContainerEvent } from '../../pod/event-publish.ts';
+import { containerRootDir, prepareImageVolumes, uncoveredVolumes } from '../../pod/image-volumes.ts';
+import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
 
 /** containerd's container name: name_sandboxName_sandboxNamespace_sandboxUid_attempt. */
 export function containerName(config: ContainerConfig__Output, sandbox: PodSandboxConfig__Output): string {
@@ -96,8 +98,9 @@ async function create(
 
   const rootfs = await deps.images.prepareSnapshot(id, image.id);
   undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
+  const volumeMounts = await imageVolumes(deps, id, config, image, undo);
   const spec = buildContainerSpec({
-    config,
+    config: { ...config, mounts: [...(config.mounts ?? []), ...volumeMounts] },
     containerId: id,
     sandboxId: sandbox.id,
     sandboxConfig: sandbox.config,
@@ -164,4 +167,21 @@ async function create(
   undo.push('kill and delete container task', () => killAndReapTask(deps, id));
   await deps.containers.put({ ...record, pid: started.pid, shimPid: started.shimPid, bundle: started.bundle });
   log.debug({ pid: started.pid, shimPid: started.shimPid }, 'container task created');
+}
+
+/** The image's VOLUMEs as copied-up host directories, unless the config ignores them. */
+async function imageVolumes(
+  deps: PodDeps,
+  id: string,
+  config: ContainerConfig__Output,
+  image: ImageRecord,
+  undo: UndoStack,
+): Promise<Mount__Output[]> {
+  const cfg = deps.config();
+  if (cfg.ignore_image_defined_volumes) return [];
+  const volumes = uncoveredVolumes(image.config.volumes, config.mounts ?? []);
+  if (volumes.length === 0) return [];
+  const dir = containerRootDir(cfg.crid.root, id);
+  undo.push('remove image volumes', () => fs.promises.rm(dir, { recursive: true, force: true }));
+  return prepareImageVolumes(deps.images.snapshotter, id, dir, volumes);
 }

@@ -47,6 +47,7 @@ export function containerdShapedConfig(config: CridConfig) {
     restrictOOMScoreAdj: config.restrict_oom_score_adj,
     enableUnprivilegedPorts: config.enable_unprivileged_ports,
     enableUnprivilegedICMP: config.enable_unprivileged_icmp,
+    ignoreImageDefinedVolumes: config.ignore_image_defined_volumes,
     rootDir: config.crid.root,
     stateDir: config.crid.state,
   };
