@@ -32,6 +32,8 @@ export function exitRecorded(deps: PodDeps, id: string, timeoutMs = RECORD_WAIT_
 export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<void> {
   const container = deps.containers.find(id);
   if (!container || container.state === 'CONTAINER_EXITED') return;
+  // Not started: there is no task to stop, and the container stays CREATED, as in containerd.
+  if (container.state === 'CONTAINER_CREATED' && !deps.shims.get(id)) return;
   const recorded = exitRecorded(deps, id);
   try {
     // A created task has not run the user's process yet: nothing to be graceful to.

@@ -28,13 +28,25 @@ export async function recoverState(deps: PodDeps): Promise<void> {
     if (task) live.add(s.id);
   }
   for (const c of deps.containers.list()) {
-    if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') continue;
-    if (c.state === 'CONTAINER_RUNNING' && c.logPath) attachContainerLogs(deps, c);
+    if (c.state === 'CONTAINER_CREATED') await discardUnstartedTask(deps, c.id);
+    if (c.state !== 'CONTAINER_RUNNING') continue;
+    if (c.logPath) attachContainerLogs(deps, c);
     const task = await deps.shims.reconnect(c.id);
     if (task) live.add(c.id);
   }
   await removeOrphans(deps, live);
   log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
+}
+
+/**
+ * A created container has no task until StartContainer, which a crid killed halfway may have left
+ * behind: it goes, and the container can be started afresh.
+ */
+async function discardUnstartedTask(deps: PodDeps, id: string): Promise<void> {
+  const task = await deps.shims.reconnect(id).catch(() => undefined);
+  if (!task) return;
+  await task.task.kill(id, 9, { all: true }).catch(() => {});
+  await deps.shims.removeTask(id).catch((err: unknown) => deps.log.warn({ err, containerId: id }, 'removing an unstarted task failed'));
 }
 
 async function removeOrphans(deps: PodDeps, live: Set<string>): Promise<void> {

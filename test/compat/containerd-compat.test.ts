@@ -141,4 +141,46 @@ describe('containerd compatibility', () => {
     expect(fs.existsSync(path.join(env.dir, 'root/containers', id))).toBe(false);
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
   });
+
+  it('creates a container whose command does not exist; StartContainer fails and leaves it EXITED with StartError 128', async () => {
+    const pod = await runPod(env, 'start-error', 'runc');
+    const config = containerConfig(env, 'missing', '', { command: ['something-that-doesnt-exist'] });
+    const { container_id: id } = await env.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config });
+    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    await expect(env.client.runtime.StartContainer({ container_id: id })).rejects.toMatchObject({
+      details: expect.stringContaining('something-that-doesnt-exist'),
+    });
+    const s = (await status(env, id)).status;
+    expect(s).toMatchObject({ state: 'CONTAINER_EXITED', exit_code: 128, reason: 'StartError' });
+    expect(s.message).toContain('something-that-doesnt-exist');
+    await env.client.runtime.RemoveContainer({ container_id: id });
+    // The name is free again: the same container can be created (and this time run) under it.
+    const again = await env.client.runtime.CreateContainer({
+      pod_sandbox_id: pod.id,
+      config: containerConfig(env, 'missing', 'exit 0'),
+      sandbox_config: pod.config,
+    });
+    await env.client.runtime.StartContainer({ container_id: again.container_id });
+    expect((await waitExited(env, again.container_id)).reason).toBe('Completed');
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  });
+
+  it('keeps a created container CREATED through stop, a crid restart and a resource update, then starts it', async () => {
+    const pod = await runPod(env, 'created', 'runc');
+    const { container_id: id } = await env.client.runtime.CreateContainer({
+      pod_sandbox_id: pod.id,
+      config: containerConfig(env, 'later', 'sleep 600'),
+      sandbox_config: pod.config,
+    });
+    await env.client.runtime.StopContainer({ container_id: id, timeout: 0 });
+    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    await env.restart('SIGKILL');
+    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    await env.client.runtime.UpdateContainerResources({ container_id: id, linux: { cpu_shares: '777' } });
+    await env.client.runtime.StartContainer({ container_id: id });
+    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    const shares = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.shares'], timeout: 10 });
+    expect(shares.stdout.toString().trim()).toBe('777');
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  });
 });
