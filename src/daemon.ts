@@ -175,9 +175,7 @@ export class Daemon {
   }
 
   private imageHandlers(deps: PodDeps): HandlerTable {
-    const inUse = (imageId: string) =>
-      deps.containers.list().some((c) => c.imageId === imageId) || deps.sandboxes.list().some((s) => s.imageId === imageId);
-    const table = imageServiceHandlers({ images: deps.images, log: this.log, isImageInUse: inUse });
+    const table = imageServiceHandlers({ images: deps.images, log: this.log });
     return { ...table, ...streamingLists(table) };
   }
 

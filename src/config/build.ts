@@ -54,6 +54,8 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
       reader.get('enable_unprivileged_ports', ['cri', 'enable_unprivileged_ports']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_ports),
     enable_unprivileged_icmp:
       reader.get('enable_unprivileged_icmp', ['cri', 'enable_unprivileged_icmp']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_icmp),
+    ignore_image_defined_volumes:
+      reader.get('ignore_image_defined_volumes', ['cri', 'ignore_image_defined_volumes']) ?? CRI_DEFAULTS.ignore_image_defined_volumes,
     crid: readCridSettings(reader),
   };
   applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);

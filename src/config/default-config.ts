@@ -36,6 +36,8 @@ ${CRI}]
   # Let non-root processes bind ports below 1024 and ping inside pods (containerd 2.x defaults: true).
   enable_unprivileged_ports = ${v(c.enable_unprivileged_ports)}
   enable_unprivileged_icmp = ${v(c.enable_unprivileged_icmp)}
+  # An image's VOLUMEs: false gives each a host directory with the image's content, bind-mounted.
+  ignore_image_defined_volumes = ${v(c.ignore_image_defined_volumes)}
   stream_server_address = ${v(c.stream_server_address)}
   stream_server_port = ${v(c.stream_server_port)}
   stream_idle_timeout = ${v(c.stream_idle_timeout)}

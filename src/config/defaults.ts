@@ -40,6 +40,7 @@ export const CRI_DEFAULTS = {
   /** containerd 1.x's defaults; a version-3 (containerd 2.x) file defaults them to true. */
   enable_unprivileged_ports: false,
   enable_unprivileged_icmp: false,
+  ignore_image_defined_volumes: false,
   stream_tls_cert_file: '',
   stream_tls_key_file: '',
   enable_selinux: false,

@@ -96,6 +96,8 @@ export interface CridConfig {
   /** Sysctls that let non-root processes bind ports < 1024 / ping in pods (containerd 2.x: on). */
   enable_unprivileged_ports: boolean;
   enable_unprivileged_icmp: boolean;
+  /** Leave an image's VOLUMEs out of its containers (containerd's key); else each is a copied-up host directory. */
+  ignore_image_defined_volumes: boolean;
   crid: CridSettings;
 }
 

@@ -130,15 +130,22 @@ export class ImageService {
     return this.getImage(ref) ?? this.pull(ref, auth);
   }
 
-  /** Looks an image up by id (`sha256:…` or bare hex), repo tag or repo digest, familiar or full. */
+  /**
+   * Looks an image up by id (`sha256:…` or bare hex), repo tag or repo digest, familiar or full, and
+   * as containerd does, a reference that names no image by a unique prefix of its id.
+   */
   getImage(refOrId: string): ImageRecord | undefined {
     if (looksLikeImageId(refOrId)) {
       const id = (refOrId.startsWith('sha256:') ? refOrId : `sha256:${refOrId}`) as Digest;
       return this.#store.get(id);
     }
+    return this.byReference(refOrId) ?? this.#store.byIdPrefix(refOrId);
+  }
+
+  private byReference(ref: string): ImageRecord | undefined {
     let parsed: ImageReference;
     try {
-      parsed = parseNormalizedReference(refOrId);
+      parsed = parseNormalizedReference(ref);
     } catch {
       return undefined;
     }
@@ -169,22 +176,31 @@ export class ImageService {
   /**
    * Removes an image. A tag of an image that has other tags only loses that tag; an id, digest or
    * last tag removes the image, then unreferenced blobs and layers. Absent images are not an error.
+   * As in containerd, containers made from the image keep running: their snapshots keep the layers,
+   * and their records keep the image's name and id.
    */
-  async remove(refOrId: string, isImageInUse: (imageId: string) => boolean): Promise<void> {
+  async remove(refOrId: string): Promise<void> {
     const image = this.getImage(refOrId);
     if (image === undefined) return;
-    if (!looksLikeImageId(refOrId)) {
-      const parsed = parseNormalizedReference(refOrId);
-      const tag = parsed.digest === undefined ? `${repositoryName(parsed)}:${parsed.tag}` : undefined;
-      if (tag !== undefined && image.repoTags.length > 1) {
-        await this.#store.untag(tag);
-        return;
-      }
+    const tag = this.tagNamed(refOrId);
+    if (tag !== undefined && image.repoTags.includes(tag) && image.repoTags.length > 1) {
+      await this.#store.untag(tag);
+      return;
     }
-    if (isImageInUse(image.id)) throw failedPrecondition(`image ${image.id} (${image.repoTags.join(', ') || refOrId}) is in use by a container`);
     if (this.isPinned(image)) throw failedPrecondition(`image ${image.id} is pinned (the sandbox image)`);
     await this.#store.delete(image.id);
     await this.#collectGarbage();
+  }
+
+  /** The normalized `repo:tag` a reference names, if it names one. */
+  private tagNamed(ref: string): string | undefined {
+    if (looksLikeImageId(ref)) return undefined;
+    try {
+      const parsed = parseNormalizedReference(ref);
+      return parsed.digest === undefined ? `${repositoryName(parsed)}:${parsed.tag}` : undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Deletes blobs and layer directories no image and no container snapshot refers to. */

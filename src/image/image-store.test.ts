@@ -45,4 +45,19 @@ describe('ImageStore', () => {
     await reloaded.delete(sha256Of('a'));
     expect((await ImageStore.open(root, silentLogger)).list().map((r) => r.id)).toEqual([sha256Of('b')]);
   });
+
+  it('finds an image by a unique prefix of its id and refuses an ambiguous one', async () => {
+    const store = await ImageStore.open(root, silentLogger);
+    // 17 ids: two of them share their first hex digit.
+    const names = Array.from({ length: 17 }, (_, i) => `img-${i}`);
+    for (const name of names) await store.add(record(name, []));
+    const hex = (name: string) => sha256Of(name).slice('sha256:'.length);
+    const first = names.map((n) => hex(n)[0]!);
+    const shared = first.find((c, i) => first.indexOf(c) !== i)!;
+    expect(() => store.byIdPrefix(shared)).toThrow(/image id prefix ".*" is ambiguous/);
+    expect(store.byIdPrefix(hex('img-3'))?.id).toBe(sha256Of('img-3'));
+    expect(store.byIdPrefix(hex('img-3').slice(0, 20))?.id).toBe(sha256Of('img-3'));
+    expect(store.byIdPrefix(sha256Of('img-3').slice(0, 27))?.id).toBe(sha256Of('img-3'));
+    expect(store.byIdPrefix('busybox')).toBeUndefined();
+  });
 });

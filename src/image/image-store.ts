@@ -2,10 +2,12 @@
 // temp file + fsync + rename so a crash leaves the old or the new record, never half of one.
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { wrap } from '../errors.ts';
+import { invalidArgument, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { digestHex, isDigest, type Digest } from './digest.ts';
 import { removeRecord, writeJsonAtomic } from '../store/checkpoint.ts';
+
+const ID_PREFIX = /^(?:sha256:)?[a-f0-9]{1,64}$/;
 
 /** The parts of the OCI image config the runtime uses. */
 export interface ImageConfigSummary {
@@ -84,6 +86,18 @@ export class ImageStore {
 
   get(id: Digest): ImageRecord | undefined {
     return this.#records.get(id);
+  }
+
+  /**
+   * The image whose id starts with `prefix` (`sha256:` optional), as crictl users type ids; an
+   * ambiguous prefix is an error, as for pod and container ids.
+   */
+  byIdPrefix(prefix: string): ImageRecord | undefined {
+    if (!ID_PREFIX.test(prefix)) return undefined;
+    const full = prefix.startsWith('sha256:') ? prefix : `sha256:${prefix}`;
+    const matches = this.list().filter((r) => r.id.startsWith(full));
+    if (matches.length > 1) throw invalidArgument(`image id prefix "${prefix}" is ambiguous`);
+    return matches[0];
   }
 
   /** The image a repo tag or repo digest (normalized, `repo:tag` / `repo@sha256:…`) names. */

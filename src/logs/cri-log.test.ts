@@ -23,7 +23,7 @@ describe('LineSplitter', () => {
     expect(s.push(Buffer.from('i\r\n'))).toEqual([{ text: Buffer.from('ghi'), partial: false }]);
     expect(s.push(Buffer.from('tail'))).toEqual([{ text: Buffer.from('tail'), partial: true }]);
     expect(s.push(Buffer.from('x'))).toEqual([]);
-    expect(s.end()).toEqual([{ text: Buffer.from('x'), partial: false }]);
+    expect(s.end()).toEqual([{ text: Buffer.from('x'), partial: true }]);
   });
 
   it('handles a line of exactly the maximum', () => {
@@ -82,7 +82,7 @@ describe('CriLogWriter', () => {
 });
 
 describe('CriLogWriter on FIFOs', () => {
-  it('copies what a writer left in the FIFO when finished, even without a newline', async () => {
+  it('copies what a writer left in the FIFO when finished; a last line without newline is partial', async () => {
     const { execFileSync } = await import('node:child_process');
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crilog-fifo-'));
     const fifo = path.join(dir, 'out');
@@ -95,7 +95,7 @@ describe('CriLogWriter on FIFOs', () => {
     fs.closeSync(w);
     writer.finish();
     await writer.done();
-    expect(fs.readFileSync(file, 'utf8')).toBe('1970-01-01T00:00:00Z stdout F one\n1970-01-01T00:00:00Z stdout F two\n');
+    expect(fs.readFileSync(file, 'utf8')).toBe('1970-01-01T00:00:00Z stdout F one\n1970-01-01T00:00:00Z stdout P two\n');
     fs.rmSync(dir, { recursive: true });
   });
 });

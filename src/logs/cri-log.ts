@@ -49,12 +49,15 @@ export class LineSplitter {
     }
   }
 
-  /** At the end of the stream an unterminated tail is still a whole record. */
+  /**
+   * At the end of the stream an unterminated tail is a partial record, as in containerd: kubelet
+   * joins P records with what follows, so `kubectl logs` prints no newline the container never wrote.
+   */
   end(): Array<{ text: Buffer; partial: boolean }> {
     if (this.pending.length === 0) return [];
     const text = this.pending;
     this.pending = Buffer.alloc(0);
-    return [{ text, partial: false }];
+    return [{ text, partial: true }];
   }
 }
 

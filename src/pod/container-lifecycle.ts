@@ -1,6 +1,6 @@
 // Stopping a container: its stop signal, then SIGKILL once the timeout has passed.
 import { constants } from 'node:os';
-import { isKind } from '../errors.ts';
+import { canceled, isKind } from '../errors.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
 import { killAndReapTask } from './sandbox-lifecycle.ts';
@@ -15,7 +15,16 @@ export function signalNumber(name: string): number {
   return Number.isInteger(numeric) && numeric > 0 && numeric < 65 ? numeric : constants.signals.SIGTERM;
 }
 
-export async function stopContainer(deps: PodDeps, container: ContainerRecord, timeoutSeconds: number): Promise<void> {
+/**
+ * `cancel` is the caller's: once it aborts during the grace period the stop ends there, without
+ * SIGKILL, as in containerd — kubelet gives up on a stop and tries again with another grace period.
+ */
+export async function stopContainer(
+  deps: PodDeps,
+  container: ContainerRecord,
+  timeoutSeconds: number,
+  cancel?: AbortSignal,
+): Promise<void> {
   const shimTask = deps.shims.get(container.id);
   if (!shimTask || deps.monitor.hasExited(container.id)) {
     await killAndReapTask(deps, container.id);
@@ -26,14 +35,32 @@ export async function stopContainer(deps: PodDeps, container: ContainerRecord, t
     await shimTask.task.kill(container.id, signal).catch((err: unknown) => {
       if (!isKind(err, 'NotFound')) throw err;
     });
-    const exited = await Promise.race([
-      deps.monitor.waitForExit(container.id).then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutSeconds * 1000).unref()),
-    ]);
-    if (exited) {
+    const outcome = await graceOutcome(deps, container.id, timeoutSeconds, cancel);
+    if (outcome === 'canceled') throw canceled(`stopping container ${container.id} was canceled by the caller before the grace period ended`);
+    if (outcome === 'exited') {
       await killAndReapTask(deps, container.id);
       return;
     }
   }
   await killAndReapTask(deps, container.id, SIGKILL);
+}
+
+/** How the grace period after the stop signal ended: the task exited, the time ran out, or the caller left. */
+async function graceOutcome(deps: PodDeps, id: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<'exited' | 'timeout' | 'canceled'> {
+  let timer: NodeJS.Timeout | undefined;
+  let onAbort = () => {};
+  try {
+    return await Promise.race([
+      deps.monitor.waitForExit(id).then(() => 'exited' as const),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000))),
+      new Promise<'canceled'>((resolve) => {
+        onAbort = () => resolve('canceled');
+        if (cancel?.aborted) onAbort();
+        else cancel?.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+    cancel?.removeEventListener('abort', onAbort);
+  }
 }

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import type { PodDeps } from './deps.ts';
 import { stopContainer } from './container-lifecycle.ts';
 import { publishContainerEvent } from './event-publish.ts';
+import { containerRootDir } from './image-volumes.ts';
 
 /** Removes a container whatever its state: stops it, deletes its task, snapshot, FIFOs and record. */
 export async function removeContainer(deps: PodDeps, id: string): Promise<void> {
@@ -13,6 +14,7 @@ export async function removeContainer(deps: PodDeps, id: string): Promise<void> 
     deps.logWriters.delete(id);
     await deps.images.snapshotter.remove(id);
     await fs.promises.rm(container.ioDir, { recursive: true, force: true });
+    await fs.promises.rm(containerRootDir(deps.config().crid.root, id), { recursive: true, force: true });
     publishContainerEvent(deps, id, 'CONTAINER_DELETED_EVENT');
     await deps.containers.delete(id);
     deps.names.release(container.name);

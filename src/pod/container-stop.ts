@@ -25,14 +25,19 @@ export function exitRecorded(deps: PodDeps, id: string, timeoutMs = RECORD_WAIT_
   });
 }
 
-/** Stops a created or running container (stop signal, then SIGKILL after timeoutSeconds); no-op once exited. */
-export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: number): Promise<void> {
+/**
+ * Stops a created or running container (stop signal, then SIGKILL after timeoutSeconds); no-op once
+ * exited. A caller that goes away during the grace period ends the stop there (see stopContainer).
+ */
+export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<void> {
   const container = deps.containers.find(id);
   if (!container || container.state === 'CONTAINER_EXITED') return;
+  // Not started: there is no task to stop, and the container stays CREATED, as in containerd.
+  if (container.state === 'CONTAINER_CREATED' && !deps.shims.get(id)) return;
   const recorded = exitRecorded(deps, id);
   try {
     // A created task has not run the user's process yet: nothing to be graceful to.
-    await stopContainer(deps, container, container.state === 'CONTAINER_CREATED' ? 0 : timeoutSeconds);
+    await stopContainer(deps, container, container.state === 'CONTAINER_CREATED' ? 0 : timeoutSeconds, cancel);
   } catch (err) {
     recorded.catch(() => {});
     throw err;

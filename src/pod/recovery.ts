@@ -5,6 +5,7 @@ import type { PodDeps } from './deps.ts';
 import fs from 'node:fs';
 import path from 'node:path';
 import { attachContainerLogs, containerIoDir } from './container-io.ts';
+import { containerRootDir } from './image-volumes.ts';
 import { removePodSandbox } from './sandbox-remove.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
@@ -27,13 +28,25 @@ export async function recoverState(deps: PodDeps): Promise<void> {
     if (task) live.add(s.id);
   }
   for (const c of deps.containers.list()) {
-    if (c.state !== 'CONTAINER_RUNNING' && c.state !== 'CONTAINER_CREATED') continue;
-    if (c.state === 'CONTAINER_RUNNING' && c.logPath) attachContainerLogs(deps, c);
+    if (c.state === 'CONTAINER_CREATED') await discardUnstartedTask(deps, c.id);
+    if (c.state !== 'CONTAINER_RUNNING') continue;
+    if (c.logPath) attachContainerLogs(deps, c);
     const task = await deps.shims.reconnect(c.id);
     if (task) live.add(c.id);
   }
   await removeOrphans(deps, live);
   log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
+}
+
+/**
+ * A created container has no task until StartContainer, which a crid killed halfway may have left
+ * behind: it goes, and the container can be started afresh.
+ */
+async function discardUnstartedTask(deps: PodDeps, id: string): Promise<void> {
+  const task = await deps.shims.reconnect(id).catch(() => undefined);
+  if (!task) return;
+  await task.task.kill(id, 9, { all: true }).catch(() => {});
+  await deps.shims.removeTask(id).catch((err: unknown) => deps.log.warn({ err, containerId: id }, 'removing an unstarted task failed'));
 }
 
 async function removeOrphans(deps: PodDeps, live: Set<string>): Promise<void> {
@@ -49,10 +62,12 @@ async function removeOrphans(deps: PodDeps, live: Set<string>): Promise<void> {
   for (const netns of await listNetns(instanceNetnsPrefix(deps.config().crid.state))) {
     if (!netnsInUse.has(netns)) await removeNetns(netns);
   }
-  // FIFO directories of containers whose CreateContainer did not finish.
-  const ioRoot = path.dirname(containerIoDir(deps.config().crid.state, 'x'));
-  for (const id of await fs.promises.readdir(ioRoot).catch(() => [] as string[])) {
-    if (!deps.containers.find(id)) await fs.promises.rm(path.join(ioRoot, id), { recursive: true, force: true });
+  // FIFO and image volume directories of containers whose CreateContainer did not finish.
+  for (const dirOf of [(id: string) => containerIoDir(deps.config().crid.state, id), (id: string) => containerRootDir(deps.config().crid.root, id)]) {
+    const parent = path.dirname(dirOf('x'));
+    for (const id of await fs.promises.readdir(parent).catch(() => [] as string[])) {
+      if (!deps.containers.find(id)) await fs.promises.rm(path.join(parent, id), { recursive: true, force: true });
+    }
   }
   for (const snap of await deps.images.snapshotter.active()) {
     if (!known.has(snap.key)) await deps.images.snapshotter.remove(snap.key);

@@ -93,6 +93,7 @@ async function createSandbox(
     name,
     config,
     runtimeHandler: handler.name,
+    requestedHandler: req.runtime_handler,
     handler,
     createdAt: nowNanos(),
     state: 'SANDBOX_NOTREADY',

@@ -13,7 +13,7 @@ export function sandboxStatusOf(s: SandboxRecord): PodSandboxStatus {
     linux: { namespaces: { options: s.config.linux?.security_context?.namespace_options ?? null } },
     labels: s.config.labels,
     annotations: s.config.annotations,
-    runtime_handler: s.runtimeHandler,
+    runtime_handler: requestedHandler(s),
   };
 }
 
@@ -25,6 +25,10 @@ export function sandboxSummaryOf(s: SandboxRecord): PodSandbox {
     created_at: s.createdAt,
     labels: s.config.labels,
     annotations: s.config.annotations,
-    runtime_handler: s.runtimeHandler,
+    runtime_handler: requestedHandler(s),
   };
+}
+
+function requestedHandler(s: SandboxRecord): string {
+  return s.requestedHandler ?? s.runtimeHandler;
 }

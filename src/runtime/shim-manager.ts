@@ -50,8 +50,11 @@ export interface StartTaskRequest {
   id: string;
   /** Groups the task with its pod's shim (written to config.json as io.kubernetes.cri.sandbox-id). */
   sandboxId?: string;
-  /** The OCI runtime spec, written as the bundle's config.json. */
-  spec: Record<string, unknown>;
+  /**
+   * The OCI runtime spec, written as the bundle's config.json; or that file's exact text, as a
+   * container's spec is kept from CreateContainer to StartContainer (it then names its sandbox itself).
+   */
+  spec: Record<string, unknown> | string;
   /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
   rootfs: Mount[];
   io: ProcessIO;
@@ -383,8 +386,8 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function withSandboxId(spec: Record<string, unknown>, sandboxId: string | undefined): Record<string, unknown> {
-  if (!sandboxId) return spec;
+function withSandboxId(spec: Record<string, unknown> | string, sandboxId: string | undefined): object | string {
+  if (!sandboxId || typeof spec === 'string') return spec;
   const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [CRI.sandboxId]: sandboxId };
   return { ...spec, annotations };
 }

@@ -11,6 +11,11 @@ export interface SandboxRecord {
   config: PodSandboxConfig__Output;
   /** The handler name as resolved ('' resolved to the default's name). */
   runtimeHandler: string;
+  /**
+   * The handler as RunPodSandbox named it ('' for the default), which status and lists echo as
+   * containerd does; absent in records written before crid kept it.
+   */
+  requestedHandler?: string;
   /** The handler's settings when the pod started; the pod keeps them across reloads. */
   handler: RuntimeHandler;
   /** ns since the epoch, decimal. */

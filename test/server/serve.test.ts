@@ -54,7 +54,13 @@ describe('crid serve', () => {
     expect(res.runtime_handlers.map((h: { name: string }) => h.name)).toEqual(['', 'crun', 'runc']);
     const runtimeReady = res.status.conditions.find((c: { type: string }) => c.type === 'RuntimeReady');
     expect(runtimeReady.status).toBe(true);
-    expect(JSON.parse(res.info.config).default_runtime_name).toBe('runc');
+    expect(JSON.parse(res.info.cridConfig).default_runtime_name).toBe('runc');
+    const containerdShape = JSON.parse(res.info.config);
+    expect(containerdShape.containerd.defaultRuntimeName).toBe('runc');
+    expect(Object.keys(containerdShape.containerd.runtimes).sort()).toEqual(['crun', 'runc']);
+    expect(containerdShape.containerd.runtimes.crun.options.BinaryName).toBe('crun');
+    expect(containerdShape.maxContainerLogSize).toBe(16384);
+    expect(containerdShape.cni.confDir).toBe(`${dir}/net.d`);
   });
 
   it('reports NetworkReady=false with a reason while no CNI config exists', async () => {

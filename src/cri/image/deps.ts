@@ -5,6 +5,4 @@ import type { ImageService } from '../../image/image-service.ts';
 export interface ImageServiceDeps {
   images: Pick<ImageService, 'pull' | 'getImage' | 'list' | 'remove' | 'isPinned' | 'imageSpec' | 'fsUsage'>;
   log: Logger;
-  /** True while a container (or sandbox) was created from the image. */
-  isImageInUse: (imageId: string) => boolean;
 }

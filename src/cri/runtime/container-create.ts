@@ -1,6 +1,7 @@
 // CreateContainer: reserve the name, prepare the rootfs from the image, build the spec that joins the
-// pod's namespaces, make the stdio FIFOs and start the CRI log writer, then create the task in the
-// pod's shim. Every step registers its undo, so a failure leaves nothing behind.
+// pod's namespaces, make the stdio FIFOs and record the container. The task is created by
+// StartContainer, as in containerd: a command that cannot run is a start error, not a create error.
+// Every step registers its undo, so a failure leaves nothing behind.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -21,12 +22,13 @@ import { UndoStack } from '../../util/undo-stack.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { imageConfigForSpec } from '../../pod/image-config.ts';
-import { attachContainerLogs, containerIoDir } from '../../pod/container-io.ts';
+import { containerIoDir } from '../../pod/container-io.ts';
 import { containerLogPath } from '../../pod/container-log-path.ts';
 import { readImageUserFiles } from '../../pod/container-user-files.ts';
 import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container-spec-input.ts';
-import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
 import { publishContainerEvent } from '../../pod/event-publish.ts';
+import { containerRootDir, prepareImageVolumes, uncoveredVolumes } from '../../pod/image-volumes.ts';
+import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
 
 /** containerd's container name: name_sandboxName_sandboxNamespace_sandboxUid_attempt. */
 export function containerName(config: ContainerConfig__Output, sandbox: PodSandboxConfig__Output): string {
@@ -94,10 +96,11 @@ async function create(
   undo.push('release container name', async () => deps.names.release(name));
   const logPath = containerLogPath(sandbox.config.log_directory, config.log_path);
 
-  const rootfs = await deps.images.prepareSnapshot(id, image.id);
+  await deps.images.prepareSnapshot(id, image.id);
   undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
+  const volumeMounts = await imageVolumes(deps, id, config, image, undo);
   const spec = buildContainerSpec({
-    config,
+    config: { ...config, mounts: [...(config.mounts ?? []), ...volumeMounts] },
     containerId: id,
     sandboxId: sandbox.id,
     sandboxConfig: sandbox.config,
@@ -117,7 +120,7 @@ async function create(
 
   const ioDir = containerIoDir(cfg.crid.state, id);
   undo.push('remove stdio FIFOs', () => fs.promises.rm(ioDir, { recursive: true, force: true }));
-  const fifos = await createStdioFifos(ioDir, id, config.stdin);
+  await createStdioFifos(ioDir, id, config.stdin);
   if (logPath) await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o755 });
 
   const record: ContainerRecord = {
@@ -146,22 +149,23 @@ async function create(
     cgroupsPath: spec.linux.cgroupsPath ?? '',
     runtimeSpec: serializeSpec(spec),
   };
-  // The shim opens the FIFOs' write sides blocking: the reader must be there first.
-  attachContainerLogs(deps, record);
-  undo.push('close log writer', async () => {
-    deps.logWriters.get(id)?.finish();
-    deps.logWriters.delete(id);
-  });
+  await deps.containers.put(record);
+  log.debug('container recorded');
+}
 
-  const started = await deps.shims.startTask({
-    handler: sandbox.handler,
-    id,
-    sandboxId: sandbox.id,
-    spec: spec as unknown as Record<string, unknown>,
-    rootfs,
-    io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: config.tty ? '' : fifos.stderr, terminal: config.tty },
-  });
-  undo.push('kill and delete container task', () => killAndReapTask(deps, id));
-  await deps.containers.put({ ...record, pid: started.pid, shimPid: started.shimPid, bundle: started.bundle });
-  log.debug({ pid: started.pid, shimPid: started.shimPid }, 'container task created');
+/** The image's VOLUMEs as copied-up host directories, unless the config ignores them. */
+async function imageVolumes(
+  deps: PodDeps,
+  id: string,
+  config: ContainerConfig__Output,
+  image: ImageRecord,
+  undo: UndoStack,
+): Promise<Mount__Output[]> {
+  const cfg = deps.config();
+  if (cfg.ignore_image_defined_volumes) return [];
+  const volumes = uncoveredVolumes(image.config.volumes, config.mounts ?? []);
+  if (volumes.length === 0) return [];
+  const dir = containerRootDir(cfg.crid.root, id);
+  undo.push('remove image volumes', () => fs.promises.rm(dir, { recursive: true, force: true }));
+  return prepareImageVolumes(deps.images.snapshotter, id, dir, volumes);
 }

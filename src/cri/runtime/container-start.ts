@@ -1,11 +1,17 @@
-// StartContainer: start the created task's process; an exit racing the start is left to the exit path.
+// StartContainer: create the container's task in its pod's shim (from the spec and snapshot
+// CreateContainer made), then start its process. A task that cannot be created or started leaves the
+// container EXITED with containerd's StartError; an exit racing the start is left to the exit path.
 import type { StartContainerRequest__Output } from '../../generated/runtime/v1/StartContainerRequest.ts';
 import type { StartContainerResponse } from '../../generated/runtime/v1/StartContainerResponse.ts';
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { RpcContext } from '../../server/rpc.ts';
+import type { ContainerRecord } from '../../store/container.ts';
+import type { SandboxRecord } from '../../store/sandbox.ts';
+import type { ShimTask } from '../../runtime/shim-manager.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
+import { attachContainerLogs, stdioPaths } from '../../pod/container-io.ts';
 import { publishContainerEvent } from '../../pod/event-publish.ts';
 import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
 
@@ -26,10 +32,9 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
   if (container.state !== 'CONTAINER_CREATED') throw failedPrecondition(`container ${id} is ${container.state}, not CONTAINER_CREATED`);
   const sandbox = deps.sandboxes.find(container.sandboxId);
   if (!sandbox || sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
-  const shimTask = deps.shims.get(id);
-  if (!shimTask) throw failedPrecondition(`container ${id} has no task (its shim is gone)`);
   let pid: number;
   try {
+    const shimTask = await createTask(deps, container, sandbox);
     ({ pid } = await shimTask.task.start(id));
   } catch (err) {
     await recordStartError(deps, id, err, log);
@@ -43,6 +48,25 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
   });
   publishContainerEvent(deps, id, 'CONTAINER_STARTED_EVENT');
   log.info({ containerId: id, pid }, 'container started');
+}
+
+async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRecord): Promise<ShimTask> {
+  const fifos = stdioPaths(c.ioDir, c.id, c.config.stdin);
+  // The shim opens the FIFOs' write sides blocking: the reader must be there first.
+  attachContainerLogs(deps, c);
+  const shimTask = await deps.shims.startTask({
+    handler: sandbox.handler,
+    id: c.id,
+    sandboxId: sandbox.id,
+    spec: c.runtimeSpec,
+    rootfs: await deps.images.snapshotter.mounts(c.id),
+    io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
+  });
+  await deps.containers.update(c.id, (r) => {
+    r.shimPid = shimTask.shimPid;
+    r.bundle = shimTask.bundle;
+  });
+  return shimTask;
 }
 
 async function recordStartError(deps: PodDeps, id: string, err: unknown, log: Logger): Promise<void> {

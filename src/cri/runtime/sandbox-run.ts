@@ -4,11 +4,21 @@ import type { RunPodSandboxResponse } from '../../generated/runtime/v1/RunPodSan
 import type { RpcContext } from '../../server/rpc.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { startSandbox } from '../../pod/sandbox-start.ts';
+import { invalidArgument } from '../../errors.ts';
 
 export function runPodSandbox(deps: PodDeps) {
   return async (req: RunPodSandboxRequest__Output, ctx: RpcContext): Promise<RunPodSandboxResponse> => {
+    refuseHostnameOnHostNetwork(req);
     const record = await startSandbox(deps, req, ctx.log, { healthGate: true });
     return { pod_sandbox_id: record.id };
   };
 }
 
+
+/** A pod on the node's network has the node's hostname; containerd refuses to set another. */
+function refuseHostnameOnHostNetwork(req: RunPodSandboxRequest__Output): void {
+  const config = req.config;
+  if (config?.hostname && config.linux?.security_context?.namespace_options?.network === 'NODE') {
+    throw invalidArgument(`hostname ${JSON.stringify(config.hostname)} cannot be set for a pod that uses the host network`);
+  }
+}

@@ -3,6 +3,7 @@ import type { StatusResponse } from '../../generated/runtime/v1/StatusResponse.t
 import type { RuntimeHandler } from '../../generated/runtime/v1/RuntimeHandler.ts';
 import type { CridConfig } from '../../config/model.ts';
 import type { CheckResult } from '../../handlers/self-check.ts';
+import { containerdShapedConfig } from './containerd-info.ts';
 
 export interface NetworkReadiness {
   ready: boolean;
@@ -47,7 +48,8 @@ export function status(deps: StatusDeps) {
     const network = await deps.networkStatus();
     const info: Record<string, string> = {};
     if (req.verbose) {
-      info.config = JSON.stringify(config);
+      info.config = JSON.stringify(containerdShapedConfig(config));
+      info.cridConfig = JSON.stringify(config);
       info.handlers = JSON.stringify(checks);
     }
     return {
