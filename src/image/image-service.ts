@@ -142,7 +142,8 @@ export class ImageService {
     return this.byReference(refOrId) ?? this.#store.byIdPrefix(refOrId);
   }
 
-  private byReference(ref: string): ImageRecord | undefined {
+  /** The image a repo tag or repo digest names, familiar or full. */
+  byReference(ref: string): ImageRecord | undefined {
     let parsed: ImageReference;
     try {
       parsed = parseNormalizedReference(ref);

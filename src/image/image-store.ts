@@ -6,8 +6,8 @@ import { invalidArgument, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { digestHex, isDigest, type Digest } from './digest.ts';
 import { removeRecord, writeJsonAtomic } from '../store/checkpoint.ts';
+import { imageIdPrefix } from './reference.ts';
 
-const ID_PREFIX = /^(?:sha256:)?[a-f0-9]{1,64}$/;
 
 /** The parts of the OCI image config the runtime uses. */
 export interface ImageConfigSummary {
@@ -93,8 +93,8 @@ export class ImageStore {
    * ambiguous prefix is an error, as for pod and container ids.
    */
   byIdPrefix(prefix: string): ImageRecord | undefined {
-    if (!ID_PREFIX.test(prefix)) return undefined;
-    const full = prefix.startsWith('sha256:') ? prefix : `sha256:${prefix}`;
+    const full = imageIdPrefix(prefix);
+    if (full === undefined) return undefined;
     const matches = this.list().filter((r) => r.id.startsWith(full));
     if (matches.length > 1) throw invalidArgument(`image id prefix "${prefix}" is ambiguous`);
     return matches[0];

@@ -29,6 +29,14 @@ export function looksLikeImageId(value: string): boolean {
   return IMAGE_ID.test(value);
 }
 
+const IMAGE_ID_PREFIX = /^(?:sha256:)?[a-f0-9]{1,64}$/;
+
+/** `sha256:<hex>` for a value that can be the start of an image id (with or without `sha256:`). */
+export function imageIdPrefix(value: string): string | undefined {
+  if (!IMAGE_ID_PREFIX.test(value)) return undefined;
+  return value.startsWith('sha256:') ? value : `sha256:${value}`;
+}
+
 function splitDomain(name: string): { domain: string; path: string } {
   const slash = name.indexOf('/');
   const first = name.slice(0, slash);

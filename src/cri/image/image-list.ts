@@ -1,11 +1,9 @@
 import type { ListImagesRequest__Output } from '../../generated/runtime/v1/ListImagesRequest.ts';
 import type { ListImagesResponse } from '../../generated/runtime/v1/ListImagesResponse.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
-import { parseReference, repositoryName } from '../../image/reference.ts';
+import { imageIdPrefix, parseReference, repositoryName } from '../../image/reference.ts';
 import type { ImageServiceDeps } from './deps.ts';
 import { toCriImage } from './cri-image.ts';
-
-const ID_PREFIX = /^(?:sha256:)?[a-f0-9]{1,64}$/;
 
 /** `repo` of a reference without tag or digest, normalized; undefined for anything else. */
 function bareRepository(ref: string): string | undefined {
@@ -26,8 +24,9 @@ function inRepository(image: ImageRecord, repository: string): boolean {
  * id starts with it, and, for a repository without tag, every image of it (as `docker images REPO`).
  */
 function selectImages(images: ImageServiceDeps['images'], wanted: string): ImageRecord[] {
-  const named = images.getImage(wanted);
-  const idPrefix = ID_PREFIX.test(wanted) ? (wanted.startsWith('sha256:') ? wanted : `sha256:${wanted}`) : undefined;
+  // A filter that is an ambiguous id prefix lists every image it starts, so no single lookup by id here.
+  const named = images.byReference(wanted);
+  const idPrefix = imageIdPrefix(wanted);
   const repository = bareRepository(wanted);
   return images.list().filter(
     (image) =>
