@@ -239,7 +239,7 @@ describe('exec and attach clients that hang up', () => {
 
 const DOOMED_CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'doomed-cri-client.ts');
 
-/** Starts a CRI client process that makes one call; resolves once it printed `line`. */
+/** Starts a CRI client process that makes one call, to be SIGKILLed in the middle of it. */
 function doomedClient(rpc: string, request: object) {
   const child = spawn(process.execPath, [DOOMED_CLIENT, env.socket, rpc, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
@@ -247,6 +247,7 @@ function doomedClient(rpc: string, request: object) {
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const exited = new Promise((resolve) => child.once('exit', resolve));
   return {
+    output: () => out,
     printed: (line: string) => vi.waitFor(() => expect(out).toContain(line), { timeout: 10_000 }),
     kill: async () => {
       child.kill('SIGKILL');
@@ -258,7 +259,7 @@ function doomedClient(rpc: string, request: object) {
 describe('CRI clients killed mid-call', () => {
   it('a unary call (ExecSync): crid kills the exec and serves on', async () => {
     const client = doomedClient('ExecSync', { container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '300'], timeout: '0' });
-    await vi.waitFor(() => expect(execsOf(sleeper)).toHaveLength(1), { timeout: 10_000 });
+    await vi.waitFor(() => expect(execsOf(sleeper), client.output()).toHaveLength(1), { timeout: 20_000 });
     await client.kill();
     await expectNoExecs(sleeper);
     await expectCridServes();
@@ -271,13 +272,15 @@ describe('CRI clients killed mid-call', () => {
     const received: unknown[] = [];
     events.on('data', (event: unknown) => received.push(event));
     events.on('error', () => {});
+    // Events before crid has the call are not the client's: make one until the client got one.
+    let made = 0;
     await vi.waitFor(async () => {
-      await runContainer(env, pod, containerConfig(env, `blip-${received.length}-${Date.now()}`, 'true'));
-      await client.printed('message');
-    }, { timeout: 20_000 });
+      if (!client.output().includes('message')) await runContainer(env, pod, containerConfig(env, `blip-${made++}`, 'exec sleep 3600'));
+      expect(client.output()).toContain('message');
+    }, { timeout: 30_000, interval: 500 });
     await client.kill();
     const before = received.length;
-    await runContainer(env, pod, containerConfig(env, 'after-kill', 'true'));
+    await runContainer(env, pod, containerConfig(env, 'after-kill', 'exec sleep 3600'));
     await vi.waitFor(() => expect(received.length).toBeGreaterThan(before), { timeout: 10_000 });
     events.cancel();
     await expectCridServes();
