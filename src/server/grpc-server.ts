@@ -114,6 +114,7 @@ export class CriServer {
 
   constructor(socketPath: string, handlers: CriHandlers, opts: InstrumentOptions) {
     this.socketPath = socketPath;
+    this.log = opts.log;
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -127,7 +128,6 @@ export class CriServer {
       socket.on('close', () => this.sockets.delete(socket));
       injector.injectConnection(rewrittenConnection(socket, opts.log));
     });
-    this.log = opts.log;
   }
 
   async start(): Promise<void> {

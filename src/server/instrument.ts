@@ -1,5 +1,5 @@
-// One wrapper around every RPC handler: readiness gate, a child logger with the request's ids,
-// cancellation, timing, and the error mapping of status.ts.
+// One wrapper around every RPC handler: metadata size limit, readiness gate, a child logger with
+// the request's ids, cancellation, timing, and the error mapping of status.ts.
 import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from '../log.ts';
 import { resourceExhausted, unavailable } from '../errors.ts';

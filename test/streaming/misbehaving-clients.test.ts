@@ -10,6 +10,7 @@ import type { SpdyStream } from 'spdy-transport';
 import { startPodEnv, childrenOf, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod, type TestPod } from '../container/container-env.ts';
 import { dialSpdy, dialWebSocket, openCommandStreams, readAll, type SpdySession, type WsSession } from './clients.ts';
+import { dialSpdystream } from './spdystream-client.ts';
 
 /** Nothing listens there inside the pod. */
 const CLOSED_PORT = 9999;
@@ -221,6 +222,25 @@ describe('exec and attach clients that hang up', () => {
     await expectNoExecs(sleeper);
     session.socket.destroy();
     await expectCridServes();
+  });
+
+  it('that open a stream the session did not ask for and reset it', async () => {
+    const PROTOCOL_ERROR = 1;
+    const { url } = await env.client.runtime.Exec({ container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '100'], stdout: true });
+    const client = await dialSpdystream(url, 'v4.channel.k8s.io');
+    await client.open(1, { streamtype: 'error' });
+    await client.open(3, { streamtype: 'stdout' });
+    await vi.waitFor(() => expect(execsOf(sleeper)).toHaveLength(1), { timeout: 10_000 });
+    await client.open(5, { streamtype: 'stdout' });
+    const rst = Buffer.alloc(16);
+    rst.writeUInt32BE(0x80030003, 0);
+    rst.writeUInt32BE(8, 4);
+    rst.writeUInt32BE(5, 8);
+    rst.writeUInt32BE(PROTOCOL_ERROR, 12);
+    client.socket.write(rst);
+    await expectCridServes();
+    client.socket.destroy();
+    await expectNoExecs(sleeper);
   });
 
   it('attached to a container that keeps writing (SPDY and WebSocket)', async () => {
