@@ -38,6 +38,10 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
   });
   // A promise nobody awaited is a crid bug, but not a reason to drop every client: log it loudly.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection (a crid bug)'));
+  // So is an exception nothing caught. It broke the one operation it came from; exiting would break
+  // every other one and leave the node's pods unmanageable until crid is back (and again, if a
+  // client repeats what triggered it), so crid logs it and serves on.
+  process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception (a crid bug)'));
   // Registered first: SIGHUP's default action would end crid while it starts.
   process.on('SIGHUP', () => {
     daemon.reload().catch((err: unknown) => log.error({ err }, 'config reload failed'));

@@ -50,6 +50,7 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
       resolve();
     });
   });
+  server.on('error', (err) => log.warn({ err }, 'control socket error'));
   chmodSync(socketPath, 0o600);
   log.info({ socket: socketPath }, 'control socket listening');
   return {

@@ -39,6 +39,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
       resolve();
     });
   });
+  server.on('error', (err) => opts.log.warn({ err }, 'metrics server error'));
   const bound = server.address() as AddressInfo;
   const address = `${bound.family === 'IPv6' ? `[${bound.address}]` : bound.address}:${bound.port}`;
   opts.log.info({ address }, 'serving metrics');

@@ -2,14 +2,16 @@
 // setns, so a `busybox nc` entered into the namespace carries the bytes over its stdio
 // (the way kubelet's dockershim used `nsenter … socat`).
 import { spawn } from 'node:child_process';
-import { Duplex } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { unavailable } from '../errors.ts';
 
 export const NC_BINARY = '/bin/busybox';
 
 export interface NetnsConnection {
-  /** Bytes to and from the remote port; ending the writable side half-closes the connection. */
-  stream: Duplex;
+  /** Bytes to the remote port; ending it half-closes the connection. */
+  input: Writable;
+  /** Bytes from the remote port, until it closed the connection. */
+  output: Readable;
   /** Resolves when the connection is over; rejects if it could not be made or broke. */
   done: Promise<void>;
   /** Tears the connection down. */
@@ -21,6 +23,10 @@ export function dialInNetns(netnsPath: string, port: number, host = '127.0.0.1')
   const child = spawn('nsenter', [`--net=${netnsPath}`, '--', NC_BINARY, 'nc', host, String(port)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
+  // The pipes break whenever nc exits first (a refused or reset connection); its exit status is
+  // what tells how the connection ended, so their errors carry nothing more.
+  child.stdin.on('error', () => {});
+  child.stdout.on('error', () => {});
   let stderr = '';
   child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
     stderr += chunk;
@@ -33,7 +39,8 @@ export function dialInNetns(netnsPath: string, port: number, host = '127.0.0.1')
     });
   });
   return {
-    stream: Duplex.from({ readable: child.stdout, writable: child.stdin }),
+    input: child.stdin,
+    output: child.stdout,
     done,
     close: () => {
       child.kill('SIGTERM');

@@ -2,6 +2,7 @@
 import type { Duplex } from 'node:stream';
 import { failedPrecondition } from '../errors.ts';
 import { dialInNetns } from '../network/netns-dial.ts';
+import { relay } from '../util/relay.ts';
 import type { PodDeps } from './deps.ts';
 
 export async function portForwardIntoPod(deps: PodDeps, podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
@@ -11,12 +12,15 @@ export async function portForwardIntoPod(deps: PodDeps, podSandboxId: string, po
   const conn = dialInNetns(sandbox.netnsPath || '/proc/self/ns/net', port);
   const close = () => conn.close();
   signal.addEventListener('abort', close, { once: true });
-  stream.pipe(conn.stream);
-  conn.stream.pipe(stream, { end: false });
+  const log = deps.log.child({ podId: sandbox.id, port });
+  // Any broken side ends the connection; nc's exit status, awaited below, says how it ended.
+  const stopInput = relay(stream, conn.input, log, { what: 'port-forward to pod', onError: close });
+  const stopOutput = relay(conn.output, stream, log, { what: 'port-forward from pod', end: false, onError: close });
   try {
     await conn.done;
   } finally {
     signal.removeEventListener('abort', close);
-    stream.unpipe(conn.stream);
+    stopInput();
+    stopOutput();
   }
 }

@@ -64,8 +64,12 @@ export class FifoReader {
 /** Copies every line a FIFO receives into crid's log until closed. */
 export function drainFifoToLog(fifoPath: string, log: Logger): net.Socket {
   const reader = openFifoReader(fifoPath);
-  reader.on('error', (err) => log.debug({ err, fifo: fifoPath }, 'FIFO read failed'));
-  readline.createInterface({ input: reader }).on('line', (line) => {
+  const failed = (err: Error) => log.debug({ err, fifo: fifoPath }, 'FIFO read failed');
+  reader.on('error', failed);
+  // readline re-emits its input's errors: they need a listener there too.
+  const lines = readline.createInterface({ input: reader });
+  lines.on('error', failed);
+  lines.on('line', (line) => {
     if (line.trim()) log.info({ shimLog: line }, 'shim');
   });
   return reader;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import hpack from 'hpack.js';
-import { AuthorityRewriter, headerFrames } from './authority-rewrite.ts';
+import { AuthorityRewriter, headerFrames, MAX_METADATA_BYTES, OVERSIZED_METADATA_HEADER } from './authority-rewrite.ts';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -86,5 +86,31 @@ describe('AuthorityRewriter', () => {
       [16_384, 0x9, 0],
       [40_000 - 32_768, 0x9, 0x4],
     ]);
+  });
+
+  it('replaces oversized metadata by the marker, and later blocks still decode through the client table', () => {
+    const client = hpack.compressor.create({ table: { size: 4096 } });
+    const call = (path: string, extra: Array<[string, string]> = []) =>
+      encode([[':method', 'POST'], [':path', path], [':authority', 'localhost'], ['content-type', 'application/grpc'], ['user-agent', 'kubelet'], ...extra], client);
+    const blocks = [
+      call('/runtime.v1.RuntimeService/Version'),
+      call('/runtime.v1.RuntimeService/ListPodSandbox', [['x-big', 'x'.repeat(1 << 20)], [OVERSIZED_METADATA_HEADER, '1']]),
+      call('/runtime.v1.RuntimeService/Status', [[OVERSIZED_METADATA_HEADER, '1']]),
+    ];
+    const input = Buffer.concat([PREFACE, ...blocks.flatMap((block, i) => headerFrames(2 * i + 1, true, block))]);
+    const { headers } = run(input, 4096);
+    const common: Array<[string, string]> = [[':method', 'POST'], [':authority', 'localhost'], ['content-type', 'application/grpc']];
+    expect(headers[0]).toEqual([common[0], [':path', '/runtime.v1.RuntimeService/Version'], ...common.slice(1), ['user-agent', 'kubelet']]);
+    expect(headers[1]).toEqual([common[0], [':path', '/runtime.v1.RuntimeService/ListPodSandbox'], ...common.slice(1), [OVERSIZED_METADATA_HEADER, expect.stringMatching(/^\d+$/)]]);
+    expect(Number(headers[1]!.at(-1)![1])).toBeGreaterThan(MAX_METADATA_BYTES);
+    expect(headers[2]).toEqual([common[0], [':path', '/runtime.v1.RuntimeService/Status'], ...common.slice(1), ['user-agent', 'kubelet']]);
+  });
+
+  it('fails on a header block that grows past 4 MiB', async () => {
+    const rewriter = new AuthorityRewriter();
+    const failed = new Promise<Error>((resolve) => rewriter.once('error', resolve));
+    rewriter.write(Buffer.concat([PREFACE, frame(0x1, 0, 1, Buffer.alloc(16_384))]));
+    for (let i = 0; i < 300; i++) rewriter.write(frame(0x9, 0, 1, Buffer.alloc(16_384)));
+    expect((await failed).message).toBe('header block of stream 1 exceeds 4194304 bytes');
   });
 });

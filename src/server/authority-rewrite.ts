@@ -3,6 +3,13 @@
 // clients could not talk to a Node gRPC server. crid reads the client's bytes first and re-encodes
 // every request header block, replacing an invalid authority with `localhost` (what newer clients send).
 // Only client→server HEADERS/CONTINUATION frames are touched; everything else passes through.
+// Since it reads every request's metadata anyway, it also keeps an oversized one from Node's HTTP/2,
+// which answers a field over 64 KiB with COMPRESSION_ERROR: a connection error that fails every call
+// on the connection (kubelet multiplexes all of its calls on one). Such a block is replaced by its
+// pseudo-headers and a marker, and the call fails alone (see instrument.ts).
+// Every block stays re-encoded, even for clients whose authority is fine: passing a connection's
+// blocks through once it looked clean would hand Node references into a dynamic table that it never
+// saw filled, since the blocks before were re-encoded without indexing.
 import { Transform, type TransformCallback } from 'node:stream';
 import hpack from 'hpack.js';
 
@@ -18,6 +25,14 @@ const FLAG_PRIORITY = 0x20;
 const MAX_FRAME_PAYLOAD = 16_384;
 /** SETTINGS_HEADER_TABLE_SIZE default, which grpc-js keeps: the client's encoder stays within it. */
 const TABLE_SIZE = 4096;
+/** Most request metadata a call may carry, counted as HTTP/2 does (name + value + 32 per field). */
+export const MAX_METADATA_BYTES = 64 * 1024;
+/** Set, in place of the metadata, on a request whose metadata was over the limit (its size). */
+export const OVERSIZED_METADATA_HEADER = 'crid-oversized-metadata';
+/** A header block whose encoding grows past this is an attack on memory: the connection ends. */
+const MAX_BLOCK_BYTES = 4 * 1024 * 1024;
+/** What a call needs to be routed and answered by the gRPC server. */
+const KEPT_WHEN_OVERSIZED = new Set([':method', ':scheme', ':path', ':authority', 'content-type', 'te']);
 /** RFC 3986 authority characters (host, port, IP literals); a path's `/` is not among them. */
 const VALID_AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:[\]%@]*$/;
 
@@ -30,6 +45,7 @@ interface PendingBlock {
   streamId: number;
   endStream: boolean;
   fragments: Buffer[];
+  bytes: number;
 }
 
 export class AuthorityRewriter extends Transform {
@@ -72,9 +88,10 @@ export class AuthorityRewriter extends Transform {
     const flags = frame[4]!;
     const streamId = frame.readUInt32BE(5) & 0x7fffffff;
     if (type === TYPE_HEADERS) {
-      this.block = { streamId, endStream: (flags & FLAG_END_STREAM) !== 0, fragments: [headerFragment(frame.subarray(FRAME_HEADER), flags)] };
+      this.block = { streamId, endStream: (flags & FLAG_END_STREAM) !== 0, fragments: [], bytes: 0 };
+      this.addFragment(this.block, headerFragment(frame.subarray(FRAME_HEADER), flags));
     } else if (type === TYPE_CONTINUATION && this.block) {
-      this.block.fragments.push(frame.subarray(FRAME_HEADER));
+      this.addFragment(this.block, frame.subarray(FRAME_HEADER));
     } else {
       this.push(frame);
       return;
@@ -82,9 +99,15 @@ export class AuthorityRewriter extends Transform {
     if (flags & FLAG_END_HEADERS) this.flushBlock(this.block!);
   }
 
+  private addFragment(block: PendingBlock, fragment: Buffer): void {
+    block.bytes += fragment.length;
+    if (block.bytes > MAX_BLOCK_BYTES) throw new Error(`header block of stream ${block.streamId} exceeds ${MAX_BLOCK_BYTES} bytes`);
+    block.fragments.push(fragment);
+  }
+
   private flushBlock(block: PendingBlock): void {
     this.block = undefined;
-    const fields = this.decode(Buffer.concat(block.fragments)).map(fixAuthority);
+    const fields = withinLimit(this.decode(Buffer.concat(block.fragments)).map(fixAuthority));
     this.encoder.write(fields.map((f) => ({ ...f, neverIndex: true, huffman: false })));
     const encoded: Buffer = this.encoder.read() ?? Buffer.alloc(0);
     for (const frame of headerFrames(block.streamId, block.endStream, encoded)) this.push(frame);
@@ -103,6 +126,19 @@ export class AuthorityRewriter extends Transform {
 
 function fixAuthority(field: HeaderField): HeaderField {
   return field.name === ':authority' && !VALID_AUTHORITY.test(field.value) ? { name: field.name, value: 'localhost' } : field;
+}
+
+/** The fields, or those a call needs plus the marker when they are over the limit; a client's own marker is dropped. */
+function withinLimit(fields: HeaderField[]): HeaderField[] {
+  const own = fields.filter((f) => f.name !== OVERSIZED_METADATA_HEADER);
+  const size = own.reduce((sum, f) => sum + fieldSize(f), 0);
+  if (size <= MAX_METADATA_BYTES) return own;
+  const kept = own.filter((f) => KEPT_WHEN_OVERSIZED.has(f.name) && fieldSize(f) <= MAX_METADATA_BYTES);
+  return [...kept, { name: OVERSIZED_METADATA_HEADER, value: String(size) }];
+}
+
+function fieldSize(field: HeaderField): number {
+  return Buffer.byteLength(field.name) + Buffer.byteLength(field.value) + 32;
 }
 
 /** The header block fragment of a HEADERS payload, without padding and priority fields. */

@@ -6,6 +6,8 @@ import { Duplex } from 'node:stream';
 import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../proto.ts';
 import { failedPrecondition, unimplemented } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import { relay } from '../util/relay.ts';
 import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
 import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
 import { AuthorityRewriter } from './authority-rewrite.ts';
@@ -84,12 +86,22 @@ function listen(listener: net.Server, socketPath: string): Promise<void> {
   }).finally(() => process.umask(previous));
 }
 
-/** The client's bytes with request authorities made acceptable to Node's HTTP/2 (see authority-rewrite.ts). */
-function rewrittenConnection(socket: net.Socket): Duplex {
-  const connection = Duplex.from({ readable: socket.pipe(new AuthorityRewriter()), writable: socket });
-  connection.on('close', () => socket.destroy());
-  socket.on('close', () => connection.destroy());
-  socket.on('error', () => connection.destroy());
+/**
+ * The client's bytes with request authorities made acceptable to Node's HTTP/2 (see
+ * authority-rewrite.ts). A client that breaks the connection or sends what cannot be decoded
+ * loses this connection only.
+ */
+function rewrittenConnection(socket: net.Socket, log: Logger): Duplex {
+  const rewriter = new AuthorityRewriter();
+  const connection = Duplex.from({ readable: rewriter, writable: socket });
+  const drop = () => {
+    socket.destroy();
+    connection.destroy();
+  };
+  relay(socket, rewriter, log, { what: 'CRI connection', onError: drop });
+  connection.on('error', (err) => log.debug({ err }, 'CRI connection error'));
+  connection.on('close', drop);
+  socket.on('close', drop);
   return connection;
 }
 
@@ -98,9 +110,11 @@ export class CriServer {
   private readonly server: grpc.Server;
   private readonly listener: net.Server;
   private readonly sockets = new Set<net.Socket>();
+  private readonly log: Logger;
 
   constructor(socketPath: string, handlers: CriHandlers, opts: InstrumentOptions) {
     this.socketPath = socketPath;
+    this.log = opts.log;
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
@@ -112,13 +126,14 @@ export class CriServer {
     this.listener = net.createServer((socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
-      injector.injectConnection(rewrittenConnection(socket));
+      injector.injectConnection(rewrittenConnection(socket, opts.log));
     });
   }
 
   async start(): Promise<void> {
     await claimSocketPath(this.socketPath);
     await listen(this.listener, this.socketPath);
+    this.listener.on('error', (err) => this.log.warn({ err }, 'CRI socket error'));
     await fs.promises.chown(this.socketPath, 0, 0);
     await fs.promises.chmod(this.socketPath, SOCKET_MODE);
   }

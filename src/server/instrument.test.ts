@@ -1,15 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
+import { Metadata } from '@grpc/grpc-js';
 import { silentLogger } from '../log.ts';
 import { notFound } from '../errors.ts';
 import { instrumentUnary } from './instrument.ts';
+import { OVERSIZED_METADATA_HEADER } from './authority-rewrite.ts';
 
-function call(request: object) {
-  return Object.assign(new EventEmitter(), { request, cancelled: false }) as any;
+function call(request: object, metadata = new Metadata()) {
+  return Object.assign(new EventEmitter(), { request, metadata, cancelled: false }) as any;
 }
 
-function invoke(wrapped: ReturnType<typeof instrumentUnary>, request: object): Promise<{ err: any; res: any }> {
-  return new Promise((resolve) => wrapped(call(request), (err: any, res: any) => resolve({ err, res })));
+function invoke(wrapped: ReturnType<typeof instrumentUnary>, request: object, metadata?: Metadata): Promise<{ err: any; res: any }> {
+  return new Promise((resolve) => wrapped(call(request, metadata), (err: any, res: any) => resolve({ err, res })));
 }
 
 describe('instrumentUnary', () => {
@@ -40,5 +42,18 @@ describe('instrumentUnary', () => {
       throw new TypeError('boom');
     }, { log: silentLogger, isReady: () => true });
     expect((await invoke(wrapped, {})).err).toMatchObject({ code: 2, details: 'boom' });
+  });
+
+  it('refuses a call whose metadata the connection took out for its size, without running the handler', async () => {
+    let ran = false;
+    const wrapped = instrumentUnary('ListPodSandbox', async () => {
+      ran = true;
+      return {};
+    }, { log: silentLogger, isReady: () => true });
+    const metadata = new Metadata();
+    metadata.set(OVERSIZED_METADATA_HEADER, '1049168');
+    const { err } = await invoke(wrapped, {}, metadata);
+    expect(err).toMatchObject({ code: 8, details: "request metadata of 1049168 bytes exceeds crid's limit of 65536 bytes" });
+    expect(ran).toBe(false);
   });
 });

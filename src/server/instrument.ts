@@ -1,8 +1,9 @@
-// One wrapper around every RPC handler: readiness gate, a child logger with the request's ids,
-// cancellation, timing, and the error mapping of status.ts.
-import type { ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+// One wrapper around every RPC handler: metadata size limit, readiness gate, a child logger with
+// the request's ids, cancellation, timing, and the error mapping of status.ts.
+import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from '../log.ts';
-import { unavailable } from '../errors.ts';
+import { resourceExhausted, unavailable } from '../errors.ts';
+import { MAX_METADATA_BYTES, OVERSIZED_METADATA_HEADER } from './authority-rewrite.ts';
 import type { RpcContext, StreamHandler, UnaryHandler } from './rpc.ts';
 import { toServiceError } from './status.ts';
 
@@ -36,6 +37,12 @@ function contextFor(call: { cancelled: boolean; on(e: 'cancelled', f: () => void
   return { log, signal: controller.signal };
 }
 
+/** Refuses a call whose metadata the connection's rewriter took out for being over the limit. */
+function checkMetadataSize(metadata: Metadata): void {
+  const [size] = metadata.get(OVERSIZED_METADATA_HEADER);
+  if (size !== undefined) throw resourceExhausted(`request metadata of ${String(size)} bytes exceeds crid's limit of ${MAX_METADATA_BYTES} bytes`);
+}
+
 export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: InstrumentOptions) {
   return (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => {
     const started = process.hrtime.bigint();
@@ -43,6 +50,7 @@ export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: Instru
     const runtimeHandler = opts.observe && opts.handlerOf ? opts.handlerOf(rpc, call.request) : '';
     const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9, runtimeHandler);
     const run = async () => {
+      checkMetadataSize(call.metadata);
       if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       return handler(call.request, contextFor(call, log));
     };
@@ -66,6 +74,7 @@ export function instrumentStream(rpc: string, handler: StreamHandler, opts: Inst
   return (call: ServerWritableStream<any, any>) => {
     const log = opts.log.child({ rpc });
     const run = async () => {
+      checkMetadataSize(call.metadata);
       if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       await handler(call.request, (message) => call.write(message), contextFor(call, log));
     };

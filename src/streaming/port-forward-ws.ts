@@ -30,6 +30,8 @@ async function forwardChannelPair(
   const stream = Duplex.from({ readable: channels.reader(dataChannel), writable: channels.writer(dataChannel) });
   stream.on('error', (err) => logger.debug({ err, port }, 'port-forward channel error'));
   const end = await forwardPort(runtime, podSandboxId, port, stream, channels.gone, logger);
+  // What the client still sends is dropped: unread, it would stall the socket and every channel on it.
+  stream.resume();
   if (!stream.writableEnded) stream.end();
   await finished(stream, { readable: false }).catch(() => {});
   if (end.kind === 'error') await channels.send(errorChannel, end.message);

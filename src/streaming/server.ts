@@ -126,6 +126,7 @@ export class StreamingServer {
         resolve();
       });
     });
+    this.#server.on('error', (err) => this.#options.logger.warn({ err }, 'streaming server error'));
     this.#baseUrl = this.#options.baseUrl?.replace(/\/+$/, '') ?? this.#listenUrl();
     this.#options.logger.info({ url: this.#baseUrl }, 'streaming server listening');
   }

@@ -62,9 +62,12 @@ export class ChannelSocket {
 
   /** A stream whose writes become messages on `channel`; ending it sends nothing. */
   writer(channel: number): Writable {
-    return new Writable({
+    const writer = new Writable({
       write: (chunk: Buffer, _encoding, callback) => this.send(channel, chunk).then(() => callback(), callback),
     });
+    // Output that comes after the session ended (a write after end) must not become an uncaught exception.
+    writer.on('error', (err) => this.#logger.debug({ err, channel }, 'websocket channel write failed'));
+    return writer;
   }
 
   /** Sends one message; resolves when it was handed to the socket (dropped once closed). */

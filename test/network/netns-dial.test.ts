@@ -29,9 +29,8 @@ afterAll(async () => {
 
 async function exchange(conn: NetnsConnection, request: string): Promise<string> {
   const chunks: Buffer[] = [];
-  conn.stream.on('data', (c: Buffer) => chunks.push(c));
-  conn.stream.on('error', () => undefined);
-  conn.stream.end(request);
+  conn.output.on('data', (c: Buffer) => chunks.push(c));
+  conn.input.end(request);
   await conn.done;
   return Buffer.concat(chunks).toString('utf8');
 }

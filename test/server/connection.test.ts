@@ -1,0 +1,107 @@
+// A CRI client's HTTP/2 connection carries all its calls (kubelet multiplexes everything on one):
+// a call or a client that misbehaves fails alone, and crid keeps serving everyone else.
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import * as grpc from '@grpc/grpc-js';
+import { loadCri } from '../../src/proto.ts';
+import { criClient, type CriClient } from '../helpers/cri-client.ts';
+import { startCrid, waitForSocket, type CridProcess } from '../helpers/crid-process.ts';
+
+const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
+
+let dir: string;
+let crid: CridProcess;
+let client: CriClient;
+
+beforeAll(async () => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-conn-'));
+  const configFile = path.join(dir, 'config.toml');
+  fs.writeFileSync(
+    configFile,
+    `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  default_runtime_name = "runc"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".cni]
+  conf_dir = "${dir}/net.d"
+[crid]
+  root = "${dir}/root"
+  state = "${dir}/state"
+  metrics_address = ""
+`,
+  );
+  crid = startCrid(configFile, path.join(dir, 'crid.sock'));
+  await waitForSocket(crid);
+  client = criClient(crid.socket);
+});
+
+afterAll(async () => {
+  client?.close();
+  await crid?.stop();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+async function expectCridServes(): Promise<void> {
+  expect(crid.child.exitCode).toBeNull();
+  expect((await client.runtime.Version({})).runtime_name).toBe('crid');
+}
+
+function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
+  const header = Buffer.alloc(9);
+  header.writeUIntBE(payload.length, 0, 3);
+  header[3] = type;
+  header[4] = flags;
+  header.writeUInt32BE(streamId, 5);
+  return Buffer.concat([header, payload]);
+}
+
+/** Writes raw HTTP/2 to crid's socket; resolves once crid closed the connection. */
+function rawConnection(frames: Buffer[]): Promise<void> {
+  return new Promise((resolve) => {
+    const socket = net.connect(crid.socket);
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    socket.on('close', () => resolve());
+    socket.write(Buffer.concat([PREFACE, frame(0x4, 0, 0, Buffer.alloc(0)), ...frames]));
+  });
+}
+
+it('a call with 1 MiB of metadata fails alone; the 16 calls beside it on the connection succeed', async () => {
+  const pkg = grpc.loadPackageDefinition(loadCri()) as any;
+  const address = `unix://${crid.socket}`;
+  const credentials = grpc.credentials.createInsecure();
+  const channel = new grpc.Channel(address, credentials, {});
+  const runtime = new pkg.runtime.v1.RuntimeService(address, credentials, { channelOverride: channel });
+  const image = new pkg.runtime.v1.ImageService(address, credentials, { channelOverride: channel });
+  const call = (service: any, rpc: string, metadata = new grpc.Metadata()) =>
+    new Promise<number>((resolve) => service[rpc]({}, metadata, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : grpc.status.OK)));
+  await call(runtime, 'Version');
+  const big = new grpc.Metadata();
+  big.set('x-big', 'x'.repeat(1 << 20));
+  const codes = await Promise.all([
+    ...Array.from({ length: 8 }, () => call(runtime, 'ListPodSandbox')),
+    ...Array.from({ length: 8 }, () => call(image, 'ImageFsInfo')),
+    call(runtime, 'ListPodSandbox', big),
+  ]);
+  expect(codes).toEqual([...Array(16).fill(grpc.status.OK), grpc.status.RESOURCE_EXHAUSTED]);
+  // the connection is still the same working one
+  expect(await call(image, 'ImageFsInfo')).toBe(grpc.status.OK);
+  channel.close();
+  await expectCridServes();
+});
+
+it('a header block that is not HPACK ends its connection only', async () => {
+  await rawConnection([frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xbe, 0xbf]))]);
+  await expectCridServes();
+});
+
+it('a header block that never ends ends its connection instead of filling crid memory', async () => {
+  const piece = Buffer.alloc(16_384, 0x40);
+  const continuations = Array.from({ length: 300 }, () => frame(0x9, 0, 1, piece));
+  await rawConnection([frame(0x1, 0, 1, piece), ...continuations]);
+  await expectCridServes();
+});
