@@ -8,7 +8,9 @@ import { killAndReapTask } from './sandbox-lifecycle.ts';
 const SIGKILL = 9;
 
 export function signalNumber(name: string): number {
-  const normalized = name.toUpperCase().startsWith('SIG') ? name.toUpperCase() : `SIG${name.toUpperCase()}`;
+  // String(): a record written before requests were checked may hold the number a client sent.
+  const upper = String(name).toUpperCase();
+  const normalized = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   const n = (constants.signals as Record<string, number>)[normalized];
   if (n !== undefined) return n;
   const numeric = Number(name);
