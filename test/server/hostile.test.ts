@@ -5,8 +5,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../../src/proto.ts';
-import { listNetns } from '../../src/network/netns.ts';
-import { startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
+import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { requestType } from '../../src/cri/request-enums.ts';
+import { enumFieldPaths, pathName, requestWith, RPCS } from '../helpers/cri-enum-fields.ts';
 
 let env: PodEnv;
 
@@ -73,11 +75,65 @@ it('answers every RPC with bad input and keeps serving', async () => {
   // nothing half-made: no pods, containers, network namespaces or bundles
   expect((await env.client.runtime.ListPodSandbox({})).items).toEqual([]);
   expect((await env.client.runtime.ListContainers({})).containers).toEqual([]);
-  expect(await listNetns()).toEqual([]);
+  expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
   const bundles = path.join(env.dir, 'state/tasks/k8s.io');
   expect(fs.existsSync(bundles) ? fs.readdirSync(bundles) : []).toEqual([]);
   // bad input is refused as such, not as an internal failure (a huge message once broke the connection)
   expect(Object.entries(outcomes).filter(([, codes]) => codes.includes(grpc.status.INTERNAL))).toEqual([]);
   expect(outcomes.RunPodSandbox!.every((c) => c === grpc.status.INVALID_ARGUMENT)).toBe(true);
   expect(outcomes.CreateContainer!.every((c) => c === grpc.status.INVALID_ARGUMENT || c === grpc.status.NOT_FOUND)).toBe(true);
+}, 120_000);
+
+/** The gRPC status code a call ends with (0 = OK); for streams, the code the stream ends with. */
+function callCode(rpc: string, stream: boolean, service: 'runtime' | 'image', request: object): Promise<number> {
+  if (!stream) {
+    const client = service === 'runtime' ? env.client.runtime : env.client.image;
+    return client[rpc]!(request, 20_000).then(
+      () => 0,
+      (err: grpc.ServiceError) => err.code,
+    );
+  }
+  return new Promise((resolve) => {
+    const call = env.client.stream(rpc, request, service);
+    call.on('data', () => {});
+    call.on('error', () => {});
+    call.on('status', (status: grpc.StatusObject) => resolve(status.code));
+  });
+}
+
+it('refuses an unknown number in every enum field of every request, and stores nothing', async () => {
+  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
+  const sandboxConfig = podConfig('enums');
+  const { pod_sandbox_id: podId } = await env.client.runtime.RunPodSandbox({ config: sandboxConfig });
+  const valid: Record<string, Record<string, unknown>> = {
+    RunPodSandbox: { config: podConfig('enums-2') },
+    CreateContainer: {
+      pod_sandbox_id: podId,
+      config: { metadata: { name: 'c' }, image: { image: env.busyboxImage }, command: ['sleep', '1000'], linux: {} },
+      sandbox_config: sandboxConfig,
+    },
+    PullImage: { image: { image: env.busyboxImage }, sandbox_config: sandboxConfig },
+  };
+  // the request of the issue: a stop signal that is not a Signal
+  const poisoned = requestWith([{ name: 'config', repeated: false }, { name: 'stop_signal', repeated: false }], 99, valid.CreateContainer);
+  await expect(env.client.runtime.CreateContainer(poisoned)).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('config.stop_signal') });
+
+  const codes: Record<string, number> = {};
+  for (const { service, rpc, stream } of RPCS) {
+    for (const path of enumFieldPaths(requestType(service, rpc))) {
+      const request = requestWith(path, 99, valid[rpc]);
+      codes[`${rpc} ${pathName(path)}`] = await callCode(rpc, stream, service === 'RuntimeService' ? 'runtime' : 'image', request);
+    }
+  }
+  expect(Object.keys(codes).length).toBeGreaterThan(30);
+  expect(Object.entries(codes).filter(([, code]) => code !== grpc.status.INVALID_ARGUMENT)).toEqual([]);
+
+  // nothing was stored: the pod has no container, there is no other pod, and all of it can go
+  expect((await env.client.runtime.ListContainers({})).containers).toEqual([]);
+  expect((await env.client.runtime.ListPodSandbox({})).items.map((p: { id: string }) => p.id)).toEqual([podId]);
+  await env.client.runtime.StopPodSandbox({ pod_sandbox_id: podId });
+  await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: podId });
+  expect((await env.client.runtime.ListPodSandbox({})).items).toEqual([]);
+  expect(env.crid.child.exitCode).toBeNull();
+  expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
 }, 120_000);
