@@ -4,6 +4,7 @@ import { isKind } from '../errors.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
 import { killAndReapTask } from './sandbox-lifecycle.ts';
+import { timerDelayMs } from '../util/time.ts';
 
 const SIGKILL = 9;
 
@@ -30,7 +31,7 @@ export async function stopContainer(deps: PodDeps, container: ContainerRecord, t
     });
     const exited = await Promise.race([
       deps.monitor.waitForExit(container.id).then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutSeconds * 1000).unref()),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timerDelayMs(timeoutSeconds)).unref()),
     ]);
     if (exited) {
       await killAndReapTask(deps, container.id);

@@ -1,7 +1,7 @@
 // Every enum field of every CRI request, found from the .proto, and requests that set one of them:
 // the table behind the tests of the edge's enum check.
 import protobuf from 'protobufjs';
-import { requestType } from '../../src/cri/request-enums.ts';
+import { requestType } from '../../src/cri/request-values.ts';
 
 const root = requestType('RuntimeService', 'Version').root as protobuf.Root;
 

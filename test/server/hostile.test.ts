@@ -7,7 +7,7 @@ import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../../src/proto.ts';
 import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
-import { requestType } from '../../src/cri/request-enums.ts';
+import { requestType } from '../../src/cri/request-values.ts';
 import { enumFieldPaths, pathName, requestWith, RPCS } from '../helpers/cri-enum-fields.ts';
 
 let env: PodEnv;
@@ -137,3 +137,22 @@ it('refuses an unknown number in every enum field of every request, and stores n
   expect(env.crid.child.exitCode).toBeNull();
   expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
 }, 120_000);
+
+it('takes timeouts beyond what a timer holds as long waits, not as none', async () => {
+  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
+  const sandboxConfig = podConfig('timeouts');
+  const { pod_sandbox_id: podId } = await env.client.runtime.RunPodSandbox({ config: sandboxConfig });
+  const config = { metadata: { name: 'c' }, image: { image: env.busyboxImage }, command: ['/bin/sh', '-c', "trap 'exit 7' TERM; while true; do sleep 1; done"], linux: {} };
+  const { container_id: id } = await env.client.runtime.CreateContainer({ pod_sandbox_id: podId, config, sandbox_config: sandboxConfig });
+  await env.client.runtime.StartContainer({ container_id: id });
+  const forever = '9223372036854775807';
+
+  const exec = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo hi'], timeout: forever });
+  expect(exec.stdout.toString()).toBe('hi\n');
+  // the stop signal is given its time: the container's own handler ends it, not a SIGKILL
+  await env.client.runtime.StopContainer({ container_id: id, timeout: forever });
+  expect((await env.client.runtime.ContainerStatus({ container_id: id })).status.exit_code).toBe(7);
+
+  await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: podId });
+  expect(env.crid.child.exitCode).toBeNull();
+}, 60_000);
