@@ -98,6 +98,7 @@ it('recovers every other object when records are garbage or a shim record is gon
   expect((await status(env, healthyContainer)).status.state).toBe('CONTAINER_RUNNING');
   await waitForFile(logFile(healthy, 'c'), (text) => text.split('\n').length > 3);
 
+  expect((await status(env, poisonedContainer)).status.stop_signal).toBe('RUNTIME_DEFAULT');
   await removePods([healthy, lostShim, poisoned]);
   // the unreadable pod's task and netns had no record: recovery removed them as orphans
   await expectNothingLeft(pids);
