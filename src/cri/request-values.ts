@@ -4,7 +4,7 @@
 // reads the field (or as a CNI or stream failure, for a port out of range).
 import path from 'node:path';
 import protobuf from 'protobufjs';
-import { invalidArgument } from '../errors.ts';
+import { internal, invalidArgument } from '../errors.ts';
 import { CRI_PROTO, PROTO_DIR } from '../proto.ts';
 import { quote } from '../oci/cri-values.ts';
 import type { StreamHandler, UnaryHandler } from '../server/rpc.ts';
@@ -33,7 +33,7 @@ function criRoot(): protobuf.Root {
 /** The request message type of one RPC, e.g. ('RuntimeService', 'CreateContainer'). */
 export function requestType(service: string, rpc: string): protobuf.Type {
   const method = criRoot().lookupService(`${PACKAGE}.${service}`).methods[rpc];
-  if (!method?.resolvedRequestType) throw invalidArgument(`${service}/${rpc} is not a CRI call`);
+  if (!method?.resolvedRequestType) throw internal(`${service}/${rpc} is not a CRI call`);
   return method.resolvedRequestType;
 }
 
