@@ -32,8 +32,11 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Every `*.json` record (an object with a string id) in a directory; leftovers of interrupted writes are removed. */
-export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; broken: string[] }> {
+/**
+ * Every `*.json` record in a directory that `isValid` accepts (and is an object with a string id);
+ * leftovers of interrupted writes are removed.
+ */
+export async function readJsonRecords<T>(dir: string, isValid: (value: object) => boolean = () => true): Promise<{ records: T[]; broken: string[] }> {
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
   const records: T[] = [];
   const broken: string[] = [];
@@ -46,7 +49,7 @@ export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; b
     if (!name.endsWith('.json')) continue;
     try {
       const value: unknown = JSON.parse(await fs.promises.readFile(file, 'utf8'));
-      if (isRecord(value)) records.push(value as T);
+      if (isRecord(value) && isValid(value)) records.push(value as T);
       else broken.push(file);
     } catch {
       broken.push(file);
@@ -55,7 +58,7 @@ export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; b
   return { records, broken };
 }
 
-function isRecord(value: unknown): boolean {
+function isRecord(value: unknown): value is object {
   return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
 }
 

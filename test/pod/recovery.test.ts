@@ -89,9 +89,12 @@ it('recovers every other object when records are garbage or a shim record is gon
   const record = JSON.parse(fs.readFileSync(containerRecord(poisonedContainer), 'utf8'));
   fs.writeFileSync(containerRecord(poisonedContainer), JSON.stringify({ ...record, stopSignal: 99 }));
   fs.writeFileSync(path.join(env.dir, 'root/store/containers', 'null.json'), 'null');
+  const stub = path.join(env.dir, 'root/store/containers', `${'e'.repeat(64)}.json`);
+  fs.writeFileSync(stub, JSON.stringify({ id: 'e'.repeat(64), state: 'CONTAINER_RUNNING' }));
   await env.restart();
 
   expect(env.crid.stderr()).toContain(sandboxRecord(garbage.id));
+  expect(env.crid.stderr()).toContain(stub);
   const pods = (await env.client.runtime.ListPodSandbox({})).items as Array<{ id: string; state: string }>;
   expect(pods.map((p) => p.id).sort()).toEqual([healthy.id, lostShim.id, poisoned.id].sort());
   expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: healthy.id })).status.state).toBe('SANDBOX_READY');
