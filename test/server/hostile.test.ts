@@ -118,6 +118,13 @@ it('refuses an unknown number in every enum field of every request, and stores n
   const poisoned = requestWith([{ name: 'config', repeated: false }, { name: 'stop_signal', repeated: false }], 99, valid.CreateContainer);
   await expect(env.client.runtime.CreateContainer(poisoned)).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('config.stop_signal') });
 
+  // kubelet's and critest's conformance: a group without a user is refused (containerd's message)
+  const groupOnly = { ...(valid.CreateContainer!.config as object), linux: { security_context: { run_as_group: { value: '5' } } } };
+  await expect(env.client.runtime.CreateContainer({ ...valid.CreateContainer, config: groupOnly })).rejects.toMatchObject({
+    code: grpc.status.INVALID_ARGUMENT,
+    details: expect.stringContaining('user group "5" is specified without user'),
+  });
+
   const codes: Record<string, number> = {};
   for (const { service, rpc, stream } of RPCS) {
     for (const path of enumFieldPaths(requestType(service, rpc))) {
