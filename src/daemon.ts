@@ -29,8 +29,8 @@ import { networkStatus } from './network/pod-network.ts';
 import { readHostFacts } from './oci/host.ts';
 import { ObjectStore } from './store/object-store.ts';
 import { NameRegistrar } from './store/name-registrar.ts';
-import type { SandboxRecord } from './store/sandbox.ts';
-import type { ContainerRecord } from './store/container.ts';
+import { isSandboxRecord, type SandboxRecord } from './store/sandbox.ts';
+import { isContainerRecord, type ContainerRecord } from './store/container.ts';
 import { KeyedMutex } from './util/keyed-mutex.ts';
 import { ContainerEvents } from './pod/container-events.ts';
 import type { PodDeps } from './pod/deps.ts';
@@ -133,8 +133,8 @@ export class Daemon {
     });
     return {
       config: () => this.config(),
-      sandboxes: new ObjectStore<SandboxRecord>('pod sandbox', path.join(cfg.crid.root, 'store', 'sandboxes')),
-      containers: new ObjectStore<ContainerRecord>('container', path.join(cfg.crid.root, 'store', 'containers')),
+      sandboxes: new ObjectStore<SandboxRecord>('pod sandbox', path.join(cfg.crid.root, 'store', 'sandboxes'), isSandboxRecord),
+      containers: new ObjectStore<ContainerRecord>('container', path.join(cfg.crid.root, 'store', 'containers'), isContainerRecord),
       names: new NameRegistrar(),
       images,
       shims: this.shims,

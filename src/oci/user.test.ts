@@ -97,8 +97,9 @@ describe('resolveProcessUser', () => {
     expect(user).toEqual({ uid: 1000, gid: 3000, additionalGids: [10, 29, 3000, 4000] });
   });
 
-  it('applies run_as_group to the image user when no user is requested', () => {
-    expect(resolveProcessUser(request({ gid: '7', imageUser: 'app' }), files)).toEqual({ uid: 1000, gid: 7, additionalGids: [7, 10, 29] });
+  it('refuses run_as_group without run_as_user or run_as_username', () => {
+    expect(() => resolveProcessUser(request({ gid: '7', imageUser: 'app' }), files)).toThrow('user group "7" is specified without user');
+    expect(resolveProcessUser(request({ username: 'app', gid: '7' }), files)).toEqual({ uid: 1000, gid: 7, additionalGids: [7, 10, 29] });
   });
 
   it('skips /etc/group memberships under the Strict policy', () => {

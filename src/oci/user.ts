@@ -130,12 +130,13 @@ export interface UserRequest {
 
 /**
  * The OCI process user. The user comes from run_as_username, else run_as_user, else the image's
- * USER, else root; run_as_group overrides the group (containerd refuses run_as_group without a
- * user; crid, like CRI-O, applies it to the image's or the default user). additionalGids always
- * hold the primary gid, the groups listing the user (unless strict) and supplemental_groups.
+ * USER, else root; run_as_group overrides the group and needs a requested user (containerd and
+ * kubelet's conformance tests refuse it alone). additionalGids always hold the primary gid, the
+ * groups listing the user (unless strict) and supplemental_groups.
  */
 export function resolveProcessUser(req: UserRequest, files: UserFiles): User {
   const fromRequest = req.username !== '' || req.uid !== undefined;
+  if (req.gid !== undefined && !fromRequest) throw invalidArgument(`user group ${quote(req.gid)} is specified without user`);
   let userstr: string;
   let userField: string;
   if (req.username !== '') {

@@ -4,11 +4,14 @@ import { canceled, isKind } from '../errors.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
 import { killAndReapTask } from './sandbox-lifecycle.ts';
+import { timerDelayMs } from '../util/time.ts';
 
 const SIGKILL = 9;
 
 export function signalNumber(name: string): number {
-  const normalized = name.toUpperCase().startsWith('SIG') ? name.toUpperCase() : `SIG${name.toUpperCase()}`;
+  // String(): a record written before requests were checked may hold the number a client sent.
+  const upper = String(name).toUpperCase();
+  const normalized = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   const n = (constants.signals as Record<string, number>)[normalized];
   if (n !== undefined) return n;
   const numeric = Number(name);
@@ -52,7 +55,7 @@ async function graceOutcome(deps: PodDeps, id: string, timeoutSeconds: number, c
   try {
     return await Promise.race([
       deps.monitor.waitForExit(id).then(() => 'exited' as const),
-      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000))),
+      new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), timerDelayMs(timeoutSeconds)))),
       new Promise<'canceled'>((resolve) => {
         onAbort = () => resolve('canceled');
         if (cancel?.aborted) onAbort();

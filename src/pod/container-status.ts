@@ -5,7 +5,8 @@ import { Signal, type Signal__Output } from '../generated/runtime/v1/Signal.ts';
 
 /** The stop signal as CRI's Signal enum names it; one the enum cannot name is the runtime default. */
 function stopSignalOf(c: ContainerRecord): Signal__Output {
-  const upper = c.stopSignal.toUpperCase();
+  // String(): a record written before requests were checked may hold the number a client sent.
+  const upper = String(c.stopSignal).toUpperCase();
   const name = upper.startsWith('SIG') ? upper : `SIG${upper}`;
   return Object.hasOwn(Signal, name) ? (name as Signal__Output) : 'RUNTIME_DEFAULT';
 }

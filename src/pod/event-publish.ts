@@ -1,18 +1,30 @@
-// Builds GetContainerEvents messages from the stores.
+// Builds GetContainerEvents messages from the stores. A status that cannot be rendered (a record
+// written by an older crid) is left out of the event: publishing never fails the stop or remove
+// that triggered it.
 import type { PodDeps } from './deps.ts';
 import type { ContainerEventType } from './container-events.ts';
 import { nowNanos } from '../util/time.ts';
 import { sandboxStatusOf } from './sandbox-status.ts';
 import { containerStatusOf } from './container-status.ts';
 
+function rendered<T>(deps: PodDeps, id: string, render: () => T): T | undefined {
+  try {
+    return render();
+  } catch (err) {
+    deps.log.warn({ err, containerId: id }, 'status left out of a container event: it could not be rendered');
+    return undefined;
+  }
+}
+
 export function publishSandboxEvent(deps: PodDeps, sandboxId: string, type: ContainerEventType): void {
   const sandbox = deps.sandboxes.find(sandboxId);
+  const containers = deps.containers.list().filter((c) => c.sandboxId === sandboxId);
   deps.events.publish({
     container_id: sandboxId,
     container_event_type: type,
     created_at: nowNanos(),
-    pod_sandbox_status: sandbox ? sandboxStatusOf(sandbox) : null,
-    containers_statuses: deps.containers.list().filter((c) => c.sandboxId === sandboxId).map(containerStatusOf),
+    pod_sandbox_status: (sandbox && rendered(deps, sandboxId, () => sandboxStatusOf(sandbox))) ?? null,
+    containers_statuses: containers.flatMap((c) => rendered(deps, c.id, () => containerStatusOf(c)) ?? []),
   });
 }
 
@@ -23,7 +35,7 @@ export function publishContainerEvent(deps: PodDeps, containerId: string, type: 
     container_id: containerId,
     container_event_type: type,
     created_at: nowNanos(),
-    pod_sandbox_status: sandbox ? sandboxStatusOf(sandbox) : null,
-    containers_statuses: container ? [containerStatusOf(container)] : [],
+    pod_sandbox_status: (sandbox && rendered(deps, sandbox.id, () => sandboxStatusOf(sandbox))) ?? null,
+    containers_statuses: (container && rendered(deps, containerId, () => [containerStatusOf(container)])) ?? [],
   });
 }

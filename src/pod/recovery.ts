@@ -1,40 +1,50 @@
 // After a (re)start: reload the stores, reattach to the shims that outlived the previous crid, turn
 // dead ones into exits, and clean up what a crash left half-made (bundles, netns, snapshots).
+// Recovery never fails the daemon: each object is recovered as far as it can be, what cannot be is
+// logged with its id, and crid serves the rest.
 import { instanceNetnsPrefix, listNetns, removeNetns } from '../network/netns.ts';
-import type { PodDeps } from './deps.ts';
+import { sandboxDir, type PodDeps } from './deps.ts';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { Logger } from '../log.ts';
+import type { ContainerRecord } from '../store/container.ts';
 import { attachContainerLogs, containerIoDir } from './container-io.ts';
 import { containerRootDir } from './image-volumes.ts';
 import { removePodSandbox } from './sandbox-remove.ts';
+import { removeSandboxFiles } from './sandbox-lifecycle.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
   const log = deps.log.child({ phase: 'recovery' });
   for (const broken of [...(await deps.sandboxes.load()), ...(await deps.containers.load())]) {
     log.error({ file: broken }, 'unreadable record skipped');
   }
-  for (const s of deps.sandboxes.list()) deps.names.reserve(s.name, s.id);
-  for (const c of deps.containers.list()) deps.names.reserve(c.name, c.id);
+  for (const s of deps.sandboxes.list()) await step(log, { podId: s.id }, 'reserving the name', async () => deps.names.reserve(s.name, s.id));
+  for (const c of deps.containers.list()) await step(log, { containerId: c.id }, 'reserving the name', async () => deps.names.reserve(c.name, c.id));
 
   for (const s of deps.sandboxes.list().filter((s) => s.creating)) {
     log.warn({ podId: s.id }, 'removing a pod sandbox whose RunPodSandbox did not finish');
-    await removePodSandbox(deps, s.id).catch((err: unknown) => log.error({ err, podId: s.id }, 'removing a half-made pod sandbox failed'));
+    await step(log, { podId: s.id }, 'removing a half-made pod sandbox', () => removePodSandbox(deps, s.id));
   }
 
   const live = new Set<string>();
   for (const s of deps.sandboxes.list()) {
     if (s.state !== 'SANDBOX_READY') continue;
-    const task = await deps.shims.reconnect(s.id);
-    if (task) live.add(s.id);
+    await step(log, { podId: s.id }, 'reconnecting to the shim', async () => {
+      if (await deps.shims.reconnect(s.id, s.handler)) live.add(s.id);
+    });
   }
   for (const c of deps.containers.list()) {
-    if (c.state === 'CONTAINER_CREATED') await discardUnstartedTask(deps, c.id);
+    if (c.state === 'CONTAINER_CREATED') {
+      await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
+      continue;
+    }
     if (c.state !== 'CONTAINER_RUNNING') continue;
-    if (c.logPath) attachContainerLogs(deps, c);
-    const task = await deps.shims.reconnect(c.id);
-    if (task) live.add(c.id);
+    if (c.logPath) await step(log, { containerId: c.id }, 'reopening the log', () => reopenLog(deps, c, log));
+    await step(log, { containerId: c.id }, 'reconnecting to the shim', async () => {
+      if (await deps.shims.reconnect(c.id, deps.sandboxes.find(c.sandboxId)?.handler)) live.add(c.id);
+    });
   }
-  await removeOrphans(deps, live);
+  await removeOrphans(deps, live, log);
   log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
 }
 
@@ -43,33 +53,72 @@ export async function recoverState(deps: PodDeps): Promise<void> {
  * behind: it goes, and the container can be started afresh.
  */
 async function discardUnstartedTask(deps: PodDeps, id: string): Promise<void> {
-  const task = await deps.shims.reconnect(id).catch(() => undefined);
-  if (!task) return;
-  await task.task.kill(id, 9, { all: true }).catch(() => {});
-  await deps.shims.removeTask(id).catch((err: unknown) => deps.log.warn({ err, containerId: id }, 'removing an unstarted task failed'));
+  if (!fs.existsSync(deps.shims.bundleFor(id))) return;
+  const task = await deps.shims.reconnect(id);
+  if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
+  await deps.shims.removeTask(id);
 }
 
-async function removeOrphans(deps: PodDeps, live: Set<string>): Promise<void> {
+/** One part of recovering one object; a failure is logged with the object's id and recovery goes on. */
+async function step(log: Logger, ids: Record<string, string>, what: string, work: () => Promise<unknown>): Promise<void> {
+  try {
+    await work();
+  } catch (err) {
+    log.warn({ err, ...ids }, `recovery: ${what} failed; going on without it`);
+  }
+}
+
+/**
+ * kubelet (or an admin) may have removed the pod's log directory while crid was down: it is made
+ * again where kubelet expects the log. Output that cannot be logged is drained, never left to fill
+ * the FIFO and block the container.
+ */
+async function reopenLog(deps: PodDeps, c: ContainerRecord, log: Logger): Promise<void> {
+  try {
+    await fs.promises.mkdir(path.dirname(c.logPath), { recursive: true, mode: 0o755 });
+    attachContainerLogs(deps, c);
+  } catch (err) {
+    log.warn({ err, containerId: c.id, logPath: c.logPath }, 'recovery: the container log cannot be reopened; its output is dropped');
+    attachContainerLogs(deps, { ...c, logPath: '' });
+  }
+}
+
+async function removeOrphans(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
   const known = new Set([...deps.sandboxes.list().map((s) => s.id), ...deps.containers.list().map((c) => c.id)]);
   for (const id of await deps.shims.listBundles()) {
     if (live.has(id)) continue;
     // A task no record owns was started by a RunPodSandbox/CreateContainer that crid did not finish.
-    const task = known.has(id) ? undefined : await deps.shims.reconnect(id).catch(() => undefined);
-    if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
-    await deps.shims.removeTask(id).catch((err: unknown) => deps.log.warn({ err, containerId: id }, 'orphan bundle cleanup failed'));
+    await step(log, { containerId: id }, 'removing an orphan task', async () => {
+      const task = known.has(id) ? undefined : await deps.shims.reconnect(id);
+      if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
+      await deps.shims.removeTask(id);
+    });
   }
   const netnsInUse = new Set(deps.sandboxes.list().map((s) => s.netnsPath).filter(Boolean));
-  for (const netns of await listNetns(instanceNetnsPrefix(deps.config().crid.state))) {
-    if (!netnsInUse.has(netns)) await removeNetns(netns);
+  const allNetns = await listNetns(instanceNetnsPrefix(deps.config().crid.state)).catch((err: unknown) => {
+    log.warn({ err }, 'recovery: listing network namespaces failed');
+    return [] as string[];
+  });
+  for (const netns of allNetns) {
+    if (!netnsInUse.has(netns)) await step(log, { netns }, 'removing an orphan network namespace', () => removeNetns(netns));
+  }
+  // What a pod sandbox whose record is unreadable left on the host (its task went with the bundles).
+  const sandboxesRoot = path.dirname(sandboxDir(deps.config(), 'x'));
+  for (const id of await fs.promises.readdir(sandboxesRoot).catch(() => [] as string[])) {
+    if (!deps.sandboxes.find(id)) await step(log, { podId: id }, 'removing the files of an unknown pod sandbox', () => removeSandboxFiles(deps, id));
   }
   // FIFO and image volume directories of containers whose CreateContainer did not finish.
   for (const dirOf of [(id: string) => containerIoDir(deps.config().crid.state, id), (id: string) => containerRootDir(deps.config().crid.root, id)]) {
     const parent = path.dirname(dirOf('x'));
     for (const id of await fs.promises.readdir(parent).catch(() => [] as string[])) {
-      if (!deps.containers.find(id)) await fs.promises.rm(path.join(parent, id), { recursive: true, force: true });
+      if (!deps.containers.find(id)) await step(log, { containerId: id }, 'removing orphan container files', () => fs.promises.rm(path.join(parent, id), { recursive: true, force: true }));
     }
   }
-  for (const snap of await deps.images.snapshotter.active()) {
-    if (!known.has(snap.key)) await deps.images.snapshotter.remove(snap.key);
+  const snapshots = await deps.images.snapshotter.active().catch((err: unknown) => {
+    log.warn({ err }, 'recovery: listing snapshots failed');
+    return [];
+  });
+  for (const snap of snapshots) {
+    if (!known.has(snap.key)) await step(log, { snapshot: snap.key }, 'removing an orphan snapshot', () => deps.images.snapshotter.remove(snap.key));
   }
 }

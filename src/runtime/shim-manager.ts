@@ -23,7 +23,7 @@ import {
   type ShimV2Invocation,
 } from './shim-v2.ts';
 import type { Mount, ProcessIO, TaskService } from './task-service.ts';
-import { withWaitBackstop } from './wait-backstop.ts';
+import { waitForExit, withWaitBackstop } from './wait-backstop.ts';
 
 export interface ShimManagerOptions {
   /** crid's volatile state dir: bundles go to `<state>/tasks/<ns>/<id>`. */
@@ -163,11 +163,20 @@ export class ShimManager {
     }
   }
 
-  /** After a crid restart: reattach to the task's shim, or clean up and report the task exited. */
-  async reconnect(id: string): Promise<ShimTask | undefined> {
+  /**
+   * After a crid restart: reattach to the task's shim and learn from it what happened while crid was
+   * down, or clean up and report the task exited. `handler` (the pod's) stands in for a lost shim record.
+   */
+  async reconnect(id: string, handler?: RuntimeHandler): Promise<ShimTask | undefined> {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
-    const file = JSON.parse(await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
+    const file = await this.readRecordFile(bundle, handler, log);
+    if (!file) {
+      log.warn('the task cannot be reached (no shim record, no handler); it is taken as exited');
+      await removeBundle(bundle);
+      this.emitExit(id, 0, 255);
+      return undefined;
+    }
     const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
     this.tasks.set(id, rec);
     try {
@@ -175,6 +184,7 @@ export class ShimManager {
       rec.conn.tasks.add(id);
       const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
       rec.shimLog = await openShimLog(bundle, log);
+      await this.learnState(rec.conn.task, id, info.taskPid, log);
       return this.shimTask(rec, info.taskPid);
     } catch (err) {
       log.warn({ err }, 'shim is gone; cleaning up its task');
@@ -183,6 +193,35 @@ export class ShimManager {
       await this.reportLost(rec);
       return undefined;
     }
+  }
+
+  /** The bundle's shim record; rebuilt from the handler when it is unreadable. */
+  private async readRecordFile(bundle: string, handler: RuntimeHandler | undefined, log: Logger): Promise<ShimRecordFile | undefined> {
+    try {
+      return JSON.parse(await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
+    } catch (err) {
+      if (!handler) return undefined;
+      log.warn({ err }, 'the shim record is unreadable; it is rebuilt from the runtime handler');
+      try {
+        return recordFile(handler, findShimBinary(handler));
+      } catch (handlerErr) {
+        log.warn({ err: handlerErr }, 'the runtime handler names no usable shim');
+        return undefined;
+      }
+    }
+  }
+
+  /**
+   * Exits that happened while crid was down reached no one (the shims' events had nowhere to go):
+   * the shim's State tells a task that already stopped, and a Wait catches the exits still to come.
+   */
+  private async learnState(task: TaskService, id: string, pid: number, log: Logger): Promise<void> {
+    const state = await withTimeout(task.state(id), this.opts.reconnectTimeoutMs, `State ${id}`).catch((err: unknown) => {
+      log.warn({ err }, 'the shim did not tell the state of its task; waiting for its exit');
+      return undefined;
+    });
+    if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
+    else waitForExit(task, this.opts.monitor, this.opts.namespace, this.log, { id, pid });
   }
 
   /**
@@ -359,17 +398,13 @@ export class ShimManager {
     } catch (err) {
       this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
     }
-    const exitedAt = (BigInt(Date.now()) * 1_000_000n).toString();
-    this.opts.monitor.emit({
-      type: 'exit',
-      namespace: this.opts.namespace,
-      containerId: rec.id,
-      id: rec.id,
-      pid,
-      exitStatus,
-      exitedAt,
-      timestamp: exitedAt,
-    });
+    this.emitExit(rec.id, pid, exitStatus);
+  }
+
+  /** The exit of a task's init process, through the one exit path ('0' or no time: now). */
+  private emitExit(id: string, pid: number, exitStatus: number, exitedAt = '0'): void {
+    const at = exitedAt === '0' ? (BigInt(Date.now()) * 1_000_000n).toString() : exitedAt;
+    this.opts.monitor.emit({ type: 'exit', namespace: this.opts.namespace, containerId: id, id, pid, exitStatus, exitedAt: at, timestamp: at });
   }
 
   private async stopShim(conn: Connection, id: string): Promise<void> {

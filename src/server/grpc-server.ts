@@ -11,6 +11,7 @@ import { relay } from '../util/relay.ts';
 import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
 import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
 import { AuthorityRewriter } from './authority-rewrite.ts';
+import { withCheckedValues } from '../cri/request-values.ts';
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const SOCKET_MODE = 0o660;
@@ -42,7 +43,7 @@ function implementation(
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [rpc, method] of Object.entries(definition)) {
-    const handler = table[rpc] ?? notImplemented(service, rpc);
+    const handler = withCheckedValues(service, rpc, table[rpc] ?? notImplemented(service, rpc));
     impl[rpc] = method.responseStream
       ? instrumentStream(rpc, handler as StreamHandler, opts)
       : instrumentUnary(rpc, handler as UnaryHandler, opts);

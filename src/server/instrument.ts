@@ -82,7 +82,8 @@ export function instrumentStream(rpc: string, handler: StreamHandler, opts: Inst
       () => call.end(),
       (err: unknown) => {
         log.warn({ err }, 'stream failed');
-        call.destroy(Object.assign(new Error(String(toServiceError(err).details)), toServiceError(err)));
+        // grpc-js sends an 'error' event's status as the call's trailers; destroy() would send none.
+        call.emit('error', toServiceError(err));
       },
     );
   };

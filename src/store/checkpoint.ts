@@ -32,8 +32,11 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
-/** Every `*.json` record in a directory; leftovers of interrupted writes are removed. */
-export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; broken: string[] }> {
+/**
+ * Every `*.json` record in a directory that `isValid` accepts (and is an object with a string id);
+ * leftovers of interrupted writes are removed.
+ */
+export async function readJsonRecords<T>(dir: string, isValid: (value: object) => boolean = () => true): Promise<{ records: T[]; broken: string[] }> {
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
   const records: T[] = [];
   const broken: string[] = [];
@@ -45,12 +48,18 @@ export async function readJsonRecords<T>(dir: string): Promise<{ records: T[]; b
     }
     if (!name.endsWith('.json')) continue;
     try {
-      records.push(JSON.parse(await fs.promises.readFile(file, 'utf8')) as T);
+      const value: unknown = JSON.parse(await fs.promises.readFile(file, 'utf8'));
+      if (isRecord(value) && isValid(value)) records.push(value as T);
+      else broken.push(file);
     } catch {
       broken.push(file);
     }
   }
   return { records, broken };
+}
+
+function isRecord(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && typeof (value as { id?: unknown }).id === 'string';
 }
 
 /** Removes a record durably: a crash after this cannot bring it back. */

@@ -41,3 +41,10 @@ export interface ContainerRecord {
   /** The OCI spec as written to config.json (exact int64s), for verbose status. */
   runtimeSpec: string;
 }
+
+/** A record has what crid reads from every container without looking first. */
+export function isContainerRecord(value: object): boolean {
+  const r = value as Partial<ContainerRecord>;
+  const metadata: unknown = r.config?.metadata;
+  return typeof r.sandboxId === 'string' && typeof r.name === 'string' && typeof r.state === 'string' && typeof r.ioDir === 'string' && typeof metadata === 'object' && metadata !== null;
+}

@@ -9,15 +9,18 @@ export class ObjectStore<T extends { id: string }> {
   private readonly writes = new Map<string, Promise<void>>();
   private readonly kind: string;
   private readonly dir: string;
+  private readonly isValid: (value: object) => boolean;
 
-  constructor(kind: string, dir: string) {
+  /** isValid: whether a parsed file has what crid reads from every record of the kind. */
+  constructor(kind: string, dir: string, isValid: (value: object) => boolean = () => true) {
     this.kind = kind;
     this.dir = dir;
+    this.isValid = isValid;
   }
 
-  /** Loads every persisted record; returns the files that could not be parsed. */
+  /** Loads every persisted record; returns the files that could not be parsed or are not records. */
   async load(): Promise<string[]> {
-    const { records, broken } = await readJsonRecords<T>(this.dir);
+    const { records, broken } = await readJsonRecords<T>(this.dir, this.isValid);
     for (const record of records) this.items.set(record.id, record);
     return broken;
   }

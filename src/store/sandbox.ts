@@ -41,3 +41,11 @@ export interface SandboxRecord {
    */
   creating?: boolean;
 }
+
+/** A record has what crid reads from every pod sandbox without looking first. */
+export function isSandboxRecord(value: object): boolean {
+  const r = value as Partial<SandboxRecord>;
+  const metadata: unknown = r.config?.metadata;
+  const handler: unknown = r.handler;
+  return typeof r.name === 'string' && typeof r.state === 'string' && typeof metadata === 'object' && metadata !== null && typeof handler === 'object' && handler !== null;
+}

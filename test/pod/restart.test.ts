@@ -42,7 +42,7 @@ it('keeps 5 pods across a SIGKILL of crid and removes them cleanly afterwards', 
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
     expect(await processGone(pod.pid)).toBe(true);
   }
-  expect(await listNetns()).toEqual([]);
+  expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
   expect(fs.readdirSync(path.join(env.dir, 'state/tasks/k8s.io'))).toEqual([]);
   expect(fs.readFileSync('/proc/self/mountinfo', 'utf8')).not.toContain(env.dir);
 });
@@ -70,7 +70,7 @@ it('marks a pod NOTREADY when its pause process dies, also while crid is down', 
   }
   expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status.state).toBe('SANDBOX_NOTREADY');
   for (const id of [live, down]) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
-  expect(await listNetns()).toEqual([]);
+  expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
 });
 
 it("leaves another crid's pods alone when it starts on the same host", async () => {

@@ -7,6 +7,7 @@ import type { RpcContext } from '../../server/rpc.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { execInContainer } from '../../pod/container-exec.ts';
 import { CappedBuffer } from '../../pod/container-fifo-pipe.ts';
+import { timerDelayMs } from '../../util/time.ts';
 
 /** Per stream, as CRI-O's and containerd's exec-sync limits. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -24,7 +25,7 @@ export function execSyncRpc(deps: PodDeps) {
     if (!req.cmd?.length) throw invalidArgument('ExecSync: cmd is required');
     const timeoutSeconds = Number(req.timeout);
     if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw invalidArgument(`ExecSync: timeout ${req.timeout} is not a number of seconds`);
-    const timeout = timeoutSeconds > 0 ? AbortSignal.timeout(timeoutSeconds * 1000) : undefined;
+    const timeout = timeoutSeconds > 0 ? AbortSignal.timeout(timerDelayMs(timeoutSeconds)) : undefined;
     const signal = timeout ? AbortSignal.any([ctx.signal, timeout]) : ctx.signal;
     const stdout = collector();
     const stderr = collector();
