@@ -33,15 +33,18 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
   const sandbox = deps.sandboxes.find(container.sandboxId);
   if (!sandbox || sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
   let pid: number;
+  // Taken before the start: a process that exits at once has its exit recorded before start returns.
+  let startedAt: string;
   try {
     const shimTask = await createTask(deps, container, sandbox);
+    startedAt = nowNanos();
     ({ pid } = await shimTask.task.start(id));
   } catch (err) {
     await recordStartError(deps, id, err, log);
     throw err;
   }
   await deps.containers.update(id, (c) => {
-    c.startedAt = nowNanos();
+    c.startedAt = startedAt;
     c.pid = pid;
     // The exit path may already have recorded a quick exit; it must stay EXITED.
     if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
