@@ -101,11 +101,25 @@ async function measure(daemon: Daemon, images: { pauseImage: string; busyboxImag
   };
 }
 
-/** Removes the runtime's pods through the runtime itself (restarting it if it died), then sweeps. */
-async function teardown(daemon: Daemon): Promise<void> {
-  if (daemon.pid() !== undefined) {
+async function servesVersion(socket: string): Promise<boolean> {
+  const client = criClient(socket);
+  const ok = await client.runtime.Version({}, 2000).then(() => true, () => false);
+  client.close();
+  return ok;
+}
+
+/**
+ * Unless its run finished (and removed its pods), removes the runtime's pods through the runtime
+ * itself, restarting it if it died; then sweeps what is left.
+ */
+async function teardown(daemon: Daemon, finished: boolean): Promise<void> {
+  if (!finished && daemon.pid() !== undefined) {
     try {
-      if (!daemon.running()) await daemon.start();
+      // Its exit may not be observed yet when a call failed because it died: ask it, not the child handle.
+      if (!(await servesVersion(daemon.socket))) {
+        await daemon.stop('SIGKILL');
+        await daemon.start();
+      }
       const client = criClient(daemon.socket);
       await removeAll(client);
       client.close();
@@ -199,7 +213,7 @@ async function main(): Promise<void> {
     const node: NodeSetup = { dir, pauseImage: images.pauseImage, cniConfDir: cni.confDir, cniBinDirs: [cni.binDir, SYSTEM_CNI_BIN], registryHostsDir };
     const results = new Map<string, Results>();
     for (const daemon of [cridDaemon(node), containerdDaemon(node)]) {
-      cleanup.push(() => teardown(daemon));
+      cleanup.push(() => teardown(daemon, results.has(daemon.name)));
       results.set(daemon.name, await measure(daemon, images, cgroupParent));
     }
     console.log(await machine());
