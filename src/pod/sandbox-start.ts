@@ -12,6 +12,8 @@ import { buildSandboxSpec, checkMetadata, sandboxNamespaceModes } from '../oci/s
 import { createNetns, instanceNetnsPrefix, removeNetns } from '../network/netns.ts';
 import { cniSettingsFor, setupPodNetwork, teardownPodNetwork } from '../network/pod-network.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
+import type { RuntimeHandler } from '../config/model.ts';
+import type { ImageRecord } from '../image/image-store.ts';
 import { UndoStack } from '../util/undo-stack.ts';
 import { nowNanos } from '../util/time.ts';
 import { sandboxDir, type PodDeps } from './deps.ts';
@@ -57,6 +59,19 @@ export async function startSandbox(
   }
 }
 
+type Phase = <T>(name: SandboxPhase, work: () => Promise<T>) => Promise<T>;
+
+/** What the steps of one RunPodSandbox share. */
+interface SandboxMaking {
+  deps: PodDeps;
+  id: string;
+  config: PodSandboxConfig__Output;
+  handler: RuntimeHandler;
+  undo: UndoStack;
+  log: PodDeps['log'];
+  phase: Phase;
+}
+
 async function createSandbox(
   deps: PodDeps,
   id: string,
@@ -81,7 +96,7 @@ async function createSandbox(
   const handler = resolveHandler(cfg, handlerName);
   const failed = healthGate ? deps.handlerFailure(handler.name) : undefined;
   if (failed) throw failedPrecondition(`runtime handler "${handler.name}" failed its self-check: ${failed}`);
-  const phase = <T>(name: SandboxPhase, work: () => Promise<T>) => deps.timePhase(handler.name, name, work);
+  const phase: Phase = (name, work) => deps.timePhase(handler.name, name, work);
 
   const image = await phase('image_ensure', () => deps.images.ensureImage(cfg.sandbox_image)).catch((err: unknown) => {
     throw wrap(err, `failed to get sandbox image ${JSON.stringify(cfg.sandbox_image)}`);
@@ -109,6 +124,49 @@ async function createSandbox(
   await deps.sandboxes.put(record);
   undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
 
+  const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
+  let netnsPath = '';
+  let network: Promise<string[]> = Promise.resolve([]);
+  if (!hostNetwork) {
+    netnsPath = await createNetns(instanceNetnsPrefix(cfg.crid.state));
+    undo.push('remove netns', () => removeNetns(netnsPath));
+    await deps.sandboxes.update(id, (s) => (s.netnsPath = netnsPath));
+    network = setUpNetwork(making, netnsPath);
+    // Awaited before the task is created or, on a failure, before the undo: never left unobserved.
+    network.catch(() => {});
+  }
+  try {
+    return await startPauseTask(making, image, netnsPath, network);
+  } catch (err) {
+    await network.catch(() => {});
+    throw err;
+  }
+}
+
+/** CNI ADD in the pod's netns; runs while the pause container's files, rootfs and shim are made. */
+async function setUpNetwork(m: SandboxMaking, netnsPath: string): Promise<string[]> {
+  const { config, log } = m;
+  const cni = cniSettingsFor(m.deps.config().cni, m.handler);
+  const target = {
+    podId: m.id,
+    netnsPath,
+    podName: config.metadata!.name,
+    podNamespace: config.metadata!.namespace,
+    podUid: config.metadata!.uid,
+  };
+  m.undo.push('tear down pod network', () => teardownPodNetwork(cni, target, log));
+  const setup = await m.phase('network_setup', () =>
+    setupPodNetwork(cni, { ...target, portMappings: config.port_mappings, dns: config.dns_config, annotations: config.annotations }, log),
+  );
+  return setup.ips;
+}
+
+/** Files, /dev/shm, rootfs, spec and shim of the pause container; its task is created once `network` is up. */
+async function startPauseTask(m: SandboxMaking, image: ImageRecord, netnsPath: string, network: Promise<string[]>): Promise<SandboxRecord> {
+  const { deps, id, config, handler, undo, phase } = m;
+  const cfg = deps.config();
+  const ns = sandboxNamespaceModes(config.linux?.security_context?.namespace_options ?? null);
+  const hostNetwork = ns.network === 'NODE';
   const dir = sandboxDir(cfg, id);
   undo.push('remove sandbox dir', () => fs.promises.rm(dir, { recursive: true, force: true }));
   const files = await writeSandboxFiles(dir, hostNetwork ? deps.host.hostname : config.hostname, config.dns_config, hostNetwork);
@@ -116,27 +174,6 @@ async function createSandbox(
   if (ns.ipc !== 'NODE') {
     await mountPodShm(devShm);
     undo.push('unmount pod shm', () => removePodShm(devShm));
-  }
-
-  let netnsPath = '';
-  let ips: string[] = [];
-  if (!hostNetwork) {
-    netnsPath = await createNetns(instanceNetnsPrefix(cfg.crid.state));
-    undo.push('remove netns', () => removeNetns(netnsPath));
-    await deps.sandboxes.update(id, (s) => (s.netnsPath = netnsPath));
-    const cni = cniSettingsFor(cfg.cni, handler);
-    const target = {
-      podId: id,
-      netnsPath,
-      podName: config.metadata!.name,
-      podNamespace: config.metadata!.namespace,
-      podUid: config.metadata!.uid,
-    };
-    undo.push('tear down pod network', () => teardownPodNetwork(cni, target, log));
-    const setup = await phase('network_setup', () =>
-      setupPodNetwork(cni, { ...target, portMappings: config.port_mappings, dns: config.dns_config, annotations: config.annotations }, log),
-    );
-    ips = setup.ips;
   }
 
   const rootfs = await deps.images.prepareSnapshot(id, image.id);
@@ -164,9 +201,12 @@ async function createSandbox(
     rootfs,
     io: { stdin: '', stdout: '', stderr: '', terminal: false },
     time: phase,
+    // Only the netns has to exist for the task, but VM shims copy its interfaces when the task is made.
+    beforeCreate: () => network,
   });
   undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
   const { pid } = await phase('task_start', () => started.task.start(id));
+  const ips = await network;
 
   return deps.sandboxes.update(id, (s) => {
     s.state = 'SANDBOX_READY';

@@ -60,6 +60,8 @@ export interface StartTaskRequest {
   io: ProcessIO;
   /** Times the launch of the shim and the creation of the task (crid's RunPodSandbox phases). */
   time?: <T>(phase: 'shim_start' | 'task_create', work: () => Promise<T>) => Promise<T>;
+  /** Awaited once the shim runs, before the task is created; a rejection fails the start. */
+  beforeCreate?: () => Promise<unknown>;
 }
 
 /** A created (not yet started) task and the shim that runs it. */
@@ -150,6 +152,7 @@ export class ShimManager {
       rec.conn = await time('shim_start', () => (rec.file.kind === 'v1' ? this.launchV1(rec, log) : this.launchV2(rec, req.handler)));
       rec.conn.tasks.add(req.id);
       this.tasks.set(req.id, rec);
+      await req.beforeCreate?.();
       const options = rec.file.kind === 'v2' ? runtimeOptionsAny(req.handler) : undefined;
       const conn = rec.conn;
       const { pid } = await time('task_create', () => conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options }));

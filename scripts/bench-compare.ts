@@ -1,0 +1,227 @@
+// crid beside containerd on the same node, the same CRI workloads through both, one after the other
+// in one run, printed as one table with the ratio crid / containerd per row:
+//
+//   node scripts/bench-compare.ts [--pods N] [--relist-seconds S]
+//
+// It starts a local registry (pause and busybox images, reached through a hosts.toml tree), a CNI
+// bridge network of its own, then crid and Debian's containerd binary, each with a private config,
+// socket, root and state under one temp dir. Everything it made is removed on any exit.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { criClient } from '../test/helpers/cri-client.ts';
+import { pushTestImages } from '../test/helpers/pod-env.ts';
+import { startRegistry } from '../test/helpers/registry.ts';
+import { createCniFixture, SYSTEM_CNI_BIN } from '../test/network/cni-fixture.ts';
+import { CONTAINERD, containerdDaemon, cridDaemon, type Daemon, type NodeSetup } from './bench/daemons.ts';
+import { removeCgroupParent, sweepLeftovers } from './bench/leftovers.ts';
+import { percentile, sleep } from './bench/samples.ts';
+import { fill, parallelRuns, pullImages, relistLoop, removeAll, rssMiB, serialLifecycles, CONCURRENCY, type Workload } from './bench/workloads.ts';
+
+const { values } = parseArgs({
+  options: {
+    pods: { type: 'string', default: '100' },
+    'relist-seconds': { type: 'string', default: '30' },
+  },
+});
+const N = Number(values.pods);
+const RELIST_SECONDS = Number(values['relist-seconds']);
+// Lets a daemon finish what a phase started (GC, reaping) before its RSS is read.
+const SETTLE_MS = 2000;
+
+interface Results {
+  runP50: number;
+  runP95: number;
+  podsPerSecond: number;
+  createStartP50: number;
+  stopRemoveP50: number;
+  fillMs: number;
+  relistP50: number;
+  relistP95: number;
+  statsP50: number;
+  rssIdle: number;
+  rssAtN: number;
+  rssAfter: number;
+  versionMs: number;
+}
+
+const progress = (daemon: Daemon, what: string) => console.error(`[${new Date().toISOString()}] ${daemon.name}: ${what}`);
+
+function rssOf(daemon: Daemon): number {
+  return rssMiB(daemon.pid()!);
+}
+
+async function measure(daemon: Daemon, images: { pauseImage: string; busyboxImage: string }, cgroupParent: string): Promise<Results> {
+  progress(daemon, 'starting');
+  await daemon.start();
+  await sleep(SETTLE_MS);
+  const rssIdle = rssOf(daemon);
+  let client = criClient(daemon.socket);
+  const w: Workload = { client, busyboxImage: images.busyboxImage, cgroupParent, prefix: daemon.name };
+  await pullImages(w, [images.pauseImage, images.busyboxImage]);
+  await serialLifecycles({ ...w, prefix: `${daemon.name}-warmup` }, 1);
+  progress(daemon, `${N} serial pod lifecycles`);
+  const serial = await serialLifecycles(w, N);
+  progress(daemon, `${N} RunPodSandbox at concurrency ${CONCURRENCY}`);
+  const podsPerSecond = await parallelRuns(w, N);
+  progress(daemon, `${N} pods with a container at concurrency ${CONCURRENCY}`);
+  const fillMs = await fill(w, N, 'fill');
+  progress(daemon, `relist every second for ${RELIST_SECONDS} s`);
+  const relist = await relistLoop(client, RELIST_SECONDS);
+  const rssAtN = rssOf(daemon);
+  progress(daemon, 'removing the pods');
+  await removeAll(client);
+  await sleep(SETTLE_MS);
+  const rssAfter = rssOf(daemon);
+  progress(daemon, `restart with ${N} pods to recover`);
+  await fill(w, N, 'recover');
+  client.close();
+  await daemon.stop('SIGTERM');
+  const versionMs = await daemon.start();
+  client = criClient(daemon.socket);
+  await removeAll(client);
+  client.close();
+  await daemon.stop('SIGTERM');
+  return {
+    runP50: percentile(serial.run, 50),
+    runP95: percentile(serial.run, 95),
+    podsPerSecond,
+    createStartP50: percentile(serial.createStart, 50),
+    stopRemoveP50: percentile(serial.stopRemove, 50),
+    fillMs,
+    relistP50: percentile(relist.relist, 50),
+    relistP95: percentile(relist.relist, 95),
+    statsP50: percentile(relist.listContainerStats, 50),
+    rssIdle,
+    rssAtN,
+    rssAfter,
+    versionMs,
+  };
+}
+
+async function servesVersion(socket: string): Promise<boolean> {
+  const client = criClient(socket);
+  const ok = await client.runtime.Version({}, 2000).then(() => true, () => false);
+  client.close();
+  return ok;
+}
+
+/**
+ * Unless its run finished (and removed its pods), removes the runtime's pods through the runtime
+ * itself, restarting it if it died; then sweeps what is left.
+ */
+async function teardown(daemon: Daemon, finished: boolean): Promise<void> {
+  if (!finished && daemon.pid() !== undefined) {
+    try {
+      // Its exit may not be observed yet when a call failed because it died: ask it, not the child handle.
+      if (!(await servesVersion(daemon.socket))) {
+        await daemon.stop('SIGKILL');
+        await daemon.start();
+      }
+      const client = criClient(daemon.socket);
+      await removeAll(client);
+      client.close();
+    } catch (err) {
+      console.error(`${daemon.name}: could not remove its pods through CRI:`, err);
+    }
+  }
+  await daemon.stop('SIGTERM');
+  await sweepLeftovers(daemon.dir, daemon.runcRoots);
+}
+
+interface Row {
+  label: string;
+  unit: string;
+  value: (r: Results) => number;
+  digits: number;
+}
+
+const ROWS: Row[] = [
+  { label: 'RunPodSandbox p50, serial', unit: 'ms', value: (r) => r.runP50, digits: 1 },
+  { label: 'RunPodSandbox p95, serial', unit: 'ms', value: (r) => r.runP95, digits: 1 },
+  { label: `RunPodSandbox at parallel ${CONCURRENCY} (higher is better)`, unit: 'pods/s', value: (r) => r.podsPerSecond, digits: 1 },
+  { label: 'CreateContainer + StartContainer p50', unit: 'ms', value: (r) => r.createStartP50, digits: 1 },
+  { label: 'StopPodSandbox + RemovePodSandbox p50 (one running container)', unit: 'ms', value: (r) => r.stopRemoveP50, digits: 1 },
+  { label: `${N} pods with a running container, concurrency ${CONCURRENCY}`, unit: 's', value: (r) => r.fillMs / 1000, digits: 2 },
+  { label: `relist p50 at ${N} pods`, unit: 'ms', value: (r) => r.relistP50, digits: 1 },
+  { label: `relist p95 at ${N} pods`, unit: 'ms', value: (r) => r.relistP95, digits: 1 },
+  { label: `ListContainerStats p50 at ${N} containers`, unit: 'ms', value: (r) => r.statsP50, digits: 1 },
+  { label: 'daemon RSS idle', unit: 'MiB', value: (r) => r.rssIdle, digits: 1 },
+  { label: `daemon RSS at ${N} pods`, unit: 'MiB', value: (r) => r.rssAtN, digits: 1 },
+  { label: 'daemon RSS after removing them', unit: 'MiB', value: (r) => r.rssAfter, digits: 1 },
+  { label: `start to first Version served, ${N} pods to recover`, unit: 'ms', value: (r) => r.versionMs, digits: 0 },
+];
+
+function table(crid: Results, containerd: Results): string {
+  const lines = ['| workload | crid | containerd | crid / containerd |', '|---|---:|---:|---:|'];
+  for (const row of ROWS) {
+    const a = row.value(crid);
+    const b = row.value(containerd);
+    lines.push(`| ${row.label} | ${a.toFixed(row.digits)} ${row.unit} | ${b.toFixed(row.digits)} ${row.unit} | ${(a / b).toFixed(2)}× |`);
+  }
+  return lines.join('\n');
+}
+
+async function machine(): Promise<string> {
+  const first = async (file: string, args: string[]) => (await execa(file, args, { reject: false })).stdout.split('\n')[0];
+  return [
+    `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}`,
+    `Node ${process.version}; ${await first(CONTAINERD, ['--version'])}; ${await first('runc', ['--version'])}`,
+    `${N} pods; relist every second for ${RELIST_SECONDS} s, statuses at concurrency ${CONCURRENCY}; RSS is VmRSS of the daemon process alone (no shims)`,
+  ].join('\n');
+}
+
+function writeHostsToml(root: string, registryAddress: string): void {
+  fs.mkdirSync(path.join(root, registryAddress), { recursive: true });
+  const hosts = `server = "http://${registryAddress}"\n\n[host."http://${registryAddress}"]\n  capabilities = ["pull", "resolve"]\n`;
+  fs.writeFileSync(path.join(root, registryAddress, 'hosts.toml'), hosts);
+}
+
+/** Runs the undo steps in reverse once, whether main finishes, throws, or a signal arrives. */
+function cleanupStack() {
+  const steps: Array<() => Promise<void>> = [];
+  let running: Promise<void> | undefined;
+  const run = () =>
+    (running ??= (async () => {
+      for (const step of steps.reverse()) await step().catch((err: unknown) => console.error('cleanup step failed:', err));
+    })());
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(signal, () => {
+      console.error(`${signal}: removing what the benchmark made`);
+      void run().then(() => process.exit(130));
+    });
+  }
+  return { push: (step: () => Promise<void>) => void steps.push(step), run };
+}
+
+async function main(): Promise<void> {
+  const cleanup = cleanupStack();
+  try {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-bench-'));
+    cleanup.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    const cgroupParent = `/crid-bench-${process.pid}`;
+    cleanup.push(async () => removeCgroupParent(cgroupParent));
+    const registry = await startRegistry();
+    cleanup.push(() => registry.stop());
+    const cni = await createCniFixture();
+    cleanup.push(() => cni.dispose());
+    const images = await pushTestImages(registry);
+    const registryHostsDir = path.join(dir, 'hosts.d');
+    writeHostsToml(registryHostsDir, registry.address);
+    const node: NodeSetup = { dir, pauseImage: images.pauseImage, cniConfDir: cni.confDir, cniBinDirs: [cni.binDir, SYSTEM_CNI_BIN], registryHostsDir };
+    const results = new Map<string, Results>();
+    for (const daemon of [cridDaemon(node), containerdDaemon(node)]) {
+      cleanup.push(() => teardown(daemon, results.has(daemon.name)));
+      results.set(daemon.name, await measure(daemon, images, cgroupParent));
+    }
+    console.log(await machine());
+    console.log();
+    console.log(table(results.get('crid')!, results.get('containerd')!));
+  } finally {
+    await cleanup.run();
+  }
+}
+
+await main();

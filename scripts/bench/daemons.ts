@@ -1,0 +1,178 @@
+// The two CRI runtimes bench-compare measures, each with a private config, socket, root and state
+// under the run's temp dir: crid (started as the integration tests start it) and Debian's containerd
+// binary. Both get the same CNI network, registry hosts dir, sandbox image and runc handler.
+import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
+import { criClient } from '../../test/helpers/cri-client.ts';
+import { startCrid, type CridProcess } from '../../test/helpers/crid-process.ts';
+import { nowMs, sleep } from './samples.ts';
+
+export const CONTAINERD = '/usr/bin/containerd';
+const CRI = 'plugins."io.containerd.grpc.v1.cri"';
+
+/** What both runtimes share: the pod network, the registry and its hosts.toml tree. */
+export interface NodeSetup {
+  dir: string;
+  pauseImage: string;
+  cniConfDir: string;
+  cniBinDirs: string[];
+  registryHostsDir: string;
+}
+
+export interface Daemon {
+  name: 'crid' | 'containerd';
+  socket: string;
+  /** Directory holding everything this runtime writes (root, state, runc root). */
+  dir: string;
+  /** runc --root directories the runtime's shims use, for the leftover sweep. */
+  runcRoots: string[];
+  pid(): number | undefined;
+  running(): boolean;
+  /** Spawns the daemon; resolves with the ms from spawn to the first Version it answers. */
+  start(): Promise<number>;
+  stop(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Polls Version with a fresh client each time (grpc-js backs off reconnects to a missing socket). */
+async function untilVersion(socket: string, alive: () => boolean, describe: () => string, t0: number): Promise<number> {
+  const deadline = t0 + 60_000;
+  while (nowMs() < deadline) {
+    if (!alive()) throw new Error(`runtime exited before serving Version: ${describe()}`);
+    if (fs.existsSync(socket)) {
+      const client = criClient(socket);
+      const ok = await client.runtime.Version({}, 1000).then(() => true, () => false);
+      client.close();
+      if (ok) return nowMs() - t0;
+    }
+    await sleep(5);
+  }
+  throw new Error(`runtime on ${socket} served no Version within 60 s: ${describe()}`);
+}
+
+function cridToml(node: NodeSetup, dir: string): string {
+  return `version = 2
+[${CRI}]
+  sandbox_image = "${node.pauseImage}"
+  restrict_oom_score_adj = true
+[${CRI}.containerd]
+  default_runtime_name = "runc"
+[${CRI}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+  [${CRI}.containerd.runtimes.runc.options]
+    BinaryName = "runc"
+    Root = "${dir}/runc"
+[${CRI}.cni]
+  bin_dirs = ${JSON.stringify(node.cniBinDirs)}
+  conf_dir = "${node.cniConfDir}"
+  max_conf_num = 1
+[${CRI}.registry]
+  config_path = "${node.registryHostsDir}"
+[crid]
+  root = "${dir}/root"
+  state = "${dir}/state"
+  metrics_address = ""
+`;
+}
+
+export function cridDaemon(node: NodeSetup): Daemon {
+  const dir = path.join(node.dir, 'crid');
+  fs.mkdirSync(dir);
+  const configFile = path.join(dir, 'crid.toml');
+  fs.writeFileSync(configFile, cridToml(node, dir));
+  const socket = path.join(dir, 'crid.sock');
+  let proc: CridProcess | undefined;
+  const running = () => proc !== undefined && proc.child.exitCode === null && proc.child.signalCode === null;
+  return {
+    name: 'crid',
+    socket,
+    dir,
+    runcRoots: [path.join(dir, 'runc'), path.join(dir, 'runc', 'k8s.io')],
+    pid: () => proc?.child.pid,
+    running,
+    async start() {
+      const t0 = nowMs();
+      const p = startCrid(configFile, socket);
+      proc = p;
+      return untilVersion(socket, running, () => p.stderr().slice(-4000), t0);
+    },
+    async stop(signal = 'SIGTERM') {
+      await proc?.stop(signal);
+    },
+  };
+}
+
+// The `opt` plugin would install into /opt/containerd on the host; the other snapshotters are unused.
+const DISABLED_PLUGINS = [
+  'io.containerd.internal.v1.opt',
+  'io.containerd.snapshotter.v1.aufs',
+  'io.containerd.snapshotter.v1.btrfs',
+  'io.containerd.snapshotter.v1.devmapper',
+  'io.containerd.snapshotter.v1.zfs',
+];
+
+function containerdToml(node: NodeSetup, dir: string, socket: string): string {
+  return `version = 2
+root = "${dir}/root"
+state = "${dir}/state"
+disabled_plugins = ${JSON.stringify(DISABLED_PLUGINS)}
+[grpc]
+  address = "${socket}"
+[ttrpc]
+  address = "${socket}.ttrpc"
+[debug]
+  address = ""
+[metrics]
+  address = ""
+[${CRI}]
+  sandbox_image = "${node.pauseImage}"
+  restrict_oom_score_adj = true
+[${CRI}.containerd]
+  default_runtime_name = "runc"
+[${CRI}.containerd.runtimes.runc]
+  runtime_type = "io.containerd.runc.v2"
+  [${CRI}.containerd.runtimes.runc.options]
+    BinaryName = "runc"
+    Root = "${dir}/runc"
+[${CRI}.cni]
+  bin_dir = "${node.cniBinDirs.at(-1)}"
+  conf_dir = "${node.cniConfDir}"
+  max_conf_num = 1
+[${CRI}.registry]
+  config_path = "${node.registryHostsDir}"
+`;
+}
+
+export function containerdDaemon(node: NodeSetup): Daemon {
+  const dir = path.join(node.dir, 'containerd');
+  fs.mkdirSync(dir);
+  const socket = path.join(dir, 'containerd.sock');
+  const configFile = path.join(dir, 'config.toml');
+  fs.writeFileSync(configFile, containerdToml(node, dir, socket));
+  let child: ChildProcess | undefined;
+  let log = '';
+  const running = () => child !== undefined && child.exitCode === null && child.signalCode === null;
+  return {
+    name: 'containerd',
+    socket,
+    dir,
+    runcRoots: [path.join(dir, 'runc'), path.join(dir, 'runc', 'k8s.io')],
+    pid: () => child?.pid,
+    running,
+    async start() {
+      const t0 = nowMs();
+      child = spawn(CONTAINERD, ['--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
+      child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000)));
+      return untilVersion(socket, running, () => log.slice(-4000), t0);
+    },
+    async stop(signal = 'SIGTERM') {
+      const c = child;
+      if (!c || !running()) return;
+      const exited = new Promise((resolve) => c.once('exit', resolve));
+      c.kill(signal);
+      const timer = setTimeout(() => c.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    },
+  };
+}
