@@ -80,6 +80,35 @@ describe('crid config dump', () => {
   });
 });
 
+describe('crid config dump | crid config check', () => {
+  const fixtures = path.join(repo, 'test/config/fixtures');
+  const legacyKeys = ['`runtime_engine` is deprecated, please use runtime `options` instead', '`runtime_root` is deprecated, please use runtime `options` instead'];
+  it.each([
+    ['containerd-config-v1.toml', legacyKeys],
+    ['containerd-config-v2.toml', []],
+    ['containerd-config-v3.toml', []],
+    ['containerd-1.6-default.toml', []],
+  ])('%s: the dump loads back into the same config, warning only about legacy keys it still has', (name, warnings) => {
+    const source = loadConfig(path.join(fixtures, name));
+    const { code, out } = run(['dump', '--config', path.join(fixtures, name)]);
+    expect(code).toBe(0);
+    const dumped = path.join(tmp, `dump-${name}`);
+    writeFileSync(dumped, out);
+    const back = loadConfig(dumped);
+    expect(back.diagnostics.map((d) => d.message)).toEqual(warnings);
+    expect(back.config).toEqual({ ...source.config, version: 2 });
+  });
+
+  it('the dump of a main file with a drop-in checks with 0 errors, 0 warnings', () => {
+    const dir = mkdtempSync(path.join(tmp, 'roundtrip-'));
+    writeFileSync(path.join(dir, 'extra.toml'), `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]\n    BinaryName = "crun"\n[crid.runtimeclass.crun]\n  overhead_cpu = "10m"\n  tolerations = [{ key = "k", operator = "Exists" }]\n`);
+    writeFileSync(path.join(dir, 'main.toml'), `version = 2\nimports = ["extra.toml"]\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`);
+    const dumped = path.join(tmp, 'dump-main.toml');
+    writeFileSync(dumped, run(['dump', '--config', path.join(dir, 'main.toml')]).out);
+    expect(run(['check', '--config', dumped])).toMatchObject({ code: 0, out: `${dumped}: 0 errors, 0 warnings\n` });
+  });
+});
+
 describe('usage', () => {
   it('--help exits 0; unknown commands and flags exit 2', () => {
     expect(run(['--help'])).toMatchObject({ code: 0, out: expect.stringContaining('Usage: crid config') });
