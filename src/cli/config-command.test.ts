@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -46,18 +46,19 @@ describe('crid config check', () => {
 });
 
 describe('crid config default', () => {
-  it('prints a commented config that loads into the same model as an empty file', () => {
+  it('is the shipped config/crid.toml, byte for byte', () => {
     const { code, out } = run(['default']);
     expect(code).toBe(0);
-    expect(out).toContain('# ');
-    expect(out).toContain('[crid]');
-    const printed = path.join(tmp, 'default.toml');
-    const empty = path.join(tmp, 'empty.toml');
-    writeFileSync(printed, out);
-    writeFileSync(empty, 'version = 2\n');
-    const a = loadConfig(printed);
+    expect(out).toBe(readFileSync(shipped, 'utf8'));
+  });
+
+  it('loads with no diagnostics: handlers runc (the default) and crun, nothing probed from this machine', () => {
+    const a = loadConfig(shipped, { restrictOomScoreAdjDefault: false });
     expect(a.diagnostics).toEqual([]);
-    expect(a.config).toEqual(loadConfig(empty).config);
+    expect(a.config!.default_runtime_name).toBe('runc');
+    expect(Object.keys(a.config!.runtimes)).toEqual(['runc', 'crun']);
+    expect(a.config!.runtimes.crun!.options).toEqual({ BinaryName: 'crun', Root: '/run/crid/crun', SystemdCgroup: false });
+    expect(a.sources.has('restrict_oom_score_adj')).toBe(false);
   });
 });
 
