@@ -1,7 +1,7 @@
 // `crid config default|check|dump`: argv in, text out, exit code back.
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import { configPath, defaultRestrictOomScoreAdj } from '../config/defaults.ts';
+import { configPath } from '../config/defaults.ts';
 import { renderDefaultConfig } from '../config/default-config.ts';
 import { hasErrors, loadConfig, type LoadResult } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
@@ -9,6 +9,7 @@ import { dumpJson, dumpToml } from '../config/dump.ts';
 import { formatDiff } from '../config/config-diff.ts';
 import type { ReloadResult } from '../config/reload.ts';
 import { ControlClient } from '../control/control-client.ts';
+import { loadForCli } from './cli-config.ts';
 import { controlSocketPath } from '../control/control-server.ts';
 
 export interface CliIO {
@@ -60,7 +61,7 @@ export function runConfigCommand(argv: string[], io: CliIO = processIO): number 
   const file = configPath(values.config, io.env ?? process.env);
   switch (command) {
     case 'default':
-      io.stdout.write(renderDefaultConfig(defaultRestrictOomScoreAdj()));
+      io.stdout.write(renderDefaultConfig());
       return 0;
     case 'check':
       return check(file, io);
@@ -92,15 +93,13 @@ function dump(file: string, format: 'toml' | 'json', io: CliIO): number {
   return hasErrors(result.diagnostics) ? 1 : 0;
 }
 
+/** A file with errors is reported here, with the same validation the daemon would reject it by. */
 async function reload(file: string, io: CliIO): Promise<number> {
-  const loaded = loadConfig(file);
-  if (loaded.config === undefined) {
-    for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
-    return 1;
-  }
+  const config = loadForCli(file, io, 'config reload');
+  if (config === undefined) return 1;
   let result: ReloadResult;
   try {
-    result = await new ControlClient(controlSocketPath(loaded.config.crid.state)).reload();
+    result = await new ControlClient(controlSocketPath(config.crid.state)).reload();
   } catch (err) {
     io.stderr.write(`crid config reload: ${(err as Error).message}\n`);
     return 1;

@@ -21,6 +21,9 @@ export const CRID_DEFAULTS: Readonly<CridSettings> = {
   runtimeclass: {},
 };
 
+/** pino's levels, as `[crid] log_level` and `crid serve --log-level` take them. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+
 /** Beside the main config file when `[crid] runtimes_dir` is "". */
 export const DEFAULT_RUNTIMES_DIR = 'runtimes.d';
 

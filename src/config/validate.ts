@@ -11,10 +11,9 @@ import type { Origin } from './config-file.ts';
 import { positionOf } from './build.ts';
 import { describeValue, hasKind, kindName } from './schema.ts';
 import { knownOptionKeys, optionKind, RUNTIME_V1_LINUX } from './options.ts';
+import { LOG_LEVELS } from './defaults.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-/** pino's levels, as `[crid] log_level` and `--log-level` take them. */
-export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 /** containerd's namespace rule (namespaces.Validate). */
 const SHIM_NAMESPACE = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 
