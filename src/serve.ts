@@ -6,6 +6,7 @@ import { formatDiagnostic } from './config/diagnostics.ts';
 import type { CridConfig } from './config/model.ts';
 import { createLogger } from './log.ts';
 import { Daemon } from './daemon.ts';
+import { serviceNotifier } from './systemd/notify.ts';
 
 export interface ServeOptions {
   configPath?: string;
@@ -38,26 +39,32 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
   });
   // A promise nobody awaited is a crid bug, but not a reason to drop every client: log it loudly.
   process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled promise rejection (a crid bug)'));
+  const systemd = serviceNotifier(process.env, log);
   // Registered first: SIGHUP's default action would end crid while it starts.
   process.on('SIGHUP', () => {
-    daemon.reload().catch((err: unknown) => log.error({ err }, 'config reload failed'));
+    daemon
+      .reload()
+      .then(() => systemd.status(daemon.statusLine()))
+      .catch((err: unknown) => log.error({ err }, 'config reload failed'));
   });
   try {
     await daemon.start();
   } catch (err) {
     log.fatal({ err }, 'crid failed to start');
     await daemon.stop().catch(() => {});
-    process.stderr.write(`crid: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    await systemd.status(`failed to start: ${message}`);
+    process.stderr.write(`crid: ${message}\n`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+  // Only now: recovery is done and the CRI socket answers, so units ordered After=crid may start.
+  await systemd.ready(daemon.statusLine());
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
   });
+  log.info({ signal }, 'shutting down');
+  await systemd.stopping(`stopping on ${signal}; pods keep running`);
   await daemon.stop();
   return 0;
 }
