@@ -4,7 +4,7 @@ import { loadConfig } from './config/load.ts';
 import { configPath } from './config/defaults.ts';
 import { formatDiagnostic } from './config/diagnostics.ts';
 import type { CridConfig } from './config/model.ts';
-import { createLogger } from './log.ts';
+import { createLogger, logFormat } from './log.ts';
 import { Daemon } from './daemon.ts';
 import { serviceNotifier } from './systemd/notify.ts';
 
@@ -27,7 +27,7 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
   };
   const config = loaded.config;
   adjust(config);
-  const log = createLogger(opts.logLevel ?? config.crid.log_level);
+  const log = createLogger(opts.logLevel ?? config.crid.log_level, logFormat(config.crid.log_format, process.stderr));
   for (const w of loaded.diagnostics) log.warn({ keyPath: w.keyPath }, formatDiagnostic(w));
 
   const daemon = new Daemon({

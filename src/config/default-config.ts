@@ -118,6 +118,9 @@ ${CRI}]
   deep_check_on_start = ${v(s.deep_check_on_start)}
   # trace, debug, info, warn, error, fatal or silent (\`crid serve --log-level\` overrides it).
   log_level = ${v(s.log_level)}
+  # "text" (ISO time, level, message, key=value) or "json" (one object a line, for a log collector).
+  # Unset: text when stderr is a terminal, JSON otherwise (as under systemd).
+  # log_format = "json"
 
 # What \`crid runtimeclass\` writes into a handler's RuntimeClass (all optional):
 # [crid.runtimeclass.kata]

@@ -18,6 +18,7 @@ export const CRID_DEFAULTS: Readonly<CridSettings> = {
   runtimes_dir: '',
   deep_check_on_start: false,
   log_level: 'info',
+  log_format: '',
   runtimeclass: {},
 };
 

@@ -137,6 +137,7 @@ export const CRID_SCHEMA: TableSchema = {
   runtimes_dir: 'string',
   deep_check_on_start: 'bool',
   log_level: 'string',
+  log_format: 'string',
   runtimeclass: { '*': { overhead_cpu: 'string', overhead_memory: 'string', tolerations: 'any' } },
 };
 

@@ -162,10 +162,11 @@ describe('what serve would reject or silently mis-read is an error with its posi
   });
 
   it('an invalid sandbox_image, log_level, shim namespace, relative paths', () => {
-    const text = `version = 2\n[${CRI}]\n  sandbox_image = "Pause:3.10"\n[${CRI}.cni]\n  conf_dir = "net.d"\n  max_conf_num = -1\n[crid]\n  log_level = "verbose"\n  socket = "run/crid.sock"\n  shim_namespace = "k8s io"\n`;
+    const text = `version = 2\n[${CRI}]\n  sandbox_image = "Pause:3.10"\n[${CRI}.cni]\n  conf_dir = "net.d"\n  max_conf_num = -1\n[crid]\n  log_level = "verbose"\n  socket = "run/crid.sock"\n  shim_namespace = "k8s io"\n  log_format = "pretty"\n`;
     expect(check(text)).toEqual([
       `F:3:3: error: sandbox_image "Pause:3.10" is not an image reference: invalid image reference "Pause:3.10": repository name must be lowercase [${CRI}.sandbox_image]`,
       'F:8:3: error: log_level "verbose" is not one of trace, debug, info, warn, error, fatal, silent [crid.log_level]',
+      'F:11:3: error: log_format "pretty" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise) [crid.log_format]',
       'F:10:3: error: shim_namespace "k8s io" is not a containerd namespace (letters and digits, joined by \'.\', \'_\' or \'-\') [crid.shim_namespace]',
       'F:9:3: error: "run/crid.sock" is not an absolute path [crid.socket]',
       `F:5:3: error: "net.d" is not an absolute path [${CRI}.cni.conf_dir]`,

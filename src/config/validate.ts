@@ -108,6 +108,9 @@ class Checker {
     if (!LOG_LEVELS.includes(c.crid.log_level)) {
       this.error(`log_level "${c.crid.log_level}" is not one of ${LOG_LEVELS.join(', ')}`, 'crid.log_level');
     }
+    if (!['', 'text', 'json'].includes(c.crid.log_format)) {
+      this.error(`log_format "${c.crid.log_format}" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise)`, 'crid.log_format');
+    }
     if (!SHIM_NAMESPACE.test(c.crid.shim_namespace)) {
       this.error(`shim_namespace "${c.crid.shim_namespace}" is not a containerd namespace (letters and digits, joined by '.', '_' or '-')`, 'crid.shim_namespace');
     }
