@@ -15,7 +15,7 @@ import { existsSync, globSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from './model.ts';
 import { readConfigFile, type ConfigFile, type Origin } from './config-file.ts';
-import { closest, criPluginIds, expectedTablesText, isTable } from './schema.ts';
+import { criPluginIds, expectedTablesText, isTable, nearest } from './schema.ts';
 import { displayPath, pathKey } from './toml-positions.ts';
 
 export interface MergedConfig {
@@ -74,14 +74,13 @@ function checkCriTablePresent(merged: MergedConfig, diagnostics: Diagnostic[]): 
   const first = merged.foreign[0];
   if (first === undefined || merged.tree.cri !== undefined || reportedPluginError(diagnostics)) return;
   const expected = criPluginIds(merged.version);
-  const looksCri = (id: string) => /cri/i.test(id) || closest(id, expected, Math.floor(expected[0]!.length / 3)) !== undefined;
+  const looksCri = (id: string) => /cri/i.test(id) || nearest(id, expected).distance <= expected[0]!.length / 3;
   const guess = merged.foreign.find((o) => o.keyPath.startsWith('plugins.') && looksCri(pluginId(o.keyPath)));
-  const meant = guess && closest(pluginId(guess.keyPath), expected, Infinity)!;
-  const hint = guess === undefined ? '' : ` (did you mean [${displayPath(['plugins', meant!])}] instead of [${guess.keyPath}]?)`;
+  const hint = guess && ` (did you mean [${displayPath(['plugins', nearest(pluginId(guess.keyPath), expected).candidate])}] instead of [${guess.keyPath}]?)`;
   const { keyPath, ...position } = guess ?? first;
   diagnostics.push({
     severity: 'error',
-    message: `no CRI plugin table${hint}: ${expectedTablesText(merged.version)}; without it crid would run on built-in defaults`,
+    message: `no CRI plugin table${hint ?? ''}: ${expectedTablesText(merged.version)}; without it crid would run on built-in defaults`,
     keyPath,
     position,
   });

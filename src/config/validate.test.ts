@@ -146,6 +146,10 @@ describe('what serve would reject or silently mis-read is an error with its posi
     ]);
   });
 
+  it('a short plugin id of a version-1 file is not taken for a typo of "cri"', () => {
+    expect(check('version = 1\n[plugins.cri]\n  sandbox_image = "pause:1"\n[plugins.opt]\n  path = "/opt"\n').filter((d) => d.includes('error'))).toEqual([]);
+  });
+
   it('a CRI table of another layout version', () => {
     expect(check(`version = 2\n[plugins."io.containerd.cri.v1.images"]\n  snapshotter = "x"\n`)).toEqual([
       `F:2:1: error: CRI plugin table "io.containerd.cri.v1.images" belongs to config version 3, this file is version 2: a version-2 file configures the CRI plugin in [${CRI}] [plugins."io.containerd.cri.v1.images"]`,
