@@ -9,7 +9,6 @@ import { dumpJson, dumpToml } from '../config/dump.ts';
 import { formatDiff } from '../config/config-diff.ts';
 import type { ReloadResult } from '../config/reload.ts';
 import { ControlClient } from '../control/control-client.ts';
-import { loadForCli } from './cli-config.ts';
 import { controlSocketPath } from '../control/control-server.ts';
 
 export interface CliIO {
@@ -93,15 +92,22 @@ function dump(file: string, format: 'toml' | 'json', io: CliIO): number {
   return hasErrors(result.diagnostics) ? 1 : 0;
 }
 
-/** A file with errors is reported here, with the same validation the daemon would reject it by. */
+/** The running crid re-reads and validates its config; a file it cannot be asked about is checked here. */
 async function reload(file: string, io: CliIO): Promise<number> {
-  const config = loadForCli(file, io, 'config reload');
-  if (config === undefined) return 1;
+  const loaded = loadConfig(file);
+  const printErrors = () => {
+    for (const d of loaded.diagnostics.filter((x) => x.severity === 'error')) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  };
+  if (loaded.config === undefined) {
+    printErrors();
+    return 1;
+  }
   let result: ReloadResult;
   try {
-    result = await new ControlClient(controlSocketPath(config.crid.state)).reload();
+    result = await new ControlClient(controlSocketPath(loaded.config.crid.state)).reload();
   } catch (err) {
     io.stderr.write(`crid config reload: ${(err as Error).message}\n`);
+    printErrors();
     return 1;
   }
   if (!result.ok) {
