@@ -1,5 +1,6 @@
 // crid's command line. Each command loads only what it needs: `publish` runs once per event
 // of a legacy shim and must start fast.
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRID_VERSION } from './version.ts';
 import { LOG_LEVELS } from './config/defaults.ts';
@@ -52,6 +53,7 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
+  if (values.socket !== undefined && !isAbsolute(values.socket)) return usageError(`crid serve: --socket must be an absolute path, got "${values.socket}"`, SERVE_USAGE);
   const level = values['log-level'];
   if (level !== undefined && !LOG_LEVELS.includes(level)) return usageError(`crid serve: --log-level must be one of ${LOG_LEVELS.join(', ')}`, SERVE_USAGE);
   const { serveDaemon } = await import('./serve.ts');

@@ -36,7 +36,7 @@ describe('crid exit status', () => {
   });
 
   it('unknown flags and commands exit 2 in every command; --help documents the codes', async () => {
-    for (const args of [['serve', '--nope'], ['serve', '--log-level', 'verbose'], ['config', 'check', '--nope'], ['explain', '--nope'], ['check', '--nope'], ['runtimeclass', '--nope'], ['publish', '--nope'], ['frobnicate']]) {
+    for (const args of [['serve', '--nope'], ['serve', '--log-level', 'verbose'], ['serve', '--socket', 'crid.sock'], ['config', 'check', '--nope'], ['explain', '--nope'], ['check', '--nope'], ['runtimeclass', '--nope'], ['publish', '--nope'], ['frobnicate']]) {
       const r = await crid(args);
       expect({ args, code: r.exitCode }).toEqual({ args, code: 2 });
     }
