@@ -36,6 +36,14 @@ describe('crid config check', () => {
     );
   });
 
+  it('a missing file: says how to write the default one', () => {
+    const file = path.join(tmp, 'absent.toml');
+    expect(run(['check', '--config', file])).toMatchObject({
+      code: 1,
+      out: `${file}:1:1: error: no config file here: write the default one with \`crid config default > ${file}\` (scripts/install does)\n${file}: 1 error, 0 warnings\n`,
+    });
+  });
+
   it('reports malformed TOML with its position', () => {
     const file = path.join(tmp, 'syntax.toml');
     writeFileSync(file, 'version = 2\n[crid\n');

@@ -45,7 +45,11 @@ export function readConfigFile(path: string, diagnostics: Diagnostic[], dropIn?:
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    diagnostics.push({ severity: 'error', message: `cannot read config file: ${(err as Error).message}`, keyPath: '', position: { file: path, line: 1, column: 1 } });
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    const message = missing
+      ? `no config file here: write the default one with \`crid config default > ${path}\` (scripts/install does)`
+      : `cannot read config file: ${(err as Error).message}`;
+    diagnostics.push({ severity: 'error', message, keyPath: '', position: { file: path, line: 1, column: 1 } });
     return undefined;
   }
   let data: Record<string, unknown>;
