@@ -146,6 +146,13 @@ describe('what serve would reject or silently mis-read is an error with its posi
     ]);
   });
 
+  it('a snapshotter other than overlayfs, global or per handler', () => {
+    expect(check(`version = 2\n[${CRI}.containerd]\n  snapshotter = "zfs"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  snapshotter = "native"\n`)).toEqual([
+      `F:3:3: error: snapshotter "zfs" is not available: crid stores image layers with overlayfs only [${CRI}.containerd.snapshotter]`,
+      `F:6:3: error: snapshotter "native" is not available: crid stores image layers with overlayfs only [${RT}.runc.snapshotter]`,
+    ]);
+  });
+
   it('a short plugin id of a version-1 file is not taken for a typo of "cri"', () => {
     expect(check('version = 1\n[plugins.cri]\n  sandbox_image = "pause:1"\n[plugins.opt]\n  path = "/opt"\n').filter((d) => d.includes('error'))).toEqual([]);
   });

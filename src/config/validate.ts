@@ -118,9 +118,16 @@ class Checker {
     this.absolute(c.cni.conf_dir, 'cni.conf_dir');
     for (const dir of c.cni.bin_dirs) this.absolute(dir, 'cni.bin_dirs');
     if (c.cni.max_conf_num < 0) this.error(`max_conf_num ${c.cni.max_conf_num} is negative (0 = every file)`, 'cni.max_conf_num');
+    this.snapshotter(c.snapshotter, 'snapshotter');
     for (const h of Object.values(c.runtimes)) {
       if (h.runtime_path !== '') this.absolute(h.runtime_path, `runtimes.${h.name}.runtime_path`);
+      if (h.snapshotter !== '') this.snapshotter(h.snapshotter, `runtimes.${h.name}.snapshotter`);
     }
+  }
+
+  /** crid would unpack layers with overlayfs whatever the file says. */
+  private snapshotter(value: string, modelKey: string): void {
+    if (value !== 'overlayfs') this.error(`snapshotter "${value}" is not available: crid stores image layers with overlayfs only`, modelKey);
   }
 
   private absolute(value: string, modelKey: string): void {
