@@ -8,6 +8,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { REPO, type CridProcess, waitForSocket } from '../helpers/crid-process.ts';
 import { criClient } from '../helpers/cri-client.ts';
+import { podConfig, startPodEnv } from '../helpers/pod-env.ts';
 
 const INSTALL_TIMEOUT_MS = 300_000;
 const PREFIX = '/usr/local/lib/crid';
@@ -27,6 +28,15 @@ describe('scripts/install and scripts/uninstall', () => {
   let destdir: string;
   let work: string;
   const installed = (...parts: string[]) => path.join(destdir, PREFIX, ...parts);
+
+  /** `crid serve` as installed. */
+  function startInstalled(config: string, socket: string): CridProcess {
+    const child = spawn(installed('scripts/crid'), ['serve', '--config', config, '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+    return { child, socket, stderr: () => stderr, exited, stop: async () => (child.kill('SIGTERM'), exited) };
+  }
 
   beforeAll(async () => {
     destdir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-install-'));
@@ -61,11 +71,7 @@ describe('scripts/install and scripts/uninstall', () => {
         .replace('state = "/run/crid"', `state = "${work}/state"`)
         .replace('metrics_address = "127.0.0.1:9149"', 'metrics_address = ""'),
     );
-    const child = spawn(installed('scripts/crid'), ['serve', '--config', config, '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr += chunk));
-    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    const proc: CridProcess = { child, socket, stderr: () => stderr, exited, stop: async () => (child.kill('SIGTERM'), exited) };
+    const proc = startInstalled(config, socket);
     try {
       await waitForSocket(proc);
       const client = criClient(socket);
@@ -75,6 +81,24 @@ describe('scripts/install and scripts/uninstall', () => {
       expect(await proc.stop()).toBe(0);
     }
   });
+
+  it('takes over the pods a previous crid left running, as after an upgrade', async () => {
+    const env = await startPodEnv();
+    try {
+      const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('upgrade') });
+      env.client.close();
+      await env.crid.stop();
+      env.crid = startInstalled(env.configFile, env.socket);
+      await waitForSocket(env.crid);
+      env.client = criClient(env.socket);
+      const { items } = await env.client.runtime.ListPodSandbox({});
+      expect(items.map((p: { id: string; state: string }) => [p.id, p.state])).toEqual([[id, 'SANDBOX_READY']]);
+      await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
+      await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+    } finally {
+      await env.dispose();
+    }
+  }, INSTALL_TIMEOUT_MS);
 
   it('installing again keeps the config; uninstall leaves nothing but the config', async () => {
     const config = path.join(destdir, 'etc/crid/crid.toml');
