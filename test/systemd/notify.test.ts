@@ -83,6 +83,12 @@ describe('crid under systemd (Type=notify)', () => {
     await expect(client.runtime.ListPodSandbox({})).resolves.toMatchObject({ items: [] });
   });
 
+  it('sends a fresh STATUS after a reload (SIGHUP, as ExecReload sends)', async () => {
+    expect(readUnit().get('Service', 'ExecReload')).toBe('/bin/kill -HUP $MAINPID');
+    crid.kill('SIGHUP');
+    expect(await systemd.next((m) => m.startsWith('STATUS='))).toBe(`STATUS=serving CRI on ${socket}: 0 pods, 0 containers; handlers: runc ok`);
+  });
+
   it('sends STOPPING=1 on SIGTERM and exits 0', async () => {
     const exited = new Promise((resolve) => crid.once('exit', resolve));
     crid.kill('SIGTERM');
