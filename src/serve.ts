@@ -47,6 +47,13 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
       .then(() => systemd.status(daemon.statusLine()))
       .catch((err: unknown) => log.error({ err }, 'config reload failed'));
   });
+  // Also registered before starting: a stop asked for during start is carried out once crid has
+  // started, rather than killing it halfway. `on`, not `once`: execa's signal-exit re-raises a signal
+  // that has no listener but its own, which would kill crid while a subprocess (systemd-notify) runs.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => resolve('SIGINT'));
+  });
   try {
     await daemon.start();
   } catch (err) {
@@ -59,10 +66,7 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
   }
   // Only now: recovery is done and the CRI socket answers, so units ordered After=crid may start.
   await systemd.ready(daemon.statusLine());
-  const signal = await new Promise<string>((resolve) => {
-    process.once('SIGTERM', () => resolve('SIGTERM'));
-    process.once('SIGINT', () => resolve('SIGINT'));
-  });
+  const signal = await stopSignal;
   log.info({ signal }, 'shutting down');
   await systemd.stopping(`stopping on ${signal}; pods keep running`);
   await daemon.stop();

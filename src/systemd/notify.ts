@@ -19,7 +19,7 @@ export interface ServiceNotifier {
 export function serviceNotifier(env: NodeJS.ProcessEnv, log: Logger): ServiceNotifier {
   if (!env.NOTIFY_SOCKET) return { ready: async () => {}, status: async () => {}, stopping: async () => {} };
   const send = async (assignments: string[]) => {
-    const result = await execa('systemd-notify', assignments, { env, reject: false, timeout: 10_000 });
+    const result = await execa('systemd-notify', assignments, { env, reject: false, timeout: 10_000, cleanup: false });
     // systemd restarts a notify unit that never says READY=1: the log says why.
     if (result.failed) log.error({ assignments, err: result.stderr || result.message }, 'systemd-notify failed');
   };
