@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { execa } from 'execa';
 import { CRID } from '../helpers/crid-process.ts';
 import { criClient, type CriClient } from '../helpers/cri-client.ts';
 import { readUnit } from './unit-file.ts';
@@ -53,6 +54,8 @@ describe('crid under systemd (Type=notify)', () => {
   let socket: string;
 
   beforeAll(async () => {
+    // crid notifies through systemd's systemd-notify (Debian package systemd): fail plainly without it.
+    await execa('systemd-notify', ['--version']);
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-notify-'));
     socket = path.join(dir, 'crid.sock');
     const config = path.join(dir, 'crid.toml');
