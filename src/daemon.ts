@@ -273,6 +273,14 @@ export class Daemon {
     return this.holder.reload();
   }
 
+  /** One line for systemd's STATUS=: the socket, pods and containers, each handler's check. */
+  statusLine(): string {
+    const total = (rows: { count: number }[]) => rows.reduce((n, r) => n + r.count, 0);
+    const counts = this.deps ? objectCounts(this.deps) : { pods: [], containers: [] };
+    const handlers = this.health.all().map((r) => `${r.handler} ${r.ok ? 'ok' : 'failed'}`);
+    return `serving CRI on ${this.config().crid.socket}: ${total(counts.pods)} pods, ${total(counts.containers)} containers; handlers: ${handlers.join(', ')}`;
+  }
+
   async stop(): Promise<void> {
     this.ready = false;
     this.holder.close();

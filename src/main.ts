@@ -1,7 +1,9 @@
 // crid's command line. Each command loads only what it needs: `publish` runs once per event
 // of a legacy shim and must start fast.
+import { isAbsolute } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CRID_VERSION } from './version.ts';
+import { LOG_LEVELS } from './config/defaults.ts';
 
 const USAGE = `crid ${CRID_VERSION}: a Kubernetes CRI runtime that drives containerd shims directly
 
@@ -17,29 +19,43 @@ Commands:
   version      print crid's version
 
 Run 'crid <command> --help' for a command's flags.
+
+Exit status, the same for every command:
+  0  ok
+  1  a config or runtime fault: the config has errors (printed as file:line:column), a handler's
+     shim or OCI runtime is missing or failed its check, the running crid cannot be reached
+  2  usage: an unknown command, flag, flag value or handler name
 `;
 
 const SERVE_USAGE = `Usage: crid serve [--config FILE] [--socket PATH] [--log-level LEVEL]
 
   --config FILE      containerd-style config.toml (default: $CRID_CONFIG or /etc/crid/crid.toml)
   --socket PATH      CRI socket path, overriding [crid] socket
-  --log-level LEVEL  trace, debug, info, warn, error (default: [crid] log_level)
+  --log-level LEVEL  trace, debug, info, warn, error, fatal, silent (default: [crid] log_level)
 `;
 
 async function serve(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      config: { type: 'string' },
-      socket: { type: 'string' },
-      'log-level': { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string' },
+        socket: { type: 'string' },
+        'log-level': { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (err) {
+    return usageError(`crid serve: ${(err as Error).message}`, SERVE_USAGE);
+  }
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
+  if (values.socket !== undefined && !isAbsolute(values.socket)) return usageError(`crid serve: --socket must be an absolute path, got "${values.socket}"`, SERVE_USAGE);
+  const level = values['log-level'];
+  if (level !== undefined && !LOG_LEVELS.includes(level)) return usageError(`crid serve: --log-level must be one of ${LOG_LEVELS.join(', ')}`, SERVE_USAGE);
   const { serveDaemon } = await import('./serve.ts');
   return serveDaemon({ configPath: values.config, socket: values.socket, logLevel: values['log-level'] });
 }
@@ -70,9 +86,13 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(USAGE);
       return 0;
     default:
-      process.stderr.write(`crid: unknown command "${command}"\n\n${USAGE}`);
-      return 2;
+      return usageError(`crid: unknown command "${command}"`, USAGE);
   }
+}
+
+function usageError(message: string, usage: string): number {
+  process.stderr.write(`${message}\n\n${usage}`);
+  return 2;
 }
 
 main(process.argv.slice(2)).then(

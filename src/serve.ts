@@ -4,8 +4,9 @@ import { loadConfig } from './config/load.ts';
 import { configPath } from './config/defaults.ts';
 import { formatDiagnostic } from './config/diagnostics.ts';
 import type { CridConfig } from './config/model.ts';
-import { createLogger } from './log.ts';
+import { createLogger, logFormat } from './log.ts';
 import { Daemon } from './daemon.ts';
+import { serviceNotifier } from './systemd/notify.ts';
 
 export interface ServeOptions {
   configPath?: string;
@@ -26,7 +27,7 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
   };
   const config = loaded.config;
   adjust(config);
-  const log = createLogger(opts.logLevel ?? config.crid.log_level);
+  const log = createLogger(opts.logLevel ?? config.crid.log_level, logFormat(config.crid.log_format, process.stderr));
   for (const w of loaded.diagnostics) log.warn({ keyPath: w.keyPath }, formatDiagnostic(w));
 
   const daemon = new Daemon({
@@ -42,26 +43,36 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
   // every other one and leave the node's pods unmanageable until crid is back (and again, if a
   // client repeats what triggered it), so crid logs it and serves on.
   process.on('uncaughtException', (err) => log.error({ err }, 'uncaught exception (a crid bug)'));
+  const systemd = serviceNotifier(process.env, log);
   // Registered first: SIGHUP's default action would end crid while it starts.
   process.on('SIGHUP', () => {
-    daemon.reload().catch((err: unknown) => log.error({ err }, 'config reload failed'));
+    daemon
+      .reload()
+      .then(() => systemd.status(daemon.statusLine()))
+      .catch((err: unknown) => log.error({ err }, 'config reload failed'));
+  });
+  // Also registered before starting: a stop asked for during start is carried out once crid has
+  // started, rather than killing it halfway. `on`, not `once`: execa's signal-exit re-raises a signal
+  // that has no listener but its own, which would kill crid while a subprocess (systemd-notify) runs.
+  const stopSignal = new Promise<string>((resolve) => {
+    process.on('SIGTERM', () => resolve('SIGTERM'));
+    process.on('SIGINT', () => resolve('SIGINT'));
   });
   try {
     await daemon.start();
   } catch (err) {
     log.fatal({ err }, 'crid failed to start');
     await daemon.stop().catch(() => {});
-    process.stderr.write(`crid: ${err instanceof Error ? err.message : String(err)}\n`);
+    const message = err instanceof Error ? err.message : String(err);
+    await systemd.status(`failed to start: ${message}`);
+    process.stderr.write(`crid: ${message}\n`);
     return 1;
   }
-  await new Promise<void>((resolve) => {
-    const shutdown = (signal: string) => {
-      log.info({ signal }, 'shutting down');
-      resolve();
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
-  });
+  // Only now: recovery is done and the CRI socket answers, so units ordered After=crid may start.
+  await systemd.ready(daemon.statusLine());
+  const signal = await stopSignal;
+  log.info({ signal }, 'shutting down');
+  await systemd.stopping(`stopping on ${signal}; pods keep running`);
   await daemon.stop();
   return 0;
 }

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -36,6 +36,14 @@ describe('crid config check', () => {
     );
   });
 
+  it('a missing file: says how to write the default one', () => {
+    const file = path.join(tmp, 'absent.toml');
+    expect(run(['check', '--config', file])).toMatchObject({
+      code: 1,
+      out: `${file}:1:1: error: no config file here: write the default one with \`crid config default > ${file}\` (scripts/install does)\n${file}: 1 error, 0 warnings\n`,
+    });
+  });
+
   it('reports malformed TOML with its position', () => {
     const file = path.join(tmp, 'syntax.toml');
     writeFileSync(file, 'version = 2\n[crid\n');
@@ -46,18 +54,19 @@ describe('crid config check', () => {
 });
 
 describe('crid config default', () => {
-  it('prints a commented config that loads into the same model as an empty file', () => {
+  it('is the shipped config/crid.toml, byte for byte', () => {
     const { code, out } = run(['default']);
     expect(code).toBe(0);
-    expect(out).toContain('# ');
-    expect(out).toContain('[crid]');
-    const printed = path.join(tmp, 'default.toml');
-    const empty = path.join(tmp, 'empty.toml');
-    writeFileSync(printed, out);
-    writeFileSync(empty, 'version = 2\n');
-    const a = loadConfig(printed);
+    expect(out).toBe(readFileSync(shipped, 'utf8'));
+  });
+
+  it('loads with no diagnostics: handlers runc (the default) and crun, nothing probed from this machine', () => {
+    const a = loadConfig(shipped, { restrictOomScoreAdjDefault: false });
     expect(a.diagnostics).toEqual([]);
-    expect(a.config).toEqual(loadConfig(empty).config);
+    expect(a.config!.default_runtime_name).toBe('runc');
+    expect(Object.keys(a.config!.runtimes)).toEqual(['runc', 'crun']);
+    expect(a.config!.runtimes.crun!.options).toEqual({ BinaryName: 'crun', Root: '/run/crid/crun', SystemdCgroup: false });
+    expect(a.sources.has('restrict_oom_score_adj')).toBe(false);
   });
 });
 
@@ -77,6 +86,35 @@ describe('crid config dump', () => {
     expect(json.config.crid.socket).toBe('/tmp/dropin.sock');
     expect(json.sources['crid.socket']).toBe(`${dropin}:3:3`);
     expect(json.files).toEqual([main, dropin]);
+  });
+});
+
+describe('crid config dump | crid config check', () => {
+  const fixtures = path.join(repo, 'test/config/fixtures');
+  const legacyKeys = ['`runtime_engine` is deprecated, please use runtime `options` instead', '`runtime_root` is deprecated, please use runtime `options` instead'];
+  it.each([
+    ['containerd-config-v1.toml', legacyKeys],
+    ['containerd-config-v2.toml', []],
+    ['containerd-config-v3.toml', []],
+    ['containerd-1.6-default.toml', []],
+  ])('%s: the dump loads back into the same config, warning only about legacy keys it still has', (name, warnings) => {
+    const source = loadConfig(path.join(fixtures, name));
+    const { code, out } = run(['dump', '--config', path.join(fixtures, name)]);
+    expect(code).toBe(0);
+    const dumped = path.join(tmp, `dump-${name}`);
+    writeFileSync(dumped, out);
+    const back = loadConfig(dumped);
+    expect(back.diagnostics.map((d) => d.message)).toEqual(warnings);
+    expect(back.config).toEqual({ ...source.config, version: 2 });
+  });
+
+  it('the dump of a main file with a drop-in checks with 0 errors, 0 warnings', () => {
+    const dir = mkdtempSync(path.join(tmp, 'roundtrip-'));
+    writeFileSync(path.join(dir, 'extra.toml'), `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]\n    BinaryName = "crun"\n[crid.runtimeclass.crun]\n  overhead_cpu = "10m"\n  tolerations = [{ key = "k", operator = "Exists" }]\n`);
+    writeFileSync(path.join(dir, 'main.toml'), `version = 2\nimports = ["extra.toml"]\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`);
+    const dumped = path.join(tmp, 'dump-main.toml');
+    writeFileSync(dumped, run(['dump', '--config', path.join(dir, 'main.toml')]).out);
+    expect(run(['check', '--config', dumped])).toMatchObject({ code: 0, out: `${dumped}: 0 errors, 0 warnings\n` });
   });
 });
 

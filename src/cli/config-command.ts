@@ -1,7 +1,7 @@
 // `crid config default|check|dump`: argv in, text out, exit code back.
 import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
-import { configPath, defaultRestrictOomScoreAdj } from '../config/defaults.ts';
+import { configPath } from '../config/defaults.ts';
 import { renderDefaultConfig } from '../config/default-config.ts';
 import { hasErrors, loadConfig, type LoadResult } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
@@ -60,7 +60,7 @@ export function runConfigCommand(argv: string[], io: CliIO = processIO): number 
   const file = configPath(values.config, io.env ?? process.env);
   switch (command) {
     case 'default':
-      io.stdout.write(renderDefaultConfig(defaultRestrictOomScoreAdj()));
+      io.stdout.write(renderDefaultConfig());
       return 0;
     case 'check':
       return check(file, io);
@@ -92,10 +92,14 @@ function dump(file: string, format: 'toml' | 'json', io: CliIO): number {
   return hasErrors(result.diagnostics) ? 1 : 0;
 }
 
+/** The running crid re-reads and validates its config; a file it cannot be asked about is checked here. */
 async function reload(file: string, io: CliIO): Promise<number> {
   const loaded = loadConfig(file);
+  const printErrors = () => {
+    for (const d of loaded.diagnostics.filter((x) => x.severity === 'error')) io.stderr.write(`${formatDiagnostic(d)}\n`);
+  };
   if (loaded.config === undefined) {
-    for (const d of loaded.diagnostics) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    printErrors();
     return 1;
   }
   let result: ReloadResult;
@@ -103,6 +107,7 @@ async function reload(file: string, io: CliIO): Promise<number> {
     result = await new ControlClient(controlSocketPath(loaded.config.crid.state)).reload();
   } catch (err) {
     io.stderr.write(`crid config reload: ${(err as Error).message}\n`);
+    printErrors();
     return 1;
   }
   if (!result.ok) {

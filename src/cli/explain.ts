@@ -20,9 +20,12 @@ Options:
   --handler H  RuntimeClass handler name
   --config F   config file (default: $CRID_CONFIG, else /etc/crid/crid.toml)
   -h, --help   show this help
+
+Exit 0 when the handler's shim and OCI runtime are found here, 1 when one is missing or the config
+has errors, 2 for an unknown handler or bad flags.
 `;
 
-/** `argv` is what follows `crid explain`. Exit 1 when the config is invalid or the handler unknown. */
+/** `argv` is what follows `crid explain`. */
 export function runExplainCommand(argv: string[], io: CliIO = processIO): number {
   let values;
   try {
@@ -49,10 +52,22 @@ export function runExplainCommand(argv: string[], io: CliIO = processIO): number
     handler = resolveHandler(result.config, values.handler);
   } catch (err) {
     io.stderr.write(`crid explain: ${(err as Error).message}\n`);
-    return 1;
+    return 2;
   }
-  io.stdout.write(explainHandler(result.config, handler, env.PATH ?? ''));
-  return 0;
+  const searchPath = env.PATH ?? '';
+  io.stdout.write(explainHandler(result.config, handler, searchPath));
+  return isInstalled(handler, searchPath) ? 0 : 1;
+}
+
+/** Whether the shim binary and (for runc-type shims) the OCI runtime exist here. */
+function isInstalled(h: RuntimeHandler, searchPath: string): boolean {
+  try {
+    findShimBinary(h, searchPath);
+  } catch {
+    return false;
+  }
+  const runtime = ociRuntimeName(h);
+  return runtime === undefined || lookPath(runtime, searchPath) !== undefined;
 }
 
 /** The report text for one resolved handler; `searchPath` is the PATH shims are looked up in. */
@@ -91,12 +106,18 @@ function shimBinaryLine(h: RuntimeHandler, searchPath: string): string {
 
 /** The OCI runtime the shim will exec: BinaryName / Runtime / runtime_engine, default runc. */
 function ociRuntimeLine(h: RuntimeHandler, searchPath: string): string {
-  const schema = optionsSchemaName(h.runtime_type);
-  if (schema === 'runtimeoptions') return '(decided by the shim)';
-  const configured = schema === 'runc' ? h.options.BinaryName : (h.options.Runtime ?? h.runtime_engine);
-  const name = typeof configured === 'string' && configured !== '' ? configured : 'runc';
+  const name = ociRuntimeName(h);
+  if (name === undefined) return '(decided by the shim)';
   const found = lookPath(name, searchPath);
   return found ? `${name} → ${found}` : `${name} NOT FOUND in PATH`;
+}
+
+/** undefined when the shim decides (not a runc-type shim). */
+function ociRuntimeName(h: RuntimeHandler): string | undefined {
+  const schema = optionsSchemaName(h.runtime_type);
+  if (schema === 'runtimeoptions') return undefined;
+  const configured = schema === 'runc' ? h.options.BinaryName : (h.options.Runtime ?? h.runtime_engine);
+  return typeof configured === 'string' && configured !== '' ? configured : 'runc';
 }
 
 function optionsLine(h: RuntimeHandler): string {

@@ -17,16 +17,22 @@ async function readStdin(): Promise<Buffer> {
 
 /** Accepts the flags before or after the `publish` word, as the shim puts --address first. */
 export async function runPublishCommand(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv.filter((arg) => arg !== 'publish'),
-    options: {
-      address: { type: 'string', short: 'a' },
-      topic: { type: 'string' },
-      namespace: { type: 'string', short: 'n' },
-      help: { type: 'boolean', short: 'h' },
-    },
-    allowPositionals: false,
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv.filter((arg) => arg !== 'publish'),
+      options: {
+        address: { type: 'string', short: 'a' },
+        topic: { type: 'string' },
+        namespace: { type: 'string', short: 'n' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    process.stderr.write(`crid publish: ${(err as Error).message}\n${USAGE}`);
+    return 2;
+  }
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

@@ -27,6 +27,7 @@ export const RESTART_ONLY_KEYS = [
   'crid.state',
   'crid.shim_namespace',
   'crid.metrics_address',
+  'crid.log_format',
   'stream_server_address',
   'stream_server_port',
   'enable_tls_streaming',

@@ -28,6 +28,8 @@ export interface ConfigFile {
   entries: ConfigEntry[];
   /** Every table crid reads, by canonical path key → where its header (or first key) is. */
   tables: Map<string, Origin>;
+  /** containerd settings crid does not read (`root`, `[grpc]`, `[plugins."<other plugin>"]`), in order. */
+  foreign: Origin[];
 }
 
 const SUPPORTED_VERSIONS = [1, 2, 3, 4];
@@ -43,7 +45,11 @@ export function readConfigFile(path: string, diagnostics: Diagnostic[], dropIn?:
   try {
     text = readFileSync(path, 'utf8');
   } catch (err) {
-    diagnostics.push({ severity: 'error', message: `cannot read config file: ${(err as Error).message}`, keyPath: '', position: { file: path, line: 1, column: 1 } });
+    const missing = (err as NodeJS.ErrnoException).code === 'ENOENT';
+    const message = missing
+      ? `no config file here: write the default one with \`crid config default > ${path}\` (scripts/install does)`
+      : `cannot read config file: ${(err as Error).message}`;
+    diagnostics.push({ severity: 'error', message, keyPath: '', position: { file: path, line: 1, column: 1 } });
     return undefined;
   }
   let data: Record<string, unknown>;
@@ -75,6 +81,7 @@ class FilePlacer {
   private readonly locations: Map<string, KeyLocation>;
   private readonly entries: ConfigEntry[] = [];
   private readonly tables = new Map<string, Origin>();
+  private readonly foreign: Origin[] = [];
   private readonly warned = new Set<string>();
   private version = 1;
   /** Written keys of a handler drop-in are placed as if under this path of a version-2 file. */
@@ -101,6 +108,7 @@ class FilePlacer {
       versionOrigin: this.data.version === undefined ? undefined : this.origin(['version']),
       entries: this.entries,
       tables: this.tables,
+      foreign: this.foreign,
     };
   }
 
@@ -112,7 +120,7 @@ class FilePlacer {
     this.tables.set(pathKey(canonical), top);
     this.entries.push({ canonical, value: {}, origin: top });
     for (const [key, value] of Object.entries(this.data)) this.visit([key], value);
-    return { path: this.path, version: 2, imports: [], importsOrigin: top, entries: this.entries, tables: this.tables };
+    return { path: this.path, version: 2, imports: [], importsOrigin: top, entries: this.entries, tables: this.tables, foreign: [] };
   }
 
   private readVersion(): boolean {
@@ -147,13 +155,16 @@ class FilePlacer {
 
   private visit(written: string[], value: unknown): void {
     const placement = placeKey([...this.prefix, ...written], this.version);
-    if (placement.use === 'ignore') return;
+    if (placement.use === 'ignore') {
+      if (written.length === 1 || (written.length === 2 && written[0] === 'plugins')) this.foreign.push(this.origin(written));
+      return;
+    }
     if (placement.use === 'descend') {
       if (isTable(value)) for (const [key, child] of Object.entries(value)) this.visit([...written, key], child);
       return;
     }
     if (placement.use === 'unknown') {
-      this.warnOnce(written.slice(0, placement.depth + 1 - this.prefix.length), placement.message);
+      this.reportOnce(placement.severity, written.slice(0, placement.depth + 1 - this.prefix.length), placement.message);
       return;
     }
     if (!hasKind(value, placement.kind)) {
@@ -172,11 +183,11 @@ class FilePlacer {
     for (const [key, child] of children) this.visit([...written, key], child);
   }
 
-  private warnOnce(written: string[], message: string): void {
+  private reportOnce(severity: Diagnostic['severity'], written: string[], message: string): void {
     const key = pathKey(written);
     if (this.warned.has(key)) return;
     this.warned.add(key);
-    this.warn(written, message);
+    this.diagnostics.push({ severity, message, keyPath: displayPath(written), position: this.origin(written) });
   }
 
   private warn(written: string[], message: string): void {

@@ -18,8 +18,12 @@ export const CRID_DEFAULTS: Readonly<CridSettings> = {
   runtimes_dir: '',
   deep_check_on_start: false,
   log_level: 'info',
+  log_format: '',
   runtimeclass: {},
 };
+
+/** pino's levels, as `[crid] log_level` and `crid serve --log-level` take them. */
+export const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 
 /** Beside the main config file when `[crid] runtimes_dir` is "". */
 export const DEFAULT_RUNTIMES_DIR = 'runtimes.d';

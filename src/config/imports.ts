@@ -15,8 +15,8 @@ import { existsSync, globSync } from 'node:fs';
 import path from 'node:path';
 import type { Diagnostic } from './model.ts';
 import { readConfigFile, type ConfigFile, type Origin } from './config-file.ts';
-import { pathKey } from './toml-positions.ts';
-import { isTable } from './schema.ts';
+import { criPluginIds, expectedTablesText, isTable, nearest } from './schema.ts';
+import { displayPath, pathKey } from './toml-positions.ts';
 
 export interface MergedConfig {
   /** Schema version of the main file. */
@@ -33,10 +33,12 @@ export interface MergedConfig {
   versionOrigin?: Origin;
   /** Handlers that come from runtimes_dir drop-ins, not from the main file or its imports. */
   dropInHandlers: Set<string>;
+  /** containerd settings crid does not read, from every file. */
+  foreign: Origin[];
 }
 
 export function loadMerged(mainPath: string, diagnostics: Diagnostic[]): MergedConfig | undefined {
-  const merged: MergedConfig = { version: 1, files: [], tree: {}, origins: new Map(), tables: new Map(), dropInHandlers: new Set() };
+  const merged: MergedConfig = { version: 1, files: [], tree: {}, origins: new Map(), tables: new Map(), dropInHandlers: new Set(), foreign: [] };
   const loaded = new Set<string>();
   const pending = [mainPath];
   let failed = false;
@@ -59,7 +61,39 @@ export function loadMerged(mainPath: string, diagnostics: Diagnostic[]): MergedC
     mergeFile(merged, config);
     pending.push(...resolveImports(config, diagnostics));
   }
-  return failed ? undefined : merged;
+  if (failed) return undefined;
+  checkCriTablePresent(merged, diagnostics);
+  return merged;
+}
+
+/**
+ * A containerd config whose CRI plugin table is missing (misspelled, or another layout's) would
+ * make crid run on its built-in defaults and drop the admin's handlers without a word.
+ */
+function checkCriTablePresent(merged: MergedConfig, diagnostics: Diagnostic[]): void {
+  const first = merged.foreign[0];
+  if (first === undefined || merged.tree.cri !== undefined || reportedPluginError(diagnostics)) return;
+  const expected = criPluginIds(merged.version);
+  const looksCri = (id: string) => /cri/i.test(id) || nearest(id, expected).distance <= expected[0]!.length / 3;
+  const guess = merged.foreign.find((o) => o.keyPath.startsWith('plugins.') && looksCri(pluginId(o.keyPath)));
+  const hint = guess && ` (did you mean [${displayPath(['plugins', nearest(pluginId(guess.keyPath), expected).candidate])}] instead of [${guess.keyPath}]?)`;
+  const { keyPath, ...position } = guess ?? first;
+  diagnostics.push({
+    severity: 'error',
+    message: `no CRI plugin table${hint ?? ''}: ${expectedTablesText(merged.version)}; without it crid would run on built-in defaults`,
+    keyPath,
+    position,
+  });
+}
+
+/** A misspelled or misplaced CRI plugin table was already reported where it is written. */
+function reportedPluginError(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error' && d.keyPath.startsWith('plugins.'));
+}
+
+/** `plugins."io.containerd.x"` (display form) → `io.containerd.x`. */
+function pluginId(keyPath: string): string {
+  return keyPath.slice('plugins.'.length).replace(/^"(.*)"$/, '$1');
 }
 
 function checkDropInVersion(config: ConfigFile, rootVersion: number, diagnostics: Diagnostic[]): boolean {
@@ -95,6 +129,7 @@ function resolveImports(config: ConfigFile, diagnostics: Diagnostic[]): string[]
 
 export function mergeFile(merged: MergedConfig, config: ConfigFile): void {
   merged.files.push(config.path);
+  merged.foreign.push(...config.foreign);
   for (const [key, origin] of config.tables) merged.tables.set(key, origin);
   for (const entry of config.entries) {
     setPath(merged.tree, entry.canonical, entry.value);

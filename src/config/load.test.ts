@@ -126,6 +126,7 @@ describe('defaults', () => {
       runtimes_dir: '',
       deep_check_on_start: false,
       log_level: 'info',
+      log_format: '',
       runtimeclass: {},
     });
     expect(config!.restrict_oom_score_adj).toBe(false);

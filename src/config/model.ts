@@ -47,6 +47,8 @@ export interface CridSettings {
   /** Start one real sandbox per handler at startup to check it works. */
   deep_check_on_start: boolean;
   log_level: string;
+  /** "text" or "json"; "" = text on a terminal, JSON otherwise. */
+  log_format: string;
   /** `[crid.runtimeclass.<handler>]`: what `crid runtimeclass` puts in that handler's RuntimeClass. */
   runtimeclass: Record<string, RuntimeClassSettings>;
 }

@@ -1,6 +1,7 @@
 // The keys crid understands, per config layout, and where each lands in one canonical tree.
 // Canonical tree: `cri.*` follows the version-2 CRI plugin table (`plugins."io.containerd.grpc.v1.cri"`)
 // whatever layout a file uses; `crid.*` is crid's own table.
+import { displayPath } from './toml-positions.ts';
 
 export type ValueKind = 'string' | 'bool' | 'int' | 'strings' | 'table' | 'any';
 /** Nested key schema; `*` stands for any name (handler names). */
@@ -136,6 +137,7 @@ export const CRID_SCHEMA: TableSchema = {
   runtimes_dir: 'string',
   deep_check_on_start: 'bool',
   log_level: 'string',
+  log_format: 'string',
   runtimeclass: { '*': { overhead_cpu: 'string', overhead_memory: 'string', tolerations: 'any' } },
 };
 
@@ -191,8 +193,12 @@ export type Placement =
   | { use: 'ignore' }
   /** A table above the tables crid reads (`plugins`): look inside. */
   | { use: 'descend' }
-  /** Not a key any containerd layout of this version knows: warn. `depth` = segments that are known. */
-  | { use: 'unknown'; depth: number; message: string };
+  /**
+   * Not a key any containerd layout of this version knows: warn. `depth` = segments that are known.
+   * An error when crid knows where the key was meant to go (another version's CRI table, a typo of
+   * a CRI plugin id): crid would silently run without it.
+   */
+  | { use: 'unknown'; depth: number; message: string; severity: 'warning' | 'error' };
 
 /** Classifies one written key path of a file of the given schema version. */
 export function placeKey(written: string[], version: number): Placement {
@@ -201,6 +207,7 @@ export function placeKey(written: string[], version: number): Placement {
     if (!startsWith(written, area.prefix)) continue;
     const sub = written.slice(area.prefix.length);
     const kind = lookup(area.schema, sub);
+    if (kind === undefined && version >= 3 && area.schema === STREAMING) return misplacedV2Key(sub);
     if (kind === undefined) return unknownKey(area.prefix.length, area.schema, sub);
     return { use: 'read', kind, canonical: area.canonical(sub) };
   }
@@ -211,15 +218,71 @@ function placeOutsideCri(written: string[], version: number): Placement {
   const top = written[0]!;
   if (written[0] === 'plugins' && written.length >= 2) {
     const pluginVersion = CRI_PLUGIN_VERSIONS[written[1]!];
-    if (pluginVersion === undefined) return { use: 'ignore' };
+    if (pluginVersion === undefined) return misspelledCriPlugin(written[1]!, version);
     return {
       use: 'unknown',
       depth: 1,
-      message: `CRI plugin table "${written[1]}" belongs to config version ${pluginVersion}, this file is version ${version}: ignored`,
+      message: `CRI plugin table "${written[1]}" belongs to config version ${pluginVersion}, this file is version ${version}: ${expectedTablesText(version)}`,
+      severity: 'error',
     };
   }
   if (CONTAINERD_TOP_LEVEL.has(top)) return { use: 'ignore' };
-  return { use: 'unknown', depth: 0, message: `unknown top-level key "${top}"` };
+  return { use: 'unknown', depth: 0, message: `unknown top-level key "${top}"`, severity: 'warning' };
+}
+
+/** The CRI plugin tables crid reads in a file of this version. */
+export function criPluginIds(version: number): string[] {
+  if (version <= 1) return [CRI_PLUGIN_V1];
+  return version === 2 ? [CRI_PLUGIN_V2] : [CRI_RUNTIME_PLUGIN, CRI_IMAGES_PLUGIN, CRI_PLUGIN_V2];
+}
+
+export function expectedTablesText(version: number): string {
+  const tables = criPluginIds(version).map((id) => `[${displayPath(['plugins', id])}]`);
+  return `a version-${version} file configures the CRI plugin in ${tables.join(', ')}`;
+}
+
+/** A plugin id a typo away from a CRI plugin id: crid would run on defaults without the admin's handlers. */
+function misspelledCriPlugin(id: string, version: number): Placement {
+  const near = nearest(id, criPluginIds(version));
+  // At most 3 edits, and few for a short id: version 1's "cri" is 3 edits from plugin "opt".
+  if (near.distance > Math.min(3, near.candidate.length / 4)) return { use: 'ignore' };
+  const message = `unknown plugin "${id}" (did you mean "${near.candidate}"?): ${expectedTablesText(version)}`;
+  return { use: 'unknown', depth: 1, message, severity: 'error' };
+}
+
+/** A version-2 CRI key written in the streaming-only `io.containerd.grpc.v1.cri` table of a version-3 file. */
+function misplacedV2Key(sub: string[]): Placement {
+  const key = sub[0]!;
+  const home = Object.hasOwn(CRI_RUNTIME_V3, key)
+    ? CRI_RUNTIME_PLUGIN
+    : Object.hasOwn(CRI_IMAGES_V3, key) || key === 'sandbox_image'
+      ? CRI_IMAGES_PLUGIN
+      : undefined;
+  if (home === undefined && !Object.hasOwn(CRI_V2, key)) return unknownKey(2, STREAMING, sub);
+  const target = key === 'sandbox_image' ? ['pinned_images', 'sandbox'] : [key];
+  const where = home === undefined ? 'has no place in version 3' : `goes to ${displayPath(['plugins', home, ...target])}`;
+  return {
+    use: 'unknown',
+    depth: 2,
+    message: `"${key}" is a version-2 key of [${displayPath(['plugins', CRI_PLUGIN_V2])}]; in this version-3 file it ${where}`,
+    severity: 'error',
+  };
+}
+
+/** The candidate nearest to `word` by edit distance (case-insensitive), with that distance. */
+export function nearest(word: string, candidates: readonly string[]): { candidate: string; distance: number } {
+  const scored = candidates.map((candidate) => ({ candidate, distance: editDistance(word.toLowerCase(), candidate.toLowerCase()) }));
+  return scored.reduce((best, c) => (c.distance < best.distance ? c : best));
+}
+
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    row = next;
+  }
+  return row[b.length]!;
 }
 
 /** Kind of the key at `sub`; a free-form table (`options`, `mirrors`) accepts anything below it. */
@@ -243,6 +306,7 @@ function unknownKey(prefixLength: number, schema: TableSchema, sub: string[]): P
     use: 'unknown',
     depth: prefixLength + depth,
     message: `unknown key "${key}"${hint}`,
+    severity: 'warning',
   };
 }
 

@@ -117,14 +117,78 @@ describe('warnings', () => {
     ]);
   });
 
-  it('a CRI table of another layout version is ignored with a warning', () => {
-    expect(check(`version = 2\n[plugins."io.containerd.cri.v1.images"]\n  snapshotter = "x"\n`)).toEqual([
-      'F:2:1: warning: CRI plugin table "io.containerd.cri.v1.images" belongs to config version 3, this file is version 2: ignored [plugins."io.containerd.cri.v1.images"]',
+  it('other plugins and containerd top-level settings pass silently', () => {
+    expect(check(`version = 2\nroot = "/var/lib/containerd"\n[grpc]\n  address = "/x"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n[${CRI}]\n`)).toEqual([]);
+  });
+});
+
+describe('what serve would reject or silently mis-read is an error with its position', () => {
+  it('a misspelled CRI plugin table: the handlers would vanish', () => {
+    const text = `version = 2\n[plugins."io.containerd.grpc.v1.cr".containerd]\n  default_runtime_name = "kata"\n[plugins."io.containerd.grpc.v1.cr".containerd.runtimes.kata]\n  runtime_type = "io.containerd.kata.v2"\n`;
+    expect(check(text)).toEqual([
+      `F:2:1: error: unknown plugin "io.containerd.grpc.v1.cr" (did you mean "io.containerd.grpc.v1.cri"?): a version-2 file configures the CRI plugin in [${CRI}] [plugins."io.containerd.grpc.v1.cr"]`,
     ]);
   });
 
-  it('other plugins and containerd top-level settings pass silently', () => {
-    expect(check('version = 2\nroot = "/var/lib/containerd"\n[grpc]\n  address = "/x"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n')).toEqual([]);
+  it('other containerd tables without any CRI plugin table: names the expected table', () => {
+    expect(check('version = 2\nroot = "/var/lib/containerd"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n')).toEqual([
+      `F:2:1: error: no CRI plugin table: a version-2 file configures the CRI plugin in [${CRI}]; without it crid would run on built-in defaults [root]`,
+    ]);
+    expect(check('version = 2\n[plugins.cri_runtime]\n  sandbox_image = "a"\n')).toEqual([
+      `F:2:1: error: no CRI plugin table (did you mean [${CRI}] instead of [plugins.cri_runtime]?): a version-2 file configures the CRI plugin in [${CRI}]; without it crid would run on built-in defaults [plugins.cri_runtime]`,
+    ]);
+  });
+
+  it('version-2 tables in a version-3 file', () => {
+    expect(check(`version = 3\n[${CRI}.containerd]\n  default_runtime_name = "runc"\n[${CRI}]\n  sandbox_image = "pause:1"\n`)).toEqual([
+      `F:2:1: error: "containerd" is a version-2 key of [${CRI}]; in this version-3 file it goes to plugins."io.containerd.cri.v1.runtime".containerd [${CRI}.containerd]`,
+      `F:5:3: error: "sandbox_image" is a version-2 key of [${CRI}]; in this version-3 file it goes to plugins."io.containerd.cri.v1.images".pinned_images.sandbox [${CRI}.sandbox_image]`,
+    ]);
+  });
+
+  it('a snapshotter other than overlayfs, global or per handler', () => {
+    expect(check(`version = 2\n[${CRI}.containerd]\n  snapshotter = "zfs"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  snapshotter = "native"\n`)).toEqual([
+      `F:3:3: error: snapshotter "zfs" is not available: crid stores image layers with overlayfs only [${CRI}.containerd.snapshotter]`,
+      `F:6:3: error: snapshotter "native" is not available: crid stores image layers with overlayfs only [${RT}.runc.snapshotter]`,
+    ]);
+  });
+
+  it('base_runtime_spec, which crid does not apply, is a warning', () => {
+    expect(check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  base_runtime_spec = "/etc/spec.json"\n`)).toEqual([
+      `F:4:3: warning: base_runtime_spec is not applied by crid: pods of handler "runc" get crid's own OCI spec [${RT}.runc.base_runtime_spec]`,
+    ]);
+  });
+
+  it('a short plugin id of a version-1 file is not taken for a typo of "cri"', () => {
+    expect(check('version = 1\n[plugins.cri]\n  sandbox_image = "pause:1"\n[plugins.opt]\n  path = "/opt"\n').filter((d) => d.includes('error'))).toEqual([]);
+  });
+
+  it('a CRI table of another layout version', () => {
+    expect(check(`version = 2\n[plugins."io.containerd.cri.v1.images"]\n  snapshotter = "x"\n`)).toEqual([
+      `F:2:1: error: CRI plugin table "io.containerd.cri.v1.images" belongs to config version 3, this file is version 2: a version-2 file configures the CRI plugin in [${CRI}] [plugins."io.containerd.cri.v1.images"]`,
+    ]);
+  });
+
+  it('streaming values serve cannot use', () => {
+    expect(check(`version = 2\n[${CRI}]\n  stream_idle_timeout = "forever"\n  stream_server_port = "abc"\n  stream_server_address = "my-host"\n`)).toEqual([
+      `F:4:3: error: stream_server_port "abc" is not a port number (0-65535; "0" picks a free port) [${CRI}.stream_server_port]`,
+      `F:5:3: error: stream_server_address "my-host" is not an IP address [${CRI}.stream_server_address]`,
+      `F:3:3: error: stream_idle_timeout: "forever" is not a duration such as "4h0m0s" or "30s" [${CRI}.stream_idle_timeout]`,
+    ]);
+    expect(check(`version = 2\n[${CRI}]\n  stream_server_port = "70000"\n`)).toHaveLength(1);
+  });
+
+  it('an invalid sandbox_image, log_level, shim namespace, relative paths', () => {
+    const text = `version = 2\n[${CRI}]\n  sandbox_image = "Pause:3.10"\n[${CRI}.cni]\n  conf_dir = "net.d"\n  max_conf_num = -1\n[crid]\n  log_level = "verbose"\n  socket = "run/crid.sock"\n  shim_namespace = "k8s io"\n  log_format = "pretty"\n`;
+    expect(check(text)).toEqual([
+      `F:3:3: error: sandbox_image "Pause:3.10" is not an image reference: invalid image reference "Pause:3.10": repository name must be lowercase [${CRI}.sandbox_image]`,
+      'F:8:3: error: log_level "verbose" is not one of trace, debug, info, warn, error, fatal, silent [crid.log_level]',
+      'F:11:3: error: log_format "pretty" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise) [crid.log_format]',
+      'F:10:3: error: shim_namespace "k8s io" is not a containerd namespace (letters and digits, joined by \'.\', \'_\' or \'-\') [crid.shim_namespace]',
+      'F:9:3: error: "run/crid.sock" is not an absolute path [crid.socket]',
+      `F:5:3: error: "net.d" is not an absolute path [${CRI}.cni.conf_dir]`,
+      `F:6:3: error: max_conf_num -1 is negative (0 = every file) [${CRI}.cni.max_conf_num]`,
+    ]);
   });
 });
 

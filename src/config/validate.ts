@@ -1,5 +1,9 @@
 // Semantic checks of the built model, each pointed at the key (file:line:column) it is about.
+import { isIP } from 'node:net';
+import path from 'node:path';
 import type { Diagnostic, RuntimeClassSettings, RuntimeHandler } from './model.ts';
+import { parseGoDuration } from '../util/go-duration.ts';
+import { parseNormalizedReference } from '../image/reference.ts';
 import { isQuantity, tolerationProblems } from './runtimeclass-settings.ts';
 import { parseListenAddress } from './listen-address.ts';
 import type { BuiltConfig } from './build.ts';
@@ -7,15 +11,20 @@ import type { Origin } from './config-file.ts';
 import { positionOf } from './build.ts';
 import { describeValue, hasKind, kindName } from './schema.ts';
 import { knownOptionKeys, optionKind, RUNTIME_V1_LINUX } from './options.ts';
+import { LOG_LEVELS } from './defaults.ts';
 
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+/** containerd's namespace rule (namespaces.Validate). */
+const SHIM_NAMESPACE = /^[A-Za-z0-9]+(?:[._-][A-Za-z0-9]+)*$/;
 
 export function validateConfig(built: BuiltConfig, mainFile: string): Diagnostic[] {
   const check = new Checker(built, mainFile);
   check.defaultRuntime();
   for (const handler of Object.values(built.config.runtimes)) check.handler(handler);
   check.metricsAddress();
+  check.streaming();
   check.streamingTls();
+  check.values();
   for (const [name, settings] of Object.entries(built.config.crid.runtimeclass)) check.runtimeClass(name, settings);
   return check.diagnostics;
 }
@@ -71,6 +80,66 @@ class Checker {
     if (address === '' || parseListenAddress(address) !== undefined) return;
     const key = 'crid.metrics_address';
     this.report('error', `invalid metrics_address "${address}": expected host:port (e.g. 127.0.0.1:9149), or "" to turn metrics off`, key, this.source(key));
+  }
+
+  streaming(): void {
+    const c = this.built.config;
+    if (!/^\d{1,5}$/.test(c.stream_server_port) || Number(c.stream_server_port) > 65535) {
+      this.error(`stream_server_port "${c.stream_server_port}" is not a port number (0-65535; "0" picks a free port)`, 'stream_server_port');
+    }
+    if (c.stream_server_address !== '' && isIP(c.stream_server_address) === 0) {
+      this.error(`stream_server_address "${c.stream_server_address}" is not an IP address`, 'stream_server_address');
+    }
+    try {
+      parseGoDuration(c.stream_idle_timeout, 'stream_idle_timeout');
+    } catch (err) {
+      this.error((err as Error).message, 'stream_idle_timeout');
+    }
+  }
+
+  /** The remaining values crid reads, each checked the way the code that uses it would read it. */
+  values(): void {
+    const c = this.built.config;
+    try {
+      parseNormalizedReference(c.sandbox_image);
+    } catch (err) {
+      this.error(`sandbox_image "${c.sandbox_image}" is not an image reference: ${(err as Error).message}`, 'sandbox_image');
+    }
+    if (!LOG_LEVELS.includes(c.crid.log_level)) {
+      this.error(`log_level "${c.crid.log_level}" is not one of ${LOG_LEVELS.join(', ')}`, 'crid.log_level');
+    }
+    if (!['', 'text', 'json'].includes(c.crid.log_format)) {
+      this.error(`log_format "${c.crid.log_format}" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise)`, 'crid.log_format');
+    }
+    if (!SHIM_NAMESPACE.test(c.crid.shim_namespace)) {
+      this.error(`shim_namespace "${c.crid.shim_namespace}" is not a containerd namespace (letters and digits, joined by '.', '_' or '-')`, 'crid.shim_namespace');
+    }
+    for (const key of ['socket', 'root', 'state'] as const) this.absolute(c.crid[key], `crid.${key}`);
+    this.absolute(c.cni.conf_dir, 'cni.conf_dir');
+    for (const dir of c.cni.bin_dirs) this.absolute(dir, 'cni.bin_dirs');
+    if (c.cni.max_conf_num < 0) this.error(`max_conf_num ${c.cni.max_conf_num} is negative (0 = every file)`, 'cni.max_conf_num');
+    this.snapshotter(c.snapshotter, 'snapshotter');
+    for (const h of Object.values(c.runtimes)) {
+      if (h.runtime_path !== '') this.absolute(h.runtime_path, `runtimes.${h.name}.runtime_path`);
+      if (h.snapshotter !== '') this.snapshotter(h.snapshotter, `runtimes.${h.name}.snapshotter`);
+      if (h.base_runtime_spec !== '') {
+        const key = `runtimes.${h.name}.base_runtime_spec`;
+        this.report('warning', `base_runtime_spec is not applied by crid: pods of handler "${h.name}" get crid's own OCI spec`, key, this.source(key));
+      }
+    }
+  }
+
+  /** crid would unpack layers with overlayfs whatever the file says. */
+  private snapshotter(value: string, modelKey: string): void {
+    if (value !== 'overlayfs') this.error(`snapshotter "${value}" is not available: crid stores image layers with overlayfs only`, modelKey);
+  }
+
+  private absolute(value: string, modelKey: string): void {
+    if (!path.isAbsolute(value)) this.error(`"${value}" is not an absolute path`, modelKey);
+  }
+
+  private error(message: string, modelKey: string): void {
+    this.report('error', message, modelKey, this.source(modelKey));
   }
 
   /** containerd makes a self-signed certificate when no key pair is given; crid asks for the files. */

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.ts';
 import { CridMetrics, grpcCodeName } from './metrics.ts';
+import { CRID_VERSION } from '../version.ts';
 import { startMetricsServer, type MetricsServer } from './metrics-server.ts';
 
 let server: MetricsServer | undefined;
@@ -28,6 +29,14 @@ describe('CridMetrics', () => {
     expect(sample(text, 'crid_grpc_request_duration_seconds_bucket{le="0.25",method="RunPodSandbox",handler="runc"}')).toBe(1);
     expect(sample(text, 'crid_grpc_request_duration_seconds_count{method="Version",handler=""}')).toBe(1);
     expect(grpcCodeName(99)).toBe('99');
+  });
+
+  it('exports process and Node runtime metrics and crid_build_info', async () => {
+    const text = await new CridMetrics().scrape();
+    expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
+    expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
+    expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');
+    expect(sample(text, `crid_build_info{version="${CRID_VERSION}",node="${process.version}"}`)).toBe(1);
   });
 
   it('times sandbox phases, failed ones too', async () => {

@@ -1,7 +1,8 @@
 // crid's Prometheus metrics, on a registry of its own (never prom-client's global one). Counters and
 // histograms are fed by the code that does the work; gauges of live objects are computed at scrape
 // time from callbacks, so they can never drift from the stores.
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { CRID_VERSION } from '../version.ts';
 
 export const SANDBOX_PHASES = ['image_ensure', 'network_setup', 'shim_start', 'task_create', 'task_start'] as const;
 export type SandboxPhase = (typeof SANDBOX_PHASES)[number];
@@ -77,6 +78,12 @@ export class CridMetrics {
     this.lastReloadTime = new Gauge({ name: 'crid_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last applied config (start or reload).', registers });
     this.lastReloadTime.setToCurrentTime();
     this.scrapeGauges(registers);
+    // Process and Node runtime: CPU, RSS, open fds, event-loop lag, heap, GC pauses.
+    collectDefaultMetrics({ register: this.registry });
+    new Gauge({ name: 'crid_build_info', help: 'Always 1; labels: crid version and Node.js version.', labelNames: ['version', 'node'], registers }).set(
+      { version: CRID_VERSION, node: process.version },
+      1,
+    );
   }
 
   setSources(sources: MetricsSources): void {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { EventEmitter } from 'node:events';
 import { Metadata } from '@grpc/grpc-js';
+import { pino } from 'pino';
 import { silentLogger } from '../log.ts';
 import { notFound } from '../errors.ts';
 import { instrumentUnary } from './instrument.ts';
@@ -28,6 +29,16 @@ describe('instrumentUnary', () => {
     ready = true;
     expect(await invoke(wrapped, {})).toEqual({ err: null, res: { ok: true } });
     expect(observed).toEqual([['Version', 14, 'runc'], ['Version', 0, 'runc']]);
+  });
+
+  it('logs a finished call at debug with its duration', async () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
+    const wrapped = instrumentUnary('Version', async () => ({ ok: true }), { log, isReady: () => true });
+    await invoke(wrapped, {});
+    const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'rpc done');
+    expect(done).toMatchObject({ level: 20, rpc: 'Version', seconds: expect.any(Number) });
+    expect(done.seconds).toBeGreaterThanOrEqual(0);
   });
 
   it('maps typed errors to their gRPC code and message', async () => {

@@ -48,7 +48,11 @@ export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: Instru
     const started = process.hrtime.bigint();
     const log = opts.log.child({ rpc, ...requestFields(call.request) });
     const runtimeHandler = opts.observe && opts.handlerOf ? opts.handlerOf(rpc, call.request) : '';
-    const finish = (code: number) => opts.observe?.(rpc, code, Number(process.hrtime.bigint() - started) / 1e9, runtimeHandler);
+    const finish = (code: number) => {
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      opts.observe?.(rpc, code, seconds, runtimeHandler);
+      return seconds;
+    };
     const run = async () => {
       checkMetadataSize(call.metadata);
       if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
@@ -56,14 +60,13 @@ export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: Instru
     };
     run().then(
       (response) => {
-        finish(0);
-        log.debug('rpc done');
+        log.debug({ seconds: finish(0) }, 'rpc done');
         callback(null, response);
       },
       (err: unknown) => {
         const serviceError = toServiceError(err);
-        finish(serviceError.code ?? 2);
-        log.warn({ err, code: serviceError.code }, 'rpc failed');
+        const seconds = finish(serviceError.code ?? 2);
+        log.warn({ err, code: serviceError.code, seconds }, 'rpc failed');
         callback(serviceError);
       },
     );
