@@ -9,6 +9,7 @@ import { hasErrors, loadConfig } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { findShimBinary, resolveHandler, shimBinaryName, shimKind } from '../config/resolve.ts';
 import { optionsSchemaName, shimOptions } from '../config/options.ts';
+import { cgroupDriver } from '../runtime/cgroup-driver.ts';
 
 const USAGE = `Usage: crid explain [--handler H] [--config F]
 
@@ -73,7 +74,7 @@ export function explainHandler(config: CridConfig, h: RuntimeHandler, searchPath
     ['CNI bin dirs', config.cni.bin_dirs.join(', ')],
     ['snapshotter', h.snapshotter ? `${h.snapshotter} (handler)` : `${config.snapshotter} (global)`],
     ['sandbox mode', h.sandbox_mode],
-    ['cgroup driver', h.options.SystemdCgroup === true ? 'systemd (SystemdCgroup = true)' : 'cgroupfs'],
+    ['cgroup driver', cgroupDriver(h) === 'systemd' ? 'systemd (SystemdCgroup = true)' : 'cgroupfs'],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}\n`).join('');

@@ -1,0 +1,35 @@
+import { describe, expect, it } from 'vitest';
+import type { CridConfig, RuntimeHandler } from '../config/model.ts';
+import { runtimeConfig } from '../cri/runtime/runtime-config.ts';
+import { cgroupDriver } from './cgroup-driver.ts';
+
+const handler = (name: string, runtime_type: string, options: Record<string, unknown>) =>
+  ({ name, runtime_type, options, runtime_engine: '', runtime_root: '' }) as RuntimeHandler;
+
+describe('cgroupDriver', () => {
+  it('is systemd where the shim gets SystemdCgroup: runc v2 and the legacy v1 shim', () => {
+    expect(cgroupDriver(handler('runc', 'io.containerd.runc.v2', { SystemdCgroup: true }))).toBe('systemd');
+    expect(cgroupDriver(handler('legacy', 'io.containerd.runtime.v1.linux', { SystemdCgroup: true }))).toBe('systemd');
+    expect(cgroupDriver(handler('runc', 'io.containerd.runc.v2', { SystemdCgroup: false }))).toBe('cgroupfs');
+  });
+
+  it('is cgroupfs for a shim whose options have no such field (a VM shim)', () => {
+    expect(cgroupDriver(handler('kata', 'io.containerd.kata.v2', { SystemdCgroup: true, ConfigPath: '/etc/kata.toml' }))).toBe('cgroupfs');
+  });
+});
+
+describe('RuntimeConfig', () => {
+  const config = (defaultName: string) =>
+    ({
+      default_runtime_name: defaultName,
+      runtimes: {
+        runc: handler('runc', 'io.containerd.runc.v2', { SystemdCgroup: true }),
+        kata: handler('kata', 'io.containerd.kata.v2', { SystemdCgroup: true }),
+      },
+    }) as unknown as CridConfig;
+
+  it("reports the driver in force for the default handler", async () => {
+    expect(await runtimeConfig(() => config('runc'))()).toEqual({ linux: { cgroup_driver: 'SYSTEMD' } });
+    expect(await runtimeConfig(() => config('kata'))()).toEqual({ linux: { cgroup_driver: 'CGROUPFS' } });
+  });
+});
