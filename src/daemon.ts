@@ -34,6 +34,7 @@ import type { ContainerRecord } from './store/container.ts';
 import { KeyedMutex } from './util/keyed-mutex.ts';
 import { ContainerEvents } from './pod/container-events.ts';
 import type { PodDeps } from './pod/deps.ts';
+import { CdiRegistry } from './cdi/cdi-registry.ts';
 import { watchTaskExits } from './pod/task-exits.ts';
 import { watchContainerOomKills } from './pod/container-oom.ts';
 import { closeContainerLogs } from './pod/container-io.ts';
@@ -143,6 +144,7 @@ export class Daemon {
       locks: new KeyedMutex(),
       logWriters: new Map(),
       host: await readHostFacts(),
+      cdi: new CdiRegistry(this.log),
       handlerFailure: (handler) => this.health.failed(handler),
       timePhase: (handler, phase, work) => this.metrics.timeSandboxPhase(handler, phase, work),
       log: this.log,

@@ -54,6 +54,9 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
       reader.get('enable_unprivileged_ports', ['cri', 'enable_unprivileged_ports']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_ports),
     enable_unprivileged_icmp:
       reader.get('enable_unprivileged_icmp', ['cri', 'enable_unprivileged_icmp']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_icmp),
+    // containerd turned CDI on by default in 2.0.
+    enable_cdi: reader.get('enable_cdi', ['cri', 'enable_cdi']) ?? merged.version >= 3,
+    cdi_spec_dirs: reader.get('cdi_spec_dirs', ['cri', 'cdi_spec_dirs']) ?? [...CRI_DEFAULTS.cdi_spec_dirs],
     crid: readCridSettings(reader),
   };
   applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);

@@ -43,6 +43,7 @@ export const CRI_DEFAULTS = {
   stream_tls_cert_file: '',
   stream_tls_key_file: '',
   enable_selinux: false,
+  cdi_spec_dirs: ['/etc/cdi', '/var/run/cdi'],
 } as const;
 
 export const RUNC_V2 = 'io.containerd.runc.v2';

@@ -96,6 +96,10 @@ export interface CridConfig {
   /** Sysctls that let non-root processes bind ports < 1024 / ping in pods (containerd 2.x: on). */
   enable_unprivileged_ports: boolean;
   enable_unprivileged_icmp: boolean;
+  /** Inject Container Device Interface devices (CDI_devices, cdi.k8s.io/ annotations) from the specs in cdi_spec_dirs. */
+  enable_cdi: boolean;
+  /** Lowest priority first: a device in a later directory replaces one of the same name in an earlier. */
+  cdi_spec_dirs: string[];
   crid: CridSettings;
 }
 

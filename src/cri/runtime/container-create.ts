@@ -97,7 +97,7 @@ async function create(
 
   const rootfs = await deps.images.prepareSnapshot(id, image.id);
   undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
-  const spec = await finishContainerSpec(sandbox.handler, buildContainerSpec({
+  const spec = await finishContainerSpec(deps, sandbox.handler, config, buildContainerSpec({
     config,
     containerId: id,
     sandboxId: sandbox.id,

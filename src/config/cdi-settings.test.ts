@@ -1,0 +1,29 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from './load.ts';
+
+const tmp = mkdtempSync(path.join(tmpdir(), 'crid-cdi-config-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+function load(text: string) {
+  const file = path.join(tmp, 'config.toml');
+  writeFileSync(file, text);
+  const { config, diagnostics } = loadConfig(file, { restrictOomScoreAdjDefault: false });
+  expect(diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  return config!;
+}
+
+describe('CDI settings', () => {
+  it('reads enable_cdi and cdi_spec_dirs', () => {
+    const config = load('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  enable_cdi = true\n  cdi_spec_dirs = ["/opt/cdi"]\n');
+    expect([config.enable_cdi, config.cdi_spec_dirs]).toEqual([true, ['/opt/cdi']]);
+  });
+
+  it("defaults as containerd: off in 1.x layouts, on in 2.x's, /etc/cdi then /var/run/cdi", () => {
+    expect(load('version = 2\n')).toMatchObject({ enable_cdi: false, cdi_spec_dirs: ['/etc/cdi', '/var/run/cdi'] });
+    expect(load('version = 3\n').enable_cdi).toBe(true);
+    expect(load('version = 3\n[plugins."io.containerd.cri.v1.runtime"]\n  enable_cdi = false\n').enable_cdi).toBe(false);
+  });
+});
