@@ -121,6 +121,9 @@ export class Daemon {
       root: cfg.crid.root,
       registryConfigPath: cfg.registry_config_path,
       log: this.log,
+      concurrency: Math.max(1, cfg.max_concurrent_downloads),
+      progressTimeoutMs: parseGoDuration(cfg.image_pull_progress_timeout, 'image_pull_progress_timeout'),
+      proxyEnv: process.env,
       pinnedImages: [cfg.sandbox_image],
     });
     this.shims = new ShimManager({

@@ -57,6 +57,10 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
     // containerd turned CDI on by default in 2.0.
     enable_cdi: reader.get('enable_cdi', ['cri', 'enable_cdi']) ?? merged.version >= 3,
     cdi_spec_dirs: reader.get('cdi_spec_dirs', ['cri', 'cdi_spec_dirs']) ?? [...CRI_DEFAULTS.cdi_spec_dirs],
+    max_concurrent_downloads:
+      toNumber(reader.get('max_concurrent_downloads', ['cri', 'max_concurrent_downloads'])) ?? CRI_DEFAULTS.max_concurrent_downloads,
+    image_pull_progress_timeout:
+      reader.get('image_pull_progress_timeout', ['cri', 'image_pull_progress_timeout']) ?? CRI_DEFAULTS.image_pull_progress_timeout,
     crid: readCridSettings(reader),
   };
   applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);

@@ -100,6 +100,10 @@ export interface CridConfig {
   enable_cdi: boolean;
   /** Lowest priority first: a device in a later directory replaces one of the same name in an earlier. */
   cdi_spec_dirs: string[];
+  /** Layers one pull downloads at once. */
+  max_concurrent_downloads: number;
+  /** A Go duration: a pull that receives no data for this long is cancelled; "0s" never. */
+  image_pull_progress_timeout: string;
   crid: CridSettings;
 }
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from './load.ts';
 
-const tmp = mkdtempSync(path.join(tmpdir(), 'crid-cdi-config-'));
+const tmp = mkdtempSync(path.join(tmpdir(), 'crid-cri-settings-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function load(text: string) {
@@ -27,3 +27,12 @@ describe('CDI settings', () => {
     expect(load('version = 3\n[plugins."io.containerd.cri.v1.runtime"]\n  enable_cdi = false\n').enable_cdi).toBe(false);
   });
 });
+
+describe('pull settings', () => {
+  it("reads max_concurrent_downloads and image_pull_progress_timeout, with containerd's defaults", () => {
+    expect(load('version = 2\n')).toMatchObject({ max_concurrent_downloads: 3, image_pull_progress_timeout: '5m0s' });
+    const config = load('version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  max_concurrent_downloads = 1\n  image_pull_progress_timeout = "30s"\n');
+    expect([config.max_concurrent_downloads, config.image_pull_progress_timeout]).toEqual([1, '30s']);
+  });
+});
+
