@@ -372,3 +372,11 @@ describe('execProcessSpec', () => {
     expect(() => execProcessSpec(spec.process, [], false)).toThrow('exec: cmd is empty');
   });
 });
+
+describe('SELinux labels', () => {
+  it('refuses a container asking for labels on a host with SELinux on', () => {
+    const config = containerConfig({ linux: { resources: null, security_context: containerSecurity({ selinux_options: { user: '', role: '', type: 'spc_t', level: '' } }) } });
+    expect(() => buildContainerSpec(input({ config, host: hostFacts({ selinuxEnabled: true }) }))).toThrow(/security_context\.selinux_options: SELinux is enabled/);
+    expect(buildContainerSpec(input({ config })).process.args.length).toBeGreaterThan(0);
+  });
+});

@@ -21,6 +21,8 @@ export interface HostFacts {
   /** A hugetlb controller the OCI runtime can use (v1: mounted at /sys/fs/cgroup/hugetlb). */
   hugetlbAvailable: boolean;
   apparmor: AppArmorHost;
+  /** selinuxfs is mounted: the kernel enforces or audits SELinux labels. */
+  selinuxEnabled: boolean;
   /** The cgroup parent of pods whose config names none. */
   defaultCgroupParent: string;
 }
@@ -50,6 +52,7 @@ export async function readHostFacts(): Promise<HostFacts> {
       ? (await fs.readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '')).split(/\s+/).includes('hugetlb')
       : await exists('/sys/fs/cgroup/hugetlb'),
     apparmor: { enabled: apparmorFlag.trim() === 'Y', defaultProfile: '' },
+    selinuxEnabled: await exists('/sys/fs/selinux/enforce'),
     defaultCgroupParent: defaultCgroupParent(own),
   };
 }

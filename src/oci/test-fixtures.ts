@@ -125,6 +125,7 @@ export function hostFacts(over: Partial<HostFacts> = {}): HostFacts {
     swapAvailable: true,
     hugetlbAvailable: false,
     apparmor: { enabled: false, defaultProfile: '' },
+    selinuxEnabled: false,
     defaultCgroupParent: '/process_api/crid',
     ...over,
   };
