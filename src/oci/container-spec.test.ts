@@ -234,7 +234,7 @@ describe('buildContainerSpec: security', () => {
     expect(() => buildContainerSpec(input({ config: withSecurity({ apparmor: { profile_type: 'Localhost', localhost_ref: 'my-profile' } }) }))).toThrow(
       /AppArmor profile "my-profile" requested, but AppArmor is not enabled/,
     );
-    const enabled = hostFacts({ apparmor: { enabled: true, defaultProfile: 'crid-default' } });
+    const enabled = hostFacts({ apparmor: { enabled: true, defaultProfile: 'crid-default', profilesFile: '' } });
     expect(buildContainerSpec(input({ host: enabled })).process.apparmorProfile).toBe('crid-default');
     expect(buildContainerSpec(input({ host: enabled, config: withSecurity({ apparmor: { profile_type: 'Localhost', localhost_ref: 'localhost/p1' } }) })).process.apparmorProfile).toBe('p1');
   });
