@@ -120,6 +120,7 @@ export class Daemon {
     const images = await ImageService.open({
       root: cfg.crid.root,
       registryConfigPath: cfg.registry_config_path,
+      inlineRegistry: { mirrors: cfg.registry_mirrors, configs: cfg.registry_configs },
       log: this.log,
       concurrency: Math.max(1, cfg.max_concurrent_downloads),
       progressTimeoutMs: parseGoDuration(cfg.image_pull_progress_timeout, 'image_pull_progress_timeout'),

@@ -1,5 +1,5 @@
 // Canonical merged tree → the typed model, recording which file set each model key.
-import type { CridConfig, CridSettings, Diagnostic, RuntimeClassSettings, RuntimeHandler, Toleration } from './model.ts';
+import type { CridConfig, CridSettings, Diagnostic, RegistryHostConfig, RuntimeClassSettings, RuntimeHandler, Toleration } from './model.ts';
 import type { MergedConfig } from './imports.ts';
 import type { Origin } from './config-file.ts';
 import { pathKey } from './toml-positions.ts';
@@ -38,6 +38,8 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
       max_conf_num: toNumber(reader.get('cni.max_conf_num', ['cri', 'cni', 'max_conf_num'])) ?? CRI_DEFAULTS.cni_max_conf_num,
     },
     registry_config_path: reader.get('registry_config_path', ['cri', 'registry', 'config_path']) ?? CRI_DEFAULTS.registry_config_path,
+    registry_mirrors: readMirrors(reader.get('registry_mirrors', ['cri', 'registry', 'mirrors'])),
+    registry_configs: readRegistryConfigs(reader.get('registry_configs', ['cri', 'registry', 'configs'])),
     restrict_oom_score_adj: reader.get('restrict_oom_score_adj', ['cri', 'restrict_oom_score_adj']) ?? options.restrictOomScoreAdjDefault,
     stream_server_address: reader.get('stream_server_address', ['cri', 'stream_server_address']) ?? CRI_DEFAULTS.stream_server_address,
     stream_server_port: reader.get('stream_server_port', ['cri', 'stream_server_port']) ?? CRI_DEFAULTS.stream_server_port,
@@ -174,6 +176,34 @@ function applyLegacyRuntimes(reader: TreeReader, config: CridConfig, origins: Ma
   }
   config.runtimes.untrusted = readHandler(reader, 'untrusted', untrustedBase, 'runtimes.untrusted');
   if (origin) origins.set('untrusted', origin);
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+function readMirrors(table: unknown): Record<string, string[]> {
+  if (!isTable(table)) return {};
+  const out: Record<string, string[]> = {};
+  for (const [host, mirror] of Object.entries(table)) {
+    const endpoints = isTable(mirror) ? mirror.endpoint : undefined;
+    if (Array.isArray(endpoints)) out[host] = endpoints.filter((e): e is string => typeof e === 'string');
+  }
+  return out;
+}
+
+function readRegistryConfigs(table: unknown): Record<string, RegistryHostConfig> {
+  if (!isTable(table)) return {};
+  const out: Record<string, RegistryHostConfig> = {};
+  for (const [host, config] of Object.entries(table)) {
+    if (!isTable(config)) continue;
+    const { auth, tls } = config;
+    out[host] = {
+      ...(isTable(auth) && { auth: { username: str(auth.username), password: str(auth.password), auth: str(auth.auth), identitytoken: str(auth.identitytoken) } }),
+      ...(isTable(tls) && {
+        tls: { ca_file: str(tls.ca_file), cert_file: str(tls.cert_file), key_file: str(tls.key_file), insecure_skip_verify: tls.insecure_skip_verify === true },
+      }),
+    };
+  }
+  return out;
 }
 
 function readBinDirs(reader: TreeReader): string[] {

@@ -36,3 +36,27 @@ describe('pull settings', () => {
   });
 });
 
+
+describe('inline registry settings', () => {
+  it('reads registry.mirrors and registry.configs, with the deprecation warning', () => {
+    const file = path.join(tmp, 'registry.toml');
+    const R = 'plugins."io.containerd.grpc.v1.cri".registry';
+    writeFileSync(file, `version = 2
+[${R}.mirrors."docker.io"]
+  endpoint = ["https://mirror.example"]
+[${R}.configs."mirror.example".auth]
+  username = "u"
+  password = "p"
+[${R}.configs."mirror.example".tls]
+  ca_file = "/etc/ca.pem"
+  insecure_skip_verify = true
+`);
+    const { config, diagnostics } = loadConfig(file, { restrictOomScoreAdjDefault: false });
+    expect(config!.registry_mirrors).toEqual({ 'docker.io': ['https://mirror.example'] });
+    expect(config!.registry_configs['mirror.example']).toEqual({
+      auth: { username: 'u', password: 'p', auth: '', identitytoken: '' },
+      tls: { ca_file: '/etc/ca.pem', cert_file: '', key_file: '', insecure_skip_verify: true },
+    });
+    expect(diagnostics.map((d) => d.message)).toEqual(expect.arrayContaining([expect.stringContaining('`mirrors` is deprecated')]));
+  });
+});

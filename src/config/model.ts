@@ -25,6 +25,11 @@ export interface RuntimeHandler {
   sandbox_mode: string;
 }
 
+export interface RegistryHostConfig {
+  auth?: { username: string; password: string; auth: string; identitytoken: string };
+  tls?: { ca_file: string; cert_file: string; key_file: string; insecure_skip_verify: boolean };
+}
+
 export interface CniConfig {
   bin_dirs: string[];
   conf_dir: string;
@@ -80,6 +85,10 @@ export interface CridConfig {
   cni: CniConfig;
   /** `registry.config_path`: a hosts.toml directory tree (`<host>/hosts.toml`). */
   registry_config_path: string;
+  /** containerd 1.x's inline `registry.mirrors`: registry host (or "*") → endpoints; config_path wins. */
+  registry_mirrors: Record<string, string[]>;
+  /** containerd 1.x's inline `registry.configs`, by endpoint host: credentials and TLS. */
+  registry_configs: Record<string, RegistryHostConfig>;
   /** Clamp oom_score_adj of containers to be no lower than crid's own. */
   restrict_oom_score_adj: boolean;
   stream_server_address: string;

@@ -59,11 +59,14 @@ export class HttpTransport {
   }
 
   async #httpsAgentFor(host: RegistryHost): Promise<https.Agent> {
-    const key = `${host.skipVerify}|${host.ca.join(',')}`;
+    const client = host.client[0];
+    const key = `${host.skipVerify}|${host.ca.join(',')}|${client?.cert ?? ''}|${client?.key ?? ''}`;
     let agent = this.#httpsAgents.get(key);
     if (agent === undefined) {
       const ca = host.ca.length === 0 ? undefined : await Promise.all(host.ca.map((f) => readFile(f)));
-      agent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !host.skipVerify, ...(ca && { ca }), ...this.#proxy() });
+      // A single PEM file may hold both the certificate and its key.
+      const mtls = client && { cert: await readFile(client.cert), key: await readFile(client.key || client.cert) };
+      agent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !host.skipVerify, ...(ca && { ca }), ...mtls, ...this.#proxy() });
       this.#httpsAgents.set(key, agent);
     }
     return agent;

@@ -14,12 +14,15 @@ import { formatReference, looksLikeImageId, parseNormalizedReference, repository
 import { Snapshotter, type Mount } from './snapshotter.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HttpTransport } from './http-transport.ts';
 import { PullProgress } from './pull-progress.ts';
+import type { InlineRegistry } from './hosts-config.ts';
 
 export interface ImageServiceOptions {
   /** crid's persistent root; images, content and snapshots live beneath it. */
   root: string;
   /** `registry.config_path` (hosts.toml directories, `:`-separated); "" for none. */
   registryConfigPath: string;
+  /** containerd 1.x's inline registry.mirrors and registry.configs. */
+  inlineRegistry?: InlineRegistry;
   log: Logger;
   /** Images never removed by RemoveImage and reported pinned (the sandbox image). */
   pinnedImages?: string[];
@@ -159,6 +162,7 @@ export class ImageService {
       content: this.content,
       snapshotter: this.snapshotter,
       registryConfigPath: this.#opts.registryConfigPath,
+      ...(this.#opts.inlineRegistry && { inlineRegistry: this.#opts.inlineRegistry }),
       log,
       concurrency: this.#opts.concurrency ?? DEFAULT_CONCURRENCY,
       ...(this.#opts.platform && { platform: this.#opts.platform }),

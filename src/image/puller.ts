@@ -5,7 +5,7 @@ import { failedPrecondition, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ContentStore } from './content-store.ts';
 import { chainIds, parseDigest, sha256Of, type Digest } from './digest.ts';
-import { registryHosts } from './hosts-config.ts';
+import { registryHosts, type InlineRegistry } from './hosts-config.ts';
 import { INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES } from './media-types.ts';
 import { hostPlatform, selectPlatform, type Platform } from './platform.ts';
 import { formatReference, type ImageReference } from './reference.ts';
@@ -60,6 +60,7 @@ export interface PullerDeps {
   content: ContentStore;
   snapshotter: Snapshotter;
   registryConfigPath: string;
+  inlineRegistry?: InlineRegistry;
   log: Logger;
   concurrency: number;
   platform?: Platform;
@@ -161,7 +162,7 @@ async function resolvePlatformManifest(pull: Pull, ref: ImageReference, platform
 
 export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<PulledImage> {
   const name = formatReference(ref);
-  const hosts = await registryHosts(deps.registryConfigPath, ref.domain);
+  const hosts = await registryHosts(deps.registryConfigPath, ref.domain, deps.inlineRegistry);
   const { transport, signal, progress } = deps;
   const client = new RegistryClient({
     domain: ref.domain,

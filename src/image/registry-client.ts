@@ -153,8 +153,9 @@ export class RegistryClient {
     return `repository:${this.#opts.repository}:${actions}`;
   }
 
+  /** The pull's own credentials; without any, the host's from the inline registry configs. */
   #credentials(host: RegistryHost): Credentials | undefined {
-    return credentialsFor(this.#opts.auth, host.host, this.#opts.domain);
+    return this.#opts.auth ? credentialsFor(this.#opts.auth, host.host, this.#opts.domain) : host.credentials;
   }
 
   async #answerChallenge(host: RegistryHost, challenge: Challenge | undefined, scope: string): Promise<string> {
