@@ -60,3 +60,15 @@ describe('inline registry settings', () => {
     expect(diagnostics.map((d) => d.message)).toEqual(expect.arrayContaining([expect.stringContaining('`mirrors` is deprecated')]));
   });
 });
+
+describe('inline registry settings next to config_path', () => {
+  it('are warned about at their key: config_path wins', () => {
+    const file = path.join(tmp, 'both.toml');
+    const R = 'plugins."io.containerd.grpc.v1.cri".registry';
+    writeFileSync(file, `version = 2\n[${R}]\n  config_path = "/etc/containerd/certs.d"\n[${R}.mirrors."docker.io"]\n  endpoint = ["https://mirror.example"]\n`);
+    const warnings = loadConfig(file, { restrictOomScoreAdjDefault: false }).diagnostics.filter((d) => d.message.includes('config_path` is set'));
+    expect(warnings.map((d) => [d.position?.line, d.message])).toEqual([
+      [4, '`registry.mirrors` has no effect: `registry.config_path` is set and wins (put these settings in its hosts.toml files)'],
+    ]);
+  });
+});
