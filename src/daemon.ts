@@ -165,6 +165,7 @@ export class Daemon {
         networkStatus: () => networkStatus(cni().conf_dir, cni().bin_dirs, cni().max_conf_num),
         handlerChecks: () => this.health.all(),
         handlerFailure: (handler) => this.health.failed(handler),
+        host: deps.host,
       }),
       RuntimeConfig: runtimeConfig(config),
       UpdateRuntimeConfig: updateRuntimeConfig(this.podCidr, this.log),

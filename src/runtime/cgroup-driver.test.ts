@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { CridConfig, RuntimeHandler } from '../config/model.ts';
 import { runtimeConfig } from '../cri/runtime/runtime-config.ts';
+import { status } from '../cri/runtime/status.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
 
 const handler = (name: string, runtime_type: string, options: Record<string, unknown>) =>
@@ -31,5 +32,26 @@ describe('RuntimeConfig', () => {
   it("reports the driver in force for the default handler", async () => {
     expect(await runtimeConfig(() => config('runc'))()).toEqual({ linux: { cgroup_driver: 'SYSTEMD' } });
     expect(await runtimeConfig(() => config('kata'))()).toEqual({ linux: { cgroup_driver: 'CGROUPFS' } });
+  });
+});
+
+describe('Status (verbose)', () => {
+  it('reports the cgroup driver in force per handler and what RuntimeDefault means on this host', async () => {
+    const current = {
+      default_runtime_name: 'runc',
+      runtimes: {
+        runc: handler('runc', 'io.containerd.runc.v2', { SystemdCgroup: true }),
+        kata: handler('kata', 'io.containerd.kata.v2', { SystemdCgroup: true }),
+      },
+    } as unknown as CridConfig;
+    const res = await status({
+      config: () => current,
+      networkStatus: async () => ({ ready: true, reason: '', message: '' }),
+      handlerChecks: () => [],
+      handlerFailure: () => undefined,
+      host: { apparmor: { enabled: false, defaultProfile: '', profilesFile: '' }, selinuxEnabled: false },
+    })({ verbose: true });
+    expect(JSON.parse(res.info!.cgroupDrivers!)).toEqual({ runc: 'systemd', kata: 'cgroupfs' });
+    expect(JSON.parse(res.info!.security!).apparmor).toBe('not enabled on this host: RuntimeDefault runs unconfined');
   });
 });
