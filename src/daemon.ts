@@ -122,7 +122,7 @@ export class Daemon {
       registryConfigPath: cfg.registry_config_path,
       inlineRegistry: { mirrors: cfg.registry_mirrors, configs: cfg.registry_configs },
       log: this.log,
-      concurrency: Math.max(1, cfg.max_concurrent_downloads),
+      concurrency: cfg.max_concurrent_downloads,
       progressTimeoutMs: parseGoDuration(cfg.image_pull_progress_timeout, 'image_pull_progress_timeout'),
       proxyEnv: process.env,
       pinnedImages: [cfg.sandbox_image],

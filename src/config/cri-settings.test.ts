@@ -72,3 +72,15 @@ describe('inline registry settings next to config_path', () => {
     ]);
   });
 });
+
+describe('pull settings that cannot work', () => {
+  it('are errors at their key', () => {
+    const file = path.join(tmp, 'bad-pull.toml');
+    writeFileSync(file, 'version = 2\n[plugins."io.containerd.grpc.v1.cri"]\n  max_concurrent_downloads = 0\n  image_pull_progress_timeout = "5 minutes"\n');
+    const errors = loadConfig(file, { restrictOomScoreAdjDefault: false }).diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => [d.position?.line, d.message])).toEqual([
+      [4, 'image_pull_progress_timeout: "5 minutes" is not a duration such as "4h0m0s" or "30s"'],
+      [3, 'max_concurrent_downloads must be at least 1, got 0'],
+    ]);
+  });
+});
