@@ -93,6 +93,12 @@ describe('handler settings in real containers', () => {
     expect(spec.annotations['io.kubernetes.cri.container-type']).toBe('container');
   });
 
+  it("starts the handler's pod sandboxes from its base_runtime_spec too", async () => {
+    const { pid } = JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info);
+    const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+    expect(line.split(/\s+/).slice(3, 5)).toEqual(['555', '777']);
+  });
+
   it("injects a CDI device's node, mount and env into a running container, by CDI_devices or annotation", async () => {
     const byField = await runContainer(env, pod, containerConfig(env, 'cdi-field', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }));
     const byAnnotation = await runContainer(env, pod, containerConfig(env, 'cdi-annotation', 'sleep 1000', { annotations: { 'cdi.k8s.io/test': 'crid.test/dev=null0' } }));
