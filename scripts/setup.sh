@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(runc crun containerd containernetworking-plugins busybox-static catatonit docker-registry
   skopeo umoci iproute2 iptables apache2-utils util-linux procps attr openssl
-  systemd)  # systemd-notify, for the readiness crid reports to its unit
+  systemd apparmor)  # systemd-notify (readiness to the unit); apparmor_parser (profile tests)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

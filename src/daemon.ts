@@ -34,6 +34,7 @@ import { isContainerRecord, type ContainerRecord } from './store/container.ts';
 import { KeyedMutex } from './util/keyed-mutex.ts';
 import { ContainerEvents } from './pod/container-events.ts';
 import type { PodDeps } from './pod/deps.ts';
+import { CdiRegistry } from './cdi/cdi-registry.ts';
 import { watchTaskExits } from './pod/task-exits.ts';
 import { watchContainerOomKills } from './pod/container-oom.ts';
 import { closeContainerLogs } from './pod/container-io.ts';
@@ -119,7 +120,11 @@ export class Daemon {
     const images = await ImageService.open({
       root: cfg.crid.root,
       registryConfigPath: cfg.registry_config_path,
+      inlineRegistry: { mirrors: cfg.registry_mirrors, configs: cfg.registry_configs },
       log: this.log,
+      concurrency: cfg.max_concurrent_downloads,
+      progressTimeoutMs: parseGoDuration(cfg.image_pull_progress_timeout, 'image_pull_progress_timeout'),
+      proxyEnv: process.env,
       pinnedImages: [cfg.sandbox_image],
     });
     this.shims = new ShimManager({
@@ -143,6 +148,7 @@ export class Daemon {
       locks: new KeyedMutex(),
       logWriters: new Map(),
       host: await readHostFacts(),
+      cdi: new CdiRegistry(this.log),
       handlerFailure: (handler) => this.health.failed(handler),
       timePhase: (handler, phase, work) => this.metrics.timeSandboxPhase(handler, phase, work),
       log: this.log,
@@ -159,6 +165,7 @@ export class Daemon {
         networkStatus: () => networkStatus(cni().conf_dir, cni().bin_dirs, cni().max_conf_num),
         handlerChecks: () => this.health.all(),
         handlerFailure: (handler) => this.health.failed(handler),
+        host: deps.host,
       }),
       RuntimeConfig: runtimeConfig(config),
       UpdateRuntimeConfig: updateRuntimeConfig(this.podCidr, this.log),

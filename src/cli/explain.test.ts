@@ -22,6 +22,7 @@ describe('crid explain', () => {
     expect(out).toMatch(/^options:\s+containerd\.runc\.v1\.Options \{"binary_name":"crun","root":"\/run\/crid\/crun"\}$/m);
     expect(out).toMatch(/^CNI conf dir:\s+\/etc\/cni\/net\.d \(global\)$/m);
     expect(out).toMatch(/^cgroup driver:\s+cgroupfs$/m);
+    expect(out).toMatch(/^AppArmor RuntimeDefault:\s+(unconfined \(AppArmor is not enabled on this host\)|profile crid\.apparmor\.d \(loaded by crid on first use\))$/m);
   });
 
   it('runc-v1 uses the legacy shim with RuncOptions built from runtime_engine/runtime_root', () => {

@@ -1,5 +1,5 @@
 // `crid explain --handler H`: what a pod with this RuntimeClass handler would get, on this machine.
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { CridConfig, RuntimeHandler } from '../config/model.ts';
@@ -9,6 +9,8 @@ import { hasErrors, loadConfig } from '../config/load.ts';
 import { formatDiagnostic } from '../config/diagnostics.ts';
 import { findShimBinary, resolveHandler, shimBinaryName, shimKind } from '../config/resolve.ts';
 import { optionsSchemaName, shimOptions } from '../config/options.ts';
+import { cgroupDriver } from '../runtime/cgroup-driver.ts';
+import { DEFAULT_PROFILE_NAME } from '../oci/apparmor-profile.ts';
 
 const USAGE = `Usage: crid explain [--handler H] [--config F]
 
@@ -88,10 +90,22 @@ export function explainHandler(config: CridConfig, h: RuntimeHandler, searchPath
     ['CNI bin dirs', config.cni.bin_dirs.join(', ')],
     ['snapshotter', h.snapshotter ? `${h.snapshotter} (handler)` : `${config.snapshotter} (global)`],
     ['sandbox mode', h.sandbox_mode],
-    ['cgroup driver', h.options.SystemdCgroup === true ? 'systemd (SystemdCgroup = true)' : 'cgroupfs'],
+    ['cgroup driver', cgroupDriver(h) === 'systemd' ? 'systemd (SystemdCgroup = true)' : 'cgroupfs'],
+    ['AppArmor RuntimeDefault', apparmorDefaultLine()],
   ];
   const width = Math.max(...rows.map(([k]) => k.length)) + 2;
   return rows.map(([k, v]) => `${`${k}:`.padEnd(width)}${v}\n`).join('');
+}
+
+function apparmorDefaultLine(): string {
+  const enabled = (() => {
+    try {
+      return readFileSync('/sys/module/apparmor/parameters/enabled', 'utf8').trim() === 'Y';
+    } catch {
+      return false;
+    }
+  })();
+  return enabled ? `profile ${DEFAULT_PROFILE_NAME} (loaded by crid on first use)` : 'unconfined (AppArmor is not enabled on this host)';
 }
 
 function shimBinaryLine(h: RuntimeHandler, searchPath: string): string {

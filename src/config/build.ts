@@ -1,5 +1,5 @@
 // Canonical merged tree → the typed model, recording which file set each model key.
-import type { CridConfig, CridSettings, Diagnostic, RuntimeClassSettings, RuntimeHandler, Toleration } from './model.ts';
+import type { CridConfig, CridSettings, Diagnostic, RegistryHostConfig, RuntimeClassSettings, RuntimeHandler, Toleration } from './model.ts';
 import type { MergedConfig } from './imports.ts';
 import type { Origin } from './config-file.ts';
 import { pathKey } from './toml-positions.ts';
@@ -38,6 +38,8 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
       max_conf_num: toNumber(reader.get('cni.max_conf_num', ['cri', 'cni', 'max_conf_num'])) ?? CRI_DEFAULTS.cni_max_conf_num,
     },
     registry_config_path: reader.get('registry_config_path', ['cri', 'registry', 'config_path']) ?? CRI_DEFAULTS.registry_config_path,
+    registry_mirrors: readMirrors(reader.get('registry_mirrors', ['cri', 'registry', 'mirrors'])),
+    registry_configs: readRegistryConfigs(reader.get('registry_configs', ['cri', 'registry', 'configs'])),
     restrict_oom_score_adj: reader.get('restrict_oom_score_adj', ['cri', 'restrict_oom_score_adj']) ?? options.restrictOomScoreAdjDefault,
     stream_server_address: reader.get('stream_server_address', ['cri', 'stream_server_address']) ?? CRI_DEFAULTS.stream_server_address,
     stream_server_port: reader.get('stream_server_port', ['cri', 'stream_server_port']) ?? CRI_DEFAULTS.stream_server_port,
@@ -56,6 +58,13 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
       reader.get('enable_unprivileged_icmp', ['cri', 'enable_unprivileged_icmp']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_icmp),
     ignore_image_defined_volumes:
       reader.get('ignore_image_defined_volumes', ['cri', 'ignore_image_defined_volumes']) ?? CRI_DEFAULTS.ignore_image_defined_volumes,
+    // containerd turned CDI on by default in 2.0.
+    enable_cdi: reader.get('enable_cdi', ['cri', 'enable_cdi']) ?? merged.version >= 3,
+    cdi_spec_dirs: reader.get('cdi_spec_dirs', ['cri', 'cdi_spec_dirs']) ?? [...CRI_DEFAULTS.cdi_spec_dirs],
+    max_concurrent_downloads:
+      toNumber(reader.get('max_concurrent_downloads', ['cri', 'max_concurrent_downloads'])) ?? CRI_DEFAULTS.max_concurrent_downloads,
+    image_pull_progress_timeout:
+      reader.get('image_pull_progress_timeout', ['cri', 'image_pull_progress_timeout']) ?? CRI_DEFAULTS.image_pull_progress_timeout,
     crid: readCridSettings(reader),
   };
   applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);
@@ -169,6 +178,34 @@ function applyLegacyRuntimes(reader: TreeReader, config: CridConfig, origins: Ma
   }
   config.runtimes.untrusted = readHandler(reader, 'untrusted', untrustedBase, 'runtimes.untrusted');
   if (origin) origins.set('untrusted', origin);
+}
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+
+function readMirrors(table: unknown): Record<string, string[]> {
+  if (!isTable(table)) return {};
+  const out: Record<string, string[]> = {};
+  for (const [host, mirror] of Object.entries(table)) {
+    const endpoints = isTable(mirror) ? mirror.endpoint : undefined;
+    if (Array.isArray(endpoints)) out[host] = endpoints.filter((e): e is string => typeof e === 'string');
+  }
+  return out;
+}
+
+function readRegistryConfigs(table: unknown): Record<string, RegistryHostConfig> {
+  if (!isTable(table)) return {};
+  const out: Record<string, RegistryHostConfig> = {};
+  for (const [host, config] of Object.entries(table)) {
+    if (!isTable(config)) continue;
+    const { auth, tls } = config;
+    out[host] = {
+      ...(isTable(auth) && { auth: { username: str(auth.username), password: str(auth.password), auth: str(auth.auth), identitytoken: str(auth.identitytoken) } }),
+      ...(isTable(tls) && {
+        tls: { ca_file: str(tls.ca_file), cert_file: str(tls.cert_file), key_file: str(tls.key_file), insecure_skip_verify: tls.insecure_skip_verify === true },
+      }),
+    };
+  }
+  return out;
 }
 
 function readBinDirs(reader: TreeReader): string[] {

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import TOML from '@iarna/toml';
 import type { Diagnostic, Position } from './model.ts';
 import { displayPath, pathKey, scanKeyLocations, type KeyLocation } from './toml-positions.ts';
+import { notImplementedWarning } from './not-implemented.ts';
 import { CRI_PLUGIN_V2, deprecation, describeValue, hasKind, isTable, kindName, placeKey, VERSION_1_DEPRECATED } from './schema.ts';
 
 /** Where an effective key was written: file, line, column and the key path as written there. */
@@ -173,6 +174,8 @@ class FilePlacer {
     }
     const deprecated = deprecation(placement.canonical, value, this.version);
     if (deprecated !== undefined) this.warn(written, deprecated);
+    const ignored = notImplementedWarning(placement.canonical, value);
+    if (ignored !== undefined) this.warn(written, ignored);
     if (!isTable(value) || placement.kind === 'any') {
       this.entries.push({ canonical: placement.canonical, value, origin: this.origin(written) });
       return;

@@ -48,6 +48,9 @@ export const CRI_DEFAULTS = {
   stream_tls_cert_file: '',
   stream_tls_key_file: '',
   enable_selinux: false,
+  cdi_spec_dirs: ['/etc/cdi', '/var/run/cdi'],
+  max_concurrent_downloads: 3,
+  image_pull_progress_timeout: '5m0s',
 } as const;
 
 export const RUNC_V2 = 'io.containerd.runc.v2';

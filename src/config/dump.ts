@@ -43,6 +43,11 @@ export function dumpToml(input: DumpInput): string {
     ['stream_server_port', c.stream_server_port, 'stream_server_port'],
     ['stream_idle_timeout', c.stream_idle_timeout, 'stream_idle_timeout'],
     ['enable_tls_streaming', c.enable_tls_streaming, 'enable_tls_streaming'],
+    ['ignore_image_defined_volumes', c.ignore_image_defined_volumes, 'ignore_image_defined_volumes'],
+    ['enable_cdi', c.enable_cdi, 'enable_cdi'],
+    ['cdi_spec_dirs', c.cdi_spec_dirs, 'cdi_spec_dirs'],
+    ['max_concurrent_downloads', c.max_concurrent_downloads, 'max_concurrent_downloads'],
+    ['image_pull_progress_timeout', c.image_pull_progress_timeout, 'image_pull_progress_timeout'],
   ]);
   out.rows([...CRI, 'x509_key_pair_streaming'], [
     ['tls_cert_file', c.stream_tls_cert_file, 'stream_tls_cert_file'],

@@ -5,6 +5,8 @@ import { loadMerged } from './imports.ts';
 import { mergeRuntimeDropIns } from './runtimes-dir.ts';
 import { buildConfig } from './build.ts';
 import { validateConfig } from './validate.ts';
+import { baseSpecDiagnostics } from './base-spec-check.ts';
+import { imageSettingsDiagnostics } from './image-settings-check.ts';
 import { defaultRestrictOomScoreAdj } from './defaults.ts';
 import { invalidArgument } from '../errors.ts';
 import { formatDiagnostic } from './diagnostics.ts';
@@ -35,6 +37,7 @@ export function loadConfig(file: string, options: LoadOptions = {}): LoadResult 
   const restrictOomScoreAdjDefault = options.restrictOomScoreAdjDefault ?? defaultRestrictOomScoreAdj();
   const built = buildConfig(merged, { restrictOomScoreAdjDefault }, diagnostics);
   diagnostics.push(...validateConfig(built, file));
+  diagnostics.push(...baseSpecDiagnostics(built), ...imageSettingsDiagnostics(built));
   return { config: built.config, diagnostics, files: merged.files, sources: built.sources, runtimesDir };
 }
 

@@ -25,6 +25,11 @@ export interface RuntimeHandler {
   sandbox_mode: string;
 }
 
+export interface RegistryHostConfig {
+  auth?: { username: string; password: string; auth: string; identitytoken: string };
+  tls?: { ca_file: string; cert_file: string; key_file: string; insecure_skip_verify: boolean };
+}
+
 export interface CniConfig {
   bin_dirs: string[];
   conf_dir: string;
@@ -82,6 +87,10 @@ export interface CridConfig {
   cni: CniConfig;
   /** `registry.config_path`: a hosts.toml directory tree (`<host>/hosts.toml`). */
   registry_config_path: string;
+  /** containerd 1.x's inline `registry.mirrors`: registry host (or "*") → endpoints; config_path wins. */
+  registry_mirrors: Record<string, string[]>;
+  /** containerd 1.x's inline `registry.configs`, by endpoint host: credentials and TLS. */
+  registry_configs: Record<string, RegistryHostConfig>;
   /** Clamp oom_score_adj of containers to be no lower than crid's own. */
   restrict_oom_score_adj: boolean;
   stream_server_address: string;
@@ -100,6 +109,14 @@ export interface CridConfig {
   enable_unprivileged_icmp: boolean;
   /** Leave an image's VOLUMEs out of its containers (containerd's key); else each is a copied-up host directory. */
   ignore_image_defined_volumes: boolean;
+  /** Inject Container Device Interface devices (CDI_devices, cdi.k8s.io/ annotations) from the specs in cdi_spec_dirs. */
+  enable_cdi: boolean;
+  /** Lowest priority first: a device in a later directory replaces one of the same name in an earlier. */
+  cdi_spec_dirs: string[];
+  /** Layers one pull downloads at once. */
+  max_concurrent_downloads: number;
+  /** A Go duration: a pull that receives no data for this long is cancelled; "0s" never. */
+  image_pull_progress_timeout: string;
   crid: CridSettings;
 }
 

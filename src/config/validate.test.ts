@@ -153,12 +153,6 @@ describe('what serve would reject or silently mis-read is an error with its posi
     ]);
   });
 
-  it('base_runtime_spec, which crid does not apply, is a warning', () => {
-    expect(check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  base_runtime_spec = "/etc/spec.json"\n`)).toEqual([
-      `F:4:3: warning: base_runtime_spec is not applied by crid: pods of handler "runc" get crid's own OCI spec [${RT}.runc.base_runtime_spec]`,
-    ]);
-  });
-
   it('a short plugin id of a version-1 file is not taken for a typo of "cri"', () => {
     expect(check('version = 1\n[plugins.cri]\n  sandbox_image = "pause:1"\n[plugins.opt]\n  path = "/opt"\n').filter((d) => d.includes('error'))).toEqual([]);
   });

@@ -122,10 +122,6 @@ class Checker {
     for (const h of Object.values(c.runtimes)) {
       if (h.runtime_path !== '') this.absolute(h.runtime_path, `runtimes.${h.name}.runtime_path`);
       if (h.snapshotter !== '') this.snapshotter(h.snapshotter, `runtimes.${h.name}.snapshotter`);
-      if (h.base_runtime_spec !== '') {
-        const key = `runtimes.${h.name}.base_runtime_spec`;
-        this.report('warning', `base_runtime_spec is not applied by crid: pods of handler "${h.name}" get crid's own OCI spec`, key, this.source(key));
-      }
     }
   }
 

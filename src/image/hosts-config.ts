@@ -1,9 +1,13 @@
 // Registry hosts in containerd's `config_path` layout: `<dir>/<host>/hosts.toml` (or
 // `<host>_<port>_`, then `_default`) lists mirrors tried in order, then the upstream `server`.
+// Without config_path, containerd 1.x's inline `registry.mirrors` give the endpoints; its inline
+// `registry.configs` add credentials and TLS settings per endpoint host either way.
 import { readFile, stat } from 'node:fs/promises';
 import { isAbsolute, join } from 'node:path';
 import TOML from '@iarna/toml';
 import { invalidArgument, wrap } from '../errors.ts';
+import type { RegistryHostConfig } from '../config/model.ts';
+import { credentialsFor, type Credentials } from './registry-auth.ts';
 
 export type HostCapability = 'pull' | 'resolve' | 'push';
 
@@ -18,6 +22,16 @@ export interface RegistryHost {
   /** CA certificate files (absolute paths). */
   ca: string[];
   header: Record<string, string>;
+  /** mTLS client certificate and key files (one PEM holding both when key is ""). */
+  client: Array<{ cert: string; key: string }>;
+  /** Credentials for this host when the pull brings none (inline `registry.configs`). */
+  credentials?: Credentials;
+}
+
+/** containerd 1.x's inline registry settings. */
+export interface InlineRegistry {
+  mirrors: Record<string, string[]>;
+  configs: Record<string, RegistryHostConfig>;
 }
 
 const ALL_CAPABILITIES: HostCapability[] = ['pull', 'resolve', 'push'];
@@ -35,6 +49,7 @@ export function defaultRegistryHost(domain: string): RegistryHost {
     skipVerify: false,
     ca: [],
     header: {},
+    client: [],
   };
 }
 
@@ -97,7 +112,20 @@ function hostFromEntry(url: string, entry: TomlTable, fallback: HostCapability[]
     skipVerify: entry.skip_verify === true,
     ca: stringList(entry.ca, 'ca', file).map((p) => (isAbsolute(p) ? p : join(dir, p))),
     header: headersOf(entry.header),
+    client: clientCerts(entry.client, dir, file),
   };
+}
+
+/** hosts.toml `client`: "both.pem", ["cert.pem", "key.pem"], or a list of such pairs. */
+function clientCerts(value: unknown, dir: string, file: string): Array<{ cert: string; key: string }> {
+  if (value === undefined) return [];
+  const abs = (p: string) => (p === '' || isAbsolute(p) ? p : join(dir, p));
+  const pair = (v: unknown) => {
+    const [cert = '', key = ''] = stringList(v, 'client', file);
+    return { cert: abs(cert), key: abs(key) };
+  };
+  if (Array.isArray(value) && value.some(Array.isArray)) return value.map(pair);
+  return [pair(value)];
 }
 
 /** Parses one hosts.toml: `[host."…"]` entries in file order, then the `server` (default: the domain). */
@@ -118,8 +146,41 @@ export function parseHostsToml(text: string, domain: string, dir: string, file: 
 }
 
 /** The hosts to try for a registry domain, in order; with no configuration, the domain itself. */
-export async function registryHosts(configPath: string, domain: string): Promise<RegistryHost[]> {
-  const dir = configPath === '' ? undefined : await findHostDirectory(configPath, domain);
+export async function registryHosts(configPath: string, domain: string, inline: InlineRegistry = { mirrors: {}, configs: {} }): Promise<RegistryHost[]> {
+  const hosts = configPath === '' ? inlineMirrorHosts(inline.mirrors, domain) : await configPathHosts(configPath, domain);
+  return hosts.map((h) => withInlineConfig(h, inline.configs[h.host], domain));
+}
+
+/** containerd 1.x: the domain's mirror endpoints (or "*"'s), then the domain unless an endpoint is it. */
+function inlineMirrorHosts(mirrors: Record<string, string[]>, domain: string): RegistryHost[] {
+  const upstream = defaultRegistryHost(domain);
+  const endpoints = mirrors[domain] ?? mirrors['*'] ?? [];
+  const hosts = endpoints.map((e): RegistryHost => {
+    const url = new URL(e.includes('://') ? e : `${LOOPBACK.test(e) ? 'http' : 'https'}://${e}`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidArgument(`registry.mirrors."${domain}": endpoint ${JSON.stringify(e)} must be http or https`);
+    const path = url.pathname === '/' || url.pathname === '' ? '/v2' : url.pathname;
+    return { ...upstream, scheme: url.protocol === 'http:' ? 'http' : 'https', host: url.host, path, capabilities: MIRROR_CAPABILITIES };
+  });
+  return hosts.some((h) => h.host === domain || h.host === upstream.host) ? hosts : [...hosts, upstream];
+}
+
+function withInlineConfig(host: RegistryHost, config: RegistryHostConfig | undefined, domain: string): RegistryHost {
+  if (!config) return host;
+  const { tls, auth } = config;
+  const credentials = auth && credentialsFor({ ...auth, identity_token: auth.identitytoken, server_address: '', registry_token: '' }, host.host, domain);
+  return {
+    ...host,
+    ...(tls && {
+      skipVerify: host.skipVerify || tls.insecure_skip_verify,
+      ca: tls.ca_file ? [...host.ca, tls.ca_file] : host.ca,
+      client: tls.cert_file ? [...host.client, { cert: tls.cert_file, key: tls.key_file }] : host.client,
+    }),
+    ...(credentials && { credentials }),
+  };
+}
+
+async function configPathHosts(configPath: string, domain: string): Promise<RegistryHost[]> {
+  const dir = await findHostDirectory(configPath, domain);
   if (dir === undefined) return [defaultRegistryHost(domain)];
   const file = join(dir, 'hosts.toml');
   let text: string;

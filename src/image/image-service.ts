@@ -2,7 +2,7 @@
 // removal with garbage collection of blobs and layer snapshots, and rootfs snapshots for containers.
 import { join } from 'node:path';
 import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
-import { failedPrecondition, notFound } from '../errors.ts';
+import { canceled, failedPrecondition, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { ImageStore, type ImageConfigSummary, type ImageRecord } from './image-store.ts';
 import { ContentStore } from './content-store.ts';
@@ -12,18 +12,39 @@ import type { Platform } from './platform.ts';
 import { pullImage, type ImageConfigJson, type PulledImage } from './puller.ts';
 import { formatReference, looksLikeImageId, parseNormalizedReference, repositoryName, type ImageReference } from './reference.ts';
 import { Snapshotter, type Mount } from './snapshotter.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, HttpTransport } from './http-transport.ts';
+import { PullProgress } from './pull-progress.ts';
+import type { InlineRegistry } from './hosts-config.ts';
 
 export interface ImageServiceOptions {
   /** crid's persistent root; images, content and snapshots live beneath it. */
   root: string;
   /** `registry.config_path` (hosts.toml directories, `:`-separated); "" for none. */
   registryConfigPath: string;
+  /** containerd 1.x's inline registry.mirrors and registry.configs. */
+  inlineRegistry?: InlineRegistry;
   log: Logger;
   /** Images never removed by RemoveImage and reported pinned (the sandbox image). */
   pinnedImages?: string[];
-  /** Layers downloaded at once per pull. */
+  /** Layers downloaded at once per pull (max_concurrent_downloads). */
   concurrency?: number;
   platform?: Platform;
+  /** image_pull_progress_timeout in ms: a pull receiving nothing for this long is cancelled; 0 never. */
+  progressTimeoutMs?: number;
+  /** The environment registry proxies are read from (HTTP_PROXY, HTTPS_PROXY, NO_PROXY); none when absent. */
+  proxyEnv?: NodeJS.ProcessEnv;
+  connectTimeoutMs?: number;
+}
+
+/** containerd's defaults. */
+const DEFAULT_CONCURRENCY = 3;
+const DEFAULT_PROGRESS_TIMEOUT_MS = 5 * 60_000;
+
+interface RunningPull {
+  work: Promise<ImageRecord>;
+  controller: AbortController;
+  /** Callers still waiting; the pull is cancelled when the last cancellable one leaves. */
+  waiters: number;
 }
 
 export interface ImageFsUsage extends DiskUsage {
@@ -72,15 +93,34 @@ function toRecord(ref: ImageReference, pulled: PulledImage): ImageRecord {
   };
 }
 
+function waitForPull(running: RunningPull, name: string, signal: AbortSignal | undefined): Promise<ImageRecord> {
+  running.waiters++;
+  if (!signal) return running.work;
+  return new Promise<ImageRecord>((resolve, reject) => {
+    const leave = () => {
+      if (--running.waiters === 0) running.controller.abort(canceled(`pull of ${name} cancelled: no caller waits for it any more`));
+      reject(canceled(`pull of ${name}: the caller cancelled or its deadline passed`));
+    };
+    if (signal.aborted) return leave();
+    signal.addEventListener('abort', leave, { once: true });
+    running.work.then(resolve, reject).finally(() => signal.removeEventListener('abort', leave));
+  });
+}
+
 export class ImageService {
   readonly content: ContentStore;
   readonly snapshotter: Snapshotter;
   readonly #store: ImageStore;
   readonly #opts: ImageServiceOptions;
-  readonly #pulls = new Map<string, Promise<ImageRecord>>();
+  readonly #pulls = new Map<string, RunningPull>();
+  readonly #transport: HttpTransport;
 
   private constructor(opts: ImageServiceOptions, store: ImageStore, content: ContentStore, snapshotter: Snapshotter) {
     this.#opts = opts;
+    this.#transport = new HttpTransport({
+      connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+      ...(opts.proxyEnv && { proxyEnv: opts.proxyEnv }),
+    });
     this.#store = store;
     this.content = content;
     this.snapshotter = snapshotter;
@@ -96,30 +136,41 @@ export class ImageService {
   }
 
   /**
-   * Pulls `ref`; a pull of the same reference already running is joined, not repeated. A pull is
-   * not cancelled with the RPC that started it, since other callers may be waiting on it.
+   * Pulls `ref`; a pull of the same reference already running is joined, not repeated. A caller whose
+   * `signal` aborts (cancel, deadline) stops waiting at once; the download stops when no caller waits.
    */
-  async pull(ref: string, auth?: AuthConfig__Output | null): Promise<ImageRecord> {
+  async pull(ref: string, auth?: AuthConfig__Output | null, signal?: AbortSignal): Promise<ImageRecord> {
     const parsed = parseNormalizedReference(ref);
     const key = formatReference(parsed);
-    const running = this.#pulls.get(key);
-    if (running) return running;
-    const work = this.#pullOnce(parsed, auth).finally(() => this.#pulls.delete(key));
-    this.#pulls.set(key, work);
-    return work;
+    let running = this.#pulls.get(key);
+    if (!running) {
+      const controller = new AbortController();
+      running = { controller, waiters: 0, work: this.#pullOnce(parsed, auth, controller).finally(() => this.#pulls.delete(key)) };
+      this.#pulls.set(key, running);
+    }
+    return waitForPull(running, key, signal);
   }
 
-  async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<ImageRecord> {
+  async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined, controller: AbortController): Promise<ImageRecord> {
     const log = this.#opts.log.child({ image: formatReference(ref) });
+    const progress = new PullProgress({
+      log,
+      stallTimeoutMs: this.#opts.progressTimeoutMs ?? DEFAULT_PROGRESS_TIMEOUT_MS,
+      onStall: (err) => controller.abort(err),
+    });
     const deps = {
       content: this.content,
       snapshotter: this.snapshotter,
       registryConfigPath: this.#opts.registryConfigPath,
+      ...(this.#opts.inlineRegistry && { inlineRegistry: this.#opts.inlineRegistry }),
       log,
-      concurrency: this.#opts.concurrency ?? 4,
+      concurrency: this.#opts.concurrency ?? DEFAULT_CONCURRENCY,
       ...(this.#opts.platform && { platform: this.#opts.platform }),
+      transport: this.#transport,
+      signal: controller.signal,
+      progress,
     };
-    const pulled = await pullImage(deps, ref, auth);
+    const pulled = await pullImage(deps, ref, auth).finally(() => progress.stop());
     const record = await this.#store.add(toRecord(ref, pulled));
     log.info({ imageId: record.id, size: record.size }, 'image pulled');
     return record;

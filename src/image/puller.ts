@@ -5,7 +5,7 @@ import { failedPrecondition, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ContentStore } from './content-store.ts';
 import { chainIds, parseDigest, sha256Of, type Digest } from './digest.ts';
-import { registryHosts } from './hosts-config.ts';
+import { registryHosts, type InlineRegistry } from './hosts-config.ts';
 import { INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES } from './media-types.ts';
 import { hostPlatform, selectPlatform, type Platform } from './platform.ts';
 import { formatReference, type ImageReference } from './reference.ts';
@@ -13,6 +13,8 @@ import { RegistryClient } from './registry-client.ts';
 import type { Snapshotter } from './snapshotter.ts';
 import { unpackLayer } from './unpack.ts';
 import type { ImageLayer } from './image-store.ts';
+import type { HttpTransport } from './http-transport.ts';
+import type { PullProgress } from './pull-progress.ts';
 
 export interface Descriptor {
   mediaType: string;
@@ -58,9 +60,14 @@ export interface PullerDeps {
   content: ContentStore;
   snapshotter: Snapshotter;
   registryConfigPath: string;
+  inlineRegistry?: InlineRegistry;
   log: Logger;
   concurrency: number;
   platform?: Platform;
+  transport?: HttpTransport;
+  /** Aborted when the pull is cancelled: every request stops, the pull fails with the reason. */
+  signal?: AbortSignal;
+  progress?: PullProgress;
 }
 
 /** Runs `fn` over `items`, `limit` at a time; after a failure starts nothing new and waits for the rest. */
@@ -155,8 +162,18 @@ async function resolvePlatformManifest(pull: Pull, ref: ImageReference, platform
 
 export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<PulledImage> {
   const name = formatReference(ref);
-  const hosts = await registryHosts(deps.registryConfigPath, ref.domain);
-  const client = new RegistryClient({ domain: ref.domain, repository: ref.path, hosts, auth, log: deps.log });
+  const hosts = await registryHosts(deps.registryConfigPath, ref.domain, deps.inlineRegistry);
+  const { transport, signal, progress } = deps;
+  const client = new RegistryClient({
+    domain: ref.domain,
+    repository: ref.path,
+    hosts,
+    auth,
+    log: deps.log,
+    ...(transport && { transport }),
+    ...(signal && { signal }),
+    ...(progress && { observer: progress }),
+  });
   const pull = new Pull(deps, client, name);
   try {
     const { resolved, manifest } = await resolvePlatformManifest(pull, ref, deps.platform ?? hostPlatform(), name);
@@ -165,6 +182,7 @@ export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: Aut
     for (const l of layerDescs) {
       if (!LAYER_TYPES.includes(l.mediaType)) throw failedPrecondition(`${name}: layer ${l.digest} has unsupported media type ${l.mediaType}`);
     }
+    progress?.expect(configDesc.size + layerDescs.reduce((sum, l) => sum + l.size, 0));
     await pull.blob(configDesc);
     const config = parseJson<ImageConfigJson>(await deps.content.read(configDesc.digest), `${name}: config ${configDesc.digest}`);
     const diffIds = (config.rootfs?.diff_ids ?? []).map((d) => parseDigest(d, `${name}: diff_id`));
@@ -178,6 +196,6 @@ export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: Aut
     const size = manifest.size + configDesc.size + layers.reduce((sum, l) => sum + l.size, 0);
     return { resolvedDigest: resolved.digest, manifestDigest: manifest.digest, configDigest: configDesc.digest, config, layers, size };
   } catch (err) {
-    throw wrap(err, `pull ${name}`);
+    throw wrap(signal?.aborted ? signal.reason : err, `pull ${name}`);
   }
 }

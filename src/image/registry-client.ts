@@ -5,7 +5,7 @@ import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
 import { failedPrecondition, notFound, unavailable, CridError, invalidArgument } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { hostUrl, type HostCapability, type RegistryHost } from './hosts-config.ts';
-import { discardBody, readBody, sendRequest, type HttpRequest, type HttpResponse } from './http-transport.ts';
+import { DEFAULT_CONNECT_TIMEOUT_MS, discardBody, HttpTransport, readBody, type HttpRequest, type HttpResponse, type TransferObserver } from './http-transport.ts';
 import { basicAuthorization, credentialsFor, parseChallenge, type Challenge, type Credentials } from './registry-auth.ts';
 import { INDEX_TYPES, MANIFEST_TYPES } from './media-types.ts';
 import type { Digest } from './digest.ts';
@@ -21,7 +21,14 @@ export interface RegistryClientOptions {
   hosts: RegistryHost[];
   auth?: AuthConfig__Output | null;
   log: Logger;
+  /** Shared agents, proxies and timeouts; direct connections when absent. */
+  transport?: HttpTransport;
+  /** Aborts every request of this client (the pull was cancelled). */
+  signal?: AbortSignal;
+  observer?: TransferObserver;
 }
+
+const directTransport = new HttpTransport({ connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS });
 
 const MANIFEST_LIMIT = 4 << 20;
 const MAX_REDIRECTS = 5;
@@ -92,6 +99,7 @@ export class RegistryClient {
       try {
         return await attempt(host);
       } catch (err) {
+        if (this.#opts.signal?.aborted) throw err;
         lastError = err;
         this.#opts.log.debug({ host: host.host, err: String(err) }, `registry ${what} failed, trying next host`);
       }
@@ -125,7 +133,7 @@ export class RegistryClient {
     for (let hop = 0; ; hop++) {
       const sameOrigin = url.origin === req.url.origin;
       const headers = { ...host.header, ...req.headers, ...(authorization && sameOrigin && { authorization }) };
-      const res = await sendRequest(host, { ...req, url, headers });
+      const res = await this.#sendRaw(host, { ...req, url, headers });
       const location = res.headers.location;
       const isRedirect = res.status >= 300 && res.status < 400 && location !== undefined && (req.method === 'GET' || req.method === 'HEAD');
       if (!isRedirect) return res;
@@ -135,13 +143,19 @@ export class RegistryClient {
     }
   }
 
+  #sendRaw(host: RegistryHost, req: HttpRequest): Promise<HttpResponse> {
+    const { transport = directTransport, signal, observer } = this.#opts;
+    return transport.send(host, req, { ...(signal && { signal }), ...(observer && { observer }) });
+  }
+
   #scope(method: HttpRequest['method']): string {
     const actions = method === 'GET' || method === 'HEAD' ? 'pull' : 'pull,push';
     return `repository:${this.#opts.repository}:${actions}`;
   }
 
+  /** The pull's own credentials; without any, the host's from the inline registry configs. */
   #credentials(host: RegistryHost): Credentials | undefined {
-    return credentialsFor(this.#opts.auth, host.host, this.#opts.domain);
+    return this.#opts.auth ? credentialsFor(this.#opts.auth, host.host, this.#opts.domain) : host.credentials;
   }
 
   async #answerChallenge(host: RegistryHost, challenge: Challenge | undefined, scope: string): Promise<string> {
@@ -167,12 +181,12 @@ export class RegistryClient {
     if (creds?.identityToken !== undefined) {
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service, client_id: 'crid', scope: scopes.join(' ') });
       const body = Buffer.from(form.toString());
-      res = await sendRequest(host, { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body });
+      res = await this.#sendRaw(host, { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body });
     } else {
       if (service !== '') realm.searchParams.set('service', service);
       for (const s of scopes) realm.searchParams.append('scope', s);
       const basic = creds && basicAuthorization(creds);
-      res = await sendRequest(host, { method: 'GET', url: realm, headers: basic ? { authorization: basic } : {} });
+      res = await this.#sendRaw(host, { method: 'GET', url: realm, headers: basic ? { authorization: basic } : {} });
     }
     const body = await readBody(res, 1 << 20);
     if (res.status === 401 || res.status === 403) {

@@ -1,7 +1,8 @@
 // AppArmor for CRI security profiles.
 //
-// With AppArmor enabled, crid does what containerd does: an unset profile means the runtime default,
-// privileged containers get none, Localhost names a profile the host has loaded.
+// With AppArmor enabled, crid does what containerd does: an unset profile means the runtime default
+// (crid's own profile, generated like containerd's and loaded on first use), privileged containers get
+// none, Localhost names a profile the host has loaded.
 // Without AppArmor (this project's test machines: no LSM in the kernel), containerd (1.6 to 2.x)
 // fails every request that is not Unconfined with "apparmor is not supported", including
 // RuntimeDefault. kubelet does not send profiles to such nodes, but other clients do, so crid is
@@ -13,8 +14,10 @@ import type { Profile } from './seccomp.ts';
 
 export interface AppArmorHost {
   enabled: boolean;
-  /** The loaded profile RuntimeDefault maps to; "" for none. */
+  /** The profile RuntimeDefault maps to; "" for none. */
   defaultProfile: string;
+  /** The kernel's list of loaded profiles (securityfs). */
+  profilesFile: string;
 }
 
 /** process.apparmorProfile, or undefined for none. */

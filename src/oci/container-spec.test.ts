@@ -234,7 +234,7 @@ describe('buildContainerSpec: security', () => {
     expect(() => buildContainerSpec(input({ config: withSecurity({ apparmor: { profile_type: 'Localhost', localhost_ref: 'my-profile' } }) }))).toThrow(
       /AppArmor profile "my-profile" requested, but AppArmor is not enabled/,
     );
-    const enabled = hostFacts({ apparmor: { enabled: true, defaultProfile: 'crid-default' } });
+    const enabled = hostFacts({ apparmor: { enabled: true, defaultProfile: 'crid-default', profilesFile: '' } });
     expect(buildContainerSpec(input({ host: enabled })).process.apparmorProfile).toBe('crid-default');
     expect(buildContainerSpec(input({ host: enabled, config: withSecurity({ apparmor: { profile_type: 'Localhost', localhost_ref: 'localhost/p1' } }) })).process.apparmorProfile).toBe('p1');
   });
@@ -370,5 +370,13 @@ describe('execProcessSpec', () => {
     expect(tty.env).toContain('TERM=xterm');
     expect(spec.process.env).not.toContain('TERM=xterm');
     expect(() => execProcessSpec(spec.process, [], false)).toThrow('exec: cmd is empty');
+  });
+});
+
+describe('SELinux labels', () => {
+  it('refuses a container asking for labels on a host with SELinux on', () => {
+    const config = containerConfig({ linux: { resources: null, security_context: containerSecurity({ selinux_options: { user: '', role: '', type: 'spc_t', level: '' } }) } });
+    expect(() => buildContainerSpec(input({ config, host: hostFacts({ selinuxEnabled: true }) }))).toThrow(/security_context\.selinux_options: SELinux is enabled/);
+    expect(buildContainerSpec(input({ config })).process.args.length).toBeGreaterThan(0);
   });
 });

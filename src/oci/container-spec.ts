@@ -7,6 +7,7 @@ import type { LinuxContainerSecurityContext__Output } from '../generated/runtime
 import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandboxConfig.ts';
 import { containerCriAnnotations, passthroughAnnotations } from './annotations.ts';
 import { apparmorProfileFor } from './apparmor.ts';
+import { checkSelinuxLabels } from './selinux.ts';
 import { applyCapabilityRequest, capabilitySet, DEFAULT_CAPABILITIES } from './capabilities.ts';
 import { enumValue, quote } from './cri-values.ts';
 import { ALLOW_ALL_DEVICES, DENY_ALL_DEVICES, deviceRule, type HostDevice, specDevice } from './devices.ts';
@@ -88,6 +89,7 @@ export function buildContainerSpec(input: ContainerSpecInput): Spec {
     `${SC}.apparmor`,
   );
   const devices = containerDevices(input, privileged);
+  checkSelinuxLabels(security?.selinux_options, host.selinuxEnabled, SC);
   return {
     ociVersion: OCI_VERSION,
     process: {

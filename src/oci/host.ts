@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { capabilitiesFromMask } from './capabilities.ts';
 import type { AppArmorHost } from './apparmor.ts';
+import { DEFAULT_PROFILE_NAME } from './apparmor-profile.ts';
 
 export interface HostFacts {
   /** crid's own /proc/self/oom_score_adj: the floor of every container's when restricted. */
@@ -21,6 +22,8 @@ export interface HostFacts {
   /** A hugetlb controller the OCI runtime can use (v1: mounted at /sys/fs/cgroup/hugetlb). */
   hugetlbAvailable: boolean;
   apparmor: AppArmorHost;
+  /** selinuxfs is mounted: the kernel enforces or audits SELinux labels. */
+  selinuxEnabled: boolean;
   /** The cgroup parent of pods whose config names none. */
   defaultCgroupParent: string;
 }
@@ -49,9 +52,14 @@ export async function readHostFacts(): Promise<HostFacts> {
     hugetlbAvailable: cgroupV2
       ? (await fs.readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '')).split(/\s+/).includes('hugetlb')
       : await exists('/sys/fs/cgroup/hugetlb'),
-    apparmor: { enabled: apparmorFlag.trim() === 'Y', defaultProfile: '' },
+    apparmor: apparmorHost(apparmorFlag.trim() === 'Y'),
+    selinuxEnabled: await exists('/sys/fs/selinux/enforce'),
     defaultCgroupParent: defaultCgroupParent(own),
   };
+}
+
+function apparmorHost(enabled: boolean): AppArmorHost {
+  return { enabled, defaultProfile: enabled ? DEFAULT_PROFILE_NAME : '', profilesFile: '/sys/kernel/security/apparmor/profiles' };
 }
 
 const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);

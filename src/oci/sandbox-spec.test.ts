@@ -163,3 +163,17 @@ describe('buildSandboxSpec', () => {
     expect(spec.linux.sysctl).toEqual({});
   });
 });
+
+describe('SELinux labels', () => {
+  const labelled = withSecurity({ selinux_options: { user: '', role: '', type: 'container_t', level: 's0:c1,c2' } });
+
+  it('refuses a pod asking for labels on a host with SELinux on, rather than run it unlabelled', () => {
+    expect(() => buildSandboxSpec(input({ config: labelled, host: hostFacts({ selinuxEnabled: true }) }))).toThrow(
+      /selinux_options: SELinux is enabled on this host, but crid cannot label containers/,
+    );
+  });
+
+  it('ignores the labels where SELinux is off', () => {
+    expect(buildSandboxSpec(input({ config: labelled })).process.args).toEqual(['/pause']);
+  });
+});

@@ -12,6 +12,7 @@ import { bindMount, DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS, defaultMounts,
 import { checkArgv, DEFAULT_PATH_ENV, mergeEnv } from './process.ts';
 import { oomScoreAdj, SANDBOX_CPU_SHARES, SANDBOX_OOM_SCORE_ADJ } from './resources.ts';
 import { requestedProfile, seccompFor, type ReadProfileFile } from './seccomp.ts';
+import { checkSelinuxLabels } from './selinux.ts';
 import { type ImageConfig, type Mount, type Namespace, OCI_VERSION, type Spec } from './spec-types.ts';
 import { mergeGids, resolveUserString, type UserFiles } from './user.ts';
 
@@ -66,6 +67,7 @@ export function buildSandboxSpec(input: SandboxSpecInput): Spec {
     readFile: input.readSeccompProfile,
   });
   const hostname = sandboxHostname(config.hostname ?? '', ns.network === 'NODE');
+  checkSelinuxLabels(security?.selinux_options, host.selinuxEnabled, `${FIELD}: linux.security_context`);
   return {
     ociVersion: OCI_VERSION,
     process: {

@@ -13,7 +13,17 @@ export interface Spec {
   mounts: Mount[];
   annotations: Record<string, string>;
   linux: Linux;
+  hooks?: Hooks;
 }
+
+export interface Hook {
+  path: string;
+  args?: string[];
+  env?: string[];
+  timeout?: number;
+}
+
+export type Hooks = Partial<Record<'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop', Hook[]>>;
 
 export interface Process {
   terminal?: boolean;

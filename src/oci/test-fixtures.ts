@@ -124,7 +124,8 @@ export function hostFacts(over: Partial<HostFacts> = {}): HostFacts {
     cgroupV2: false,
     swapAvailable: true,
     hugetlbAvailable: false,
-    apparmor: { enabled: false, defaultProfile: '' },
+    apparmor: { enabled: false, defaultProfile: '', profilesFile: '' },
+    selinuxEnabled: false,
     defaultCgroupParent: '/process_api/crid',
     ...over,
   };

@@ -7,10 +7,10 @@ import { cgroupDir, parseFlatKeyed } from '../stats/cgroup-stats.ts';
 import type { PodDeps } from './deps.ts';
 
 /** The number of OOM kills in the cgroup, 0 when it cannot be read. */
-export function oomKillCount(cgroupsPath: string, cgroupV2: boolean): bigint {
+export function oomKillCount(cgroupsPath: string, cgroupV2: boolean, root?: string): bigint {
   const file = cgroupV2
-    ? path.join(cgroupDir(cgroupsPath, undefined), 'memory.events')
-    : path.join(cgroupDir(cgroupsPath, 'memory'), 'memory.oom_control');
+    ? path.join(cgroupDir(cgroupsPath, undefined, root), 'memory.events')
+    : path.join(cgroupDir(cgroupsPath, 'memory', root), 'memory.oom_control');
   try {
     return parseFlatKeyed(fs.readFileSync(file, 'utf8')).get('oom_kill') ?? 0n;
   } catch {

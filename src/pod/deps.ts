@@ -14,6 +14,7 @@ import type { CriLogWriter } from '../logs/cri-log.ts';
 import type { HostFacts } from '../oci/host.ts';
 import type { SandboxPhase } from '../metrics/metrics.ts';
 import type { ContainerEvents } from './container-events.ts';
+import type { CdiRegistry } from '../cdi/cdi-registry.ts';
 
 export interface PodDeps {
   config: () => CridConfig;
@@ -30,6 +31,8 @@ export interface PodDeps {
   logWriters: Map<string, CriLogWriter>;
   /** Facts about this host the spec builders need (crid's cgroup, oom_score_adj, capabilities…). */
   host: HostFacts;
+  /** The CDI devices of the spec files in cdi_spec_dirs. */
+  cdi: CdiRegistry;
   /** The reason a handler failed its last self-check, or undefined when it may serve pods. */
   handlerFailure: (handler: string) => string | undefined;
   /** Runs one phase of RunPodSandbox and records its duration per handler. */

@@ -9,6 +9,7 @@ import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandbo
 import { failedPrecondition, invalidArgument, wrap } from '../errors.ts';
 import { podHandlerName, resolveHandler } from '../config/resolve.ts';
 import { buildSandboxSpec, checkMetadata, sandboxNamespaceModes } from '../oci/sandbox-spec.ts';
+import { withBaseSpec } from '../oci/base-spec.ts';
 import { createNetns, instanceNetnsPrefix, removeNetns } from '../network/netns.ts';
 import { cniSettingsFor, setupPodNetwork, teardownPodNetwork } from '../network/pod-network.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
@@ -179,7 +180,7 @@ async function startPauseTask(m: SandboxMaking, image: ImageRecord, netnsPath: s
   const rootfs = await deps.images.prepareSnapshot(id, image.id);
   undo.push('remove sandbox snapshot', () => deps.images.snapshotter.remove(id));
 
-  const spec = buildSandboxSpec({
+  const spec = await withBaseSpec(handler.base_runtime_spec, buildSandboxSpec({
     config,
     sandboxId: id,
     handler,
@@ -191,7 +192,7 @@ async function startPauseTask(m: SandboxMaking, image: ImageRecord, netnsPath: s
     restrictOomScoreAdj: cfg.restrict_oom_score_adj,
     unprivilegedPorts: cfg.enable_unprivileged_ports,
     unprivilegedIcmp: cfg.enable_unprivileged_icmp,
-  });
+  }));
 
   const started = await deps.shims.startTask({
     handler,

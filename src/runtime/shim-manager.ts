@@ -11,6 +11,7 @@ import { socketPath } from '../ttrpc/client.ts';
 import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
 import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
+import { cgroupDriver } from './cgroup-driver.ts';
 import { findShimBinary, shimKind } from '../config/resolve.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
 import {
@@ -438,7 +439,7 @@ function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
     binary,
     runtime: handler.runtime_engine || String(pick('Runtime') ?? pick('BinaryName') ?? ''),
     runtimeRoot: handler.runtime_root || String(pick('RuntimeRoot') ?? pick('Root') ?? ''),
-    systemdCgroup: pick('SystemdCgroup') === true,
+    systemdCgroup: cgroupDriver(handler) === 'systemd',
   };
 }
 

@@ -2,6 +2,7 @@
 // cgroup v1 (per-controller hierarchies under /sys/fs/cgroup/<controller>) and v2 (unified).
 import fs from 'node:fs';
 import path from 'node:path';
+import { cgroupRelativePath } from './systemd-cgroup.ts';
 
 export interface CgroupUsage {
   /** Total CPU time, ns. */
@@ -24,9 +25,9 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 /** Larger than any real memory limit: the kernel's "unlimited" in v1 is near 2^63. */
 const UNLIMITED = 1n << 60n;
 
-/** The on-disk path of an OCI cgroupsPath ("/a/b" form; systemd's "slice:prefix:name" is not read). */
+/** The on-disk path of an OCI cgroupsPath or cgroup parent, cgroupfs ("/a/b") or systemd form. */
 export function cgroupDir(cgroupsPath: string, controller: string | undefined, root = CGROUP_ROOT): string {
-  return path.join(root, controller ?? '', cgroupsPath);
+  return path.join(root, controller ?? '', cgroupRelativePath(cgroupsPath));
 }
 
 async function readText(file: string): Promise<string | undefined> {

@@ -12,6 +12,7 @@ import type { PodSandboxConfig__Output } from '../../generated/runtime/v1/PodSan
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { buildContainerSpec } from '../../oci/container-spec.ts';
+import { finishContainerSpec } from '../../pod/container-spec-finish.ts';
 import { serializeSpec } from '../../oci/spec-types.ts';
 import { createStdioFifos } from '../../runtime/fifo.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
@@ -99,7 +100,7 @@ async function create(
   await deps.images.prepareSnapshot(id, image.id);
   undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
   const volumeMounts = await imageVolumes(deps, id, config, image, undo);
-  const spec = buildContainerSpec({
+  const spec = await finishContainerSpec(deps, sandbox.handler, config, buildContainerSpec({
     config: { ...config, mounts: [...(config.mounts ?? []), ...volumeMounts] },
     containerId: id,
     sandboxId: sandbox.id,
@@ -116,7 +117,7 @@ async function create(
     devices: await requestedDevices(config),
     hostDevices: await hostDevicesFor(config),
     restrictOomScoreAdj: cfg.restrict_oom_score_adj,
-  });
+  }));
 
   const ioDir = containerIoDir(cfg.crid.state, id);
   undo.push('remove stdio FIFOs', () => fs.promises.rm(ioDir, { recursive: true, force: true }));

@@ -4,6 +4,8 @@ import type { RuntimeHandler } from '../../generated/runtime/v1/RuntimeHandler.t
 import type { CridConfig } from '../../config/model.ts';
 import type { CheckResult } from '../../handlers/self-check.ts';
 import { containerdShapedConfig } from './containerd-info.ts';
+import type { HostFacts } from '../../oci/host.ts';
+import { cgroupDriver } from '../../runtime/cgroup-driver.ts';
 
 export interface NetworkReadiness {
   ready: boolean;
@@ -18,6 +20,16 @@ export interface StatusDeps {
   handlerChecks: () => CheckResult[];
   /** Why a handler may not serve pods (its last shallow or deep check failed), if it may not. */
   handlerFailure: (handler: string) => string | undefined;
+  host: Pick<HostFacts, 'apparmor' | 'selinuxEnabled'>;
+}
+
+/** What the host's security modules mean for pods, in words (verbose info). */
+function securityInfo(host: StatusDeps['host']): Record<string, string> {
+  const { apparmor } = host;
+  return {
+    apparmor: apparmor.enabled ? `RuntimeDefault runs under profile ${apparmor.defaultProfile}` : 'not enabled on this host: RuntimeDefault runs unconfined',
+    selinux: host.selinuxEnabled ? 'enabled on this host: crid cannot label containers and refuses pods that ask for labels' : 'not enabled on this host',
+  };
 }
 
 /**
@@ -51,6 +63,8 @@ export function status(deps: StatusDeps) {
       info.config = JSON.stringify(containerdShapedConfig(config));
       info.cridConfig = JSON.stringify(config);
       info.handlers = JSON.stringify(checks);
+      info.cgroupDrivers = JSON.stringify(Object.fromEntries(Object.values(config.runtimes).map((h) => [h.name, cgroupDriver(h)])));
+      info.security = JSON.stringify(securityInfo(deps.host));
     }
     return {
       status: {
