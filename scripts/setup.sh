@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(runc crun containerd containernetworking-plugins busybox-static catatonit docker-registry
-  skopeo umoci iproute2 iptables apache2-utils util-linux procps attr openssl)
+  skopeo umoci iproute2 iptables apache2-utils util-linux procps attr openssl golang-go)
 
 missing=()
 for p in "${PACKAGES[@]}"; do

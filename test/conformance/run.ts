@@ -1,0 +1,249 @@
+// The CRI conformance run: critest v1.26.1 (built from third_party/ by scripts/build-cri-tools)
+// against a real crid of its own (socket, root, state, CNI network, local registry with the images
+// critest pulls, served through hosts.toml mirrors), once per runtime handler.
+//
+//   node test/conformance/run.ts [--handler H]... [--focus RE] [--benchmark]
+//
+// It fails when a spec fails, when crid is not alive after a handler's run (it is then restarted
+// for the next handler), or when a handler's run leaves anything behind (pods, shim processes,
+// mounts under crid's directory, network namespaces). Everything it made is removed on any exit;
+// critest's and crid's logs are kept in a temp directory (printed) only when the run fails.
+// --benchmark runs `critest -benchmark` (default handler runc) and prints its figures.
+//
+// The crun handler needs the host's cgroup hierarchy prepared by the caller: crun 1.8.1 refuses to
+// run ("cgroups in hybrid mode not supported") while the unified hierarchy lists the hugetlb
+// controller, so the caller mounts a cgroup v1 hugetlb hierarchy (which takes hugetlb off the
+// unified one) before the run and unmounts it after. The run only checks that this was done.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { execa } from 'execa';
+import { criClient, type CriClient } from '../helpers/cri-client.ts';
+import { REPO, startCrid, waitForSocket, type CridProcess } from '../helpers/crid-process.ts';
+import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { createCniFixture, SYSTEM_CNI_BIN, type CniFixture } from '../network/cni-fixture.ts';
+import { PAUSE_IMAGE, pushCritestImages, writeMirrorHosts } from './critest-images.ts';
+import { specOutcomes, summarize, type CritestSummary } from './critest-report.ts';
+import { listedPods, removeInstanceLeftovers, settledLeftovers, type CridInstance } from './node-leftovers.ts';
+
+const HANDLERS = ['runc', 'crun', 'runc-v1'];
+// Its image is pinned by the digest of the upstream build, which cannot be rebuilt offline.
+const SKIPPED_SPECS = ['public image with digest should be pulled and removed'];
+const CRITEST_TIMEOUT_MS = 30 * 60_000;
+const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
+
+interface Options {
+  handlers: string[];
+  focus: string | undefined;
+  benchmark: boolean;
+}
+
+interface Node {
+  dir: string;
+  logDir: string;
+  instance: CridInstance;
+  configFile: string;
+  socket: string;
+  registry?: TestRegistry;
+  cni?: CniFixture;
+  crid?: CridProcess;
+  client?: CriClient;
+  /** crid's logs of earlier processes (when it died and was restarted). */
+  earlierCridLogs: string;
+  /** Aborted by SIGINT/SIGTERM: kills a running build or critest and ends the run. */
+  abort: AbortController;
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      handler: { type: 'string', multiple: true },
+      focus: { type: 'string' },
+      benchmark: { type: 'boolean', default: false },
+    },
+  });
+  const handlers = values.handler ?? (values.benchmark ? ['runc'] : HANDLERS);
+  const unknown = handlers.filter((h) => !HANDLERS.includes(h));
+  if (unknown.length > 0) throw new Error(`unknown handler ${unknown.join(', ')}; known: ${HANDLERS.join(', ')}`);
+  return { handlers, focus: values.focus, benchmark: values.benchmark };
+}
+
+function checkHostReady(handlers: string[]): void {
+  if (handlers.includes('crun') && fs.existsSync(UNIFIED_CONTROLLERS) && /\bhugetlb\b/.test(fs.readFileSync(UNIFIED_CONTROLLERS, 'utf8'))) {
+    throw new Error(`${UNIFIED_CONTROLLERS} lists hugetlb, which crun 1.8.1 refuses: mount a cgroup v1 hugetlb hierarchy before running the crun handler`);
+  }
+}
+
+function configToml(node: Node, cni: CniFixture, hostsDir: string): string {
+  const cri = 'plugins."io.containerd.grpc.v1.cri"';
+  const runcV2 = (name: string, binary: string) => `[${cri}.containerd.runtimes.${name}]
+  runtime_type = "io.containerd.runc.v2"
+  [${cri}.containerd.runtimes.${name}.options]
+    BinaryName = "${binary}"
+    Root = "${node.dir}/${name}"
+`;
+  return `version = 2
+[${cri}]
+  sandbox_image = "${PAUSE_IMAGE}"
+  restrict_oom_score_adj = true
+[${cri}.registry]
+  config_path = "${hostsDir}"
+[${cri}.containerd]
+  default_runtime_name = "runc"
+${runcV2('runc', 'runc')}${runcV2('crun', 'crun')}[${cri}.containerd.runtimes.runc-v1]
+  runtime_type = "io.containerd.runtime.v1.linux"
+  [${cri}.containerd.runtimes.runc-v1.options]
+    Runtime = "runc"
+    RuntimeRoot = "${node.dir}/runc-v1"
+[${cri}.cni]
+  bin_dirs = ${JSON.stringify([cni.binDir, SYSTEM_CNI_BIN])}
+  conf_dir = "${cni.confDir}"
+[crid]
+  root = "${node.instance.dir}/root"
+  state = "${node.instance.stateDir}"
+  metrics_address = ""
+`;
+}
+
+function alive(crid: CridProcess): boolean {
+  return crid.child.exitCode === null && crid.child.signalCode === null;
+}
+
+async function startCridOf(node: Node): Promise<void> {
+  node.crid = startCrid(node.configFile, node.socket);
+  await waitForSocket(node.crid);
+  node.client = criClient(node.socket);
+}
+
+async function setUp(node: Node): Promise<string> {
+  const { stdout: toolsDir } = await execa(path.join(REPO, 'scripts/build-cri-tools'), { stderr: 'inherit', cancelSignal: node.abort.signal });
+  node.registry = await startRegistry();
+  await pushCritestImages(node.registry.address, path.join(REPO, '.tools/conformance'));
+  const hostsDir = path.join(node.dir, 'certs.d');
+  writeMirrorHosts(hostsDir, node.registry.address);
+  node.cni = await createCniFixture();
+  fs.writeFileSync(node.configFile, configToml(node, node.cni, hostsDir));
+  await startCridOf(node);
+  return toolsDir.trim();
+}
+
+function critestArgs(node: Node, handler: string, opts: Options, report: string): string[] {
+  const endpoint = `unix://${node.socket}`;
+  return [
+    `--runtime-endpoint=${endpoint}`,
+    `--image-endpoint=${endpoint}`,
+    `--runtime-handler=${handler}`,
+    `--ginkgo.json-report=${report}`,
+    '--ginkgo.no-color',
+    ...SKIPPED_SPECS.map((spec) => `--ginkgo.skip=${spec}`),
+    ...(opts.focus ? [`--ginkgo.focus=${opts.focus}`] : []),
+    ...(opts.benchmark ? ['-benchmark'] : []),
+  ];
+}
+
+async function runCritest(node: Node, toolsDir: string, handler: string, opts: Options): Promise<CritestSummary> {
+  const report = path.join(node.logDir, `critest-${handler}.json`);
+  const log = { file: path.join(node.logDir, `critest-${handler}.log`), append: true };
+  await execa(path.join(toolsDir, 'critest'), critestArgs(node, handler, opts, report), {
+    cwd: node.dir,
+    reject: false,
+    timeout: CRITEST_TIMEOUT_MS,
+    cancelSignal: node.abort.signal,
+    stdout: opts.benchmark ? 'inherit' : log,
+    stderr: opts.benchmark ? 'inherit' : log,
+  });
+  node.abort.signal.throwIfAborted();
+  if (!fs.existsSync(report)) throw new Error(`critest wrote no report for ${handler}; see ${node.logDir}/critest-${handler}.log`);
+  return summarize(specOutcomes(fs.readFileSync(report, 'utf8')));
+}
+
+/** Problems with crid after a handler's run; restarts it when it died so later handlers still run. */
+async function checkCrid(node: Node, handler: string): Promise<string[]> {
+  const crid = node.crid!;
+  if (alive(crid)) {
+    const found = await settledLeftovers(node.client!, node.instance, crid.child.pid!);
+    return found.map((item) => `${handler}: left behind ${item}`);
+  }
+  const problem = `${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode})`;
+  node.earlierCridLogs += crid.stderr();
+  node.client!.close();
+  await removeInstanceLeftovers(node.instance);
+  await startCridOf(node);
+  return [problem];
+}
+
+function printSummary(handler: string, summary: CritestSummary, seconds: number): void {
+  console.log(`${handler}: ${summary.passed} passed, ${summary.failed.length} failed, ${summary.skipped} skipped (${seconds.toFixed(0)} s)`);
+  for (const spec of summary.failed) {
+    console.log(`  FAILED ${spec.name}\n    ${spec.failure.split('\n').slice(0, 6).join('\n    ')}`);
+  }
+}
+
+async function removePods(client: CriClient): Promise<void> {
+  const { items } = (await client.runtime.ListPodSandbox({})) as { items: Array<{ id: string }> };
+  for (const pod of items) {
+    await client.runtime.StopPodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
+    await client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
+  }
+}
+
+async function tearDown(node: Node, keepLogs: boolean): Promise<void> {
+  if (node.client && node.crid && alive(node.crid)) {
+    await removePods(node.client).catch(() => {});
+  }
+  node.client?.close();
+  if (node.crid) {
+    await node.crid.stop();
+    fs.writeFileSync(path.join(node.logDir, 'crid.log'), node.earlierCridLogs + node.crid.stderr());
+  }
+  await removeInstanceLeftovers(node.instance);
+  await node.registry?.stop();
+  await node.cni?.dispose();
+  fs.rmSync(node.dir, { recursive: true, force: true });
+  if (keepLogs) console.log(`logs: ${node.logDir}`);
+  else fs.rmSync(node.logDir, { recursive: true, force: true });
+}
+
+async function conformance(node: Node, opts: Options): Promise<string[]> {
+  checkHostReady(opts.handlers);
+  const toolsDir = await setUp(node);
+  const problems: string[] = [];
+  for (const handler of opts.handlers) {
+    node.abort.signal.throwIfAborted();
+    const started = Date.now();
+    const summary = await runCritest(node, toolsDir, handler, opts);
+    printSummary(handler, summary, (Date.now() - started) / 1000);
+    problems.push(...summary.failed.map((spec) => `${handler}: failed ${spec.name}`));
+    problems.push(...(await checkCrid(node, handler)));
+  }
+  if (node.client && (await listedPods(node.client)).length > 0) problems.push('pods still listed at the end');
+  return problems;
+}
+
+async function main(): Promise<number> {
+  const opts = options();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-conformance-'));
+  const node: Node = {
+    dir,
+    logDir: fs.mkdtempSync(path.join(os.tmpdir(), 'crid-conformance-logs-')),
+    instance: { dir, stateDir: path.join(dir, 'state') },
+    configFile: path.join(dir, 'crid.toml'),
+    socket: path.join(dir, 'crid.sock'),
+    earlierCridLogs: '',
+    abort: new AbortController(),
+  };
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => node.abort.abort(new Error(`stopped by ${signal}`)));
+  let problems = ['interrupted'];
+  try {
+    problems = await conformance(node, opts);
+  } catch (err) {
+    problems = [`conformance run failed: ${err instanceof Error ? err.message : String(err)}`];
+  } finally {
+    await tearDown(node, problems.length > 0);
+  }
+  for (const problem of problems) console.error(problem);
+  return problems.length === 0 ? 0 : 1;
+}
+
+process.exitCode = await main();
