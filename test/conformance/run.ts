@@ -158,6 +158,12 @@ async function runCritest(node: Node, toolsDir: string, handler: string, opts: O
   return summarize(specOutcomes(fs.readFileSync(report, 'utf8')));
 }
 
+/** The end of what crid wrote outside its JSON log lines: an uncaught error's message and stack. */
+function crashReport(stderr: string): string {
+  const plain = stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
+  return plain.slice(-12).map((line) => `    ${line}`).join('\n');
+}
+
 /** Problems with crid after a handler's run; restarts it when it died so later handlers still run. */
 async function checkCrid(node: Node, handler: string): Promise<string[]> {
   const crid = node.crid!;
@@ -165,7 +171,7 @@ async function checkCrid(node: Node, handler: string): Promise<string[]> {
     const found = await settledLeftovers(node.client!, node.instance, crid.child.pid!);
     return found.map((item) => `${handler}: left behind ${item}`);
   }
-  const problem = `${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode})`;
+  const problem = `${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode}):\n${crashReport(crid.stderr())}`;
   node.earlierCridLogs += crid.stderr();
   node.client!.close();
   await removeInstanceLeftovers(node.instance);
