@@ -1,7 +1,8 @@
-// What one crid instance can leave on the host after its pods are gone: pods it still lists, shim
-// processes started for it, mounts under its root or state, and network namespaces it named.
-// Each instance is told apart by its own directory (shims carry its socket path on their command
-// line) and by its netns prefix.
+// What one crid instance can leave on the host after its pods are gone: pods it still lists,
+// containers in its OCI runtimes' state, shim processes started for it, mounts under its root or
+// state, and network namespaces it named. Each instance is told apart by its own directory (shims
+// carry its socket path on their command line; its handlers keep their runtime state in it) and by
+// its netns prefix.
 import fs from 'node:fs';
 import { execa } from 'execa';
 import { instanceNetnsPrefix, NETNS_DIR } from '../../src/network/netns.ts';
@@ -11,6 +12,8 @@ export interface CridInstance {
   /** Holds the socket, root and state of this crid; nothing outside it is searched for mounts. */
   dir: string;
   stateDir: string;
+  /** Each handler's OCI runtime and its state root (with the namespace: `<Root>/k8s.io`). */
+  runtimeRoots: Array<{ binary: string; root: string }>;
 }
 
 interface PodSandboxItem {
@@ -21,6 +24,17 @@ interface PodSandboxItem {
 export async function listedPods(client: CriClient): Promise<string[]> {
   const { items } = (await client.runtime.ListPodSandbox({})) as { items: PodSandboxItem[] };
   return items.map((p) => `pod ${p.id} (${p.metadata?.namespace}/${p.metadata?.name})`);
+}
+
+/** Containers the instance's OCI runtimes still hold, as `<binary> <root> <id>`. */
+export async function instanceContainers(instance: CridInstance): Promise<Array<{ binary: string; root: string; id: string }>> {
+  const found: Array<{ binary: string; root: string; id: string }> = [];
+  for (const { binary, root } of instance.runtimeRoots) {
+    if (!fs.existsSync(root)) continue;
+    const { stdout } = await execa(binary, ['--root', root, 'list', '-q'], { reject: false });
+    for (const id of stdout.split('\n').filter(Boolean)) found.push({ binary, root, id });
+  }
+  return found;
 }
 
 /** Processes whose command line names the instance's directory (its shims and their children). */
@@ -58,6 +72,7 @@ export function instanceNetns(instance: CridInstance): string[] {
 export async function leftovers(client: CriClient, instance: CridInstance, cridPid: number): Promise<string[]> {
   return [
     ...(await listedPods(client)),
+    ...(await instanceContainers(instance)).map((c) => `container ${c.id} (${c.binary} --root ${c.root})`),
     ...instanceProcesses(instance, [cridPid]).map((p) => `process ${p.pid}: ${p.args}`),
     ...instanceMounts(instance).map((m) => `mount ${m}`),
     ...instanceNetns(instance).map((n) => `netns ${n}`),
@@ -74,8 +89,12 @@ export async function settledLeftovers(client: CriClient, instance: CridInstance
   }
 }
 
-/** Kills the instance's processes and removes its mounts and namespaces (crid already stopped). */
+/**
+ * Kills the instance's containers and processes and removes its mounts and namespaces (crid already
+ * stopped). Containers go first: a killed shim would leave its containers running.
+ */
 export async function removeInstanceLeftovers(instance: CridInstance): Promise<void> {
+  for (const c of await instanceContainers(instance)) await execa(c.binary, ['--root', c.root, 'delete', '--force', c.id], { reject: false });
   for (const { pid } of instanceProcesses(instance)) {
     try {
       process.kill(pid, 'SIGKILL');

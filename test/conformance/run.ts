@@ -31,6 +31,8 @@ const HANDLERS = ['runc', 'crun', 'runc-v1'];
 // Its image is pinned by the digest of the upstream build, which cannot be rebuilt offline.
 const SKIPPED_SPECS = ['public image with digest should be pulled and removed'];
 const CRITEST_TIMEOUT_MS = 30 * 60_000;
+// crid's containerd namespace, which the shims add to each runtime's Root.
+const NAMESPACE = 'k8s.io';
 const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
 
 interface Options {
@@ -233,7 +235,15 @@ async function main(): Promise<number> {
   const node: Node = {
     dir,
     logDir: fs.mkdtempSync(path.join(os.tmpdir(), 'crid-conformance-logs-')),
-    instance: { dir, stateDir: path.join(dir, 'state') },
+    instance: {
+      dir,
+      stateDir: path.join(dir, 'state'),
+      runtimeRoots: [
+        { binary: 'runc', root: path.join(dir, 'runc', NAMESPACE) },
+        { binary: 'crun', root: path.join(dir, 'crun', NAMESPACE) },
+        { binary: 'runc', root: path.join(dir, 'runc-v1', NAMESPACE) },
+      ],
+    },
     configFile: path.join(dir, 'crid.toml'),
     socket: path.join(dir, 'crid.sock'),
     earlierCridLogs: '',
