@@ -2,13 +2,14 @@
 // against a real crid of its own (socket, root, state, CNI network, local registry with the images
 // critest pulls, served through hosts.toml mirrors), once per runtime handler.
 //
-//   node test/conformance/run.ts [--handler H]... [--focus RE] [--benchmark]
+//   node test/conformance/run.ts [--handler H]... [--focus RE] [--benchmark [--benchmark-out DIR]]
 //
 // It fails when a spec fails, when crid is not alive after a handler's run (it is then restarted
 // for the next handler), or when a handler's run leaves anything behind (pods, shim processes,
 // mounts under crid's directory, network namespaces). Everything it made is removed on any exit;
 // critest's and crid's logs are kept in a temp directory (printed) only when the run fails.
-// --benchmark runs `critest -benchmark` (default handler runc) and prints its figures.
+// --benchmark runs `critest -benchmark` (default handler runc) with the sample counts below, prints
+// its figures and, with --benchmark-out DIR, writes them there as JSON (one file per benchmark).
 //
 // The crun handler needs the host's cgroup hierarchy prepared by the caller: crun 1.8.1 refuses to
 // run ("cgroups in hybrid mode not supported") while the unified hierarchy lists the hugetlb
@@ -30,6 +31,15 @@ import { listedPods, removeInstanceLeftovers, settledLeftovers, type CridInstanc
 const HANDLERS = ['runc', 'crun', 'runc-v1'];
 // Its image is pinned by the digest of the upstream build, which cannot be rebuilt offline.
 const SKIPPED_SPECS = ['public image with digest should be pulled and removed'];
+// critest runs no benchmark without its sample counts. Samples run one at a time: with parallel
+// samples gmeasure returns before the last ones finish, and critest exits leaving their pods behind.
+const BENCHMARK_PARAMS = `containersNumber: 50
+containersNumberParallel: 1
+podsNumber: 100
+podsNumberParallel: 1
+imagesNumber: 20
+imagesNumberParallel: 1
+`;
 const CRITEST_TIMEOUT_MS = 30 * 60_000;
 // crid's containerd namespace, which the shims add to each runtime's Root.
 const NAMESPACE = 'k8s.io';
@@ -39,6 +49,7 @@ interface Options {
   handlers: string[];
   focus: string | undefined;
   benchmark: boolean;
+  benchmarkOut: string | undefined;
 }
 
 interface Node {
@@ -63,12 +74,14 @@ function options(): Options {
       handler: { type: 'string', multiple: true },
       focus: { type: 'string' },
       benchmark: { type: 'boolean', default: false },
+      'benchmark-out': { type: 'string' },
     },
   });
   const handlers = values.handler ?? (values.benchmark ? ['runc'] : HANDLERS);
   const unknown = handlers.filter((h) => !HANDLERS.includes(h));
   if (unknown.length > 0) throw new Error(`unknown handler ${unknown.join(', ')}; known: ${HANDLERS.join(', ')}`);
-  return { handlers, focus: values.focus, benchmark: values.benchmark };
+  const benchmarkOut = values['benchmark-out'] && path.resolve(values['benchmark-out']);
+  return { handlers, focus: values.focus, benchmark: values.benchmark, benchmarkOut };
 }
 
 function checkHostReady(handlers: string[]): void {
@@ -130,6 +143,13 @@ async function setUp(node: Node): Promise<string> {
   return toolsDir.trim();
 }
 
+function benchmarkArgs(node: Node, opts: Options): string[] {
+  const params = path.join(node.dir, 'benchmark-params.yaml');
+  fs.writeFileSync(params, BENCHMARK_PARAMS);
+  if (opts.benchmarkOut) fs.mkdirSync(opts.benchmarkOut, { recursive: true });
+  return ['-benchmark', `--benchmarking-params-file=${params}`, ...(opts.benchmarkOut ? [`--benchmarking-output-dir=${opts.benchmarkOut}`] : [])];
+}
+
 function critestArgs(node: Node, handler: string, opts: Options, report: string): string[] {
   const endpoint = `unix://${node.socket}`;
   return [
@@ -140,7 +160,7 @@ function critestArgs(node: Node, handler: string, opts: Options, report: string)
     '--ginkgo.no-color',
     ...SKIPPED_SPECS.map((spec) => `--ginkgo.skip=${spec}`),
     ...(opts.focus ? [`--ginkgo.focus=${opts.focus}`] : []),
-    ...(opts.benchmark ? ['-benchmark'] : []),
+    ...(opts.benchmark ? benchmarkArgs(node, opts) : []),
   ];
 }
 
