@@ -21,7 +21,7 @@ interface PodSandboxItem {
   metadata?: { name?: string; namespace?: string };
 }
 
-export async function listedPods(client: CriClient): Promise<string[]> {
+async function listedPods(client: CriClient): Promise<string[]> {
   const { items } = (await client.runtime.ListPodSandbox({})) as { items: PodSandboxItem[] };
   return items.map((p) => `pod ${p.id} (${p.metadata?.namespace}/${p.metadata?.name})`);
 }
