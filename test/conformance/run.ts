@@ -180,10 +180,18 @@ async function runCritest(node: Node, toolsDir: string, handler: string, opts: O
   return summarize(specOutcomes(fs.readFileSync(report, 'utf8')));
 }
 
+async function removePods(client: CriClient): Promise<void> {
+  const { items } = (await client.runtime.ListPodSandbox({})) as { items: Array<{ id: string }> };
+  for (const pod of items) {
+    await client.runtime.StopPodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
+    await client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
+  }
+}
+
 /** The end of what crid wrote outside its JSON log lines: an uncaught error's message and stack. */
 function crashReport(stderr: string): string {
   const plain = stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
-  return plain.slice(-12).map((line) => `    ${line}`).join('\n');
+  return plain.slice(-12).map((line) => `\n    ${line}`).join('');
 }
 
 /** Problems with crid after a handler's run; restarts it when it died so later handlers still run. */
@@ -191,13 +199,15 @@ async function checkCrid(node: Node, handler: string): Promise<string[]> {
   const problems: string[] = [];
   const crid = node.crid!;
   if (!alive(crid)) {
-    problems.push(`${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode}):\n${crashReport(crid.stderr())}`);
+    problems.push(`${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode})${crashReport(crid.stderr())}`);
     node.earlierCridLogs += crid.stderr();
     node.client!.close();
     await removeInstanceLeftovers(node.instance);
     await startCridOf(node);
   }
   const found = await settledLeftovers(node.client!, node.instance, node.crid!.child.pid!);
+  // Reported once: the next handler's check shows only what its own run left.
+  if (found.length > 0) await removePods(node.client!);
   return [...problems, ...found.map((item) => `${handler}: left behind ${item}`)];
 }
 
@@ -205,14 +215,6 @@ function printSummary(handler: string, summary: CritestSummary, seconds: number)
   console.log(`${handler}: ${summary.passed} passed, ${summary.failed.length} failed, ${summary.skipped} skipped (${seconds.toFixed(0)} s)`);
   for (const spec of summary.failed) {
     console.log(`  FAILED ${spec.name}\n    ${spec.failure.split('\n').slice(0, 6).join('\n    ')}`);
-  }
-}
-
-async function removePods(client: CriClient): Promise<void> {
-  const { items } = (await client.runtime.ListPodSandbox({})) as { items: Array<{ id: string }> };
-  for (const pod of items) {
-    await client.runtime.StopPodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
-    await client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id }).catch(() => {});
   }
 }
 
