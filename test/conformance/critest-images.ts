@@ -5,6 +5,8 @@
 // The base is Debian's dynamic busybox, not busybox-static: the static build runs applets inside
 // the shell, and the MaskedPaths spec needs `sh -c ls` to exec /bin/ls (masked) and fail with
 // "Permission denied". Debian's busybox has no pgrep or ipcs, so the base carries small scripts.
+// The busybox .deb and the nonewprivs binary are cached in the cache dir; the layers, a few MB,
+// are built on every run.
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
@@ -92,6 +94,9 @@ trap 'kill $!; exit 0' TERM INT
 wait
 `;
 
+// The NoNewPrivs specs run this setuid-root program as uid 1000 and read the effective uid it
+// prints. It has to be a real binary (the kernel ignores the setuid bit of scripts, and busybox
+// drops it unless configured otherwise), so it is built with Go, statically, once.
 const NONEWPRIVS_GO = `package main
 
 import (
