@@ -95,8 +95,8 @@ wait
 `;
 
 // The NoNewPrivs specs run this setuid-root program as uid 1000 and read the effective uid it
-// prints. It has to be a real binary (the kernel ignores the setuid bit of scripts, and busybox
-// drops it unless configured otherwise), so it is built with Go, statically, once.
+// prints. It has to be a binary of its own (the kernel ignores the setuid bit of scripts, and a
+// setuid busybox would make every applet setuid), so it is built with Go, statically, once.
 const NONEWPRIVS_GO = `package main
 
 import (
