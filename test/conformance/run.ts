@@ -211,11 +211,14 @@ async function checkCrid(node: Node, handler: string): Promise<string[]> {
   return [...problems, ...found.map((item) => `${handler}: left behind ${item}`)];
 }
 
-function printSummary(handler: string, summary: CritestSummary, seconds: number): void {
+function printSummary(node: Node, handler: string, summary: CritestSummary, seconds: number): void {
   console.log(`${handler}: ${summary.passed} passed, ${summary.failed.length} failed, ${summary.skipped} skipped (${seconds.toFixed(0)} s)`);
-  for (const spec of summary.failed) {
+  // After crid died every later spec fails the same way: one line for them, not one each.
+  const unreachable = summary.failed.filter((spec) => spec.failure.includes(`dial unix ${node.socket}`));
+  for (const spec of summary.failed.filter((s) => !unreachable.includes(s))) {
     console.log(`  FAILED ${spec.name}\n    ${spec.failure.split('\n').slice(0, 6).join('\n    ')}`);
   }
+  if (unreachable.length > 0) console.log(`  FAILED ${unreachable.length} more: crid's socket refused connections`);
 }
 
 async function tearDown(node: Node, keepLogs: boolean): Promise<void> {
@@ -243,7 +246,7 @@ async function conformance(node: Node, opts: Options): Promise<string[]> {
     node.abort.signal.throwIfAborted();
     const started = Date.now();
     const summary = await runCritest(node, toolsDir, handler, opts);
-    printSummary(handler, summary, (Date.now() - started) / 1000);
+    printSummary(node, handler, summary, (Date.now() - started) / 1000);
     problems.push(...summary.failed.map((spec) => `${handler}: failed ${spec.name}`));
     problems.push(...(await checkCrid(node, handler)));
   }
