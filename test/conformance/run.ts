@@ -214,11 +214,11 @@ async function checkCrid(node: Node, handler: string): Promise<string[]> {
 function printSummary(node: Node, handler: string, summary: CritestSummary, seconds: number): void {
   console.log(`${handler}: ${summary.passed} passed, ${summary.failed.length} failed, ${summary.skipped} skipped (${seconds.toFixed(0)} s)`);
   // After crid died every later spec fails the same way: one line for them, not one each.
-  const unreachable = summary.failed.filter((spec) => spec.failure.includes(`dial unix ${node.socket}`));
+  const unreachable = summary.failed.filter((spec) => spec.failure.includes(node.socket));
   for (const spec of summary.failed.filter((s) => !unreachable.includes(s))) {
     console.log(`  FAILED ${spec.name}\n    ${spec.failure.split('\n').slice(0, 6).join('\n    ')}`);
   }
-  if (unreachable.length > 0) console.log(`  FAILED ${unreachable.length} more: crid's socket refused connections`);
+  if (unreachable.length > 0) console.log(`  FAILED ${unreachable.length} more: crid was not there to answer`);
 }
 
 async function tearDown(node: Node, keepLogs: boolean): Promise<void> {
