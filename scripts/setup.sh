@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 PACKAGES=(runc crun containerd containernetworking-plugins busybox-static catatonit docker-registry
   skopeo umoci iproute2 iptables apache2-utils util-linux procps attr openssl
-  systemd apparmor)  # systemd-notify (readiness to the unit); apparmor_parser (profile tests)
+  systemd apparmor golang-go)  # systemd-notify (readiness to the unit); apparmor_parser (profile tests); go (cri-tools)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
