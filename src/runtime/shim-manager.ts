@@ -81,6 +81,22 @@ interface ShimRecordFile {
 
 const RECORD_FILE = 'crid-shim.json';
 
+/** The bundle's shim record; undefined when it was never written whole (it is written before the launch). */
+async function readRecordFile(bundle: string): Promise<ShimRecordFile | undefined> {
+  let text: string;
+  try {
+    text = await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw err;
+  }
+  try {
+    return JSON.parse(text) as ShimRecordFile;
+  } catch {
+    return undefined;
+  }
+}
+
 interface Connection {
   task: TaskService;
   address: string;
@@ -164,7 +180,14 @@ export class ShimManager {
   async reconnect(id: string): Promise<ShimTask | undefined> {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
-    const file = JSON.parse(await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
+    const file = await readRecordFile(bundle);
+    if (file === undefined) {
+      // crid stopped after making the bundle and before launching its shim: nothing runs for it.
+      log.warn({ bundle }, 'bundle without a shim record; removing it');
+      await removeBundle(bundle);
+      this.emitExit(id, 0, 255);
+      return undefined;
+    }
     const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
     this.tasks.set(id, rec);
     try {
@@ -356,17 +379,12 @@ export class ShimManager {
     } catch (err) {
       this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
     }
+    this.emitExit(rec.id, pid, exitStatus);
+  }
+
+  private emitExit(id: string, pid: number, exitStatus: number): void {
     const exitedAt = (BigInt(Date.now()) * 1_000_000n).toString();
-    this.opts.monitor.emit({
-      type: 'exit',
-      namespace: this.opts.namespace,
-      containerId: rec.id,
-      id: rec.id,
-      pid,
-      exitStatus,
-      exitedAt,
-      timestamp: exitedAt,
-    });
+    this.opts.monitor.emit({ type: 'exit', namespace: this.opts.namespace, containerId: id, id, pid, exitStatus, exitedAt, timestamp: exitedAt });
   }
 
   private async stopShim(conn: Connection, id: string): Promise<void> {
