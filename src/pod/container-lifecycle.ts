@@ -1,9 +1,8 @@
 // Stopping a container: its stop signal, then SIGKILL once the timeout has passed.
 import { constants } from 'node:os';
-import { isKind } from '../errors.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
-import { killAndReapTask } from './sandbox-lifecycle.ts';
+import { killAndReapTask, signalTask } from './sandbox-lifecycle.ts';
 
 const SIGKILL = 9;
 
@@ -23,9 +22,7 @@ export async function stopContainer(deps: PodDeps, container: ContainerRecord, t
   }
   if (timeoutSeconds > 0) {
     const signal = signalNumber(container.stopSignal || 'SIGTERM');
-    await shimTask.task.kill(container.id, signal).catch((err: unknown) => {
-      if (!isKind(err, 'NotFound')) throw err;
-    });
+    await signalTask(shimTask.task, container.id, signal);
     const exited = await Promise.race([
       deps.monitor.waitForExit(container.id).then(() => true),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), timeoutSeconds * 1000).unref()),
