@@ -35,8 +35,10 @@ export interface ChaosOptions {
   durationMs: number;
   /** Kubelet loops running at once. */
   workers: number;
-  /** Mean pause between chaos actions. */
+  /** Mean pause between chaos actions (clients, shims, pause processes). */
   chaosEveryMs: number;
+  /** Mean pause between kill -9s of crid (long in a soak, so one crid lives long enough to show its RSS). */
+  killCridEveryMs: number;
   log: (line: string) => void;
 }
 
@@ -101,7 +103,7 @@ class Chaos {
     this.watch(this.env.crid);
     const until = Date.now() + this.opts.durationMs;
     const workers = Array.from({ length: this.opts.workers }, (_, w) => this.worker(w, until));
-    await Promise.all([...workers, this.monkey(until)]);
+    await Promise.all([...workers, this.monkey(until), this.cridKiller(until)]);
     this.finished = true;
     return this.report;
   }
@@ -288,7 +290,6 @@ class Chaos {
 
   private async monkey(until: number): Promise<void> {
     const actions: Array<[string, number, () => Promise<void>]> = [
-      ['kill -9 crid', 3, () => this.restart('SIGKILL')],
       ['cancel a call', 3, () => this.cancelCall()],
       ['kill a client process', 1, () => this.killClientProcess()],
       ['kill a shim', 2, () => this.killPodProcess('shimPid')],
@@ -303,6 +304,16 @@ class Chaos {
       this.count(this.report.actions, kind);
       this.opts.log(`chaos: ${kind}`);
       await act().catch((err: unknown) => this.failure(kind, err));
+    }
+  }
+
+  private async cridKiller(until: number): Promise<void> {
+    for (;;) {
+      await sleep(Math.min(this.opts.killCridEveryMs * (0.5 + this.random()), Math.max(0, until - Date.now())));
+      if (Date.now() >= until || !this.report.serving) return;
+      this.count(this.report.actions, 'kill -9 crid');
+      this.opts.log('chaos: kill -9 crid');
+      await this.restart('SIGKILL');
     }
   }
 

@@ -118,24 +118,34 @@ function dirsLeft(env: PodEnv): string[] {
 
 /**
  * Takes away by force what crid could not remove, so that a failed run leaves the machine clean for
- * the next: processes of the pods and containers, mounts under the test dir, the instance's netns,
- * shim sockets and the runtimes' cgroups of those ids. Only after the evidence is collected.
+ * the next: processes of the pods and containers (also those only their netns knows), mounts under the
+ * test dir, the instance's netns, shim sockets and the runtimes' cgroups of those ids. Only after the
+ * evidence is collected; every step goes on past what it cannot do.
  */
 export async function forceCleanup(env: PodEnv, report: ChaosReport): Promise<void> {
   const bundles = path.join(env.dir, 'state/tasks', SHIM_NAMESPACE);
   const ids = new Set([...report.podIds, ...(fs.existsSync(bundles) ? fs.readdirSync(bundles) : [])]);
+  const namespaces = await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')));
   const pids = new Set(report.pids);
   for (const id of ids) {
     const pidFile = path.join(bundles, id, 'init.pid');
     if (fs.existsSync(pidFile)) pids.add(Number(fs.readFileSync(pidFile, 'utf8')));
   }
+  for (const ns of namespaces) {
+    const { stdout } = await execa('ip', ['netns', 'pids', path.basename(ns)], { reject: false });
+    for (const pid of stdout.split('\n').filter(Boolean)) pids.add(Number(pid));
+  }
   for (const pid of pids) {
-    if (pid <= 0 || pid === env.crid.child.pid || !isLive(pid)) continue;
-    process.kill(pid, 'SIGKILL');
+    if (!(pid > 0) || pid === env.crid.child.pid || !isLive(pid)) continue;
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      continue; // it exited meanwhile
+    }
     await processGone(pid);
   }
   for (const mount of mountsLeft(env).map((m) => m.slice('mount '.length)).reverse()) await execa('umount', ['-l', mount], { reject: false });
-  for (const ns of await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))) await execa('ip', ['netns', 'delete', ns], { reject: false });
+  for (const ns of namespaces) await execa('ip', ['netns', 'delete', path.basename(ns)], { reject: false });
   for (const id of ids) fs.rmSync(shimSocketPath(env.socket, id), { force: true });
   if (ids.size > 0) {
     const pattern = `.*/(${[...ids].join('|')})`;

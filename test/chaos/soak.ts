@@ -1,4 +1,5 @@
-// The long form of the chaos test: `npm run soak -- --minutes 30 [--seed N] [--workers 3]`.
+// The long form of the chaos test: `npm run soak -- --minutes 30 [--seed N] [--workers 3] [--kill-crid-every 300]`
+// (seconds, on average, between kill -9s of crid).
 // Runs the chaos driver for that long, samples crid's RSS every 10 s (first/last/max, per crid
 // process too, since kill -9 starts a new one), then checks what the short form checks and exits 1
 // on any finding. Needs root and a machine set up by scripts/setup.sh.
@@ -14,6 +15,7 @@ const { values } = parseArgs({
     minutes: { type: 'string', default: '30' },
     seed: { type: 'string', default: process.env.CRID_CHAOS_SEED },
     workers: { type: 'string', default: '3' },
+    'kill-crid-every': { type: 'string', default: '300' },
   },
 });
 
@@ -72,6 +74,7 @@ async function main(): Promise<number> {
       durationMs: minutes * 60_000,
       workers: Number(values.workers),
       chaosEveryMs: 4_000,
+      killCridEveryMs: Number(values['kill-crid-every']) * 1000,
       log: (line) => console.log(`${new Date().toISOString()} ${line}`),
     });
     clearInterval(sampler);
