@@ -5,7 +5,7 @@ import path from 'node:path';
 import { isKind } from '../errors.ts';
 import { removeNetns } from '../network/netns.ts';
 import { cniSettingsFor, teardownPodNetwork } from '../network/pod-network.ts';
-import type { TaskService } from '../runtime/task-service.ts';
+import type { KillOptions, TaskService } from '../runtime/task-service.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import { withTimeout } from '../util/undo-stack.ts';
 import { sandboxDir, type PodDeps } from './deps.ts';
@@ -19,7 +19,7 @@ const SIGKILL = 9;
  * (NotFound) or because its shim died: the shim manager reports a dead shim's tasks exited once it has
  * cleaned up after the shim, so the caller waits for the exit either way.
  */
-export async function signalTask(task: TaskService, id: string, signal: number, opts?: { all?: boolean }): Promise<void> {
+export async function signalTask(task: TaskService, id: string, signal: number, opts?: KillOptions): Promise<void> {
   await task.kill(id, signal, opts).catch((err: unknown) => {
     if (!isKind(err, 'NotFound') && !task.isClosed()) throw err;
   });
