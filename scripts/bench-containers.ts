@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { criClient, type CriClient } from '../test/helpers/cri-client.ts';
 import { podConfig, startPodEnv, type PodEnv } from '../test/helpers/pod-env.ts';
+import { prepareHostForCrun } from '../test/helpers/host-cgroups.ts';
 
 const OPS = ['create', 'start', 'stop', 'remove'] as const;
 type Op = (typeof OPS)[number];
@@ -112,4 +113,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// crun refuses hybrid cgroup hosts whose cgroup2 holds controllers: prepare the host as the tests do.
+const restoreHost = await prepareHostForCrun();
+try {
+  await main();
+} finally {
+  await restoreHost();
+}

@@ -14,6 +14,7 @@ import { criClient, type CriClient } from '../test/helpers/cri-client.ts';
 import { startPodEnv, type PodEnv } from '../test/helpers/pod-env.ts';
 import { ShimHarness, handler } from '../test/shim/harness.ts';
 import { testSpec } from '../test/shim/spec.ts';
+import { prepareHostForCrun } from '../test/helpers/host-cgroups.ts';
 
 const { values } = parseArgs({
   options: {
@@ -156,4 +157,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// crun refuses hybrid cgroup hosts whose cgroup2 holds controllers: prepare the host as the tests do.
+const restoreHost = await prepareHostForCrun();
+try {
+  await main();
+} finally {
+  await restoreHost();
+}

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { RuntimeHandler } from '../src/config/model.ts';
 import { ShimHarness, handler } from '../test/shim/harness.ts';
 import { testSpec } from '../test/shim/spec.ts';
+import { prepareHostForCrun } from '../test/helpers/host-cgroups.ts';
 
 const N = Number(process.argv[2] ?? process.env.CRID_BENCH_N ?? 20);
 
@@ -87,4 +88,10 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// crun refuses hybrid cgroup hosts whose cgroup2 holds controllers: prepare the host as the tests do.
+const restoreHost = await prepareHostForCrun();
+try {
+  await main();
+} finally {
+  await restoreHost();
+}

@@ -19,9 +19,10 @@ if ((${#missing[@]})); then
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
-# The containerd package ships a service; crid never talks to a containerd daemon.
+# The containerd package ships a service. Setup never stops, disables or reconfigures host services:
+# a containerd running beside crid is fine (crid uses its own socket, state dir and shim addresses).
 if command -v systemctl >/dev/null && systemctl is-active --quiet containerd 2>/dev/null; then
-  systemctl disable --now containerd >/dev/null 2>&1 || true
+  echo "setup: note: containerd.service is running; crid runs beside it and does not use it" >&2
 fi
 
 NODE_VERSION=24.21.0

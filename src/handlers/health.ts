@@ -3,6 +3,7 @@
 import type { CridConfig, RuntimeHandler } from '../config/model.ts';
 import type { Logger } from '../log.ts';
 import { invalidArgument } from '../errors.ts';
+import { withRemedy } from './remedies.ts';
 import { checkHandler, type CheckResult, type DeepCheckResult, type ShallowCheckOptions } from './self-check.ts';
 
 /**
@@ -109,7 +110,7 @@ async function deepCheck(run: RunPauseSandbox, name: string, timeoutMs: number):
     const { seconds } = await Promise.race([run(name, signal), timedOut]);
     return finish(true, '', seconds);
   } catch (err) {
-    return finish(false, `deep check: ${err instanceof Error ? err.message : String(err)}`);
+    return finish(false, withRemedy(`deep check: ${err instanceof Error ? err.message : String(err)}`));
   }
 }
 

@@ -1,9 +1,9 @@
 // Stopping a container: its stop signal, then SIGKILL once the timeout has passed.
 import { constants } from 'node:os';
-import { canceled, isKind } from '../errors.ts';
+import { canceled } from '../errors.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
-import { killAndReapTask } from './sandbox-lifecycle.ts';
+import { killAndReapTask, signalTask } from './sandbox-lifecycle.ts';
 import { timerDelayMs } from '../util/time.ts';
 
 const SIGKILL = 9;
@@ -35,9 +35,7 @@ export async function stopContainer(
   }
   if (timeoutSeconds > 0) {
     const signal = signalNumber(container.stopSignal || 'SIGTERM');
-    await shimTask.task.kill(container.id, signal).catch((err: unknown) => {
-      if (!isKind(err, 'NotFound')) throw err;
-    });
+    await signalTask(shimTask.task, container.id, signal);
     const outcome = await graceOutcome(deps, container.id, timeoutSeconds, cancel);
     if (outcome === 'canceled') throw canceled(`stopping container ${container.id} was canceled by the caller before the grace period ended`);
     if (outcome === 'exited') {

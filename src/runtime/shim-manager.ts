@@ -232,6 +232,11 @@ export class ShimManager {
    * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
    * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
    */
+  /** A removal of the task is under way (its exit was handled; only the delete is left). */
+  isRemoving(id: string): boolean {
+    return this.removals.has(id);
+  }
+
   removeTask(id: string, pending?: TaskRecord): Promise<void> {
     const running = this.removals.get(id);
     if (running) return running;

@@ -22,9 +22,14 @@ async function eventually<T>(probe: () => Promise<T>, ok: (value: T) => boolean,
 }
 
 /**
- * An OCI runtime that answers `--version` (so a shallow check passes) and fails every container with
- * the kind of message crun gives on a host it cannot use: only a deep check finds it out.
+ * An OCI runtime that answers `--version` (so a shallow check passes) and fails every container the
+ * way crun 1.8 does on a hybrid cgroup host whose cgroup2 holds a controller: only a deep check finds
+ * it out. The real crun runs on the test hosts because the harness moves such controllers to v1.
  */
+const CRUN_HYBRID = 'cgroups in hybrid mode not supported, drop all controllers from cgroupv2';
+const REMEDY = 'mount -t cgroup -o hugetlb none /sys/fs/cgroup/hugetlb';
+const REASON_THEN_REMEDY = new RegExp(`${CRUN_HYBRID}.*${REMEDY.replaceAll('.', '\\.')}`);
+
 async function fakeRuntime(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-fake-runtime-'));
   const file = path.join(dir, 'fake-oci-runtime');
@@ -35,7 +40,7 @@ case "$1" in
 esac
 # like runc and crun, report the failure in the JSON log the shim names with --log
 while [ $# -gt 0 ]; do
-  if [ "$1" = "--log" ]; then echo '{"level":"error","msg":"cannot set up cgroups: controller hugetlb not available on this host"}' >> "$2"; fi
+  if [ "$1" = "--log" ]; then echo '{"msg":"${CRUN_HYBRID}","level":"error","time":"2026-12-06T00:00:00.000000Z"}' >> "$2"; fi
   shift
 done
 exit 1
@@ -90,14 +95,17 @@ describe('operating handlers', () => {
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
   });
 
-  it("a deep check finds a runtime that answers --version but cannot run pods, and refuses its pods with the runtime's reason", async () => {
+  it("a deep check finds a runtime that answers --version but cannot run pods, and refuses its pods with the runtime's reason and the remedy", async () => {
     expect((await handlerNames())).toContain('deepfail');
     const check = await execa(CRID, ['check', '--deep', '--handler', 'deepfail', '--config', env.configFile], { reject: false });
-    expect(`${check.stdout}${check.stderr}`).toContain('controller hugetlb not available');
+    expect(`${check.stdout}${check.stderr}`).toContain(CRUN_HYBRID);
+    expect(`${check.stdout}${check.stderr}`).toContain(REMEDY);
     expect(await handlerNames()).not.toContain('deepfail');
+    const checks = JSON.parse((await env.client.runtime.Status({ verbose: true })).info.handlers) as Array<{ handler: string; deep?: { reason: string } }>;
+    expect(checks.find((c) => c.handler === 'deepfail')?.deep?.reason).toMatch(REASON_THEN_REMEDY);
     await expect(env.client.runtime.RunPodSandbox({ config: podConfig('o-deepfail'), runtime_handler: 'deepfail' })).rejects.toMatchObject({
       code: 9,
-      details: expect.stringContaining('controller hugetlb not available'),
+      details: expect.stringMatching(REASON_THEN_REMEDY),
     });
     const ok = await execa(CRID, ['check', '--deep', '--handler', 'runc', '--config', env.configFile]);
     expect(ok.stdout).toMatch(/deep\s+ok/);
