@@ -11,10 +11,8 @@
 // --benchmark runs `critest -benchmark` (default handler runc) with the sample counts below, prints
 // its figures and, with --benchmark-out DIR, writes them there as JSON (one file per benchmark).
 //
-// The crun handler needs the host's cgroup hierarchy prepared by the caller: crun 1.8.1 refuses to
-// run ("cgroups in hybrid mode not supported") while the unified hierarchy lists the hugetlb
-// controller, so the caller mounts a cgroup v1 hugetlb hierarchy (which takes hugetlb off the
-// unified one) before the run and unmounts it after. The run only checks that this was done.
+// The crun handler needs a host prepared for crun (crun 1.8.1 refuses hybrid cgroups whose unified
+// hierarchy holds controllers): the run prepares it as the README tells an admin, and gives it back.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -23,6 +21,7 @@ import { execa } from 'execa';
 import { criClient, type CriClient } from '../helpers/cri-client.ts';
 import { REPO, startCrid, waitForSocket, type CridProcess } from '../helpers/crid-process.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
+import { prepareHostForCrun } from '../helpers/host-cgroups.ts';
 import { createCniFixture, SYSTEM_CNI_BIN, type CniFixture } from '../network/cni-fixture.ts';
 import { PAUSE_IMAGE, pushCritestImages, writeMirrorHosts } from './critest-images.ts';
 import { specOutcomes, summarize, type CritestSummary } from './critest-report.ts';
@@ -43,7 +42,6 @@ imagesNumberParallel: 1
 const CRITEST_TIMEOUT_MS = 30 * 60_000;
 // crid's containerd namespace, which the shims add to each runtime's Root.
 const NAMESPACE = 'k8s.io';
-const UNIFIED_CONTROLLERS = '/sys/fs/cgroup/unified/cgroup.controllers';
 
 interface Options {
   handlers: string[];
@@ -82,12 +80,6 @@ function options(): Options {
   if (unknown.length > 0) throw new Error(`unknown handler ${unknown.join(', ')}; known: ${HANDLERS.join(', ')}`);
   const benchmarkOut = values['benchmark-out'] && path.resolve(values['benchmark-out']);
   return { handlers, focus: values.focus, benchmark: values.benchmark, benchmarkOut };
-}
-
-function checkHostReady(handlers: string[]): void {
-  if (handlers.includes('crun') && fs.existsSync(UNIFIED_CONTROLLERS) && /\bhugetlb\b/.test(fs.readFileSync(UNIFIED_CONTROLLERS, 'utf8'))) {
-    throw new Error(`${UNIFIED_CONTROLLERS} lists hugetlb, which crun 1.8.1 refuses: mount a cgroup v1 hugetlb hierarchy before running the crun handler`);
-  }
 }
 
 function configToml(node: Node, cni: CniFixture, hostsDir: string): string {
@@ -239,7 +231,6 @@ async function tearDown(node: Node, keepLogs: boolean): Promise<void> {
 }
 
 async function conformance(node: Node, opts: Options): Promise<string[]> {
-  checkHostReady(opts.handlers);
   const toolsDir = await setUp(node);
   const problems: string[] = [];
   for (const handler of opts.handlers) {
@@ -275,12 +266,14 @@ async function main(): Promise<number> {
   };
   for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => node.abort.abort(new Error(`stopped by ${signal}`)));
   let problems = ['interrupted'];
+  const restoreHost = await prepareHostForCrun();
   try {
     problems = await conformance(node, opts);
   } catch (err) {
     problems = [`conformance run failed: ${err instanceof Error ? err.message : String(err)}`];
   } finally {
     await tearDown(node, problems.length > 0);
+    await restoreHost();
   }
   for (const problem of problems) console.error(problem);
   return problems.length === 0 ? 0 : 1;
