@@ -69,6 +69,8 @@ describe('scripts/install and scripts/uninstall', () => {
         .readFileSync(path.join(destdir, 'etc/crid/crid.toml'), 'utf8')
         .replace('root = "/var/lib/crid"', `root = "${work}/root"`)
         .replace('state = "/run/crid"', `state = "${work}/state"`)
+        // The handlers' OCI runtime roots too: a test leaves the node's /run/crid alone.
+        .replaceAll('"/run/crid/', `"${work}/run/`)
         .replace('metrics_address = "127.0.0.1:9149"', 'metrics_address = ""'),
     );
     const proc = startInstalled(config, socket);
