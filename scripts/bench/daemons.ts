@@ -50,9 +50,9 @@ async function untilVersion(socket: string, alive: () => boolean, describe: () =
   throw new Error(`runtime on ${socket} served no Version within 60 s: ${describe()}`);
 }
 
-function cridToml(node: NodeSetup, dir: string): string {
-  return `version = 2
-[${CRI}]
+/** The CRI plugin tables both daemons get; containerd 1.6 knows only the one CNI bin_dir. */
+function criTables(node: NodeSetup, dir: string, cniBin: string): string {
+  return `[${CRI}]
   sandbox_image = "${node.pauseImage}"
   restrict_oom_score_adj = true
 [${CRI}.containerd]
@@ -63,12 +63,17 @@ function cridToml(node: NodeSetup, dir: string): string {
     BinaryName = "runc"
     Root = "${dir}/runc"
 [${CRI}.cni]
-  bin_dirs = ${JSON.stringify(node.cniBinDirs)}
+  ${cniBin}
   conf_dir = "${node.cniConfDir}"
   max_conf_num = 1
 [${CRI}.registry]
   config_path = "${node.registryHostsDir}"
-[crid]
+`;
+}
+
+function cridToml(node: NodeSetup, dir: string): string {
+  return `version = 2
+${criTables(node, dir, `bin_dirs = ${JSON.stringify(node.cniBinDirs)}`)}[crid]
   root = "${dir}/root"
   state = "${dir}/state"
   metrics_address = ""
@@ -124,23 +129,7 @@ disabled_plugins = ${JSON.stringify(DISABLED_PLUGINS)}
   address = ""
 [metrics]
   address = ""
-[${CRI}]
-  sandbox_image = "${node.pauseImage}"
-  restrict_oom_score_adj = true
-[${CRI}.containerd]
-  default_runtime_name = "runc"
-[${CRI}.containerd.runtimes.runc]
-  runtime_type = "io.containerd.runc.v2"
-  [${CRI}.containerd.runtimes.runc.options]
-    BinaryName = "runc"
-    Root = "${dir}/runc"
-[${CRI}.cni]
-  bin_dir = "${node.cniBinDirs.at(-1)}"
-  conf_dir = "${node.cniConfDir}"
-  max_conf_num = 1
-[${CRI}.registry]
-  config_path = "${node.registryHostsDir}"
-`;
+${criTables(node, dir, `bin_dir = "${node.cniBinDirs.at(-1)}"`)}`;
 }
 
 export function containerdDaemon(node: NodeSetup): Daemon {
