@@ -228,14 +228,15 @@ export class ShimManager {
     else waitForExit(task, this.opts.monitor, this.opts.namespace, this.log, { id, pid });
   }
 
-  /**
-   * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
-   * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
-   */
   /** A removal of the task is under way (its exit was handled; only the delete is left). */
   isRemoving(id: string): boolean {
     return this.removals.has(id);
   }
+
+  /**
+   * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
+   * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
+   */
 
   removeTask(id: string, pending?: TaskRecord): Promise<void> {
     const running = this.removals.get(id);
@@ -253,6 +254,10 @@ export class ShimManager {
       await conn.task.delete(id).catch((err: unknown) => {
         if (!isKind(err, 'NotFound')) this.log.debug({ err, containerId: id }, 'delete of task failed');
       });
+    } else {
+      // The shim is gone: its OCI runtime state goes the way containerd's does, before the bundle
+      // (which tells the cleanup the runtime's root) is removed.
+      await this.cleanupDeadShim(rec);
     }
     if (conn) {
       conn.tasks.delete(id);
@@ -394,20 +399,19 @@ export class ShimManager {
 
   /** Cleans up after a dead shim the way containerd does and emits the task's exit (255 when unknown). */
   private async reportLost(rec: TaskRecord): Promise<void> {
-    let exitStatus = 255;
-    let pid = 0;
+    const exit = await this.cleanupDeadShim(rec);
+    this.emitExit(rec.id, exit.pid, exit.exitStatus);
+  }
+
+  /** `shim delete` (v2) or the runtime's delete (v1) for a task whose shim died; its exit if known. */
+  private async cleanupDeadShim(rec: TaskRecord): Promise<{ pid: number; exitStatus: number }> {
     try {
-      if (rec.file.kind === 'v2') {
-        const exit = await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
-        pid = exit.pid;
-        exitStatus = exit.exitStatus;
-      } else {
-        await cleanupDeadShimV1(this.v1Invocation(rec));
-      }
+      if (rec.file.kind === 'v2') return await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
+      await cleanupDeadShimV1(this.v1Invocation(rec));
     } catch (err) {
       this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
     }
-    this.emitExit(rec.id, pid, exitStatus);
+    return { pid: 0, exitStatus: 255 };
   }
 
   /** The exit of a task's init process, through the one exit path ('0' or no time: now). */
