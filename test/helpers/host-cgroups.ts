@@ -104,6 +104,7 @@ export const realHostOps: HostOps = {
   },
   async unmount(move) {
     removeChildCgroups(move.mountpoint);
+    await onlyRootCgroupLeft(move.controller);
     await execa('umount', [move.mountpoint]);
     fs.rmdirSync(move.mountpoint);
     await controllerBackInCgroup2(realHostOps, move.controller);
@@ -120,6 +121,20 @@ export const realHostOps: HostOps = {
   pid: process.pid,
   report: (line) => process.stderr.write(`host-cgroups: ${line}\n`),
 };
+
+/**
+ * A removed cgroup lingers (dying) until its last reference goes, and the kernel destroys a v1
+ * hierarchy only if it has no child cgroup when it is unmounted: unmounted earlier, the hierarchy
+ * stays alive and keeps the controller from cgroup2 until reboot. /proc/cgroups counts them.
+ */
+async function onlyRootCgroupLeft(controller: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    const line = fs.readFileSync('/proc/cgroups', 'utf8').split('\n').find((l) => l.split('\t')[0] === controller);
+    if (line === undefined || Number(line.split('\t')[2]) <= 1) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`the v1 ${controller} hierarchy still has child cgroups 10 s after they were removed; it stays mounted`);
+}
 
 /** The kernel hands a controller back to cgroup2 once its v1 hierarchy is destroyed, not at once. */
 async function controllerBackInCgroup2(ops: CgroupHostView, controller: string): Promise<void> {
