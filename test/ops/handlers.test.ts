@@ -30,8 +30,11 @@ const CRUN_HYBRID = 'cgroups in hybrid mode not supported, drop all controllers 
 const REMEDY = 'mount -t cgroup -o hugetlb none /sys/fs/cgroup/hugetlb';
 const REASON_THEN_REMEDY = new RegExp(`${CRUN_HYBRID}.*${REMEDY.replaceAll('.', '\\.')}`);
 
+const fakeRuntimeDirs: string[] = [];
+
 async function fakeRuntime(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-fake-runtime-'));
+  fakeRuntimeDirs.push(dir);
   const file = path.join(dir, 'fake-oci-runtime');
   fs.writeFileSync(file, `#!/bin/sh
 case "$1" in
@@ -73,6 +76,7 @@ describe('operating handlers', () => {
 
   afterAll(async () => {
     await env?.dispose();
+    for (const dir of fakeRuntimeDirs) fs.rmSync(dir, { recursive: true, force: true });
   }, 120_000);
 
   it('reports a broken handler in Status and refuses its pods, while the default serves pods', async () => {
