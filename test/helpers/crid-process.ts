@@ -47,3 +47,24 @@ export async function waitForSocket(proc: CridProcess, timeoutMs = 20_000): Prom
   }
   throw new Error(`crid did not serve ${proc.socket} within ${timeoutMs} ms: ${proc.stderr()}`);
 }
+
+/** The smallest config crid serves on: the runc handler, CNI config, root and state all under `dir`. */
+export function writeMinimalConfig(dir: string): string {
+  const configFile = path.join(dir, 'config.toml');
+  fs.writeFileSync(
+    configFile,
+    `version = 2
+[plugins."io.containerd.grpc.v1.cri".containerd]
+  default_runtime_name = "runc"
+  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
+    runtime_type = "io.containerd.runc.v2"
+[plugins."io.containerd.grpc.v1.cri".cni]
+  conf_dir = "${dir}/net.d"
+[crid]
+  root = "${dir}/root"
+  state = "${dir}/state"
+  metrics_address = ""
+`,
+  );
+  return configFile;
+}

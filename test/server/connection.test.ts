@@ -8,7 +8,7 @@ import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { loadCri } from '../../src/proto.ts';
 import { criClient, type CriClient } from '../helpers/cri-client.ts';
-import { startCrid, waitForSocket, type CridProcess } from '../helpers/crid-process.ts';
+import { startCrid, waitForSocket, writeMinimalConfig, type CridProcess } from '../helpers/crid-process.ts';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
@@ -18,22 +18,7 @@ let client: CriClient;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-conn-'));
-  const configFile = path.join(dir, 'config.toml');
-  fs.writeFileSync(
-    configFile,
-    `version = 2
-[plugins."io.containerd.grpc.v1.cri".containerd]
-  default_runtime_name = "runc"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
-[plugins."io.containerd.grpc.v1.cri".cni]
-  conf_dir = "${dir}/net.d"
-[crid]
-  root = "${dir}/root"
-  state = "${dir}/state"
-  metrics_address = ""
-`,
-  );
+  const configFile = writeMinimalConfig(dir);
   crid = startCrid(configFile, path.join(dir, 'crid.sock'));
   await waitForSocket(crid);
   client = criClient(crid.socket);

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { criClient, type CriClient } from '../helpers/cri-client.ts';
-import { startCrid, waitForSocket, type CridProcess } from '../helpers/crid-process.ts';
+import { startCrid, waitForSocket, writeMinimalConfig, type CridProcess } from '../helpers/crid-process.ts';
 
 let dir: string;
 let crid: CridProcess;
@@ -13,22 +13,7 @@ let client: CriClient;
 
 beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-uncaught-'));
-  const configFile = path.join(dir, 'config.toml');
-  fs.writeFileSync(
-    configFile,
-    `version = 2
-[plugins."io.containerd.grpc.v1.cri".containerd]
-  default_runtime_name = "runc"
-  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
-    runtime_type = "io.containerd.runc.v2"
-[plugins."io.containerd.grpc.v1.cri".cni]
-  conf_dir = "${dir}/net.d"
-[crid]
-  root = "${dir}/root"
-  state = "${dir}/state"
-  metrics_address = ""
-`,
-  );
+  const configFile = writeMinimalConfig(dir);
   const thrower = path.join(dir, 'throw-on-sigusr2.mjs');
   fs.writeFileSync(thrower, `process.on('SIGUSR2', () => setImmediate(() => { throw new Error('thrown where nothing catches it'); }));\n`);
   const saved = process.env.NODE_OPTIONS;
