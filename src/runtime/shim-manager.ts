@@ -25,6 +25,7 @@ import {
 } from './shim-v2.ts';
 import type { Mount, ProcessIO, TaskService } from './task-service.ts';
 import { waitForExit, withWaitBackstop } from './wait-backstop.ts';
+import { nowNanos } from '../util/time.ts';
 
 export interface ShimManagerOptions {
   /** crid's volatile state dir: bundles go to `<state>/tasks/<ns>/<id>`. */
@@ -237,7 +238,6 @@ export class ShimManager {
    * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
    * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
    */
-
   removeTask(id: string, pending?: TaskRecord): Promise<void> {
     const running = this.removals.get(id);
     if (running) return running;
@@ -416,7 +416,7 @@ export class ShimManager {
 
   /** The exit of a task's init process, through the one exit path ('0' or no time: now). */
   private emitExit(id: string, pid: number, exitStatus: number, exitedAt = '0'): void {
-    const at = exitedAt === '0' ? (BigInt(Date.now()) * 1_000_000n).toString() : exitedAt;
+    const at = exitedAt === '0' ? nowNanos() : exitedAt;
     this.opts.monitor.emit({ type: 'exit', namespace: this.opts.namespace, containerId: id, id, pid, exitStatus, exitedAt: at, timestamp: at });
   }
 

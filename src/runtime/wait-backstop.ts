@@ -5,6 +5,7 @@
 import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { Logger } from '../log.ts';
 import type { TaskService } from './task-service.ts';
+import { nowNanos } from '../util/time.ts';
 
 /** Waits for one process's exit in its shim and hands it to the monitor. */
 export function waitForExit(
@@ -17,7 +18,7 @@ export function waitForExit(
   const { id, execId, pid } = proc;
   task.wait(id, execId).then(
     (exit) => {
-      const exitedAt = exit.exitedAt === '0' ? (BigInt(Date.now()) * 1_000_000n).toString() : exit.exitedAt;
+      const exitedAt = exit.exitedAt === '0' ? nowNanos() : exit.exitedAt;
       monitor.emit({ type: 'exit', namespace, containerId: id, id: execId || id, pid, exitStatus: exit.exitStatus, exitedAt, timestamp: exitedAt });
     },
     (err: unknown) => log.debug({ err, containerId: id, execId }, 'wait backstop ended without an exit'),
