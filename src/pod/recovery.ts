@@ -53,7 +53,11 @@ export async function recoverState(deps: PodDeps): Promise<void> {
  * behind: it goes, and the container can be started afresh.
  */
 async function discardUnstartedTask(deps: PodDeps, id: string): Promise<void> {
-  if (!fs.existsSync(deps.shims.bundleFor(id))) return;
+  if (fs.existsSync(deps.shims.bundleFor(id))) await discardTask(deps, id);
+}
+
+/** Reaches a task no record keeps running (or no record owns), kills what runs, and removes it. */
+async function discardTask(deps: PodDeps, id: string): Promise<void> {
   const task = await deps.shims.reconnect(id);
   if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
   await deps.shims.removeTask(id);
@@ -88,11 +92,7 @@ async function removeOrphans(deps: PodDeps, live: Set<string>, log: Logger): Pro
   for (const id of await deps.shims.listBundles()) {
     if (live.has(id)) continue;
     // A task no record owns was started by a RunPodSandbox/CreateContainer that crid did not finish.
-    await step(log, { containerId: id }, 'removing an orphan task', async () => {
-      const task = known.has(id) ? undefined : await deps.shims.reconnect(id);
-      if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
-      await deps.shims.removeTask(id);
-    });
+    await step(log, { containerId: id }, 'removing an orphan task', () => (known.has(id) ? deps.shims.removeTask(id) : discardTask(deps, id)));
   }
   const netnsInUse = new Set(deps.sandboxes.list().map((s) => s.netnsPath).filter(Boolean));
   const allNetns = await listNetns(instanceNetnsPrefix(deps.config().crid.state)).catch((err: unknown) => {
