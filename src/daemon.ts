@@ -251,6 +251,7 @@ export class Daemon {
         check: (handler, deep) => this.health.check(this.config(), { only: handler, deep }),
         health: () => this.health.all(),
         measure: (handler, pods) => this.measure(deps, handler, pods),
+        importImages: async (archive) => (await deps.images.importArchive(archive)).map(({ id, repoTags }) => ({ id, repoTags })),
       },
       this.log,
     );

@@ -15,6 +15,7 @@ Commands:
   explain      --handler H: what a pod with handler H would get on this machine
   check        [--handler H] [--deep]: self-check the runtime handlers
   runtimeclass [--labels] [--measure]: RuntimeClass objects and node labels for the working handlers
+  images       import FILE: load an image archive (OCI layout or docker save) into the running crid
   publish      relay an event of a legacy v1 shim to the running crid (called by the shim)
   version      print crid's version
 
@@ -75,6 +76,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/check.ts')).runCheckCommand(rest);
     case 'runtimeclass':
       return (await import('./cli/runtimeclass.ts')).runRuntimeClassCommand(rest);
+    case 'images':
+      return (await import('./cli/images.ts')).runImagesCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`crid ${CRID_VERSION}\n`);

@@ -119,6 +119,7 @@ describe('crid runtimeclass', () => {
       reload: async () => ({ ok: true, diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] }, warnings: [] }),
       check: async () => [],
       health: () => [result('crun', false), result('runc', true), result('runc-v1', true)],
+      importImages: async () => [],
       measure: async (handler, pods) =>
         handler === 'runc-v1'
           ? [{ handler, ok: false, reason: 'shim did not start', samples: [] }]

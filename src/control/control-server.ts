@@ -1,8 +1,11 @@
 // crid's control socket: a small HTTP/JSON API on `<crid.state>/control.sock` (mode 0600) for the
-// commands that need the running daemon: reload the config, deep-check handlers, measure pods.
+// commands that need the running daemon: reload the config, deep-check handlers, measure pods,
+// import image archives.
 import http from 'node:http';
 import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Logger } from '../log.ts';
 import type { ReloadResult } from '../config/reload.ts';
 import type { CheckResult } from '../handlers/self-check.ts';
@@ -25,6 +28,13 @@ export interface ControlHandlers {
   health: () => CheckResult[];
   /** Measures `pods` pause sandboxes on one handler (or each passing handler when undefined). */
   measure: (handler: string | undefined, pods: number) => Promise<MeasureReport[]>;
+  /** ImageService.importArchive over the request body: the images stored, by id and tags. */
+  importImages: (archive: Readable) => Promise<ImportedImage[]>;
+}
+
+export interface ImportedImage {
+  id: string;
+  repoTags: string[];
 }
 
 export interface ControlServer {
@@ -75,8 +85,27 @@ async function route(handlers: ControlHandlers, req: http.IncomingMessage): Prom
       return { results: handlers.health() };
     case 'POST /measure':
       return { reports: await handlers.measure(handler, podCount(url.searchParams.get('pods'))) };
+    case 'POST /images/import':
+      return { images: await importFromBody(handlers, req) };
     default:
-      throw notFound(`no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure)`);
+      throw notFound(`no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure, POST /images/import)`);
+  }
+}
+
+/**
+ * The archive reaches the importer through a pass-through, so that a refused archive does not tear
+ * down the connection: the rest of the body is drained and the client gets the reason.
+ */
+async function importFromBody(handlers: ControlHandlers, req: http.IncomingMessage): Promise<ImportedImage[]> {
+  const body = new PassThrough();
+  req.pipe(body);
+  try {
+    return await handlers.importImages(body);
+  } catch (err) {
+    req.unpipe(body);
+    req.resume();
+    await finished(req).catch(() => undefined);
+    throw err;
   }
 }
 

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { silentLogger } from '../log.ts';
 import { invalidArgument, isKind } from '../errors.ts';
 import type { CheckResult } from '../handlers/self-check.ts';
@@ -30,6 +31,15 @@ const handlers: ControlHandlers = {
   measure: async (handler, pods) => {
     calls.push(`measure ${handler} ${pods}`);
     return [{ handler: handler ?? 'runc', ok: true, reason: '', samples: [] }];
+  },
+  // Counts the archive's bytes; one starting with "bad" is refused at its first chunk.
+  importImages: async (archive) => {
+    let bytes = 0;
+    for await (const chunk of archive) {
+      if (bytes === 0 && (chunk as Buffer).subarray(0, 3).toString() === 'bad') throw invalidArgument('not an image archive');
+      bytes += (chunk as Buffer).length;
+    }
+    return [{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${bytes}`] }];
   },
 };
 
@@ -59,6 +69,18 @@ describe('control socket', () => {
       http.request({ socketPath: socket, method: 'DELETE', path: '/reload' }, (r) => resolve(r.statusCode ?? 0)).end();
     });
     expect(res).toBe(404);
+  });
+
+  it('streams an archive to the import route; a refused one answers with the reason before the body ends', async () => {
+    const socket = path.join(tmp, 'import.sock');
+    server = await startControlServer(socket, handlers, silentLogger);
+    const client = new ControlClient(socket);
+    const archive = Buffer.alloc(8 << 20, 1);
+    expect(await client.importImages(Readable.from([archive.subarray(0, 1 << 20), archive.subarray(1 << 20)]))).toEqual([{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${8 << 20}`] }]);
+    const refused = Buffer.concat([Buffer.from('bad'), archive]);
+    const err = await client.importImages(Readable.from([refused.subarray(0, 1 << 16), refused.subarray(1 << 16)])).catch((e: unknown) => e);
+    expect(isKind(err, 'InvalidArgument')).toBe(true);
+    expect((err as Error).message).toBe('not an image archive');
   });
 
   it('a stale socket file is replaced; no daemon is Unavailable naming the socket', async () => {
