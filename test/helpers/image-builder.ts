@@ -189,3 +189,9 @@ export async function ociArchive(images: ArchiveImageSpec[], extra: LayerEntry[]
     ...extra,
   ]);
 }
+
+/** A pause image archive: Debian's catatonit (package catatonit) as /pause, as critest's pause image here. */
+export async function pauseArchive(name: string): Promise<Buffer> {
+  const layer = await buildLayer([file('pause', await readFile('/usr/bin/catatonit'), { mode: 0o755 })]);
+  return ociArchive([{ layers: [layer], config: { Entrypoint: ['/pause', '-P'], Cmd: null, User: '65535:65535' }, annotations: { 'io.containerd.image.name': name } }]);
+}
