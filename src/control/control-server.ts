@@ -99,6 +99,9 @@ async function route(handlers: ControlHandlers, req: http.IncomingMessage): Prom
 async function importFromBody(handlers: ControlHandlers, req: http.IncomingMessage): Promise<ImportedImage[]> {
   const body = new PassThrough();
   req.pipe(body);
+  req.once('close', () => {
+    if (!req.complete) body.destroy(new Error('the client closed the connection before the archive ended'));
+  });
   try {
     return await handlers.importImages(body);
   } catch (err) {

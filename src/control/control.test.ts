@@ -35,9 +35,14 @@ const handlers: ControlHandlers = {
   // Counts the archive's bytes; one starting with "bad" is refused at its first chunk.
   importImages: async (archive) => {
     let bytes = 0;
-    for await (const chunk of archive) {
-      if (bytes === 0 && (chunk as Buffer).subarray(0, 3).toString() === 'bad') throw invalidArgument('not an image archive');
-      bytes += (chunk as Buffer).length;
+    try {
+      for await (const chunk of archive) {
+        if (bytes === 0 && (chunk as Buffer).subarray(0, 3).toString() === 'bad') throw invalidArgument('not an image archive');
+        bytes += (chunk as Buffer).length;
+      }
+    } catch (err) {
+      calls.push(`import failed: ${(err as Error).message}`);
+      throw err;
     }
     return [{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${bytes}`] }];
   },
@@ -81,6 +86,17 @@ describe('control socket', () => {
     const err = await client.importImages(Readable.from([refused.subarray(0, 1 << 16), refused.subarray(1 << 16)])).catch((e: unknown) => e);
     expect(isKind(err, 'InvalidArgument')).toBe(true);
     expect((err as Error).message).toBe('not an image archive');
+  });
+
+  it('an upload the client abandons half-way fails the import instead of leaving it waiting', async () => {
+    const socket = path.join(tmp, 'abandon.sock');
+    server = await startControlServer(socket, handlers, silentLogger);
+    const before = calls.length;
+    const req = http.request({ socketPath: socket, method: 'POST', path: '/images/import' });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1 << 20, 1), () => req.destroy());
+    while (calls.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls.slice(before)).toEqual(['import failed: the client closed the connection before the archive ended']);
   });
 
   it('a stale socket file is replaced; no daemon is Unavailable naming the socket', async () => {

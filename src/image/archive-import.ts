@@ -6,9 +6,8 @@
 // content store under the sha256 of its bytes, and a file named blobs/sha256/<hex> must have that
 // digest. Nothing is written under a name from the archive, so no entry name can lead outside the
 // store; layers are then unpacked as pulled ones are, with their diff_ids checked.
-import { once } from 'node:events';
 import { posix } from 'node:path';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
@@ -54,12 +53,18 @@ function imageLabel(image: ArchiveImage): string {
   return image.names[0] !== undefined ? formatReference(image.names[0]) : image.configDigest;
 }
 
+/** The archive's bytes, gunzipped when it starts with gzip's magic number. */
 async function decompressed(source: Readable): Promise<Readable> {
-  let head: Buffer | null;
-  while ((head = source.read(2) as Buffer | null) === null && !source.readableEnded) await once(source, 'readable');
-  if (head === null) throw invalidArgument('image archive is empty');
-  source.unshift(head);
-  return head[0] === 0x1f && head[1] === 0x8b ? source.pipe(zlib.createGunzip()) : source;
+  const chunks = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  let first = await chunks.next();
+  while (!first.done && first.value.length === 0) first = await chunks.next();
+  if (first.done) throw invalidArgument('image archive is empty');
+  const head: Buffer = first.value;
+  const whole = Readable.from((async function* () {
+    yield head;
+    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+  })());
+  return head[0] === 0x1f && head[1] === 0x8b ? whole.compose(zlib.createGunzip()) : whole;
 }
 
 /** An entry's name without `./`; absolute names and `..` are refused, not rewritten. */
@@ -74,17 +79,23 @@ function entryName(raw: string): string {
 async function readArchive(stores: LayerStores, source: Readable): Promise<ArchiveFiles> {
   const files: ArchiveFiles = { metadata: new Map(), blobs: new Map(), links: new Map() };
   const extract = tar.extract();
-  const feeding = pipeline(source, extract);
+  // The source's own failure (a closed connection, bad gzip) is the one to report.
+  let feedError: unknown;
+  const feeding = pipeline(source, extract).catch((err: unknown) => {
+    feedError = err;
+  });
   try {
     for await (const entry of extract) {
       await readEntry(stores, files, entry.header, entry as AsyncIterable<Uint8Array>);
       entry.resume();
     }
     await feeding;
+    if (feedError !== undefined) throw feedError;
   } catch (err) {
+    const early = feedError;
     extract.destroy();
-    await feeding.catch(() => undefined);
-    throw wrap(err, 'read image archive');
+    await feeding;
+    throw wrap(early ?? err, 'read image archive');
   }
   return files;
 }

@@ -175,6 +175,21 @@ describe('image archive import', () => {
       expect(err.message).toContain(`layer ${base.digest} is not in the archive`);
     });
 
+    it('an empty archive, and one whose stream fails half-way (plain or gzip)', async () => {
+      expect(await refused(Buffer.alloc(0))).toMatchObject({ kind: 'InvalidArgument', message: 'image archive is empty' });
+      const archive = await ociArchive([{ layers: [base, app], annotations: { 'io.containerd.image.name': 'example.com/x:1' } }]);
+      for (const bytes of [archive, gzipSync(archive)]) {
+        const images = await openService();
+        const broken = Readable.from((async function* () {
+          yield bytes.subarray(0, bytes.length >> 1);
+          throw new Error('connection reset');
+        })());
+        await expect(images.importArchive(broken)).rejects.toThrow('connection reset');
+        expect(images.list()).toEqual([]);
+        expect(await images.content.list()).toEqual([]);
+      }
+    });
+
     it('a tar that is not an image archive', async () => {
       const err = await refused(await tarOf([file('README', 'hello')]));
       expect(err).toMatchObject({ kind: 'InvalidArgument' });
