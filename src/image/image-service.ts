@@ -196,7 +196,7 @@ export class ImageService {
     } finally {
       this.#imports--;
       // What the archive brought that no image names (its other files, or all of it after a failure).
-      await this.#collectGarbage();
+      await this.#collectGarbage().catch((err: unknown) => this.#opts.log.warn({ err: String(err) }, 'image garbage collection after an import failed'));
     }
   }
 
