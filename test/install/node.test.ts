@@ -14,7 +14,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
 import { CRI_DEFAULTS } from '../../src/config/defaults.ts';
-import { REPO } from '../helpers/crid-process.ts';
+import { REPO, startCrid, waitForSocket } from '../helpers/crid-process.ts';
 import { pauseArchive } from '../helpers/image-builder.ts';
 import { FakeSystemd } from '../systemd/fake-systemd.ts';
 import { readUnit } from '../systemd/unit-file.ts';
@@ -36,7 +36,7 @@ echo "$*" >> "$(dirname "$0")/systemctl.log"
 exit 0
 `;
 
-describe('a node: install --enable, crid as its unit runs it, crictl runp, uninstall', () => {
+describe('a node: install --enable, crid as its unit runs it, crictl runp, restart, uninstall --purge', () => {
   let work: string;
   let env: NodeJS.ProcessEnv;
   let ownsConfigDir = false;
@@ -46,6 +46,7 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, unins
   let cridStderr = '';
   let crictlBin: string;
   let podId: string | undefined;
+  let starts = 0;
 
   const crictl = (...args: string[]) => execa(crictlBin, ['--runtime-endpoint', ENDPOINT, '--image-endpoint', ENDPOINT, '--timeout', '60s', ...args], { env, timeout: 120_000 });
   const systemctlCalls = () => fs.readFileSync(path.join(work, 'bin/systemctl.log'), 'utf8').trim().split('\n');
@@ -69,7 +70,14 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, unins
   }, INSTALL_TIMEOUT_MS);
 
   afterAll(async () => {
-    if (podId !== undefined && crid?.exitCode === null) await crictl('rmp', '--force', podId).catch(() => undefined);
+    // A pod a failed step left: removed through a crid, as an admin would (its mounts and shim with it).
+    if (podId !== undefined) {
+      const running = crid !== undefined && crid.exitCode === null && crid.signalCode === null;
+      const cleaner = running ? undefined : startCrid(`${CONFIG_DIR}/crid.toml`, SOCKET);
+      if (cleaner) await waitForSocket(cleaner).catch(() => undefined);
+      await crictl('rmp', '--force', podId).catch(() => undefined);
+      await cleaner?.stop();
+    }
     crid?.kill('SIGKILL');
     systemd?.stop();
     if (!locked) return;
@@ -86,20 +94,37 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, unins
     expect(systemctlCalls()).toEqual(['daemon-reload', 'enable crid', 'is-active --quiet crid', 'start crid']);
   }, INSTALL_TIMEOUT_MS);
 
-  it('crid started as the unit\'s ExecStart sends READY=1 once recovered, and then serves', async () => {
+  /** crid as systemd starts the installed unit: its ExecStart, with NOTIFY_SOCKET; resolves with READY=1's message. */
+  async function startAsUnit(): Promise<string> {
     const unit = readUnit(UNIT);
     expect(unit.get('Service', 'Type')).toBe('notify');
     const [command, ...args] = unit.get('Service', 'ExecStart')!.split(' ');
-    const notifySocket = path.join(work, 'notify.sock');
+    const notifySocket = path.join(work, `notify-${starts++}.sock`);
+    systemd?.stop();
     systemd = new FakeSystemd(notifySocket);
     await systemd.next((m) => m === 'listening');
+    cridStderr = '';
     crid = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NOTIFY_SOCKET: notifySocket } });
     crid.stderr!.on('data', (chunk) => (cridStderr += chunk));
     const exited = new Promise<never>((_, reject) => crid!.once('exit', (code) => reject(new Error(`crid exited with ${code}: ${cridStderr}`))));
-    const ready = await Promise.race([systemd.next((m) => m.includes('READY=1')), exited]);
-    expect(ready).toMatch(new RegExp(`^READY=1 STATUS=serving CRI on ${SOCKET}: 0 pods, 0 containers; handlers: .*runc ok`));
+    return Promise.race([systemd.next((m) => m.includes('READY=1')), exited]);
+  }
+
+  /** SIGTERM, as `systemctl stop` sends with KillMode=process: STOPPING=1, exit 0. */
+  async function stopUnit(): Promise<void> {
+    const exited = new Promise((resolve) => crid!.once('exit', resolve));
+    crid!.kill('SIGTERM');
+    expect(await systemd!.next((m) => m.includes('STOPPING=1'))).toMatch(/^STOPPING=1 /);
+    expect(await exited).toBe(0);
+  }
+
+  const pods = () => crictl('pods', '-o', 'json').then((r) => (JSON.parse(r.stdout) as { items: Array<{ id: string; state: string }> }).items);
+  const purge = () => execa(path.join(REPO, 'scripts/uninstall'), ['--purge'], { env, reject: false });
+
+  it('crid started as the unit\'s ExecStart sends READY=1 once recovered, and then serves', async () => {
+    expect(await startAsUnit()).toMatch(new RegExp(`^READY=1 STATUS=serving CRI on ${SOCKET}: 0 pods, 0 containers; handlers: .*runc ok`));
     // crid answers Unavailable until its recovery is done: READY=1 before that would fail here.
-    expect(JSON.parse((await crictl('pods', '-o', 'json')).stdout)).toEqual({ items: [] });
+    expect(await pods()).toEqual([]);
     expect((await crictl('version')).stdout).toContain('RuntimeName:  crid');
   });
 
@@ -112,7 +137,7 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, unins
     expect(images.images).toEqual([expect.objectContaining({ repoTags: [CRI_DEFAULTS.sandbox_image], pinned: true })]);
   });
 
-  it('crictl runp runs a host-network pod that `crictl pods` shows Ready; stopp and rmp remove it', async () => {
+  it('crictl runp runs a host-network pod that `crictl pods` shows Ready', async () => {
     const podJson = path.join(work, 'pod.json');
     fs.writeFileSync(podJson, JSON.stringify({
       metadata: { name: 'node-e2e', namespace: 'default', uid: 'node-e2e-uid', attempt: 0 },
@@ -121,27 +146,35 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, unins
     }));
     podId = (await crictl('runp', podJson)).stdout.trim();
     expect(podId).toMatch(/^[a-f0-9]{64}$/);
-    const pods = () => crictl('pods', '-o', 'json').then((r) => (JSON.parse(r.stdout) as { items: Array<{ id: string; state: string }> }).items);
     expect((await pods()).map((p) => [p.id, p.state])).toEqual([[podId, 'SANDBOX_READY']]);
-    // Purging crid's data while the pod has its rootfs mounted is refused, and removes nothing.
-    const purge = await execa(path.join(REPO, 'scripts/uninstall'), ['--purge'], { env, reject: false });
-    expect(purge.exitCode).toBe(1);
-    expect(purge.stderr).toMatch(/something is mounted beneath \/(run|var\/lib)\/crid .*nothing removed/);
+  });
+
+  it('a stopped crid leaves the pod running, and uninstall --purge refuses to remove its data', async () => {
+    await stopUnit();
+    const refused = await purge();
+    expect(refused.exitCode).toBe(1);
+    expect(refused.stderr).toMatch(/something is mounted beneath \/(run|var\/lib)\/crid .*nothing removed/);
     expect(fs.existsSync(PREFIX)).toBe(true);
-    await crictl('stopp', podId);
+  });
+
+  it('crid started again recovers the pod before READY=1; stopp and rmp remove it', async () => {
+    expect(await startAsUnit()).toMatch(new RegExp(`^READY=1 STATUS=serving CRI on ${SOCKET}: 1 pods, 0 containers;`));
+    expect((await pods()).map((p) => [p.id, p.state])).toEqual([[podId, 'SANDBOX_READY']]);
+    await crictl('stopp', podId!);
     expect((await pods()).map((p) => [p.id, p.state])).toEqual([[podId, 'SANDBOX_NOTREADY']]);
-    await crictl('rmp', podId);
+    await crictl('rmp', podId!);
     expect(await pods()).toEqual([]);
     podId = undefined;
   });
 
-  it('stops on SIGTERM (systemctl stop) with STOPPING=1; scripts/uninstall --purge leaves only the config', async () => {
-    const exited = new Promise((resolve) => crid!.once('exit', resolve));
-    crid!.kill('SIGTERM');
-    expect(await systemd!.next((m) => m.includes('STOPPING=1'))).toMatch(/^STOPPING=1 /);
-    expect(await exited).toBe(0);
+  it('uninstall --purge refuses while crid serves; once it stopped, leaves only the config', async () => {
+    const serving = await purge();
+    expect(serving.exitCode).toBe(1);
+    expect(serving.stderr).toContain(`crid is serving on ${SOCKET}: stop it first (or pass --disable); nothing removed`);
+    await stopUnit();
     expect(fs.readdirSync(ROOT).length).toBeGreaterThan(0);
-    await execa(path.join(REPO, 'scripts/uninstall'), ['--purge'], { env });
+    const purged = await purge();
+    expect(purged.exitCode).toBe(0);
     expect([PREFIX, LINK, UNIT, ROOT, STATE].filter((p) => fs.existsSync(p))).toEqual([]);
     expect(fs.readdirSync(CONFIG_DIR)).toContain('crid.toml');
     if (ownsConfigDir) expect(fs.readdirSync(CONFIG_DIR)).toEqual(['crid.toml']);
