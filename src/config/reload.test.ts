@@ -8,7 +8,7 @@ import { formatDiagnostic } from './diagnostics.ts';
 import { diffConfigs, formatDiff } from './config-diff.ts';
 import { ConfigHolder, type ConfigHolderOptions } from './reload.ts';
 import { CridMetrics } from '../metrics/metrics.ts';
-import { HandlerHealth } from '../handlers/health.ts';
+import { HandlerHealth } from '../handler-health/health.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crid-reload-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));

@@ -4,8 +4,8 @@
 import { randomBytes } from 'node:crypto';
 import type { RunPodSandboxRequest__Output } from '../generated/runtime/v1/RunPodSandboxRequest.ts';
 import { startSandbox } from './sandbox-start.ts';
-import { readProcessCpuSeconds, readProcessMemory } from '../handlers/proc-usage.ts';
-import type { PodCostSample } from '../handlers/overhead.ts';
+import { readProcessCpuSeconds, readProcessMemory } from '../handler-health/proc-usage.ts';
+import type { PodCostSample } from '../handler-health/overhead.ts';
 import { canceled } from '../errors.ts';
 import type { PodDeps } from './deps.ts';
 import { removePodSandbox } from './sandbox-remove.ts';
