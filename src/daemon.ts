@@ -37,7 +37,7 @@ import type { PodDeps } from './pod/deps.ts';
 import { CdiRegistry } from './cdi/cdi-registry.ts';
 import { watchTaskExits } from './pod/task-exits.ts';
 import { watchContainerOomKills } from './pod/container-oom.ts';
-import { closeContainerLogs } from './pod/container-io.ts';
+import { closeContainerLogs } from './pod/container/io.ts';
 import { recoverState } from './pod/recovery.ts';
 import { measurePods, runPauseSandbox } from './pod/operations.ts';
 import { HandlerHealth } from './handler-health/health.ts';
@@ -48,7 +48,7 @@ import { objectCounts, handlerOfRequest, shimsPerHandler } from './pod/observe.t
 import type { MeasureReport } from './handler-health/overhead.ts';
 import { StreamingServer } from './streaming/server.ts';
 import { streamingHandlers } from './cri/runtime/streaming.ts';
-import { containerStreaming } from './pod/container-exec.ts';
+import { containerStreaming } from './pod/container/exec.ts';
 import { portForwardIntoPod } from './pod/port-forward.ts';
 import { parseGoDuration } from './util/go-duration.ts';
 

@@ -1,5 +1,5 @@
 import type { PodDeps } from './deps.ts';
-import { removeContainer } from './container-remove.ts';
+import { removeContainer } from './container/remove.ts';
 import { publishSandboxEvent } from './event-publish.ts';
 import { removeSandboxFiles } from './sandbox-lifecycle.ts';
 import { stopPodSandbox } from './sandbox-stop.ts';

@@ -12,7 +12,7 @@ import type { PodSandboxConfig__Output } from '../../generated/runtime/v1/PodSan
 import { failedPrecondition, invalidArgument, notFound } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { buildContainerSpec } from '../../oci/container-spec.ts';
-import { finishContainerSpec } from '../../pod/container-spec-finish.ts';
+import { finishContainerSpec } from '../../pod/container/spec-finish.ts';
 import { serializeSpec } from '../../oci/spec-types.ts';
 import { createStdioFifos } from '../../runtime/fifo.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
@@ -23,12 +23,12 @@ import { UndoStack } from '../../util/undo-stack.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { imageConfigForSpec } from '../../pod/image-config.ts';
-import { containerIoDir } from '../../pod/container-io.ts';
-import { containerLogPath } from '../../pod/container-log-path.ts';
-import { readImageUserFiles } from '../../pod/container-user-files.ts';
-import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container-spec-input.ts';
+import { containerIoDir } from '../../pod/container/io.ts';
+import { containerLogPath } from '../../pod/container/log-path.ts';
+import { readImageUserFiles } from '../../pod/container/user-files.ts';
+import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container/spec-input.ts';
 import { publishContainerEvent } from '../../pod/event-publish.ts';
-import { containerRootDir, prepareImageVolumes, uncoveredVolumes } from '../../pod/image-volumes.ts';
+import { containerRootDir, prepareImageVolumes, uncoveredVolumes } from '../../pod/container/image-volumes.ts';
 import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
 
 /** containerd's container name: name_sandboxName_sandboxNamespace_sandboxUid_attempt. */

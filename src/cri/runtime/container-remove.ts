@@ -2,8 +2,8 @@ import type { RemoveContainerRequest__Output } from '../../generated/runtime/v1/
 import type { RemoveContainerResponse } from '../../generated/runtime/v1/RemoveContainerResponse.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { removeContainer } from '../../pod/container-remove.ts';
-import { stopAndRecord } from '../../pod/container-stop.ts';
+import { removeContainer } from '../../pod/container/remove.ts';
+import { stopAndRecord } from '../../pod/container/stop.ts';
 
 /** RemoveContainer: kills a container that still runs, then removes everything of it. Unknown ids succeed. */
 export function removeContainerRpc(deps: PodDeps) {

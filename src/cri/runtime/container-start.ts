@@ -11,7 +11,7 @@ import type { SandboxRecord } from '../../store/sandbox.ts';
 import type { ShimTask } from '../../runtime/shim-manager.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { attachContainerLogs, stdioPaths } from '../../pod/container-io.ts';
+import { attachContainerLogs, stdioPaths } from '../../pod/container/io.ts';
 import { publishContainerEvent } from '../../pod/event-publish.ts';
 import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
 

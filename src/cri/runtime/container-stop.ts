@@ -3,7 +3,7 @@ import type { StopContainerResponse } from '../../generated/runtime/v1/StopConta
 import { invalidArgument } from '../../errors.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import type { RpcContext } from '../../server/rpc.ts';
-import { stopAndRecord } from '../../pod/container-stop.ts';
+import { stopAndRecord } from '../../pod/container/stop.ts';
 
 /** StopContainer: the stop signal, SIGKILL after `timeout` seconds; success when already exited. */
 export function stopContainerRpc(deps: PodDeps) {

@@ -5,7 +5,7 @@ import type { ExecSyncResponse } from '../../generated/runtime/v1/ExecSyncRespon
 import { deadlineExceeded, invalidArgument, isKind } from '../../errors.ts';
 import type { RpcContext } from '../../server/rpc.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { execInContainer } from '../../pod/container-exec.ts';
+import { execInContainer } from '../../pod/container/exec.ts';
 import { CappedBuffer } from '../../pod/container-fifo-pipe.ts';
 import { timerDelayMs } from '../../util/time.ts';
 

@@ -1,14 +1,14 @@
 // Gathers what buildContainerSpec needs from the host and the pod: device nodes, the pod's shared
 // files, the target container's pid, the rootfs' users.
 import path from 'node:path';
-import { invalidArgument } from '../errors.ts';
-import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig.ts';
-import { listHostDevices, statDevice, type HostDevice } from '../oci/devices.ts';
-import type { SandboxFiles } from '../oci/sandbox-spec.ts';
-import { sandboxNamespaceModes } from '../oci/sandbox-spec.ts';
-import type { SandboxRecord } from '../store/sandbox.ts';
-import { sandboxDir, type PodDeps } from './deps.ts';
-import { sandboxShmDir } from './sandbox-lifecycle.ts';
+import { invalidArgument } from '../../errors.ts';
+import type { ContainerConfig__Output } from '../../generated/runtime/v1/ContainerConfig.ts';
+import { listHostDevices, statDevice, type HostDevice } from '../../oci/devices.ts';
+import type { SandboxFiles } from '../../oci/sandbox-spec.ts';
+import { sandboxNamespaceModes } from '../../oci/sandbox-spec.ts';
+import type { SandboxRecord } from '../../store/sandbox.ts';
+import { sandboxDir, type PodDeps } from '../deps.ts';
+import { sandboxShmDir } from '../sandbox-lifecycle.ts';
 
 /** The requested devices by host_path; paths that are not device nodes are left out (the builder names them). */
 export async function requestedDevices(config: ContainerConfig__Output): Promise<Record<string, HostDevice>> {

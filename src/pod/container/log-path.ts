@@ -1,7 +1,7 @@
 // Where a container's CRI log goes: kubelet sends the pod's log_directory and the container's path
 // relative to it; the result must stay inside the directory.
 import path from 'node:path';
-import { invalidArgument } from '../errors.ts';
+import { invalidArgument } from '../../errors.ts';
 
 /** The absolute log file path, or '' when the pod or the container names none. */
 export function containerLogPath(logDirectory: string, logPath: string): string {

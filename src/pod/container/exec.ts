@@ -4,15 +4,15 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import { PassThrough, type Readable, type Writable } from 'node:stream';
-import { canceled, failedPrecondition, isKind } from '../errors.ts';
-import { execProcessSpec } from '../oci/exec-spec.ts';
-import { FifoReader, createStdioFifos } from '../runtime/fifo.ts';
-import type { ShimTask } from '../runtime/shim-manager.ts';
-import type { ContainerRecord } from '../store/container.ts';
-import type { StreamingRuntime } from '../streaming/runtime.ts';
-import type { PodDeps } from './deps.ts';
-import { stdioPaths } from './container-io.ts';
-import { pipeIntoFifo } from './container-fifo-pipe.ts';
+import { canceled, failedPrecondition, isKind } from '../../errors.ts';
+import { execProcessSpec } from '../../oci/exec-spec.ts';
+import { FifoReader, createStdioFifos } from '../../runtime/fifo.ts';
+import type { ShimTask } from '../../runtime/shim-manager.ts';
+import type { ContainerRecord } from '../../store/container.ts';
+import type { StreamingRuntime } from '../../streaming/runtime.ts';
+import type { PodDeps } from '../deps.ts';
+import { stdioPaths } from './io.ts';
+import { pipeIntoFifo } from '../container-fifo-pipe.ts';
 
 const SIGKILL = 9;
 

@@ -1,8 +1,8 @@
 // A container's stdio: FIFOs the shim writes, and crid's CRI log writer reading them.
 import path from 'node:path';
-import { CriLogWriter } from '../logs/cri-log.ts';
-import type { ContainerRecord } from '../store/container.ts';
-import type { PodDeps } from './deps.ts';
+import { CriLogWriter } from '../../logs/cri-log.ts';
+import type { ContainerRecord } from '../../store/container.ts';
+import type { PodDeps } from '../deps.ts';
 
 /** Where a container's (and its execs') stdio FIFOs live. */
 export function containerIoDir(stateDir: string, id: string): string {

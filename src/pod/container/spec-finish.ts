@@ -1,14 +1,14 @@
 // What a container's spec gets beyond what the CRI request says: its handler's base_runtime_spec
 // underneath, the edits of the CDI devices it asks for on top; and its AppArmor profile loaded.
-import { requestedCdiDevices } from '../cdi/cdi-requests.ts';
-import { applyCdiDevices } from '../cdi/cdi-edits.ts';
-import type { RuntimeHandler } from '../config/model.ts';
-import { failedPrecondition } from '../errors.ts';
-import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig.ts';
-import { withBaseSpec } from '../oci/base-spec.ts';
-import { ensureProfileLoaded } from '../oci/apparmor-profile.ts';
-import type { Spec } from '../oci/spec-types.ts';
-import type { PodDeps } from './deps.ts';
+import { requestedCdiDevices } from '../../cdi/cdi-requests.ts';
+import { applyCdiDevices } from '../../cdi/cdi-edits.ts';
+import type { RuntimeHandler } from '../../config/model.ts';
+import { failedPrecondition } from '../../errors.ts';
+import type { ContainerConfig__Output } from '../../generated/runtime/v1/ContainerConfig.ts';
+import { withBaseSpec } from '../../oci/base-spec.ts';
+import { ensureProfileLoaded } from '../../oci/apparmor-profile.ts';
+import type { Spec } from '../../oci/spec-types.ts';
+import type { PodDeps } from '../deps.ts';
 
 export async function finishContainerSpec(deps: PodDeps, handler: RuntimeHandler, config: ContainerConfig__Output, built: Spec): Promise<Spec> {
   if (built.process.apparmorProfile) await ensureProfileLoaded(built.process.apparmorProfile, deps.host.apparmor);

@@ -5,9 +5,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
-import { wrap } from '../errors.ts';
-import type { Mount__Output } from '../generated/runtime/v1/Mount.ts';
-import type { Snapshotter } from '../image/snapshotter.ts';
+import { wrap } from '../../errors.ts';
+import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
+import type { Snapshotter } from '../../image/snapshotter.ts';
 
 const MAX_SYMLINK_HOPS = 40;
 

@@ -1,8 +1,8 @@
 // StopContainer's core, shared with RemoveContainer: stop the task and return once the one exit path
 // (task-exits.ts) has recorded the exit, so a status read right after sees EXITED.
-import { deadlineExceeded } from '../errors.ts';
-import type { PodDeps } from './deps.ts';
-import { stopContainer } from './container-lifecycle.ts';
+import { deadlineExceeded } from '../../errors.ts';
+import type { PodDeps } from '../deps.ts';
+import { stopContainer } from '../container-lifecycle.ts';
 
 const RECORD_WAIT_MS = 15_000;
 

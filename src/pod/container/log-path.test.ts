@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { containerLogPath } from './container-log-path.ts';
+import { containerLogPath } from './log-path.ts';
 
 describe('containerLogPath', () => {
   it('joins the pod log directory and the container path', () => {

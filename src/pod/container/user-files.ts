@@ -2,9 +2,9 @@
 // down (no mount to leak): the first layer that has the file decides, a whiteout means "absent".
 import fs from 'node:fs';
 import path from 'node:path';
-import type { ImageService } from '../image/image-service.ts';
-import type { ImageRecord } from '../image/image-store.ts';
-import type { UserFiles } from '../oci/user.ts';
+import type { ImageService } from '../../image/image-service.ts';
+import type { ImageRecord } from '../../image/image-store.ts';
+import type { UserFiles } from '../../oci/user.ts';
 
 export async function readImageUserFiles(images: ImageService, image: ImageRecord): Promise<UserFiles> {
   const layerDirs = image.layers.map((l) => images.snapshotter.layerPath(l.chainId)).reverse();
