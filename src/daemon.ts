@@ -39,7 +39,7 @@ import { watchTaskExits } from './pod/task-exits.ts';
 import { watchContainerOomKills } from './pod/container-oom.ts';
 import { closeContainerLogs } from './pod/container/io.ts';
 import { recoverState } from './pod/recovery.ts';
-import { measurePods, runPauseSandbox } from './pod/operations.ts';
+import { measurePods, runPauseSandbox } from './pod/sandbox/probe.ts';
 import { HandlerHealth } from './handler-health/health.ts';
 import { CridMetrics } from './metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
@@ -49,7 +49,7 @@ import type { MeasureReport } from './handler-health/overhead.ts';
 import { StreamingServer } from './streaming/server.ts';
 import { streamingHandlers } from './cri/runtime/streaming.ts';
 import { containerStreaming } from './pod/container/exec.ts';
-import { portForwardIntoPod } from './pod/port-forward.ts';
+import { portForwardIntoPod } from './pod/sandbox/port-forward.ts';
 import { parseGoDuration } from './util/go-duration.ts';
 
 /** `crid publish` is run by legacy shims for each event: this wrapper runs crid with its own Node. */

@@ -10,7 +10,7 @@ import type { Logger } from '../log.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import { attachContainerLogs, containerIoDir } from './container/io.ts';
 import { containerRootDir } from './container/image-volumes.ts';
-import { removePodSandbox } from './sandbox-remove.ts';
+import { removePodSandbox } from './sandbox/remove.ts';
 import { removeSandboxFiles } from './sandbox-lifecycle.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {

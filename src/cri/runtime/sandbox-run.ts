@@ -3,7 +3,7 @@ import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/Ru
 import type { RunPodSandboxResponse } from '../../generated/runtime/v1/RunPodSandboxResponse.ts';
 import type { RpcContext } from '../../server/rpc.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { startSandbox } from '../../pod/sandbox-start.ts';
+import { startSandbox } from '../../pod/sandbox/run.ts';
 import { invalidArgument } from '../../errors.ts';
 
 export function runPodSandbox(deps: PodDeps) {

@@ -1,8 +1,8 @@
 // The files every pod gets from crid rather than from its image: hostname, /etc/hosts, /etc/resolv.conf.
 import fs from 'node:fs';
 import path from 'node:path';
-import type { DNSConfig__Output } from '../generated/runtime/v1/DNSConfig.ts';
-import { invalidArgument } from '../errors.ts';
+import type { DNSConfig__Output } from '../../generated/runtime/v1/DNSConfig.ts';
+import { invalidArgument } from '../../errors.ts';
 
 export interface SandboxFiles {
   dir: string;

@@ -1,9 +1,9 @@
 // PortForward's pod side: a connection to the port on the pod's loopback, made from inside its netns.
 import type { Duplex } from 'node:stream';
-import { failedPrecondition } from '../errors.ts';
-import { dialInNetns } from '../network/netns-dial.ts';
-import { relay } from '../util/relay.ts';
-import type { PodDeps } from './deps.ts';
+import { failedPrecondition } from '../../errors.ts';
+import { dialInNetns } from '../../network/netns-dial.ts';
+import { relay } from '../../util/relay.ts';
+import type { PodDeps } from '../deps.ts';
 
 export async function portForwardIntoPod(deps: PodDeps, podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
   const sandbox = deps.sandboxes.get(podSandboxId);

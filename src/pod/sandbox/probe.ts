@@ -2,13 +2,13 @@
 // `crid runtimeclass --measure`. Both use host-network pause sandboxes (the handler is what is being
 // judged, not the pod network) and remove them whatever happens.
 import { randomBytes } from 'node:crypto';
-import type { RunPodSandboxRequest__Output } from '../generated/runtime/v1/RunPodSandboxRequest.ts';
-import { startSandbox } from './sandbox-start.ts';
-import { readProcessCpuSeconds, readProcessMemory } from '../handler-health/proc-usage.ts';
-import type { PodCostSample } from '../handler-health/overhead.ts';
-import { canceled } from '../errors.ts';
-import type { PodDeps } from './deps.ts';
-import { removePodSandbox } from './sandbox-remove.ts';
+import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/RunPodSandboxRequest.ts';
+import { startSandbox } from './run.ts';
+import { readProcessCpuSeconds, readProcessMemory } from '../../handler-health/proc-usage.ts';
+import type { PodCostSample } from '../../handler-health/overhead.ts';
+import { canceled } from '../../errors.ts';
+import type { PodDeps } from '../deps.ts';
+import { removePodSandbox } from './remove.ts';
 
 const IDLE_WINDOW_MS = 2000;
 

@@ -1,8 +1,8 @@
-import type { PodDeps } from './deps.ts';
-import { removeContainer } from './container/remove.ts';
-import { publishSandboxEvent } from './event-publish.ts';
-import { removeSandboxFiles } from './sandbox-lifecycle.ts';
-import { stopPodSandbox } from './sandbox-stop.ts';
+import type { PodDeps } from '../deps.ts';
+import { removeContainer } from '../container/remove.ts';
+import { publishSandboxEvent } from '../event-publish.ts';
+import { removeSandboxFiles } from '../sandbox-lifecycle.ts';
+import { stopPodSandbox } from './stop.ts';
 
 /** Stops the sandbox if needed, removes its containers, files and record. Unknown ids are fine. */
 export async function removePodSandbox(deps: PodDeps, idOrPrefix: string): Promise<void> {
