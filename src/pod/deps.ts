@@ -13,7 +13,7 @@ import type { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { CriLogWriter } from '../logs/cri-log.ts';
 import type { HostFacts } from '../oci/host.ts';
 import type { SandboxPhase } from '../metrics/metrics.ts';
-import type { ContainerEvents } from './container-events.ts';
+import type { ContainerEvents } from '../events/container-feed.ts';
 import type { CdiRegistry } from '../cdi/cdi-registry.ts';
 
 export interface PodDeps {

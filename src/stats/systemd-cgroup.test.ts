@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { oomKillCount } from '../pod/container-oom.ts';
+import { oomKillCount } from '../pod/events/container-oom.ts';
 import { cgroupsPath } from '../oci/host.ts';
 import { readCgroupUsage } from './cgroup-stats.ts';
 import { podSandboxMetricsOf } from './cri-metrics.ts';

@@ -27,7 +27,7 @@ import { containerIoDir } from '../../pod/container/io.ts';
 import { containerLogPath } from '../../pod/container/log-path.ts';
 import { readImageUserFiles } from '../../pod/container/user-files.ts';
 import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from '../../pod/container/spec-input.ts';
-import { publishContainerEvent } from '../../pod/event-publish.ts';
+import { publishContainerEvent } from '../../pod/events/publish.ts';
 import { containerRootDir, prepareImageVolumes, uncoveredVolumes } from '../../pod/container/image-volumes.ts';
 import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
 

@@ -12,7 +12,7 @@ import type { ShimTask } from '../../runtime/shim-manager.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { attachContainerLogs, stdioPaths } from '../../pod/container/io.ts';
-import { publishContainerEvent } from '../../pod/event-publish.ts';
+import { publishContainerEvent } from '../../pod/events/publish.ts';
 import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
 
 /** containerd's exit code and reason of a container whose start failed. */

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { PodDeps } from '../deps.ts';
 import { stopContainer } from '../container-lifecycle.ts';
-import { publishContainerEvent } from '../event-publish.ts';
+import { publishContainerEvent } from '../events/publish.ts';
 import { containerRootDir } from './image-volumes.ts';
 
 /** Removes a container whatever its state: stops it, deletes its task, snapshot, FIFOs and record. */

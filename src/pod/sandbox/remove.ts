@@ -1,6 +1,6 @@
 import type { PodDeps } from '../deps.ts';
 import { removeContainer } from '../container/remove.ts';
-import { publishSandboxEvent } from '../event-publish.ts';
+import { publishSandboxEvent } from '../events/publish.ts';
 import { removeSandboxFiles } from '../sandbox-lifecycle.ts';
 import { stopPodSandbox } from './stop.ts';
 

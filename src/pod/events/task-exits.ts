@@ -1,8 +1,8 @@
 // The one exit path: every task exit and OOM from any shim (events socket, legacy publish, Wait
 // backstop, lost shim) updates the sandbox or container record here and feeds GetContainerEvents.
-import type { TaskEvent } from '../events/task-events.ts';
-import type { PodDeps } from './deps.ts';
-import { publishContainerEvent, publishSandboxEvent } from './event-publish.ts';
+import type { TaskEvent } from '../../events/task-events.ts';
+import type { PodDeps } from '../deps.ts';
+import { publishContainerEvent, publishSandboxEvent } from './publish.ts';
 
 export function watchTaskExits(deps: PodDeps): () => void {
   return deps.monitor.subscribe((event) => {

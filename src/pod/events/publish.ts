@@ -1,11 +1,11 @@
 // Builds GetContainerEvents messages from the stores. A status that cannot be rendered (a record
 // written by an older crid) is left out of the event: publishing never fails the stop or remove
 // that triggered it.
-import type { PodDeps } from './deps.ts';
-import type { ContainerEventType } from './container-events.ts';
-import { nowNanos } from '../util/time.ts';
-import { sandboxStatusOf } from './sandbox-status.ts';
-import { containerStatusOf } from './container-status.ts';
+import type { PodDeps } from '../deps.ts';
+import type { ContainerEventType } from '../../events/container-feed.ts';
+import { nowNanos } from '../../util/time.ts';
+import { sandboxStatusOf } from '../cri-status.ts';
+import { containerStatusOf } from '../container-status.ts';
 
 function rendered<T>(deps: PodDeps, id: string, render: () => T): T | undefined {
   try {

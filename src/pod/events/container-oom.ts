@@ -3,8 +3,8 @@
 // deleted later), the cgroup's own oom_kill counter says whether the kernel killed inside it.
 import fs from 'node:fs';
 import path from 'node:path';
-import { cgroupDir, parseFlatKeyed } from '../stats/cgroup-stats.ts';
-import type { PodDeps } from './deps.ts';
+import { cgroupDir, parseFlatKeyed } from '../../stats/cgroup-stats.ts';
+import type { PodDeps } from '../deps.ts';
 
 /** The number of OOM kills in the cgroup, 0 when it cannot be read. */
 export function oomKillCount(cgroupsPath: string, cgroupV2: boolean, root?: string): bigint {
