@@ -18,7 +18,7 @@ import { removePodSandboxRpc } from './cri/runtime/sandbox-remove.ts';
 import { podSandboxStatus } from './cri/runtime/sandbox-status.ts';
 import { listPodSandbox } from './cri/runtime/sandbox-list.ts';
 import { updatePodSandboxResources } from './cri/runtime/sandbox-update-resources.ts';
-import { containerHandlers } from './cri/runtime/container-handlers.ts';
+import { containerHandlers } from './cri/runtime/index.ts';
 import { imageServiceHandlers } from './cri/image/index.ts';
 import { streamingLists } from './cri/stream-lists.ts';
 import { ImageService } from './image/image-service.ts';
