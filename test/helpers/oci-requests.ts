@@ -1,14 +1,14 @@
 // Decoded-request builders for the oci unit tests: every field present with proto3 defaults,
 // as @grpc/proto-loader hands them to crid with `defaults: true`.
-import type { ContainerConfig__Output } from '../generated/runtime/v1/ContainerConfig.ts';
-import type { LinuxContainerResources__Output } from '../generated/runtime/v1/LinuxContainerResources.ts';
-import type { LinuxContainerSecurityContext__Output } from '../generated/runtime/v1/LinuxContainerSecurityContext.ts';
-import type { LinuxSandboxSecurityContext__Output } from '../generated/runtime/v1/LinuxSandboxSecurityContext.ts';
-import type { NamespaceOption__Output } from '../generated/runtime/v1/NamespaceOption.ts';
-import type { PodSandboxConfig__Output } from '../generated/runtime/v1/PodSandboxConfig.ts';
-import type { RuntimeHandler } from '../config/model.ts';
-import type { HostFacts } from './host.ts';
-import { emptyHandler } from '../config/defaults.ts';
+import type { ContainerConfig__Output } from '../../src/generated/runtime/v1/ContainerConfig.ts';
+import type { LinuxContainerResources__Output } from '../../src/generated/runtime/v1/LinuxContainerResources.ts';
+import type { LinuxContainerSecurityContext__Output } from '../../src/generated/runtime/v1/LinuxContainerSecurityContext.ts';
+import type { LinuxSandboxSecurityContext__Output } from '../../src/generated/runtime/v1/LinuxSandboxSecurityContext.ts';
+import type { NamespaceOption__Output } from '../../src/generated/runtime/v1/NamespaceOption.ts';
+import type { PodSandboxConfig__Output } from '../../src/generated/runtime/v1/PodSandboxConfig.ts';
+import type { RuntimeHandler } from '../../src/config/model.ts';
+import type { HostFacts } from '../../src/oci/host.ts';
+import { emptyHandler } from '../../src/config/defaults.ts';
 
 export function resources(over: Partial<LinuxContainerResources__Output> = {}): LinuxContainerResources__Output {
   return {
