@@ -3,7 +3,7 @@ import { constants } from 'node:os';
 import { canceled } from '../errors.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { PodDeps } from './deps.ts';
-import { killAndReapTask, signalTask } from './sandbox-lifecycle.ts';
+import { killAndReapTask, signalTask } from './task.ts';
 import { timerDelayMs } from '../util/time.ts';
 
 const SIGKILL = 9;

@@ -13,7 +13,7 @@ import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import { attachContainerLogs, stdioPaths } from '../../pod/container/io.ts';
 import { publishContainerEvent } from '../../pod/events/publish.ts';
-import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
+import { killAndReapTask } from '../../pod/task.ts';
 
 /** containerd's exit code and reason of a container whose start failed. */
 const START_ERROR_EXIT_CODE = 128;

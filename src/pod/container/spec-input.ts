@@ -7,8 +7,7 @@ import { listHostDevices, statDevice, type HostDevice } from '../../oci/devices.
 import type { SandboxFiles } from '../../oci/sandbox-spec.ts';
 import { sandboxNamespaceModes } from '../../oci/sandbox-spec.ts';
 import type { SandboxRecord } from '../../store/sandbox.ts';
-import { sandboxDir, type PodDeps } from '../deps.ts';
-import { sandboxShmDir } from '../sandbox-lifecycle.ts';
+import { sandboxDir, sandboxShmDir, type PodDeps } from '../deps.ts';
 
 /** The requested devices by host_path; paths that are not device nodes are left out (the builder names them). */
 export async function requestedDevices(config: ContainerConfig__Output): Promise<Record<string, HostDevice>> {

@@ -1,8 +1,11 @@
-// The files every pod gets from crid rather than from its image: hostname, /etc/hosts, /etc/resolv.conf.
+// A pod's files on the host: those every pod gets from crid rather than from its image (hostname,
+// /etc/hosts, /etc/resolv.conf), written at RunPodSandbox; those, its /dev/shm and its snapshot removed.
 import fs from 'node:fs';
 import path from 'node:path';
 import type { DNSConfig__Output } from '../../generated/runtime/v1/DNSConfig.ts';
 import { invalidArgument } from '../../errors.ts';
+import { sandboxDir, sandboxShmDir, type PodDeps } from '../deps.ts';
+import { removePodShm } from '../shm.ts';
 
 export interface SandboxFiles {
   dir: string;
@@ -51,4 +54,15 @@ export async function writeSandboxFiles(
   const resolv = resolvConf(dns) ?? (await fs.promises.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
   await fs.promises.writeFile(files.resolvConf, resolv, { mode: 0o644 });
   return files;
+}
+
+export async function removeSandboxShm(deps: PodDeps, id: string): Promise<void> {
+  await removePodShm(sandboxShmDir(deps, id));
+}
+
+/** Removes everything of a stopped sandbox that is left on the host: shm, files, snapshot. */
+export async function removeSandboxFiles(deps: PodDeps, id: string): Promise<void> {
+  await removeSandboxShm(deps, id);
+  await fs.promises.rm(sandboxDir(deps.config(), id), { recursive: true, force: true });
+  await deps.images.snapshotter.remove(id);
 }

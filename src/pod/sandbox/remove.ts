@@ -1,7 +1,7 @@
 import type { PodDeps } from '../deps.ts';
 import { removeContainer } from '../container/remove.ts';
 import { publishSandboxEvent } from '../events/publish.ts';
-import { removeSandboxFiles } from '../sandbox-lifecycle.ts';
+import { removeSandboxFiles } from './files.ts';
 import { stopPodSandbox } from './stop.ts';
 
 /** Stops the sandbox if needed, removes its containers, files and record. Unknown ids are fine. */

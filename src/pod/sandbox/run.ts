@@ -21,7 +21,7 @@ import { sandboxDir, type PodDeps } from '../deps.ts';
 import { writeSandboxFiles } from './files.ts';
 import { mountPodShm, removePodShm } from '../shm.ts';
 import { imageConfigForSpec } from '../image-config.ts';
-import { stopSandboxTask } from '../sandbox-lifecycle.ts';
+import { stopSandboxTask } from './pause-task.ts';
 import type { SandboxPhase } from '../../metrics/metrics.ts';
 
 function sandboxName(config: PodSandboxConfig__Output): string {

@@ -1,6 +1,8 @@
 import type { PodDeps } from '../deps.ts';
 import { stopContainer } from '../container-lifecycle.ts';
-import { removeSandboxShm, stopSandboxTask, teardownSandboxNetwork } from '../sandbox-lifecycle.ts';
+import { removeSandboxShm } from './files.ts';
+import { teardownSandboxNetwork } from './network.ts';
+import { stopSandboxTask } from './pause-task.ts';
 
 /** Stops every container of the pod (no grace: kubelet stopped them already), the pause task, the network. */
 export async function stopPodSandbox(deps: PodDeps, id: string): Promise<void> {
