@@ -1,6 +1,6 @@
 import fs from 'node:fs';
 import type { PodDeps } from '../deps.ts';
-import { stopContainer } from '../container-lifecycle.ts';
+import { stopContainer } from './stop.ts';
 import { publishContainerEvent } from '../events/publish.ts';
 import { containerRootDir } from './image-volumes.ts';
 

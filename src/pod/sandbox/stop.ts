@@ -1,5 +1,5 @@
 import type { PodDeps } from '../deps.ts';
-import { stopContainer } from '../container-lifecycle.ts';
+import { stopContainer } from '../container/stop.ts';
 import { removeSandboxShm } from './files.ts';
 import { teardownSandboxNetwork } from './network.ts';
 import { stopSandboxTask } from './pause-task.ts';
