@@ -4,8 +4,7 @@
 import type { PodDeps } from '../deps.ts';
 import type { ContainerEventType } from '../../events/container-feed.ts';
 import { nowNanos } from '../../util/time.ts';
-import { sandboxStatusOf } from '../cri-status.ts';
-import { containerStatusOf } from '../container-status.ts';
+import { containerStatusOf, sandboxStatusOf } from '../cri-status.ts';
 
 function rendered<T>(deps: PodDeps, id: string, render: () => T): T | undefined {
   try {
