@@ -11,8 +11,7 @@ import type { ShimTask } from '../../runtime/shim-manager.ts';
 import type { ContainerRecord } from '../../store/container.ts';
 import type { StreamingRuntime } from '../../streaming/runtime.ts';
 import type { PodDeps } from '../deps.ts';
-import { stdioPaths } from './io.ts';
-import { pipeIntoFifo } from '../container-fifo-pipe.ts';
+import { pipeIntoFifo, stdioPaths } from './io.ts';
 
 const SIGKILL = 9;
 

@@ -1,5 +1,9 @@
-// A container's stdio: FIFOs the shim writes, and crid's CRI log writer reading them.
+// A container's stdio: FIFOs the shim writes, crid's CRI log writer reading them, and client streams
+// fed into a process's stdin FIFO (exec and attach).
+import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
+import type { Readable } from 'node:stream';
 import { CriLogWriter } from '../../logs/cri-log.ts';
 import type { ContainerRecord } from '../../store/container.ts';
 import type { PodDeps } from '../deps.ts';
@@ -39,4 +43,29 @@ export function attachContainerLogs(deps: PodDeps, c: ContainerRecord): CriLogWr
 export function closeContainerLogs(deps: PodDeps): void {
   for (const writer of deps.logWriters.values()) writer.finish();
   deps.logWriters.clear();
+}
+
+/**
+ * Feeds `input` into a stdin FIFO. O_RDWR opens without waiting for the shim's reader; `onEnd` runs
+ * when the client's stream ends (the caller then closes the process's stdin through the shim).
+ */
+export function pipeIntoFifo(input: Readable, fifoPath: string, onEnd: () => void): () => void {
+  const fd = fs.openSync(fifoPath, fs.constants.O_RDWR | fs.constants.O_NONBLOCK);
+  const socket = new net.Socket({ fd, readable: false, writable: true });
+  socket.on('error', () => {});
+  // Close our writer once the last write has flushed: a FIFO has no shutdown(2) for end() to use,
+  // and the process sees EOF only when every writer is gone.
+  const end = () => {
+    if (socket.writableLength === 0) socket.destroy();
+    else socket.once('drain', () => socket.destroy());
+    onEnd();
+  };
+  input.on('data', (chunk: Buffer) => socket.write(chunk));
+  input.once('end', end);
+  input.once('error', end);
+  return () => {
+    input.off('end', end);
+    input.off('error', end);
+    socket.destroy();
+  };
 }

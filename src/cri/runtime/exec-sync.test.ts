@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CappedBuffer } from './container-fifo-pipe.ts';
+import { CappedBuffer } from './exec-sync.ts';
 
 describe('CappedBuffer', () => {
   it('keeps the first bytes up to the limit', () => {
