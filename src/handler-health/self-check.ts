@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RuntimeHandler } from '../config/model.ts';
-import { findShimBinary, lookPath, ociRuntimeOf } from '../config/resolve.ts';
+import { findShimBinary, lookPath, ociRuntimeOf } from '../runtime/shim-binary.ts';
 
 export interface DeepCheckResult {
   ok: boolean;

@@ -12,7 +12,7 @@ import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts'
 import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
-import { findShimBinary, shimKind } from '../config/resolve.ts';
+import { findShimBinary, shimKind } from './shim-binary.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
 import {
   deleteShimV2,
