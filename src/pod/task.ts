@@ -2,7 +2,7 @@
 // remove verbs, the rollback of a failed RunPodSandbox or StartContainer, and recovery.
 import { isKind } from '../errors.ts';
 import type { KillOptions, TaskService } from '../runtime/task-service.ts';
-import { withTimeout } from '../util/undo-stack.ts';
+import { withTimeout } from '../util/timeout.ts';
 import type { PodDeps } from './deps.ts';
 
 const KILL_WAIT_MS = 10_000;
