@@ -96,7 +96,7 @@ export class Daemon {
       config: opts.config,
       log: this.log,
       recheck: (config) => this.health.check(config),
-      metrics: this.metrics,
+      onReloaded: (ok) => this.metrics.configReloaded(ok),
       adjust: opts.adjust,
     });
   }

@@ -41,7 +41,7 @@ function setup(name: string, onApplied?: ConfigHolderOptions['onApplied']) {
   writeFileSync(file, text);
   const metrics = new CridMetrics();
   const health = new HandlerHealth({ log: silentLogger });
-  const holder = new ConfigHolder({ path: file, config: loadConfigOrThrow(file, opts).config, log: silentLogger, metrics, recheck: (c) => health.check(c), loadOptions: opts, onApplied });
+  const holder = new ConfigHolder({ path: file, config: loadConfigOrThrow(file, opts).config, log: silentLogger, onReloaded: (ok) => metrics.configReloaded(ok), recheck: (c) => health.check(c), loadOptions: opts, onApplied });
   holders.push(holder);
   return { dir, file, holder, metrics, health, dropIn: (n: string) => path.join(dir, 'runtimes.d', n) };
 }
