@@ -1,7 +1,7 @@
 // The container RPCs of the RuntimeService.
 import type { HandlerTable } from '../../server/rpc.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { createContainer } from './container-create.ts';
+import { createContainerRpc } from './container-create.ts';
 import { startContainerRpc } from './container-start.ts';
 import { stopContainerRpc } from './container-stop.ts';
 import { removeContainerRpc } from './container-remove.ts';
@@ -16,7 +16,7 @@ import { podMetricsHandlers } from './pod-metrics.ts';
 
 export function containerHandlers(deps: PodDeps): HandlerTable {
   return {
-    CreateContainer: createContainer(deps),
+    CreateContainer: createContainerRpc(deps),
     StartContainer: startContainerRpc(deps),
     StopContainer: stopContainerRpc(deps),
     RemoveContainer: removeContainerRpc(deps),

@@ -6,6 +6,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { CriLogWriter } from '../../logs/cri-log.ts';
 import type { ContainerRecord } from '../../store/container.ts';
+import { failedPrecondition } from '../../errors.ts';
 import type { PodDeps } from '../deps.ts';
 
 /** Where a container's (and its execs') stdio FIFOs live. */
@@ -34,6 +35,15 @@ export function attachContainerLogs(deps: PodDeps, c: ContainerRecord): CriLogWr
   if (!c.config.tty) writer.attachFifo(io.stderr, 'stderr', maxLine);
   deps.logWriters.set(c.id, writer);
   return writer;
+}
+
+/** ReopenContainerLog's verb: after kubelet renamed the log file for rotation, write into a new one. */
+export function reopenContainerLog(deps: PodDeps, idOrPrefix: string): void {
+  const container = deps.containers.get(idOrPrefix);
+  if (container.state !== 'CONTAINER_RUNNING') throw failedPrecondition(`container ${container.id} is not running`);
+  const writer = deps.logWriters.get(container.id);
+  if (!writer) throw failedPrecondition(`container ${container.id} has no open log`);
+  writer.reopen();
 }
 
 /**

@@ -25,7 +25,7 @@ export function signalNumber(name: string): number {
  * `cancel` is the caller's: once it aborts during the grace period the stop ends there, without
  * SIGKILL, as in containerd — kubelet gives up on a stop and tries again with another grace period.
  */
-export async function stopContainer(
+export async function stopContainerTask(
   deps: PodDeps,
   container: ContainerRecord,
   timeoutSeconds: number,
@@ -90,7 +90,7 @@ export function exitRecorded(deps: PodDeps, id: string, timeoutMs = RECORD_WAIT_
 
 /**
  * Stops a created or running container (stop signal, then SIGKILL after timeoutSeconds); no-op once
- * exited. A caller that goes away during the grace period ends the stop there (see stopContainer).
+ * exited. A caller that goes away during the grace period ends the stop there (see stopContainerTask).
  */
 export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<void> {
   const container = deps.containers.find(id);
@@ -100,10 +100,16 @@ export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: n
   const recorded = exitRecorded(deps, id);
   try {
     // A created task has not run the user's process yet: nothing to be graceful to.
-    await stopContainer(deps, container, container.state === 'CONTAINER_CREATED' ? 0 : timeoutSeconds, cancel);
+    await stopContainerTask(deps, container, container.state === 'CONTAINER_CREATED' ? 0 : timeoutSeconds, cancel);
   } catch (err) {
     recorded.catch(() => {});
     throw err;
   }
   await recorded;
+}
+
+/** StopContainer's verb: stop the container under its lock and return once its exit is recorded. */
+export async function stopContainer(deps: PodDeps, idOrPrefix: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<void> {
+  const id = deps.containers.get(idOrPrefix).id;
+  await deps.locks.run(id, () => stopAndRecord(deps, id, timeoutSeconds, cancel));
 }

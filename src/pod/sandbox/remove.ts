@@ -1,5 +1,5 @@
 import type { PodDeps } from '../deps.ts';
-import { removeContainer } from '../container/remove.ts';
+import { removeContainerNow } from '../container/remove.ts';
 import { publishSandboxEvent } from '../events/publish.ts';
 import { removeSandboxFiles } from './files.ts';
 import { stopPodSandbox } from './stop.ts';
@@ -9,7 +9,7 @@ export async function removePodSandbox(deps: PodDeps, idOrPrefix: string): Promi
   const sandbox = deps.sandboxes.find(idOrPrefix);
   if (!sandbox) return;
   await stopPodSandbox(deps, sandbox.id);
-  for (const c of deps.containers.list().filter((c) => c.sandboxId === sandbox.id)) await removeContainer(deps, c.id);
+  for (const c of deps.containers.list().filter((c) => c.sandboxId === sandbox.id)) await removeContainerNow(deps, c.id);
   await deps.locks.run(sandbox.id, async () => {
     if (!deps.sandboxes.find(sandbox.id)) return;
     await removeSandboxFiles(deps, sandbox.id);

@@ -1,5 +1,5 @@
 import type { PodDeps } from '../deps.ts';
-import { stopContainer } from '../container/stop.ts';
+import { stopContainerTask } from '../container/stop.ts';
 import { removeSandboxShm } from './files.ts';
 import { teardownSandboxNetwork } from './network.ts';
 import { stopSandboxTask } from './pause-task.ts';
@@ -10,7 +10,7 @@ export async function stopPodSandbox(deps: PodDeps, id: string): Promise<void> {
   await Promise.all(
     containers.map((c) => deps.locks.run(c.id, async () => {
       const current = deps.containers.find(c.id);
-      if (current && current.state !== 'CONTAINER_EXITED') await stopContainer(deps, current, 0);
+      if (current && current.state !== 'CONTAINER_EXITED') await stopContainerTask(deps, current, 0);
     })),
   );
   await deps.locks.run(id, async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerConfig__Output } from '../../generated/runtime/v1/ContainerConfig.ts';
 import type { PodSandboxConfig__Output } from '../../generated/runtime/v1/PodSandboxConfig.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
-import { containerName, stopSignalFor } from './container-create.ts';
+import { containerName, stopSignalFor } from './create.ts';
 
 const config = (extra: Partial<ContainerConfig__Output>) => ({ metadata: { name: 'app', attempt: 2 }, ...extra }) as ContainerConfig__Output;
 const image = (stopSignal: string) => ({ config: { stopSignal } }) as ImageRecord;
