@@ -2,8 +2,7 @@
 // `crid runtimeclass --measure`. Both use host-network pause sandboxes (the handler is what is being
 // judged, not the pod network) and remove them whatever happens.
 import { randomBytes } from 'node:crypto';
-import type { RunPodSandboxRequest__Output } from '../../generated/runtime/v1/RunPodSandboxRequest.ts';
-import { startSandbox } from './run.ts';
+import { startSandbox, type SandboxRequest } from './run.ts';
 import { readProcessCpuSeconds, readProcessMemory } from '../../handler-health/proc-usage.ts';
 import type { PodCostSample } from '../../handler-health/overhead.ts';
 import { canceled } from '../../errors.ts';
@@ -12,7 +11,7 @@ import { removePodSandbox } from './remove.ts';
 
 const IDLE_WINDOW_MS = 2000;
 
-function probeRequest(handler: string, purpose: string): RunPodSandboxRequest__Output {
+function probeRequest(handler: string, purpose: string): SandboxRequest {
   const name = `crid-${purpose}-${randomBytes(4).toString('hex')}`;
   return {
     config: {
