@@ -1,5 +1,7 @@
 // What a pod costs the node beyond its containers, measured on real pause sandboxes, turned into a
-// RuntimeClass `overhead.podFixed`. The daemon measures (it starts the pods); this is the arithmetic.
+// RuntimeClass `overhead.podFixed`: which handlers are measured, and the arithmetic (the pods are
+// started through a MeasurePods callback).
+import type { HandlerHealth } from './health.ts';
 
 /** One measured pause sandbox. */
 export interface PodCostSample {
@@ -26,6 +28,31 @@ export interface MeasureReport {
 
 /** Starts `pods` pause sandboxes on `handler`, measures them, removes them (also on failure). */
 export type MeasurePods = (handler: string, pods: number) => Promise<{ samples: PodCostSample[]; note?: string }>;
+
+/** Measures `handler`, or every handler that passed its last check; a failing handler is reported, not measured. */
+export async function measureHandlers(
+  health: HandlerHealth,
+  measurePods: MeasurePods,
+  handler: string | undefined,
+  pods: number,
+): Promise<MeasureReport[]> {
+  const names = handler !== undefined ? [handler] : health.all().filter((r) => r.ok).map((r) => r.handler);
+  const reports: MeasureReport[] = [];
+  for (const name of names) {
+    const failed = health.failed(name);
+    if (failed) {
+      reports.push({ handler: name, ok: false, reason: failed, samples: [] });
+      continue;
+    }
+    try {
+      const { samples, note } = await measurePods(name, pods);
+      reports.push({ handler: name, ok: true, reason: '', samples, ...(note && { note }) });
+    } catch (err) {
+      reports.push({ handler: name, ok: false, reason: err instanceof Error ? err.message : String(err), samples: [] });
+    }
+  }
+  return reports;
+}
 
 export interface OverheadProposal {
   /** Kubernetes quantities for `overhead.podFixed`. */
