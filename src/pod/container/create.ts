@@ -24,7 +24,7 @@ import { containerIoDir } from './io.ts';
 import { containerLogPath } from './log-path.ts';
 import { readImageUserFiles } from './user-files.ts';
 import { hostDevicesFor, podSharedFiles, requestedDevices, targetPid } from './spec-input.ts';
-import { publishContainerEvent } from '../events/publish.ts';
+import { publish } from '../events/publish.ts';
 import { containerRootDir, prepareImageVolumes, uncoveredVolumes } from './image-volumes.ts';
 import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
 
@@ -58,7 +58,7 @@ export async function createContainer(deps: PodDeps, sandboxId: string, config: 
   try {
     await deps.locks.run(id, () => create(deps, id, config, sandbox, image, undo, log));
     undo.commit();
-    publishContainerEvent(deps, id, 'CONTAINER_CREATED_EVENT');
+    publish(deps, id, 'CONTAINER_CREATED_EVENT');
     log.info('container created');
     return id;
   } catch (err) {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import type { PodDeps } from '../deps.ts';
 import { stopAndRecord, stopContainerTask } from './stop.ts';
-import { publishContainerEvent } from '../events/publish.ts';
+import { publish } from '../events/publish.ts';
 import { containerRootDir } from './image-volumes.ts';
 
 /** RemoveContainer's verb: kills a container that still runs, then removes everything of it. Unknown ids succeed. */
@@ -24,7 +24,7 @@ export async function removeContainerNow(deps: PodDeps, id: string): Promise<voi
     await deps.images.snapshotter.remove(id);
     await fs.promises.rm(container.ioDir, { recursive: true, force: true });
     await fs.promises.rm(containerRootDir(deps.config().crid.root, id), { recursive: true, force: true });
-    publishContainerEvent(deps, id, 'CONTAINER_DELETED_EVENT');
+    publish(deps, id, 'CONTAINER_DELETED_EVENT');
     await deps.containers.delete(id);
     deps.names.release(container.name);
     deps.monitor.forgetTask(id);

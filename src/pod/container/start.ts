@@ -9,7 +9,7 @@ import type { ShimTask } from '../../runtime/shim-manager.ts';
 import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../deps.ts';
 import { attachContainerLogs, stdioPaths } from './io.ts';
-import { publishContainerEvent } from '../events/publish.ts';
+import { publish } from '../events/publish.ts';
 import { killAndReapTask } from '../task.ts';
 
 /** containerd's exit code and reason of a container whose start failed. */
@@ -42,7 +42,7 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
     // The exit path may already have recorded a quick exit; it must stay EXITED.
     if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
   });
-  publishContainerEvent(deps, id, 'CONTAINER_STARTED_EVENT');
+  publish(deps, id, 'CONTAINER_STARTED_EVENT');
   log.info({ containerId: id, pid }, 'container started');
 }
 

@@ -1,6 +1,7 @@
-// Builds GetContainerEvents messages from the stores. A status that cannot be rendered (a record
-// written by an older crid) is left out of the event: publishing never fails the stop or remove
-// that triggered it.
+// The one publish path of GetContainerEvents: every verb and the exit path call publish(deps, id,
+// type); whether the id is a sandbox or a container is read from the stores. A status that cannot
+// be rendered (a record written by an older crid) is left out of the event: publishing never fails
+// the stop or remove that triggered it.
 import type { PodDeps } from '../deps.ts';
 import type { ContainerEventType } from '../../events/container-feed.ts';
 import { nowNanos } from '../../util/time.ts';
@@ -15,7 +16,12 @@ function rendered<T>(deps: PodDeps, id: string, render: () => T): T | undefined 
   }
 }
 
-export function publishSandboxEvent(deps: PodDeps, sandboxId: string, type: ContainerEventType): void {
+export function publish(deps: PodDeps, id: string, type: ContainerEventType): void {
+  if (deps.sandboxes.find(id)) publishSandboxEvent(deps, id, type);
+  else publishContainerEvent(deps, id, type);
+}
+
+function publishSandboxEvent(deps: PodDeps, sandboxId: string, type: ContainerEventType): void {
   const sandbox = deps.sandboxes.find(sandboxId);
   const containers = deps.containers.list().filter((c) => c.sandboxId === sandboxId);
   deps.events.publish({
@@ -27,7 +33,7 @@ export function publishSandboxEvent(deps: PodDeps, sandboxId: string, type: Cont
   });
 }
 
-export function publishContainerEvent(deps: PodDeps, containerId: string, type: ContainerEventType): void {
+function publishContainerEvent(deps: PodDeps, containerId: string, type: ContainerEventType): void {
   const container = deps.containers.find(containerId);
   const sandbox = container ? deps.sandboxes.find(container.sandboxId) : undefined;
   deps.events.publish({

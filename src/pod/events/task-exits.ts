@@ -2,7 +2,7 @@
 // backstop, lost shim) updates the sandbox or container record here and feeds GetContainerEvents.
 import type { TaskEvent } from '../../events/task-events.ts';
 import type { PodDeps } from '../deps.ts';
-import { publishContainerEvent, publishSandboxEvent } from './publish.ts';
+import { publish } from './publish.ts';
 
 export function watchTaskExits(deps: PodDeps): () => void {
   return deps.monitor.subscribe((event) => {
@@ -36,7 +36,7 @@ async function sandboxExited(deps: PodDeps, event: Extract<TaskEvent, { type: 'e
   });
   deps.log.info({ podId: id, exitStatus: event.exitStatus }, 'pod sandbox task exited');
   await deps.shims.removeTask(id);
-  publishSandboxEvent(deps, id, 'CONTAINER_STOPPED_EVENT');
+  publish(deps, id, 'CONTAINER_STOPPED_EVENT');
 }
 
 async function containerExited(deps: PodDeps, event: Extract<TaskEvent, { type: 'exit' }>): Promise<void> {
@@ -54,5 +54,5 @@ async function containerExited(deps: PodDeps, event: Extract<TaskEvent, { type: 
     c.reason = c.oomKilled ? 'OOMKilled' : event.exitStatus === 0 ? 'Completed' : 'Error';
   });
   deps.log.info({ containerId: id, podId: updated.sandboxId, exitCode: event.exitStatus, reason: updated.reason }, 'container exited');
-  publishContainerEvent(deps, id, 'CONTAINER_STOPPED_EVENT');
+  publish(deps, id, 'CONTAINER_STOPPED_EVENT');
 }

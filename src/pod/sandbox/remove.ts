@@ -1,6 +1,6 @@
 import type { PodDeps } from '../deps.ts';
 import { removeContainerNow } from '../container/remove.ts';
-import { publishSandboxEvent } from '../events/publish.ts';
+import { publish } from '../events/publish.ts';
 import { removeSandboxFiles } from './files.ts';
 import { stopPodSandbox } from './stop.ts';
 
@@ -13,7 +13,7 @@ export async function removePodSandbox(deps: PodDeps, idOrPrefix: string): Promi
   await deps.locks.run(sandbox.id, async () => {
     if (!deps.sandboxes.find(sandbox.id)) return;
     await removeSandboxFiles(deps, sandbox.id);
-    publishSandboxEvent(deps, sandbox.id, 'CONTAINER_DELETED_EVENT');
+    publish(deps, sandbox.id, 'CONTAINER_DELETED_EVENT');
     await deps.sandboxes.delete(sandbox.id);
     deps.names.release(sandbox.name);
     deps.monitor.forgetTask(sandbox.id);

@@ -1,7 +1,7 @@
 // RunPodSandbox's verb: reserve the name, resolve the handler (behind its self-check gate), ensure the
 // sandbox image, record the pod, make its netns and start CNI ADD, write its files and mount its
-// /dev/shm, then start the pause task. Every step registers its undo, so a failure (or a cancelled
-// client) leaves nothing behind.
+// /dev/shm, then start the pause task; publishes CREATED and STARTED. Every step registers its undo,
+// so a failure (or a cancelled client) leaves nothing behind.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -16,6 +16,7 @@ import type { ImageRecord } from '../../image/image-store.ts';
 import { UndoStack } from '../../util/undo-stack.ts';
 import { nowNanos } from '../../util/time.ts';
 import { sandboxDir, type PodDeps } from '../deps.ts';
+import { publish } from '../events/publish.ts';
 import { mountPodShm, removePodShm } from '../shm.ts';
 import { writeSandboxFiles } from './files.ts';
 import type { Phase, SandboxMaking } from './making.ts';
@@ -47,6 +48,9 @@ export async function startSandbox(
   try {
     const record = await createSandbox(deps, id, req, undo, log, opts.healthGate);
     undo.commit();
+    // As containerd: kubelet's evented PLEG learns of a new pod from these; STOPPED comes from the exit path.
+    publish(deps, id, 'CONTAINER_CREATED_EVENT');
+    publish(deps, id, 'CONTAINER_STARTED_EVENT');
     log.info({ handler: record.runtimeHandler, ips: record.ips, pid: record.pid }, 'pod sandbox is ready');
     return record;
   } catch (err) {
