@@ -53,7 +53,7 @@ export async function createContainer(deps: PodDeps, sandboxId: string, config: 
   const image = deps.images.getImage(config.image!.image);
   if (!image) throw notFound(`image ${JSON.stringify(config.image!.image)} not found`);
   const id = randomBytes(32).toString('hex');
-  const log = rpcLog.child({ containerId: id, podId: sandbox.id, container: config.metadata!.name });
+  const log = rpcLog.child({ containerId: id, container: config.metadata!.name });
   const undo = new UndoStack();
   try {
     await deps.locks.run(id, () => create(deps, id, config, sandbox, image, undo, log));

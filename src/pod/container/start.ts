@@ -43,7 +43,7 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
     if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
   });
   publish(deps, id, 'CONTAINER_STARTED_EVENT');
-  log.info({ containerId: id, pid }, 'container started');
+  log.info({ pid }, 'container started');
 }
 
 async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRecord): Promise<ShimTask> {
@@ -66,7 +66,7 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
 }
 
 async function recordStartError(deps: PodDeps, id: string, err: unknown, log: Logger): Promise<void> {
-  await killAndReapTask(deps, id).catch((cleanupErr: unknown) => log.warn({ err: cleanupErr, containerId: id }, 'cleanup after a failed start failed'));
+  await killAndReapTask(deps, id).catch((cleanupErr: unknown) => log.warn({ err: cleanupErr }, 'cleanup after a failed start failed'));
   deps.logWriters.get(id)?.finish();
   deps.logWriters.delete(id);
   await deps.containers.update(id, (c) => {
