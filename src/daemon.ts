@@ -10,6 +10,7 @@ import { CriServer } from './server/grpc-server.ts';
 import type { HandlerTable } from './server/rpc.ts';
 import { runtimeServiceRpcs } from './cri/runtime/index.ts';
 import { imageServiceRpcs } from './cri/image/index.ts';
+import { withCheckedValues } from './cri/request-values.ts';
 import { ImageService } from './image/image-service.ts';
 import { ExitMonitor } from './events/exit-monitor.ts';
 import { EventServer } from './events/event-server.ts';
@@ -180,7 +181,7 @@ export class Daemon {
     );
     this.server = new CriServer(
       cfg.crid.socket,
-      { runtime: this.runtimeRpcs(deps), image: imageServiceRpcs({ images: deps.images, log: this.log }) },
+      { runtime: this.runtimeRpcs(deps), image: imageServiceRpcs({ images: deps.images, log: this.log }), wrap: withCheckedValues },
       {
         log: this.log,
         isReady: () => this.ready,
