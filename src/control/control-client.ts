@@ -3,8 +3,8 @@
 import http from 'node:http';
 import type { Readable } from 'node:stream';
 import type { ReloadResult } from '../config/reload.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
-import type { MeasureReport } from '../handlers/overhead.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
+import type { MeasureReport } from '../handler-health/overhead.ts';
 import type { ImportedImage } from './control-server.ts';
 import { errorFromStatus, unavailable } from '../errors.ts';
 

@@ -8,8 +8,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import { finished } from 'node:stream/promises';
 import type { Logger } from '../log.ts';
 import type { ReloadResult } from '../config/reload.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
-import type { MeasureReport } from '../handlers/overhead.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
+import type { MeasureReport } from '../handler-health/overhead.ts';
 import { CridError, invalidArgument, notFound } from '../errors.ts';
 
 export const CONTROL_SOCKET_NAME = 'control.sock';

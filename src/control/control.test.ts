@@ -6,7 +6,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { silentLogger } from '../log.ts';
 import { invalidArgument, isKind } from '../errors.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
 import { controlSocketPath, startControlServer, type ControlHandlers, type ControlServer } from './control-server.ts';
 import { ControlClient } from './control-client.ts';
 
