@@ -1,9 +1,9 @@
 // crid's command line. Each command loads only what it needs: `publish` runs once per event
 // of a legacy shim and must start fast.
 import { isAbsolute } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CRID_VERSION } from './version.ts';
 import { LOG_LEVELS } from './config/defaults.ts';
+import { parseCommandArgs } from './cli/parse-args.ts';
 
 const USAGE = `crid ${CRID_VERSION}: a Kubernetes CRI runtime that drives containerd shims directly
 
@@ -36,20 +36,17 @@ const SERVE_USAGE = `Usage: crid serve [--config FILE] [--socket PATH] [--log-le
 `;
 
 async function serve(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        socket: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usageError(`crid serve: ${(err as Error).message}`, SERVE_USAGE);
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      socket: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if ('error' in parsed) return usageError(`crid serve: ${parsed.error}`, SERVE_USAGE);
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return 0;

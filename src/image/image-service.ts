@@ -285,7 +285,7 @@ export class ImageService {
     const images = this.#store.list();
     const blobs = new Set<string>(images.flatMap((i) => [i.id, i.manifestDigest, ...i.layers.map((l) => l.digest), ...i.repoDigests.map((d) => d.slice(d.indexOf('@') + 1))]));
     const layers = new Set<string>(images.flatMap((i) => i.layers.map((l) => l.chainId)));
-    for (const snap of await this.snapshotter.active()) snap.layers.forEach((l) => layers.add(l));
+    for (const snap of await this.snapshotter.active()) for (const l of snap.layers) layers.add(l);
     for (const digest of await this.content.list()) if (!blobs.has(digest)) await this.content.delete(digest);
     for (const chainId of await this.snapshotter.layers()) if (!layers.has(chainId)) await this.snapshotter.removeLayer(chainId);
   }

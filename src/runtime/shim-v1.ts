@@ -125,7 +125,9 @@ export async function startShimV1(inv: ShimV1Invocation, log: Logger): Promise<S
     listener.close();
   }
   child.unref();
-  child.once('exit', () => logs.readers.forEach((r) => r.destroy()));
+  child.once('exit', () => {
+    for (const r of logs.readers) r.destroy();
+  });
   const pid = child.pid!;
   const address = `unix://${socketPath}`;
   await fs.promises.writeFile(path.join(inv.bundle, 'address'), address);

@@ -11,6 +11,7 @@ import { relay } from '../util/relay.ts';
 import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
 import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
 import { AuthorityRewriter } from './authority-rewrite.ts';
+import type { ProtoGrpcType } from '../generated/api.ts';
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const SOCKET_MODE = 0o660;
@@ -23,7 +24,7 @@ export interface CriHandlers {
 }
 
 function criServices() {
-  const pkg = grpc.loadPackageDefinition(loadCri()) as any;
+  const pkg = grpc.loadPackageDefinition(loadCri()) as unknown as ProtoGrpcType;
   return {
     runtime: pkg.runtime.v1.RuntimeService.service as grpc.ServiceDefinition,
     image: pkg.runtime.v1.ImageService.service as grpc.ServiceDefinition,
@@ -47,8 +48,8 @@ function implementation(
   for (const [rpc, method] of Object.entries(definition)) {
     const handler = wrap(service, rpc, table[rpc] ?? notImplemented(service, rpc));
     impl[rpc] = method.responseStream
-      ? instrumentStream(rpc, handler as StreamHandler, opts)
-      : instrumentUnary(rpc, handler as UnaryHandler, opts);
+      ? instrumentStream(rpc, handler as StreamHandler<object>, opts)
+      : instrumentUnary(rpc, handler as UnaryHandler<object>, opts);
   }
   return impl;
 }

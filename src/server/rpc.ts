@@ -9,10 +9,11 @@ export interface RpcContext {
   signal: AbortSignal;
 }
 
-export type UnaryHandler<Req = any, Res = any> = (req: Req, ctx: RpcContext) => Promise<Res>;
+/** Without type arguments: any handler, whatever its messages (the type of a table of them). */
+export type UnaryHandler<Req = never, Res = unknown> = (req: Req, ctx: RpcContext) => Promise<Res>;
 
 /** Server-streaming handler (GetContainerEvents): write each message, resolve when done. */
-export type StreamHandler<Req = any, Res = any> = (
+export type StreamHandler<Req = never, Res = unknown> = (
   req: Req,
   write: (message: Res) => void,
   ctx: RpcContext,

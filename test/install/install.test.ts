@@ -36,7 +36,10 @@ describe('scripts/install and scripts/uninstall', () => {
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, socket, stderr: () => stderr, exited, stop: async () => (child.kill('SIGTERM'), exited) };
+    return { child, socket, stderr: () => stderr, exited, stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    } };
   }
 
   beforeAll(async () => {
