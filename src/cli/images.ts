@@ -2,10 +2,10 @@
 // `ctr -n k8s.io images import` does for containerd; an air-gapped node gets its pause image this way.
 import { open } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
-import { parseArgs } from 'node:util';
 import { ControlClient } from '../control/control-client.ts';
 import { controlSocketPath } from '../control/control-server.ts';
 import { loadForCli } from './cli-config.ts';
+import { parseCommandArgs } from './parse-args.ts';
 import { processIO, type CliIO } from './config-command.ts';
 
 const USAGE = `Usage: crid images import [--config F] FILE
@@ -23,12 +23,12 @@ Exit 0 when every image was imported, 1 when the archive was refused or crid can
 `;
 
 export async function runImagesCommand(argv: string[], io: CliIO & { stdin?: Readable } = processIO): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, allowPositionals: true, options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } } });
-  } catch (err) {
-    return usage(io, `crid images: ${(err as Error).message}`);
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    allowPositionals: true,
+    options: { config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if ('error' in parsed) return usage(io, `crid images: ${parsed.error}`);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout.write(USAGE);

@@ -137,12 +137,12 @@ describe('image archive import', () => {
     });
 
     it('an entry whose name leads outside the archive, before writing it anywhere', async () => {
-      const escape = join(work, `escaped-${process.pid}`);
-      const archive = await tarOf([file(`../../../../../../..${escape}`, 'x'), file('index.json', '{"manifests":[]}')]);
+      const outside = join(work, `escaped-${process.pid}`);
+      const archive = await tarOf([file(`../../../../../../..${outside}`, 'x'), file('index.json', '{"manifests":[]}')]);
       const err = await refused(archive);
       expect(err).toMatchObject({ kind: 'InvalidArgument' });
       expect(err.message).toContain('absolute name or ".." component');
-      await expect(stat(escape)).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(stat(outside)).rejects.toMatchObject({ code: 'ENOENT' });
     });
 
     it('a layer whose content is not the diff_id its config lists', async () => {
