@@ -118,14 +118,18 @@ describe('grouping', () => {
     await app.task.start('app1');
     await sandbox.task.start('pod1');
     expect((await app.task.state('app1')).status).toBe('RUNNING');
+    // As crid's stop does: a task is deleted once its exit has come, never while the kill is in flight.
     for (const id of ['app1', 'pod1', 'solo']) {
-      await h.manager.get(id)!.task.kill(id, 9).catch(() => {});
+      const exited = h.monitor.waitForExit(id);
+      await h.manager.get(id)!.task.kill(id, 9);
+      await exited;
     }
     await h.manager.removeTask('app1');
     expect(isAlive(sandbox.shimPid)).toBe(true);
     await h.manager.removeTask('pod1');
     await h.manager.removeTask('solo');
     await expect.poll(() => isAlive(sandbox.shimPid), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => isAlive(other.shimPid), { timeout: 15_000 }).toBe(false);
     expect(h.leftovers()).toEqual([]);
   });
 });
