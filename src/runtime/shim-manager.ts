@@ -11,6 +11,7 @@ import { socketPath } from '../ttrpc/client.ts';
 import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
 import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
+import { deleteOciState } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
 import { findShimBinary, shimKind } from '../config/resolve.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
@@ -161,7 +162,7 @@ export class ShimManager {
       log.info({ shimPid: rec.conn.shimPid, pid }, 'task created');
       return this.shimTask(rec, pid);
     } catch (err) {
-      await this.removeTask(req.id, rec).catch((cleanupErr: unknown) =>
+      await this.shared(req.id, () => this.removeRecord(rec)).catch((cleanupErr: unknown) =>
         log.warn({ err: cleanupErr }, 'cleanup after a failed task start failed'),
       );
       throw err;
@@ -178,7 +179,7 @@ export class ShimManager {
     const file = await this.readRecordFile(bundle, handler, log);
     if (!file) {
       log.warn('the task cannot be reached (no shim record, no handler); it is taken as exited');
-      await removeBundle(bundle);
+      await this.removeFiles(id, bundle);
       this.emitExit(id, 0, 255);
       return undefined;
     }
@@ -207,12 +208,16 @@ export class ShimManager {
     } catch (err) {
       if (!handler) return undefined;
       log.warn({ err }, 'the shim record is unreadable; it is rebuilt from the runtime handler');
-      try {
-        return recordFile(handler, findShimBinary(handler));
-      } catch (handlerErr) {
-        log.warn({ err: handlerErr }, 'the runtime handler names no usable shim');
-        return undefined;
-      }
+      return this.handlerRecord(handler, log);
+    }
+  }
+
+  private handlerRecord(handler: RuntimeHandler, log: Logger): ShimRecordFile | undefined {
+    try {
+      return recordFile(handler, findShimBinary(handler));
+    } catch (err) {
+      log.warn({ err }, 'the runtime handler names no usable shim');
+      return undefined;
     }
   }
 
@@ -235,26 +240,50 @@ export class ShimManager {
   }
 
   /**
-   * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
-   * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
+   * Removes everything of a task, keyed on its id alone: deletes it in its shim if still there, stops
+   * the shim when it runs nothing else, has the OCI runtime delete whatever it still holds of the id,
+   * removes the bundle and the shim's work directory. A task this crid never reached (its record
+   * changed before a crash let the removal finish) is found through its bundle; `handler` (the pod's)
+   * names the runtime when neither is left. Safe to repeat; concurrent calls for one task (an exit
+   * event and a stop racing) share one removal.
    */
-  removeTask(id: string, pending?: TaskRecord): Promise<void> {
+  removeTask(id: string, handler?: RuntimeHandler): Promise<void> {
+    return this.shared(id, async () => {
+      const rec = this.tasks.get(id) ?? (await this.recordOnDisk(id, handler));
+      if (rec) await this.removeRecord(rec);
+      else await this.removeFiles(id, this.bundleFor(id));
+    });
+  }
+
+  private shared(id: string, work: () => Promise<void>): Promise<void> {
     const running = this.removals.get(id);
     if (running) return running;
-    const removal = this.remove(id, pending).finally(() => this.removals.delete(id));
+    const removal = work().finally(() => this.removals.delete(id));
     this.removals.set(id, removal);
     return removal;
   }
 
-  private async remove(id: string, pending?: TaskRecord): Promise<void> {
-    const rec = pending ?? this.tasks.get(id);
-    if (!rec) return;
-    const conn = rec.conn;
+  /** A task only its bundle (or its pod's handler) still tells of, reattached to its shim if that runs. */
+  private async recordOnDisk(id: string, handler: RuntimeHandler | undefined): Promise<TaskRecord | undefined> {
+    const bundle = this.bundleFor(id);
+    const log = this.log.child({ containerId: id });
+    const hasBundle = fs.existsSync(bundle);
+    const file = hasBundle ? await this.readRecordFile(bundle, handler, log) : handler && this.handlerRecord(handler, log);
+    if (!file) return undefined;
+    const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
+    if (!hasBundle) return rec;
+    rec.conn = await withTimeout(this.reattach(rec), this.opts.reconnectTimeoutMs, `reaching the shim of ${id}`).catch(() => undefined);
+    rec.conn?.tasks.add(id);
+    return rec;
+  }
+
+  private async removeRecord(rec: TaskRecord): Promise<void> {
+    const { id, conn } = rec;
     if (conn && !conn.task.isClosed()) {
       await conn.task.delete(id).catch((err: unknown) => {
         if (!isKind(err, 'NotFound')) this.log.debug({ err, containerId: id }, 'delete of task failed');
       });
-    } else {
+    } else if (fs.existsSync(rec.bundle)) {
       // The shim is gone: its OCI runtime state goes the way containerd's does, before the bundle
       // (which tells the cleanup the runtime's root) is removed.
       await this.cleanupDeadShim(rec);
@@ -263,10 +292,16 @@ export class ShimManager {
       conn.tasks.delete(id);
       if (conn.tasks.size === 0) await this.stopShim(conn, id);
     }
+    // Whatever the shim did or knew: a create cut short by a crash leaves runtime state no shim owns.
+    if (isRuncShim(rec.file)) await deleteOciState({ ...rec.file, namespace: this.opts.namespace }, id);
     rec.shimLog?.destroy();
-    await removeBundle(rec.bundle);
-    if (rec.file.kind === 'v1') await fs.promises.rm(this.v1Workdir(id), { recursive: true, force: true });
+    await this.removeFiles(id, rec.bundle);
     this.tasks.delete(id);
+  }
+
+  private async removeFiles(id: string, bundle: string): Promise<void> {
+    await removeBundle(bundle);
+    await fs.promises.rm(this.v1Workdir(id), { recursive: true, force: true });
   }
 
   /** Closes crid's side of every shim connection; the shims keep running for the next crid. */
@@ -438,6 +473,11 @@ function withSandboxId(spec: Record<string, unknown> | string, sandboxId: string
   if (!sandboxId || typeof spec === 'string') return spec;
   const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [CRI.sandboxId]: sandboxId };
   return { ...spec, annotations };
+}
+
+/** The legacy shim and containerd-shim-runc-v1/v2 drive an OCI runtime of runc's kind (runc, crun). */
+function isRuncShim(file: ShimRecordFile): boolean {
+  return file.kind === 'v1' || /^containerd-shim-runc-v[12]$/.test(path.basename(file.binary));
 }
 
 function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
