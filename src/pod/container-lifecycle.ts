@@ -6,8 +6,6 @@ import type { PodDeps } from './deps.ts';
 import { killAndReapTask, signalTask } from './sandbox-lifecycle.ts';
 import { timerDelayMs } from '../util/time.ts';
 
-const SIGKILL = 9;
-
 export function signalNumber(name: string): number {
   // String(): a record written before requests were checked may hold the number a client sent.
   const upper = String(name).toUpperCase();
@@ -43,7 +41,7 @@ export async function stopContainer(
       return;
     }
   }
-  await killAndReapTask(deps, container.id, SIGKILL);
+  await killAndReapTask(deps, container.id);
 }
 
 /** How the grace period after the stop signal ended: the task exited, the time ran out, or the caller left. */

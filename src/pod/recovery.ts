@@ -59,7 +59,7 @@ async function discardUnstartedTask(deps: PodDeps, id: string): Promise<void> {
 
 /** Reaches a task no record keeps running (or no record owns), kills what runs, and removes it. */
 async function discardTask(deps: PodDeps, id: string): Promise<void> {
-  const task = await deps.shims.reconnect(id);
+  const task = await deps.shims.reach(id);
   if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
   await deps.shims.removeTask(id);
 }

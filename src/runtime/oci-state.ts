@@ -1,8 +1,12 @@
-// The OCI runtime's own record of a container (runc and crun keep it in `<root>/<namespace>/<id>`),
-// removed by the runtime itself: the last step of every task removal, whatever the shim did or knew.
+// The last steps of every task removal, whatever the shim did or knew: the OCI runtime's own record of
+// the container (runc and crun keep it in `<root>/<namespace>/<id>`), removed by the runtime itself,
+// and the processes left in the container's cgroup.
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { cgroupDir } from '../stats/cgroup-stats.ts';
+
+const CGROUP_ROOT = '/sys/fs/cgroup';
 
 /** The runtime root a runc shim uses when its handler names none. */
 const DEFAULT_ROOT = '/run/containerd/runc';
@@ -29,4 +33,30 @@ export async function deleteOciState(ref: OciRuntimeRef, id: string): Promise<vo
   const dir = ociStateDir(ref, id);
   if (!fs.existsSync(dir)) return;
   await execa(ref.runtime || 'runc', ['--root', path.dirname(dir), 'delete', '--force', id], { reject: false });
+}
+
+/**
+ * SIGKILLs every process left in a container's cgroup, in each hierarchy that has it, and removes the
+ * cgroup. For what `delete --force` cannot reach: a runtime with no state left for the id (a create cut
+ * short, or state removed behind its shim's back) knows neither the processes nor the cgroup.
+ */
+export async function killCgroup(cgroupsPath: string): Promise<void> {
+  const hierarchies = await fs.promises.readdir(CGROUP_ROOT).catch(() => [] as string[]);
+  const dirs = [cgroupDir(cgroupsPath, undefined), ...hierarchies.map((h) => cgroupDir(cgroupsPath, h))].filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
+  for (let round = 0; round < 10; round++) {
+    const pids = new Set<number>();
+    for (const dir of dirs) for (const pid of (await fs.promises.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n')) if (Number(pid) > 0) pids.add(Number(pid));
+    if (pids.size === 0) break;
+    for (const pid of pids) signal(pid);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  for (const dir of dirs) await fs.promises.rmdir(dir).catch(() => {});
+}
+
+function signal(pid: number): void {
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    // it exited meanwhile
+  }
 }

@@ -11,7 +11,7 @@ import { socketPath } from '../ttrpc/client.ts';
 import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
 import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
-import { deleteOciState } from './oci-state.ts';
+import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
 import { findShimBinary, shimKind } from '../config/resolve.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
@@ -88,6 +88,8 @@ interface ShimRecordFile {
 }
 
 const RECORD_FILE = 'crid-shim.json';
+/** How long a shim told to shut down has to exit before it is killed. */
+const SHIM_EXIT_WAIT_MS = 2_000;
 
 interface Connection {
   task: TaskService;
@@ -173,7 +175,19 @@ export class ShimManager {
    * After a crid restart: reattach to the task's shim and learn from it what happened while crid was
    * down, or clean up and report the task exited. `handler` (the pod's) stands in for a lost shim record.
    */
-  async reconnect(id: string, handler?: RuntimeHandler): Promise<ShimTask | undefined> {
+  reconnect(id: string, handler?: RuntimeHandler): Promise<ShimTask | undefined> {
+    return this.attach(id, handler, true);
+  }
+
+  /**
+   * Reattaches to a task only to take it down (one that StartContainer did not finish, or that no
+   * record owns): nothing is learned or reported of it, the caller kills and removes it.
+   */
+  reach(id: string): Promise<ShimTask | undefined> {
+    return this.attach(id, undefined, false);
+  }
+
+  private async attach(id: string, handler: RuntimeHandler | undefined, learn: boolean): Promise<ShimTask | undefined> {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
     const file = await this.readRecordFile(bundle, handler, log);
@@ -190,7 +204,7 @@ export class ShimManager {
       rec.conn.tasks.add(id);
       const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
       rec.shimLog = await openShimLog(bundle, log);
-      await this.learnState(rec.conn.task, id, info.taskPid, log);
+      if (learn) await this.learnState(rec.conn.task, id, info.taskPid, log);
       return this.shimTask(rec, info.taskPid);
     } catch (err) {
       log.warn({ err }, 'shim is gone; cleaning up its task');
@@ -224,14 +238,31 @@ export class ShimManager {
   /**
    * Exits that happened while crid was down reached no one (the shims' events had nowhere to go):
    * the shim's State tells a task that already stopped, and a Wait catches the exits still to come.
+   * A shim that answers but does not have the task (one started at the address of a shim that died
+   * while crid was down) will never report its exit: the task is taken as exited.
    */
   private async learnState(task: TaskService, id: string, pid: number, log: Logger): Promise<void> {
     const state = await withTimeout(task.state(id), this.opts.reconnectTimeoutMs, `State ${id}`).catch((err: unknown) => {
+      if (isKind(err, 'NotFound')) return 'gone' as const;
       log.warn({ err }, 'the shim did not tell the state of its task; waiting for its exit');
       return undefined;
     });
-    if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
+    if (state === 'gone') {
+      log.warn('the shim does not have the task; it is taken as exited');
+      this.emitExit(id, pid, 255);
+    } else if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
     else waitForExit(task, this.opts.monitor, this.opts.namespace, this.log, { id, pid });
+  }
+
+  /**
+   * For a task that took a SIGKILL but whose exit never came (its shim lost track of the process):
+   * removes it by force (the removal ends by killing what is left in its cgroup) and reports its exit
+   * as unknown, so that stopping and removing never wait on an exit that cannot come.
+   */
+  async takeDown(id: string): Promise<void> {
+    this.log.warn({ containerId: id }, 'no exit came after SIGKILL; the task is removed by force and its exit is unknown');
+    await this.removeTask(id);
+    this.emitExit(id, 0, 255);
   }
 
   /** A removal of the task is under way (its exit was handled; only the delete is left). */
@@ -292,8 +323,13 @@ export class ShimManager {
       conn.tasks.delete(id);
       if (conn.tasks.size === 0) await this.stopShim(conn, id);
     }
-    // Whatever the shim did or knew: a create cut short by a crash leaves runtime state no shim owns.
-    if (isRuncShim(rec.file)) await deleteOciState({ ...rec.file, namespace: this.opts.namespace }, id);
+    // Whatever the shim did or knew: a create cut short by a crash leaves runtime state no shim owns,
+    // and a runtime without state for the id leaves the container's processes to its cgroup.
+    if (isRuncShim(rec.file)) {
+      await deleteOciState({ ...rec.file, namespace: this.opts.namespace }, id);
+      const cgroupsPath = await bundleCgroupsPath(rec.bundle);
+      if (cgroupsPath) await killCgroup(cgroupsPath);
+    }
     rec.shimLog?.destroy();
     await this.removeFiles(id, rec.bundle);
     this.tasks.delete(id);
@@ -462,6 +498,32 @@ export class ShimManager {
       await conn.task.shutdown(id, true).catch((err: unknown) => this.log.debug({ err, containerId: id }, 'shim shutdown failed'));
     }
     conn.task.close();
+    // A runc shim refuses to shut down while it holds a task, and it keeps one whose Delete failed
+    // (it still counts the process as running after the runtime lost it): nothing of crid's runs there.
+    if (conn.shimPid > 0 && !(await exitsWithin(conn.shimPid, SHIM_EXIT_WAIT_MS))) {
+      this.log.warn({ containerId: id, shimPid: conn.shimPid }, 'the shim did not exit on shutdown; it is killed');
+      try {
+        process.kill(conn.shimPid, 'SIGKILL');
+      } catch {
+        // it exited meanwhile
+      }
+      await fs.promises.rm(socketPath(conn.address), { force: true });
+    }
+  }
+}
+
+/** Whether the process is gone (or a zombie) within `ms`. */
+async function exitsWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const stat = await fs.promises.readFile(`/proc/${pid}/stat`, 'utf8');
+      if (stat[stat.lastIndexOf(')') + 2] === 'Z') return true;
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -473,6 +535,16 @@ function withSandboxId(spec: Record<string, unknown> | string, sandboxId: string
   if (!sandboxId || typeof spec === 'string') return spec;
   const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [CRI.sandboxId]: sandboxId };
   return { ...spec, annotations };
+}
+
+/** linux.cgroupsPath of the bundle's config.json; '' when there is none to read. */
+async function bundleCgroupsPath(bundle: string): Promise<string> {
+  try {
+    const spec = JSON.parse(await fs.promises.readFile(path.join(bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: unknown } };
+    return typeof spec.linux?.cgroupsPath === 'string' ? spec.linux.cgroupsPath : '';
+  } catch {
+    return '';
+  }
 }
 
 /** The legacy shim and containerd-shim-runc-v1/v2 drive an OCI runtime of runc's kind (runc, crun). */
