@@ -19,14 +19,14 @@ export interface OciRuntimeRef {
   namespace: string;
 }
 
-export function ociStateDir(ref: OciRuntimeRef, id: string): string {
+function ociStateDir(ref: OciRuntimeRef, id: string): string {
   return path.join(ref.runtimeRoot || DEFAULT_ROOT, ref.namespace, id);
 }
 
 /**
  * `<runtime> --root <root>/<ns> delete --force <id>`: kills what still runs of the container and
- * removes its state and cgroup. A `runc create` cut short (its shim's caller gone mid-create) leaves a
- * state directory no shim knows of; runc and crun remove that too. Nothing is run when the runtime
+ * removes its state and cgroup. A create cut short by a crash can leave a state directory no shim
+ * knows of; runc and crun remove that too. Nothing is run when the runtime
  * holds no state for the id, so a removal that finds nothing costs one stat.
  */
 export async function deleteOciState(ref: OciRuntimeRef, id: string): Promise<void> {
@@ -41,11 +41,17 @@ export async function deleteOciState(ref: OciRuntimeRef, id: string): Promise<vo
  * short, or state removed behind its shim's back) knows neither the processes nor the cgroup.
  */
 export async function killCgroup(cgroupsPath: string): Promise<void> {
+  // Never a hierarchy's root (every process of the host): only a cgroup below it.
+  const below = path.relative(CGROUP_ROOT, cgroupDir(cgroupsPath, undefined));
+  if (below === '' || below.startsWith('..')) return;
   const hierarchies = await fs.promises.readdir(CGROUP_ROOT).catch(() => [] as string[]);
-  const dirs = [cgroupDir(cgroupsPath, undefined), ...hierarchies.map((h) => cgroupDir(cgroupsPath, h))].filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
+  const dirs = [undefined, ...hierarchies].map((h) => cgroupDir(cgroupsPath, h)).filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
   for (let round = 0; round < 10; round++) {
     const pids = new Set<number>();
-    for (const dir of dirs) for (const pid of (await fs.promises.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '')).split('\n')) if (Number(pid) > 0) pids.add(Number(pid));
+    for (const dir of dirs) {
+      const procs = await fs.promises.readFile(path.join(dir, 'cgroup.procs'), 'utf8').catch(() => '');
+      for (const pid of procs.split('\n').map(Number)) if (pid > 0) pids.add(pid);
+    }
     if (pids.size === 0) break;
     for (const pid of pids) signal(pid);
     await new Promise((resolve) => setTimeout(resolve, 50));
