@@ -1,5 +1,6 @@
 // What the pod/container layer calls: start a task's shim (or join its pod's shim) and create the
 // task, reconnect to shims after a crid restart, turn a lost shim into exits, and clean up.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -14,7 +15,8 @@ import { runtimeOptionsAny } from './runtime-options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
 import { findShimBinary, shimKind } from '../config/resolve.ts';
-import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
+import { cleanupDeadShimV1, dialShimV1, readShimV1Files, shimV1SocketPath, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
+import { flagValue, killStrayShims } from './stray-shims.ts';
 import {
   deleteShimV2,
   dialShimV2,
@@ -476,6 +478,7 @@ export class ShimManager {
 
   /** `shim delete` (v2) or the runtime's delete (v1) for a task whose shim died; its exit if known. */
   private async cleanupDeadShim(rec: TaskRecord): Promise<{ pid: number; exitStatus: number }> {
+    await this.killStrayShim(rec);
     try {
       if (rec.file.kind === 'v2') return await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
       await cleanupDeadShimV1(this.v1Invocation(rec));
@@ -483,6 +486,20 @@ export class ShimManager {
       this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
     }
     return { pid: 0, exitStatus: 255 };
+  }
+
+  /** The shim launched for this task, if it still runs although crid cannot reach it, and its socket. */
+  private async killStrayShim(rec: TaskRecord): Promise<void> {
+    const v1 = this.v1Invocation(rec);
+    const isShim =
+      rec.file.kind === 'v1'
+        ? (args: string[]) => flagValue(args, '-workdir') === v1.workdir
+        : (args: string[]) => flagValue(args, '-id') === rec.id && flagValue(args, '-address') === this.opts.shimAddress;
+    const killed = await killStrayShims(isShim);
+    if (killed.length === 0) return;
+    this.log.warn({ containerId: rec.id, shimPids: killed }, 'a shim crid could not reach was still running; it is killed');
+    const socket = rec.file.kind === 'v1' ? shimV1SocketPath(v1) : runcShimSocket(this.opts.shimAddress, this.opts.namespace, rec.id);
+    await fs.promises.rm(socket, { force: true });
   }
 
   /** The exit of a task's init process, through the one exit path ('0' or no time: now). */
@@ -510,6 +527,11 @@ export class ShimManager {
       await fs.promises.rm(socketPath(conn.address), { force: true });
     }
   }
+}
+
+/** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<first task id>. */
+function runcShimSocket(address: string, namespace: string, id: string): string {
+  return path.join('/run/containerd/s', createHash('sha256').update(path.join(address, namespace, id)).digest('hex'));
 }
 
 /** Whether the process is gone (or a zombie) within `ms`. */

@@ -121,3 +121,21 @@ for (const handler of ['v2-slow-delete', 'v1-slow-delete']) {
     expect(leftovers(handler)).toEqual([]);
   });
 }
+
+for (const [handler, files] of [
+  ['runc', ['address', 'bootstrap.json']],
+  ['runc-v1', ['address', 'shim.pid']],
+] as const) {
+  it(`${handler}: crid killed between launching a pod's shim and recording its address; the shim does not outlive the pod`, async () => {
+    const pod = await runPod(env, `unrecorded-shim-${handler}`, handler);
+    const { shimPid } = JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info);
+    await env.crid.stop('SIGKILL');
+    const bundle = path.join(env.dir, 'state/tasks/k8s.io', pod.id);
+    for (const file of files) fs.rmSync(path.join(bundle, file), { force: true });
+    await env.restart();
+
+    await removePod(pod);
+    expect(await processGone(shimPid), `the pod's shim ${shimPid} is still there`).toBe(true);
+    expect(leftovers(handler)).toEqual([]);
+  });
+}
