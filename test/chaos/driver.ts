@@ -53,10 +53,23 @@ export interface ChaosReport {
   crashes: string[];
   /** false when crid could not be started again: the run stopped there. */
   serving: boolean;
-  /** Pause, container and shim processes seen: all must be gone at the end. */
-  pids: Set<number>;
+  /**
+   * Pause, container and shim processes seen, by pid, with their start time (a pid the kernel has
+   * since given to another process is not theirs): all must be gone at the end.
+   */
+  pids: Map<number, string>;
   /** Pod ids seen (their v2 shim sockets must be gone at the end). */
   podIds: Set<string>;
+}
+
+/** A process's start time (field 22 of /proc/<pid>/stat), or undefined once it is gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,7 +107,7 @@ class Chaos {
       failures: {},
       crashes: [],
       serving: true,
-      pids: new Set(),
+      pids: new Map(),
       podIds: new Set(),
     };
   }
@@ -202,7 +215,12 @@ class Chaos {
   private async notePodPids(pod: string): Promise<void> {
     const { info } = await this.call<{ info: Record<string, string> }>('PodSandboxStatus', { pod_sandbox_id: pod, verbose: true });
     const { pid, shimPid } = JSON.parse(info.info) as { pid?: number; shimPid?: number };
-    for (const p of [pid, shimPid]) if (typeof p === 'number' && p > 0) this.report.pids.add(p);
+    for (const p of [pid, shimPid]) if (typeof p === 'number' && p > 0) this.noteProcess(p);
+  }
+
+  private noteProcess(pid: number): void {
+    const started = processStart(pid);
+    if (started) this.report.pids.set(pid, started);
   }
 
   private async startWebContainer(pod: string, sandboxConfig: object): Promise<string> {
@@ -217,7 +235,7 @@ class Chaos {
     await this.call('StartContainer', { container_id: id });
     const { info } = await this.call<{ info: Record<string, string> }>('ContainerStatus', { container_id: id, verbose: true });
     const pid = (JSON.parse(info.info ?? '{}') as { pid?: number }).pid;
-    if (typeof pid === 'number' && pid > 0) this.report.pids.add(pid);
+    if (typeof pid === 'number' && pid > 0) this.noteProcess(pid);
     return id;
   }
 
