@@ -93,10 +93,10 @@ for (const handler of ['v2-slow-create', 'v1-slow-create']) {
     await start;
     await env.restart();
 
-    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_CREATED');
     fs.rmSync(marker(handler), { force: true });
     await env.client.runtime.StartContainer({ container_id: id });
-    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
     await removePod(pod);
     expect(await processGone(initPid), `the interrupted create's process ${initPid} is still there`).toBe(true);
     expect(leftovers(handler)).toEqual([]);
