@@ -1,21 +1,26 @@
 // The short form of the chaos test (the long form is `npm run soak`): about a minute of kubelet-shaped
 // loops on every handler while crid is SIGKILLed, clients vanish mid-call and shims and pause
 // processes are killed. Then crid must serve, everything it lists must be removable, and nothing may
-// be left. The seed is printed; CRID_CHAOS_SEED=<seed> replays a run's choices.
+// be left. The seed is printed; CRID_CHAOS_SEED=<seed> replays a run's choices. When the run fails,
+// the logs of every crid it started are kept in one file whose path is printed.
 import fs from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
 import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { runChaos, type ChaosReport } from './driver.ts';
 import { forceCleanup, leftovers, removeEverything, shimSocketPath } from './leftovers.ts';
 
 let env: PodEnv;
 let report: ChaosReport | undefined;
+let failed = false;
 
 beforeAll(async () => {
   env = await startPodEnv();
 }, 180_000);
 
 afterAll(async () => {
+  if (failed) keepLogs();
   if (report) await forceCleanup(env, report);
   await env?.dispose();
 }, 180_000);
@@ -27,7 +32,18 @@ it('a v2 shim socket is where the leftover check looks for it', async () => {
   expect(fs.existsSync(shimSocketPath(env.socket, id))).toBe(false);
 });
 
+/** The test dir goes with dispose(): crid's logs (the earlier crids' and the running one's) go to the temp dir. */
+function keepLogs(): void {
+  const earlier = path.join(env.dir, 'crid.log');
+  const kept = path.join(os.tmpdir(), `crid-chaos-${report?.seed ?? 'probe'}-${process.pid}.log`);
+  fs.writeFileSync(kept, (fs.existsSync(earlier) ? fs.readFileSync(earlier, 'utf8') : '') + env.crid.stderr());
+  console.log(`crid's logs of the failed run: ${kept}`);
+}
+
 it('survives a minute of chaos: crid serves, everything is removable, nothing is left', async () => {
+  onTestFailed(() => {
+    failed = true;
+  });
   const seed = Number(process.env.CRID_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`chaos seed ${seed} (replay: CRID_CHAOS_SEED=${seed})`);
   report = await runChaos({ env, seed, durationMs: 60_000, workers: 3, chaosEveryMs: 4_000, killCridEveryMs: 12_000, log: (line) => console.log(line) });

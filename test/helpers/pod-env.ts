@@ -121,6 +121,7 @@ export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
     async restart(signal = 'SIGTERM') {
       env.client.close();
       await env.crid.stop(signal);
+      keepLog(env);
       env.crid = startCrid(configFile, socket);
       await waitForSocket(env.crid);
       env.client = criClient(socket);
@@ -143,6 +144,11 @@ export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
   await waitForSocket(env.crid);
   env.client = criClient(socket);
   return env;
+}
+
+/** Appends the stopped crid's log to crid.log in the test dir, so a run's whole history can be read. */
+function keepLog(env: PodEnv): void {
+  fs.appendFileSync(path.join(env.dir, 'crid.log'), env.crid.stderr());
 }
 
 /** Kills shims and containers whose command line mentions the test dir (only after a failed test). */
