@@ -7,7 +7,7 @@ import type { CridConfig } from './config/model.ts';
 import { ConfigHolder } from './config/reload.ts';
 import type { Logger } from './log.ts';
 import { CriServer } from './server/grpc-server.ts';
-import type { HandlerTable } from './server/rpc.ts';
+import type { RpcTable } from './server/rpc.ts';
 import { runtimeServiceRpcs } from './cri/runtime/index.ts';
 import { imageServiceRpcs } from './cri/image/index.ts';
 import { withCheckedValues } from './cri/request-values.ts';
@@ -144,7 +144,7 @@ export class Daemon {
     };
   }
 
-  private runtimeRpcs(deps: PodDeps): HandlerTable {
+  private runtimeRpcs(deps: PodDeps): RpcTable {
     const cni = () => this.config().cni;
     return runtimeServiceRpcs({
       pod: deps,

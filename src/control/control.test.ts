@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { silentLogger } from '../log.ts';
 import { invalidArgument, isKind } from '../errors.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
-import { controlSocketPath, startControlServer, type ControlHandlers, type ControlServer } from './control-server.ts';
+import { controlSocketPath, startControlServer, type ControlOperations, type ControlServer } from './control-server.ts';
 import { ControlClient } from './control-client.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crid-control-'));
@@ -20,7 +20,7 @@ afterEach(async () => {
 
 const ok = (handler: string): CheckResult => ({ handler, ok: true, reason: '', checkedAt: '2025-01-01T00:00:00.000Z', durationMs: 3 });
 const calls: string[] = [];
-const handlers: ControlHandlers = {
+const handlers: ControlOperations = {
   reload: async () => ({ ok: true, diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] }, warnings: [] }),
   check: async (handler, deep) => {
     calls.push(`check ${handler} ${deep}`);

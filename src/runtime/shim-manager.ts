@@ -10,7 +10,6 @@ import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
 import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
-import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
@@ -27,6 +26,7 @@ import {
   type ShimV2Invocation,
 } from './shim-v2.ts';
 import type { Mount, ProcessIO, TaskService } from './task-service.ts';
+import type { Spec } from '../oci/spec-types.ts';
 import { waitForExit, withWaitBackstop } from './wait-backstop.ts';
 import { nowNanos } from '../util/time.ts';
 import { withTimeout } from '../util/timeout.ts';
@@ -54,13 +54,12 @@ export interface StartTaskRequest {
   /** The shim executable; resolved from the handler when absent. */
   binary?: string;
   id: string;
-  /** Groups the task with its pod's shim (written to config.json as io.kubernetes.cri.sandbox-id). */
-  sandboxId?: string;
   /**
    * The OCI runtime spec, written as the bundle's config.json; or that file's exact text, as a
-   * container's spec is kept from CreateContainer to StartContainer (it then names its sandbox itself).
+   * container's spec is kept from CreateContainer to StartContainer. Its io.kubernetes.cri.sandbox-id
+   * annotation groups the task with its pod's shim.
    */
-  spec: Record<string, unknown> | string;
+  spec: Spec | string;
   /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
   rootfs: Mount[];
   io: ProcessIO;
@@ -151,7 +150,7 @@ export class ShimManager {
     const log = this.log.child({ containerId: req.id, handler: req.handler.name });
     const binary = req.binary ?? findShimBinary(req.handler);
     const bundle = this.bundleFor(req.id);
-    await createBundle(bundle, withSandboxId(req.spec, req.sandboxId));
+    await createBundle(bundle, req.spec);
     const rec: TaskRecord = { id: req.id, bundle, file: recordFile(req.handler, binary), conn: undefined, shimLog: undefined };
     try {
       rec.shimLog = await openShimLog(bundle, log);
@@ -552,12 +551,6 @@ async function exitsWithin(pid: number, ms: number): Promise<boolean> {
 
 function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
-}
-
-function withSandboxId(spec: Record<string, unknown> | string, sandboxId: string | undefined): object | string {
-  if (!sandboxId || typeof spec === 'string') return spec;
-  const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [CRI.sandboxId]: sandboxId };
-  return { ...spec, annotations };
 }
 
 /** linux.cgroupsPath of the bundle's config.json; '' when there is none to read. */

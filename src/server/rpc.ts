@@ -1,5 +1,5 @@
 // The contract between the gRPC server and the CRI logic: a handler takes the decoded request and a
-// context, returns the response or throws a typed error from src/errors.ts. Handlers never see gRPC.
+// context, returns the response or throws a typed error from src/errors.ts. RPC functions never see gRPC.
 import type { Logger } from '../log.ts';
 
 export interface RpcContext {
@@ -19,5 +19,5 @@ export type StreamHandler<Req = never, Res = unknown> = (
   ctx: RpcContext,
 ) => Promise<void>;
 
-/** Handlers of one CRI service by RPC name as in api.proto (`PullImage`, `RunPodSandbox`, …). */
-export type HandlerTable = Record<string, UnaryHandler | StreamHandler>;
+/** The functions of one CRI service by RPC name as in api.proto (`PullImage`, `RunPodSandbox`, …). */
+export type RpcTable = Record<string, UnaryHandler | StreamHandler>;

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { startPodEnv, podConfig, childrenOf, processGone, type PodEnv } from '../helpers/pod-env.ts';
-import { listNetns } from '../../src/network/netns.ts';
+import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
 
@@ -15,7 +15,7 @@ async function leftovers(env: PodEnv) {
   const state = path.join(env.dir, 'state');
   const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   return {
-    netns: await listNetns(),
+    netns: await listNetns(instanceNetnsPrefix(state)),
     mounts: mountinfo.split('\n').filter((l) => l.includes(env.dir)).length,
     bundles: fs.existsSync(path.join(state, 'tasks/k8s.io')) ? fs.readdirSync(path.join(state, 'tasks/k8s.io')) : [],
     records: fs.existsSync(path.join(env.dir, 'root/store/sandboxes')) ? fs.readdirSync(path.join(env.dir, 'root/store/sandboxes')) : [],

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mountsUnder } from '../../src/runtime/bundle.ts';
 import type { RuntimeHandler } from '../../src/config/model.ts';
 import { processSpec, testSpec } from './spec.ts';
+import { CRI } from '../../src/oci/annotations.ts';
 import { ShimHarness, handler, isAlive, shimSocketsIn } from './harness.ts';
 
 let socketsBefore: Set<string>;
@@ -40,8 +41,7 @@ async function createSleeper(hd: RuntimeHandler, id: string, sandboxId?: string)
   return h.manager.startTask({
     handler: hd,
     id,
-    sandboxId,
-    spec: testSpec(['/bin/sleep', '300'], h.cgroupsPath(id)),
+    spec: testSpec(['/bin/sleep', '300'], h.cgroupsPath(id), sandboxId ? { [CRI.sandboxId]: sandboxId } : {}),
     rootfs: [{ type: 'bind', source: h.rootfs, options: ['rbind', 'rw'] }],
     io,
   });

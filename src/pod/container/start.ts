@@ -53,7 +53,6 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
   const shimTask = await deps.shims.startTask({
     handler: sandbox.handler,
     id: c.id,
-    sandboxId: sandbox.id,
     spec: c.runtimeSpec,
     rootfs: await deps.images.snapshotter.mounts(c.id),
     io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
