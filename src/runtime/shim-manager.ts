@@ -97,6 +97,12 @@ interface Connection {
   task: TaskService;
   address: string;
   shimPid: number;
+  /**
+   * The socket file this connection was dialed through (device and inode; '' when unknown). A v2 shim's
+   * start that cannot reach the shim at an address in time replaces the socket there with its own: the
+   * address then names another shim, and this one is reachable only through this connection.
+   */
+  socket: string;
   tasks: Set<string>;
   closing: boolean;
 }
@@ -405,7 +411,7 @@ export class ShimManager {
     const cached = this.connections.get(bootstrap.address);
     if (cached) {
       const conn = await cached.catch(() => undefined);
-      if (conn && !conn.closing && !conn.task.isClosed()) return conn;
+      if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === (await socketIdentity(bootstrap.address))) return conn;
     }
     const pending = this.dialV2(bootstrap, id);
     this.connections.set(bootstrap.address, pending);
@@ -414,12 +420,13 @@ export class ShimManager {
   }
 
   private async dialV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
+    const socket = await socketIdentity(bootstrap.address);
     const raw = await dialShimV2(bootstrap, this.opts.callTimeoutMs);
     const info = await withTimeout(raw.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`).catch((err: unknown) => {
       raw.close();
       throw err;
     });
-    return this.track(raw, bootstrap.address, info.shimPid);
+    return this.track(raw, bootstrap.address, info.shimPid, socket);
   }
 
   private async launchV1(rec: TaskRecord, log: Logger): Promise<Connection> {
@@ -444,11 +451,12 @@ export class ShimManager {
     return pending;
   }
 
-  private track(raw: TaskService, address: string, shimPid: number): Connection {
+  private track(raw: TaskService, address: string, shimPid: number, socket = ''): Connection {
     const conn: Connection = {
       task: withWaitBackstop(raw, this.opts.monitor, this.opts.namespace, this.log),
       address,
       shimPid,
+      socket,
       tasks: new Set(),
       closing: false,
     };
@@ -458,9 +466,9 @@ export class ShimManager {
 
   private async onConnectionLost(conn: Connection): Promise<void> {
     if (conn.closing) return;
-    this.connections.delete(conn.address);
+    await this.forget(conn);
     this.log.warn({ shimPid: conn.shimPid, address: conn.address, tasks: [...conn.tasks] }, 'lost connection to shim');
-    await fs.promises.rm(socketPath(conn.address), { force: true });
+    await this.removeSocket(conn);
     for (const id of conn.tasks) {
       const rec = this.tasks.get(id);
       if (!rec) continue;
@@ -510,7 +518,7 @@ export class ShimManager {
 
   private async stopShim(conn: Connection, id: string): Promise<void> {
     conn.closing = true;
-    this.connections.delete(conn.address);
+    await this.forget(conn);
     if (!conn.task.isClosed()) {
       await conn.task.shutdown(id, true).catch((err: unknown) => this.log.debug({ err, containerId: id }, 'shim shutdown failed'));
     }
@@ -524,14 +532,34 @@ export class ShimManager {
       } catch {
         // it exited meanwhile
       }
-      await fs.promises.rm(socketPath(conn.address), { force: true });
+      await this.removeSocket(conn);
     }
+  }
+
+  /** Drops the cached connection to this shim, not one to a shim that has since taken its address. */
+  private async forget(conn: Connection): Promise<void> {
+    const cached = this.connections.get(conn.address);
+    if (cached && (await cached.catch(() => undefined)) === conn && this.connections.get(conn.address) === cached) {
+      this.connections.delete(conn.address);
+    }
+  }
+
+  /** Removes this shim's socket file, unless another shim's socket has replaced it. */
+  private async removeSocket(conn: Connection): Promise<void> {
+    if (conn.socket && conn.socket !== (await socketIdentity(conn.address))) return;
+    await fs.promises.rm(socketPath(conn.address), { force: true });
   }
 }
 
 /** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<first task id>. */
 function runcShimSocket(address: string, namespace: string, id: string): string {
   return path.join('/run/containerd/s', createHash('sha256').update(path.join(address, namespace, id)).digest('hex'));
+}
+
+/** The socket file at a shim address as device and inode ('' when there is none). */
+async function socketIdentity(address: string): Promise<string> {
+  const stat = await fs.promises.stat(socketPath(address)).catch(() => undefined);
+  return stat ? `${stat.dev}:${stat.ino}` : '';
 }
 
 /** Whether the process is gone (or a zombie) within `ms`. */
