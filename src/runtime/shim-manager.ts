@@ -212,7 +212,7 @@ export class ShimManager {
       rec.conn.tasks.add(id);
       const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
       rec.shimLog = await openShimLog(bundle, log);
-      if (learn) await this.learnState(rec.conn.task, id, info.taskPid, log);
+      if (learn) await this.learnState(rec, rec.conn, info.taskPid, log);
       return this.shimTask(rec, info.taskPid);
     } catch (err) {
       log.warn({ err }, 'shim is gone; cleaning up its task');
@@ -247,9 +247,12 @@ export class ShimManager {
    * Exits that happened while crid was down reached no one (the shims' events had nowhere to go):
    * the shim's State tells a task that already stopped, and a Wait catches the exits still to come.
    * A shim that answers but does not have the task (one started at the address of a shim that died
-   * while crid was down) will never report its exit: the task is taken as exited.
+   * while crid was down, or that took the address from the task's own shim) will never report its
+   * exit: the task is taken as exited, and its own shim, if it still runs, is killed.
    */
-  private async learnState(task: TaskService, id: string, pid: number, log: Logger): Promise<void> {
+  private async learnState(rec: TaskRecord, conn: Connection, pid: number, log: Logger): Promise<void> {
+    const { id } = rec;
+    const { task } = conn;
     const state = await withTimeout(task.state(id), this.opts.reconnectTimeoutMs, `State ${id}`).catch((err: unknown) => {
       if (isKind(err, 'NotFound')) return 'gone' as const;
       log.warn({ err }, 'the shim did not tell the state of its task; waiting for its exit');
@@ -257,6 +260,7 @@ export class ShimManager {
     });
     if (state === 'gone') {
       log.warn('the shim does not have the task; it is taken as exited');
+      await this.killStrayShim(rec, conn.shimPid);
       this.emitExit(id, pid, 255);
     } else if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
     else waitForExit(task, this.opts.monitor, this.opts.namespace, this.log, { id, pid });
@@ -496,16 +500,20 @@ export class ShimManager {
     return { pid: 0, exitStatus: 255 };
   }
 
-  /** The shim launched for this task, if it still runs although crid cannot reach it, and its socket. */
-  private async killStrayShim(rec: TaskRecord): Promise<void> {
+  /**
+   * The shim launched for this task, if it still runs although crid cannot reach it, and its socket
+   * (unless the shim crid reaches at the address, `reached`, now owns it).
+   */
+  private async killStrayShim(rec: TaskRecord, reached = 0): Promise<void> {
     const v1 = this.v1Invocation(rec);
     const isShim =
       rec.file.kind === 'v1'
         ? (args: string[]) => flagValue(args, '-workdir') === v1.workdir
         : (args: string[]) => flagValue(args, '-id') === rec.id && flagValue(args, '-address') === this.opts.shimAddress;
-    const killed = await killStrayShims(isShim);
+    const killed = await killStrayShims(isShim, reached);
     if (killed.length === 0) return;
     this.log.warn({ containerId: rec.id, shimPids: killed }, 'a shim crid could not reach was still running; it is killed');
+    if (reached > 0) return;
     const socket = rec.file.kind === 'v1' ? shimV1SocketPath(v1) : runcShimSocket(this.opts.shimAddress, this.opts.namespace, rec.id);
     await fs.promises.rm(socket, { force: true });
   }

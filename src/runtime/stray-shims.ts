@@ -3,12 +3,12 @@
 // it, so it is found by its command line, which names its task, and killed.
 import fs from 'node:fs';
 
-/** SIGKILLs every process whose arguments `isShim` accepts; returns their pids. */
-export async function killStrayShims(isShim: (args: string[]) => boolean): Promise<number[]> {
+/** SIGKILLs every process whose arguments `isShim` accepts, except `spare`; returns their pids. */
+export async function killStrayShims(isShim: (args: string[]) => boolean, spare = 0): Promise<number[]> {
   const killed: number[] = [];
   for (const entry of await fs.promises.readdir('/proc')) {
     const pid = Number(entry);
-    if (!(pid > 0) || pid === process.pid) continue;
+    if (!(pid > 0) || pid === process.pid || pid === spare) continue;
     const cmdline = await fs.promises.readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
     if (!cmdline || !isShim(cmdline.split('\0'))) continue;
     try {

@@ -59,3 +59,20 @@ for (const handler of ['runc', 'crun']) {
     expect(shimsOf(container)).toEqual([]);
   }, 60_000);
 }
+
+it('after a crid restart, the pod shim whose socket another shim took is found by its task and stopped with the pod', async () => {
+  const pod = await runPod(env, 'replaced-socket-restart', 'runc');
+  const { info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true });
+  const { shimPid } = JSON.parse(info.info) as { shimPid: number };
+  fs.rmSync(shimSocketPath(env.socket, pod.id));
+  const container = await runContainer(env, pod, containerConfig(env, 'sleeper', 'exec sleep 1000'));
+  const [containerShim] = shimsOf(container);
+  expect(containerShim).toBeGreaterThan(0);
+
+  await env.restart('SIGKILL');
+  await env.client.runtime.StopPodSandbox({ pod_sandbox_id: pod.id });
+  await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
+  expect(await processGone(shimPid)).toBe(true);
+  expect(await processGone(containerShim!)).toBe(true);
+  expect([...shimsOf(pod.id), ...shimsOf(container)]).toEqual([]);
+}, 60_000);
