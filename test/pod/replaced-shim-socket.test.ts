@@ -24,13 +24,12 @@ function shimsOf(id: string): number[] {
   const pids: number[] = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
-    const args = (() => {
-      try {
-        return fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
-      } catch {
-        return [];
-      }
-    })();
+    let args: string[];
+    try {
+      args = fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+    } catch {
+      continue; // it exited meanwhile
+    }
     if (args[args.indexOf('-id') + 1] === id && args.includes(env.socket)) pids.push(Number(entry));
   }
   return pids;
