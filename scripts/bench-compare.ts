@@ -12,6 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { execa } from 'execa';
 import { criClient } from '../test/helpers/cri-client.ts';
+import { REPO } from '../test/helpers/crid-process.ts';
 import { pushTestImages } from '../test/helpers/pod-env.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { createCniFixture, SYSTEM_CNI_BIN } from '../test/network/cni-fixture.ts';
@@ -201,6 +202,8 @@ async function main(): Promise<void> {
   try {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-bench-'));
     cleanup.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    // crid runs its compiled JavaScript only while that is newer than every source file.
+    await execa(path.join(REPO, 'scripts/build'), { stdio: 'inherit' });
     const cgroupParent = `/crid-bench-${process.pid}`;
     cleanup.push(async () => removeCgroupParent(cgroupParent));
     const registry = await startRegistry();
