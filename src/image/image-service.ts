@@ -9,7 +9,7 @@ import { ContentStore } from './content-store.ts';
 import type { Digest } from './digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
 import type { Platform } from './platform.ts';
-import { pullImage, type ImageConfigJson, type PulledImage } from './puller.ts';
+import type { ImageConfigJson, PulledImage } from './puller.ts';
 import { formatReference, looksLikeImageId, parseNormalizedReference, repositoryName, type ImageReference } from './reference.ts';
 import { Snapshotter, type Mount } from './snapshotter.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HttpTransport } from './http-transport.ts';
@@ -170,6 +170,8 @@ export class ImageService {
       signal: controller.signal,
       progress,
     };
+    // The registry client and layer unpacking load on the first pull: most starts pull nothing.
+    const { pullImage } = await import('./puller.ts');
     const pulled = await pullImage(deps, ref, auth).finally(() => progress.stop());
     const record = await this.#store.add(toRecord(ref, pulled));
     log.info({ imageId: record.id, size: record.size }, 'image pulled');
