@@ -12,6 +12,7 @@ import { attachContainerLogs, containerIoDir } from './container-io.ts';
 import { containerRootDir } from './image-volumes.ts';
 import { removePodSandbox } from './sandbox-remove.ts';
 import { removeSandboxFiles } from './sandbox-lifecycle.ts';
+import { eachLimited } from '../util/each-limited.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
   const log = deps.log.child({ phase: 'recovery' });
@@ -27,25 +28,39 @@ export async function recoverState(deps: PodDeps): Promise<void> {
   }
 
   const live = new Set<string>();
-  for (const s of deps.sandboxes.list()) {
-    if (s.state !== 'SANDBOX_READY') continue;
-    await step(log, { podId: s.id }, 'reconnecting to the shim', async () => {
+  await reconnectSandboxes(deps, live, log);
+  await reconnectContainers(deps, live, log);
+  await removeOrphans(deps, live, log);
+  log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
+}
+
+/**
+ * Shims answer in their own time (more so on a loaded node): crid waits on several at once. Sandboxes
+ * first, so that their connections exist when the containers sharing their shims reconnect.
+ */
+const RECONNECTS_IN_FLIGHT = 16;
+
+async function reconnectSandboxes(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
+  const ready = deps.sandboxes.list().filter((s) => s.state === 'SANDBOX_READY');
+  await eachLimited(ready, RECONNECTS_IN_FLIGHT, (s) =>
+    step(log, { podId: s.id }, 'reconnecting to the shim', async () => {
       if (await deps.shims.reconnect(s.id, s.handler)) live.add(s.id);
-    });
-  }
-  for (const c of deps.containers.list()) {
+    }),
+  );
+}
+
+async function reconnectContainers(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
+  await eachLimited(deps.containers.list(), RECONNECTS_IN_FLIGHT, async (c) => {
     if (c.state === 'CONTAINER_CREATED') {
       await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
-      continue;
+      return;
     }
-    if (c.state !== 'CONTAINER_RUNNING') continue;
+    if (c.state !== 'CONTAINER_RUNNING') return;
     if (c.logPath) await step(log, { containerId: c.id }, 'reopening the log', () => reopenLog(deps, c, log));
     await step(log, { containerId: c.id }, 'reconnecting to the shim', async () => {
       if (await deps.shims.reconnect(c.id, deps.sandboxes.find(c.sandboxId)?.handler)) live.add(c.id);
     });
-  }
-  await removeOrphans(deps, live, log);
-  log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
+  });
 }
 
 /**
