@@ -35,14 +35,15 @@ export async function recoverState(deps: PodDeps): Promise<void> {
 }
 
 /**
- * Shims answer in their own time (more so on a loaded node): crid waits on several at once. Sandboxes
- * first, so that their connections exist when the containers sharing their shims reconnect.
+ * Shims answer in their own time (more so on a loaded node): crid waits on several pods at once.
+ * Sandboxes first, so that their connections exist when the containers sharing their shims
+ * reconnect; the containers of one pod one after another, as they talk to one shim.
  */
-const RECONNECTS_IN_FLIGHT = 16;
+const PODS_IN_FLIGHT = 16;
 
 async function reconnectSandboxes(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
   const ready = deps.sandboxes.list().filter((s) => s.state === 'SANDBOX_READY');
-  await eachLimited(ready, RECONNECTS_IN_FLIGHT, (s) =>
+  await eachLimited(ready, PODS_IN_FLIGHT, (s) =>
     step(log, { podId: s.id }, 'reconnecting to the shim', async () => {
       if (await deps.shims.reconnect(s.id, s.handler)) live.add(s.id);
     }),
@@ -50,16 +51,21 @@ async function reconnectSandboxes(deps: PodDeps, live: Set<string>, log: Logger)
 }
 
 async function reconnectContainers(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
-  await eachLimited(deps.containers.list(), RECONNECTS_IN_FLIGHT, async (c) => {
-    if (c.state === 'CONTAINER_CREATED') {
-      await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
-      return;
-    }
-    if (c.state !== 'CONTAINER_RUNNING') return;
-    if (c.logPath) await step(log, { containerId: c.id }, 'reopening the log', () => reopenLog(deps, c, log));
-    await step(log, { containerId: c.id }, 'reconnecting to the shim', async () => {
-      if (await deps.shims.reconnect(c.id, deps.sandboxes.find(c.sandboxId)?.handler)) live.add(c.id);
-    });
+  const byPod = Map.groupBy(deps.containers.list(), (c) => c.sandboxId);
+  await eachLimited([...byPod.values()], PODS_IN_FLIGHT, async (containers) => {
+    for (const c of containers) await reconnectContainer(deps, c, live, log);
+  });
+}
+
+async function reconnectContainer(deps: PodDeps, c: ContainerRecord, live: Set<string>, log: Logger): Promise<void> {
+  if (c.state === 'CONTAINER_CREATED') {
+    await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
+    return;
+  }
+  if (c.state !== 'CONTAINER_RUNNING') return;
+  if (c.logPath) await step(log, { containerId: c.id }, 'reopening the log', () => reopenLog(deps, c, log));
+  await step(log, { containerId: c.id }, 'reconnecting to the shim', async () => {
+    if (await deps.shims.reconnect(c.id, deps.sandboxes.find(c.sandboxId)?.handler)) live.add(c.id);
   });
 }
 
