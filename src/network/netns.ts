@@ -3,7 +3,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { readdir, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { execa } from 'execa';
+import { tryCommand } from '../util/command.ts';
 import { internal, invalidArgument } from '../errors.ts';
 
 export const NETNS_DIR = '/run/netns';
@@ -21,9 +21,9 @@ export function instanceNetnsPrefix(stateDir: string): string {
 const IP_TIMEOUT_MS = 10_000;
 
 async function ip(args: string[]): Promise<void> {
-  const run = await execa('ip', args, { reject: false, timeout: IP_TIMEOUT_MS });
-  if (run.exitCode !== 0) {
-    throw internal(`ip ${args.join(' ')} failed: ${run.stderr.trim() || `exit ${run.exitCode}`}`);
+  const run = await tryCommand('ip', args, { timeoutMs: IP_TIMEOUT_MS });
+  if (run.failed) {
+    throw internal(run.message);
   }
 }
 
