@@ -34,9 +34,14 @@ function nameOf(netnsPath: string): string {
   return basename(netnsPath);
 }
 
-/** Creates a new network namespace with `lo` up and returns its path (for the OCI spec). */
-export async function createNetns(prefix = NETNS_PREFIX): Promise<string> {
-  const name = `${prefix}${randomUUID()}`;
+/** A new namespace's path, known before the namespace exists (specs and records name it). */
+export function netnsPathFor(prefix = NETNS_PREFIX): string {
+  return join(NETNS_DIR, `${prefix}${randomUUID()}`);
+}
+
+/** Creates the network namespace `netnsPath` (a new name by default) with `lo` up; returns its path. */
+export async function createNetns(netnsPath = netnsPathFor()): Promise<string> {
+  const name = nameOf(netnsPath);
   await ip(['netns', 'add', name]);
   try {
     await ip(['-n', name, 'link', 'set', 'lo', 'up']);
@@ -44,7 +49,7 @@ export async function createNetns(prefix = NETNS_PREFIX): Promise<string> {
     await ip(['netns', 'delete', name]).catch(() => undefined);
     throw err;
   }
-  return join(NETNS_DIR, name);
+  return netnsPath;
 }
 
 export async function netnsExists(netnsPath: string): Promise<boolean> {

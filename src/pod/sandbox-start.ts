@@ -10,7 +10,7 @@ import { failedPrecondition, invalidArgument, wrap } from '../errors.ts';
 import { podHandlerName, resolveHandler } from '../config/resolve.ts';
 import { buildSandboxSpec, checkMetadata, sandboxNamespaceModes } from '../oci/sandbox-spec.ts';
 import { withBaseSpec } from '../oci/base-spec.ts';
-import { createNetns, instanceNetnsPrefix, removeNetns } from '../network/netns.ts';
+import { createNetns, instanceNetnsPrefix, netnsPathFor, removeNetns } from '../network/netns.ts';
 import { cniSettingsFor, setupPodNetwork, teardownPodNetwork } from '../network/pod-network.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import type { RuntimeHandler } from '../config/model.ts';
@@ -113,7 +113,7 @@ async function createSandbox(
     handler,
     createdAt: nowNanos(),
     state: 'SANDBOX_NOTREADY',
-    netnsPath: '',
+    netnsPath: hostNetwork ? '' : netnsPathFor(instanceNetnsPrefix(cfg.crid.state)),
     ips: [],
     imageId: image.id,
     imageRef: cfg.sandbox_image,
@@ -126,13 +126,13 @@ async function createSandbox(
   undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
 
   const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
-  let netnsPath = '';
+  const netnsPath = record.netnsPath;
   let network: Promise<string[]> = Promise.resolve([]);
   if (!hostNetwork) {
-    netnsPath = await createNetns(instanceNetnsPrefix(cfg.crid.state));
     undo.push('remove netns', () => removeNetns(netnsPath));
-    await deps.sandboxes.update(id, (s) => (s.netnsPath = netnsPath));
-    network = setUpNetwork(making, netnsPath);
+    // The netns and its network are made while the pause container's files, rootfs and shim are:
+    // only the task needs them.
+    network = createNetns(netnsPath).then(() => setUpNetwork(making, netnsPath));
     // Awaited before the task is created or, on a failure, before the undo: never left unobserved.
     network.catch(() => {});
   }
