@@ -1,8 +1,8 @@
 // Named, persistent network namespaces for pods, kept where iproute2 keeps them
 // (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { execa } from 'execa';
 import { internal, invalidArgument } from '../errors.ts';
 
@@ -20,12 +20,14 @@ export function instanceNetnsPrefix(stateDir: string): string {
 
 const IP_TIMEOUT_MS = 10_000;
 
-async function ip(args: string[]): Promise<void> {
-  const run = await execa('ip', args, { reject: false, timeout: IP_TIMEOUT_MS });
-  if (run.exitCode !== 0) {
-    throw internal(`ip ${args.join(' ')} failed: ${run.stderr.trim() || `exit ${run.exitCode}`}`);
+async function run(file: string, args: string[]): Promise<void> {
+  const result = await execa(file, args, { reject: false, timeout: IP_TIMEOUT_MS });
+  if (result.exitCode !== 0) {
+    throw internal(`${file} ${args.join(' ')} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   }
 }
+
+const ip = (args: string[]) => run('ip', args);
 
 function nameOf(netnsPath: string): string {
   if (!netnsPath.startsWith(`${NETNS_DIR}/`) && !netnsPath.startsWith(`/var${NETNS_DIR}/`)) {
@@ -42,9 +44,12 @@ export function netnsPathFor(prefix = NETNS_PREFIX): string {
 /** Creates the network namespace `netnsPath` (a new name by default) with `lo` up; returns its path. */
 export async function createNetns(netnsPath = netnsPathFor()): Promise<string> {
   const name = nameOf(netnsPath);
-  await ip(['netns', 'add', name]);
+  await mkdir(dirname(netnsPath), { recursive: true, mode: 0o755 });
+  await writeFile(netnsPath, '', { flag: 'wx', mode: 0 });
   try {
-    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+    // One process where `ip netns add` and `ip -n … link set lo up` are two: a spawn blocks crid's
+    // event loop for as long as the kernel takes to copy crid's memory map.
+    await run('unshare', [`--net=${netnsPath}`, '--', 'ip', 'link', 'set', 'lo', 'up']);
   } catch (err) {
     await ip(['netns', 'delete', name]).catch(() => undefined);
     throw err;
