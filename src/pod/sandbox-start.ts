@@ -122,7 +122,9 @@ async function createSandbox(
     shimPid: 0,
     creating: true,
   };
-  await deps.sandboxes.put(record);
+  // Not fsynced: after a power loss, recovery finds what the pod left by listing (orphan snapshots,
+  // netns, bundles), not through this record; the READY update below is durable.
+  await deps.sandboxes.put(record, { durable: false });
   undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
 
   const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
