@@ -3,8 +3,8 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
 import { deadlineExceeded, failedPrecondition, internal } from '../errors.ts';
+import { runProcess } from '../util/run-process.ts';
 import type { CniResult } from './cni-result.ts';
 
 export type CniCommand = 'ADD' | 'DEL';
@@ -56,7 +56,7 @@ function pluginEnv(call: PluginCall): Record<string, string> {
 }
 
 /** The plugin's own words from a CNI error object on stdout, else its stderr. */
-export function describePluginFailure(stdout: string, stderr: string, exitCode: number | undefined): string {
+export function describePluginFailure(stdout: string, stderr: string, exitCode: number | null | undefined): string {
   try {
     const e = JSON.parse(stdout) as { code?: unknown; msg?: unknown; details?: unknown };
     if (e.msg !== undefined || e.code !== undefined) {
@@ -73,14 +73,7 @@ export function describePluginFailure(stdout: string, stderr: string, exitCode: 
 export async function execPlugin(call: PluginCall): Promise<CniResult> {
   const binary = await findPlugin(call.type, call.binDirs);
   const what = `CNI plugin type=${JSON.stringify(call.type)} name=${JSON.stringify(call.networkName)}`;
-  const run = await execa(binary, [], {
-    input: JSON.stringify(call.stdin),
-    env: pluginEnv(call),
-    timeout: call.timeoutMs,
-    forceKillAfterDelay: 1_000,
-    reject: false,
-    stripFinalNewline: false,
-  });
+  const run = await runProcess(binary, [], { input: JSON.stringify(call.stdin), env: pluginEnv(call), timeoutMs: call.timeoutMs });
   if (run.timedOut) {
     throw deadlineExceeded(`${what} timed out after ${call.timeoutMs}ms (${call.command.toLowerCase()})`);
   }

@@ -3,8 +3,8 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { execa } from 'execa';
 import { internal, invalidArgument } from '../errors.ts';
+import { runProcess } from '../util/run-process.ts';
 
 export const NETNS_DIR = '/run/netns';
 /** Every namespace crid creates is named `<prefix><uuid>`; the prefix tells crid's apart. */
@@ -21,7 +21,7 @@ export function instanceNetnsPrefix(stateDir: string): string {
 const IP_TIMEOUT_MS = 10_000;
 
 async function run(file: string, args: string[]): Promise<void> {
-  const result = await execa(file, args, { reject: false, timeout: IP_TIMEOUT_MS });
+  const result = await runProcess(file, args, { timeoutMs: IP_TIMEOUT_MS });
   if (result.exitCode !== 0) {
     throw internal(`${file} ${args.join(' ')} failed: ${result.stderr.trim() || `exit ${result.exitCode}`}`);
   }
