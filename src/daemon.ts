@@ -8,19 +8,9 @@ import { ConfigHolder } from './config/reload.ts';
 import type { Logger } from './log.ts';
 import { CriServer } from './server/grpc-server.ts';
 import type { HandlerTable } from './server/rpc.ts';
-import { version } from './cri/runtime/version.ts';
-import { status } from './cri/runtime/status.ts';
-import { runtimeConfig } from './cri/runtime/runtime-config.ts';
-import { updateRuntimeConfig } from './cri/runtime/update-runtime-config.ts';
-import { runPodSandbox } from './cri/runtime/sandbox-run.ts';
-import { stopPodSandboxRpc } from './cri/runtime/sandbox-stop.ts';
-import { removePodSandboxRpc } from './cri/runtime/sandbox-remove.ts';
-import { podSandboxStatus } from './cri/runtime/sandbox-status.ts';
-import { listPodSandbox } from './cri/runtime/sandbox-list.ts';
-import { updatePodSandboxResources } from './cri/runtime/sandbox-update-resources.ts';
-import { containerHandlers } from './cri/runtime/container-handlers.ts';
-import { imageServiceHandlers } from './cri/image/index.ts';
-import { streamingLists } from './cri/stream-lists.ts';
+import { runtimeServiceRpcs } from './cri/runtime/index.ts';
+import { imageServiceRpcs } from './cri/image/index.ts';
+import { withCheckedValues } from './cri/request-values.ts';
 import { ImageService } from './image/image-service.ts';
 import { ExitMonitor } from './events/exit-monitor.ts';
 import { EventServer } from './events/event-server.ts';
@@ -32,24 +22,23 @@ import { NameRegistrar } from './store/name-registrar.ts';
 import { isSandboxRecord, type SandboxRecord } from './store/sandbox.ts';
 import { isContainerRecord, type ContainerRecord } from './store/container.ts';
 import { KeyedMutex } from './util/keyed-mutex.ts';
-import { ContainerEvents } from './pod/container-events.ts';
+import { ContainerEvents } from './events/container-feed.ts';
 import type { PodDeps } from './pod/deps.ts';
 import { CdiRegistry } from './cdi/cdi-registry.ts';
-import { watchTaskExits } from './pod/task-exits.ts';
-import { watchContainerOomKills } from './pod/container-oom.ts';
-import { closeContainerLogs } from './pod/container-io.ts';
+import { watchTaskExits } from './pod/events/task-exits.ts';
+import { watchContainerOomKills } from './pod/events/container-oom.ts';
+import { closeContainerLogs } from './pod/container/io.ts';
 import { recoverState } from './pod/recovery.ts';
-import { measurePods, runPauseSandbox } from './pod/operations.ts';
-import { HandlerHealth } from './handlers/health.ts';
+import { measurePods, runPauseSandbox } from './pod/sandbox/probe.ts';
+import { HandlerHealth } from './handler-health/health.ts';
+import { measureHandlers } from './handler-health/overhead.ts';
 import { CridMetrics } from './metrics/metrics.ts';
 import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.ts';
 import { controlSocketPath, startControlServer, type ControlServer } from './control/control-server.ts';
 import { objectCounts, handlerOfRequest, shimsPerHandler } from './pod/observe.ts';
-import type { MeasureReport } from './handlers/overhead.ts';
 import { StreamingServer } from './streaming/server.ts';
-import { streamingHandlers } from './cri/runtime/streaming.ts';
-import { containerStreaming } from './pod/container-exec.ts';
-import { portForwardIntoPod } from './pod/port-forward.ts';
+import { containerStreaming } from './pod/container/exec.ts';
+import { portForwardIntoPod } from './pod/sandbox/port-forward.ts';
 import { parseGoDuration } from './util/go-duration.ts';
 
 /** `crid publish` is run by legacy shims for each event: this wrapper runs crid with its own Node. */
@@ -96,7 +85,7 @@ export class Daemon {
       config: opts.config,
       log: this.log,
       recheck: (config) => this.health.check(config),
-      metrics: this.metrics,
+      onReloaded: (ok) => this.metrics.configReloaded(ok),
       adjust: opts.adjust,
     });
   }
@@ -155,35 +144,21 @@ export class Daemon {
     };
   }
 
-  private runtimeHandlers(deps: PodDeps): HandlerTable {
-    const config = () => this.config();
+  private runtimeRpcs(deps: PodDeps): HandlerTable {
     const cni = () => this.config().cni;
-    const table: HandlerTable = {
-      Version: version,
-      Status: status({
-        config,
+    return runtimeServiceRpcs({
+      pod: deps,
+      status: {
+        config: () => this.config(),
         networkStatus: () => networkStatus(cni().conf_dir, cni().bin_dirs, cni().max_conf_num),
         handlerChecks: () => this.health.all(),
         handlerFailure: (handler) => this.health.failed(handler),
         host: deps.host,
-      }),
-      RuntimeConfig: runtimeConfig(config),
-      UpdateRuntimeConfig: updateRuntimeConfig(this.podCidr, this.log),
-      RunPodSandbox: runPodSandbox(deps),
-      StopPodSandbox: stopPodSandboxRpc(deps),
-      RemovePodSandbox: removePodSandboxRpc(deps),
-      PodSandboxStatus: podSandboxStatus(deps),
-      ListPodSandbox: listPodSandbox(deps),
-      UpdatePodSandboxResources: updatePodSandboxResources(deps),
-      ...containerHandlers(deps),
-      ...streamingHandlers(deps, this.streaming!),
-    };
-    return { ...table, ...streamingLists(table) };
-  }
-
-  private imageHandlers(deps: PodDeps): HandlerTable {
-    const table = imageServiceHandlers({ images: deps.images, log: this.log });
-    return { ...table, ...streamingLists(table) };
+      },
+      podCidr: this.podCidr,
+      streaming: this.streaming!,
+      log: this.log,
+    });
   }
 
   async start(): Promise<void> {
@@ -206,7 +181,7 @@ export class Daemon {
     );
     this.server = new CriServer(
       cfg.crid.socket,
-      { runtime: this.runtimeHandlers(deps), image: this.imageHandlers(deps) },
+      { runtime: this.runtimeRpcs(deps), image: imageServiceRpcs({ images: deps.images, log: this.log }), wrap: withCheckedValues },
       {
         log: this.log,
         isReady: () => this.ready,
@@ -250,30 +225,11 @@ export class Daemon {
         reload: () => this.holder.reload(),
         check: (handler, deep) => this.health.check(this.config(), { only: handler, deep }),
         health: () => this.health.all(),
-        measure: (handler, pods) => this.measure(deps, handler, pods),
+        measure: (handler, pods) => measureHandlers(this.health, (name, n) => measurePods(deps, name, n), handler, pods),
       },
       this.log,
     );
     this.holder.watchRuntimesDir();
-  }
-
-  private async measure(deps: PodDeps, handler: string | undefined, pods: number): Promise<MeasureReport[]> {
-    const names = handler !== undefined ? [handler] : this.health.all().filter((r) => r.ok).map((r) => r.handler);
-    const reports: MeasureReport[] = [];
-    for (const name of names) {
-      const failed = this.health.failed(name);
-      if (failed) {
-        reports.push({ handler: name, ok: false, reason: failed, samples: [] });
-        continue;
-      }
-      try {
-        const { samples, note } = await measurePods(deps, name, pods);
-        reports.push({ handler: name, ok: true, reason: '', samples, ...(note && { note }) });
-      } catch (err) {
-        reports.push({ handler: name, ok: false, reason: err instanceof Error ? err.message : String(err), samples: [] });
-      }
-    }
-    return reports;
   }
 
   reload() {

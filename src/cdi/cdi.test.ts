@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { silentLogger } from '../log.ts';
-import { containerConfig } from '../oci/test-fixtures.ts';
+import { containerConfig } from '../../test/helpers/oci-requests.ts';
 import type { Spec } from '../oci/spec-types.ts';
 import { applyCdiDevices } from './cdi-edits.ts';
 import { CdiRegistry } from './cdi-registry.ts';

@@ -4,8 +4,8 @@
 import { parseArgs } from 'node:util';
 import type { CliIO } from './config-command.ts';
 import { processIO } from './config-command.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
-import { HandlerHealth } from '../handlers/health.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
+import { HandlerHealth } from '../handler-health/health.ts';
 import { silentLogger } from '../log.ts';
 import { ControlClient } from '../control/control-client.ts';
 import { controlSocketPath } from '../control/control-server.ts';

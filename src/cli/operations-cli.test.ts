@@ -5,7 +5,7 @@ import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { silentLogger } from '../log.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
 import { controlSocketPath, startControlServer, type ControlHandlers, type ControlServer } from '../control/control-server.ts';
 import { runCheckCommand } from './check.ts';
 import { runRuntimeClassCommand } from './runtimeclass.ts';

@@ -1,7 +1,7 @@
 // RuntimeClass objects (node.k8s.io/v1) and node labels for this node's working handlers.
 import { stringify } from 'yaml';
 import type { RuntimeClassSettings } from '../config/model.ts';
-import type { MeasureReport, OverheadProposal } from '../handlers/overhead.ts';
+import type { MeasureReport, OverheadProposal } from '../handler-health/overhead.ts';
 import { toKubernetesToleration } from '../config/runtimeclass-settings.ts';
 
 /**

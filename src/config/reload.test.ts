@@ -8,7 +8,7 @@ import { formatDiagnostic } from './diagnostics.ts';
 import { diffConfigs, formatDiff } from './config-diff.ts';
 import { ConfigHolder, type ConfigHolderOptions } from './reload.ts';
 import { CridMetrics } from '../metrics/metrics.ts';
-import { HandlerHealth } from '../handlers/health.ts';
+import { HandlerHealth } from '../handler-health/health.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crid-reload-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -41,7 +41,7 @@ function setup(name: string, onApplied?: ConfigHolderOptions['onApplied']) {
   writeFileSync(file, text);
   const metrics = new CridMetrics();
   const health = new HandlerHealth({ log: silentLogger });
-  const holder = new ConfigHolder({ path: file, config: loadConfigOrThrow(file, opts).config, log: silentLogger, metrics, recheck: (c) => health.check(c), loadOptions: opts, onApplied });
+  const holder = new ConfigHolder({ path: file, config: loadConfigOrThrow(file, opts).config, log: silentLogger, onReloaded: (ok) => metrics.configReloaded(ok), recheck: (c) => health.check(c), loadOptions: opts, onApplied });
   holders.push(holder);
   return { dir, file, holder, metrics, health, dropIn: (n: string) => path.join(dir, 'runtimes.d', n) };
 }

@@ -2,7 +2,6 @@
 // deleted): load → on errors keep the old config → else swap, re-check handlers, log the diff.
 import type { CridConfig, Diagnostic } from './model.ts';
 import type { Logger } from '../log.ts';
-import type { CridMetrics } from '../metrics/metrics.ts';
 import { hasErrors, loadConfig, type LoadOptions } from './load.ts';
 import { formatDiagnostic } from './diagnostics.ts';
 import { diffConfigs, formatDiff, RESTART_ONLY_KEYS, type ConfigDiff } from './config-diff.ts';
@@ -21,7 +20,8 @@ export interface ConfigHolderOptions {
   log: Logger;
   /** Re-checks the handlers after each applied reload. */
   recheck?: (config: CridConfig) => Promise<unknown>;
-  metrics?: CridMetrics;
+  /** Told of every reload, applied (true) or rejected (false). */
+  onReloaded?: (ok: boolean) => void;
   loadOptions?: LoadOptions;
   /** Command-line overrides (`--socket`) applied to every loaded config before it is compared. */
   adjust?: (config: CridConfig) => void;
@@ -75,7 +75,7 @@ export class ConfigHolder {
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
       for (const d of errors) log.error({ keyPath: d.keyPath }, formatDiagnostic(d));
       log.error({ file: this.opts.path, errors: errors.length }, 'config reload rejected; the old config stays in force');
-      this.opts.metrics?.configReloaded(false);
+      this.opts.onReloaded?.(false);
       return { ok: false, errors };
     }
     const next = loaded.config;
@@ -83,7 +83,7 @@ export class ConfigHolder {
     const diff = diffConfigs(this.config, next);
     keepRunningValues(this.config, next);
     this.config = next;
-    this.opts.metrics?.configReloaded(true);
+    this.opts.onReloaded?.(true);
     const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning');
     log.info({ added: diff.added, removed: diff.removed, changed: diff.changed.map((c) => c.handler), restartNeeded: diff.restartNeeded.map((c) => c.key) }, `config reloaded:\n${formatDiff(diff)}`);
     await this.opts.recheck?.(next);

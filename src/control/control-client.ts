@@ -2,8 +2,8 @@
 // `crid runtimeclass --measure`.
 import http from 'node:http';
 import type { ReloadResult } from '../config/reload.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
-import type { MeasureReport } from '../handlers/overhead.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
+import type { MeasureReport } from '../handler-health/overhead.ts';
 import { errorFromStatus, unavailable } from '../errors.ts';
 
 const GRPC_CODE_BY_HTTP: Record<number, number> = { 400: 3, 404: 5, 412: 9, 503: 14, 504: 4 };

@@ -5,8 +5,8 @@ import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import type { ReloadResult } from '../config/reload.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
-import type { MeasureReport } from '../handlers/overhead.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
+import type { MeasureReport } from '../handler-health/overhead.ts';
 import { CridError, invalidArgument, notFound } from '../errors.ts';
 
 export const CONTROL_SOCKET_NAME = 'control.sock';

@@ -5,7 +5,7 @@ import http from 'node:http';
 import path from 'node:path';
 import { silentLogger } from '../log.ts';
 import { invalidArgument, isKind } from '../errors.ts';
-import type { CheckResult } from '../handlers/self-check.ts';
+import type { CheckResult } from '../handler-health/self-check.ts';
 import { controlSocketPath, startControlServer, type ControlHandlers, type ControlServer } from './control-server.ts';
 import { ControlClient } from './control-client.ts';
 

@@ -22,6 +22,7 @@ export interface CniRunOptions {
   cacheDir: string;
   /** Per plugin call. */
   timeoutMs: number;
+  /** The pod's logger: its podId is bound. */
   log: Logger;
 }
 
@@ -65,7 +66,7 @@ async function runPlugin(
   prevResult: CniResult | undefined,
   opts: CniRunOptions,
 ): Promise<CniResult> {
-  opts.log.debug({ podId: att.containerId, plugin: plugin.type, network: network.name, command }, 'running CNI plugin');
+  opts.log.debug({ plugin: plugin.type, network: network.name, command }, 'running CNI plugin');
   return execPlugin({
     command,
     type: plugin.type,

@@ -129,7 +129,7 @@ function runOptions(cni: CniSettings, log: Logger): CniRunOptions {
 
 /**
  * Runs CNI ADD for each pod network (eth0, eth1, …). If any step fails, what was done is
- * undone (DEL of every network) before the error is thrown.
+ * undone (DEL of every network) before the error is thrown. `log` is the pod's: its podId is bound.
  */
 export async function setupPodNetwork(cni: CniSettings, req: PodNetworkRequest, log: Logger): Promise<PodNetworkSetup> {
   const planned = slots(await loadPodNetworks(cni.confDir, cni.maxConfNum));
@@ -143,12 +143,12 @@ export async function setupPodNetwork(cni: CniSettings, req: PodNetworkRequest, 
     }
   } catch (err) {
     await delNetworks(planned, req, req.netnsPath, capArgs, opts).catch((undoErr: unknown) =>
-      log.warn({ podId: req.podId, err: undoErr }, 'CNI DEL after a failed ADD failed'),
+      log.warn({ err: undoErr }, 'CNI DEL after a failed ADD failed'),
     );
     throw wrap(err, `failed to set up network for sandbox ${req.podId}`);
   }
   const ips = podIps(attachments[0]?.result ?? {});
-  log.info({ podId: req.podId, ips, networks: attachments.map((a) => a.network) }, 'pod network set up');
+  log.info({ ips, networks: attachments.map((a) => a.network) }, 'pod network set up');
   return { ips, attachments };
 }
 
@@ -179,7 +179,7 @@ async function slotsToDelete(cni: CniSettings, podId: string): Promise<Slot[]> {
 /**
  * Runs CNI DEL for the pod. Already-gone state is fine: a missing netns is passed as "" (the
  * plugins then release what they hold outside it) and a missing cache means DEL with the
- * current config and no prevResult. Throws only when a plugin fails.
+ * current config and no prevResult. Throws only when a plugin fails. `log` is the pod's (podId bound).
  */
 export async function teardownPodNetwork(cni: CniSettings, target: PodNetworkTarget, log: Logger): Promise<void> {
   const planned = await slotsToDelete(cni, target.podId);
@@ -189,7 +189,7 @@ export async function teardownPodNetwork(cni: CniSettings, target: PodNetworkTar
   } catch (err) {
     throw wrap(err, `failed to tear down network for sandbox ${target.podId}`);
   }
-  log.info({ podId: target.podId, networks: planned.map((p) => p.network.name) }, 'pod network torn down');
+  log.info({ networks: planned.map((p) => p.network.name) }, 'pod network torn down');
 }
 
 /** The pod IPs recorded by the last ADD (eth0's), e.g. to check a recovered sandbox; [] if none. */

@@ -6,7 +6,7 @@ import {
   sandboxCriAnnotations,
   sandboxSizingAnnotations,
 } from './annotations.ts';
-import { podConfig, resources } from './test-fixtures.ts';
+import { podConfig, resources } from '../../test/helpers/oci-requests.ts';
 
 const Mi = 1024n * 1024n;
 

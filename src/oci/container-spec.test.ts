@@ -12,7 +12,7 @@ import {
   podConfig,
   resources,
   sandboxSecurity,
-} from './test-fixtures.ts';
+} from '../../test/helpers/oci-requests.ts';
 
 const passwd = 'root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000::/home/app:/bin/sh\n';
 const group = 'root:x:0:\nwheel:x:10:app\napp:x:1000:\n';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildSandboxSpec, type SandboxSpecInput } from './sandbox-spec.ts';
 import { serializeSpec } from './spec-types.ts';
-import { handler, hostFacts, namespaceOptions, podConfig, resources, sandboxSecurity } from './test-fixtures.ts';
+import { handler, hostFacts, namespaceOptions, podConfig, resources, sandboxSecurity } from '../../test/helpers/oci-requests.ts';
 
 const input = (over: Partial<SandboxSpecInput> = {}): SandboxSpecInput => ({
   config: podConfig(),

@@ -1,4 +1,6 @@
-// Everything the pod and container logic works with, built once by the daemon.
+// Everything the pod and container logic works with, built once by the daemon, and where a
+// sandbox's files live.
+import path from 'node:path';
 import type { CridConfig } from '../config/model.ts';
 import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { ImageService } from '../image/image-service.ts';
@@ -13,7 +15,7 @@ import type { KeyedMutex } from '../util/keyed-mutex.ts';
 import type { CriLogWriter } from '../logs/cri-log.ts';
 import type { HostFacts } from '../oci/host.ts';
 import type { SandboxPhase } from '../metrics/metrics.ts';
-import type { ContainerEvents } from './container-events.ts';
+import type { ContainerEvents } from '../events/container-feed.ts';
 import type { CdiRegistry } from '../cdi/cdi-registry.ts';
 
 export interface PodDeps {
@@ -49,4 +51,8 @@ export function visibleSandbox(deps: PodDeps, idOrPrefix: string): SandboxRecord
 
 export function sandboxDir(config: CridConfig, id: string): string {
   return `${config.crid.root}/sandboxes/${id}`;
+}
+
+export function sandboxShmDir(deps: PodDeps, id: string): string {
+  return path.join(sandboxDir(deps.config(), id), 'shm');
 }

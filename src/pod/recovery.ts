@@ -8,10 +8,10 @@ import fs from 'node:fs';
 import path from 'node:path';
 import type { Logger } from '../log.ts';
 import type { ContainerRecord } from '../store/container.ts';
-import { attachContainerLogs, containerIoDir } from './container-io.ts';
-import { containerRootDir } from './image-volumes.ts';
-import { removePodSandbox } from './sandbox-remove.ts';
-import { removeSandboxFiles } from './sandbox-lifecycle.ts';
+import { attachContainerLogs, containerIoDir } from './container/io.ts';
+import { containerRootDir } from './container/image-volumes.ts';
+import { removePodSandbox } from './sandbox/remove.ts';
+import { removeSandboxFiles } from './sandbox/files.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
   const log = deps.log.child({ phase: 'recovery' });

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
 import type { RuntimeHandler } from '../config/model.ts';
-import { deadlineExceeded, isKind, notFound } from '../errors.ts';
+import { isKind, notFound } from '../errors.ts';
 import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
@@ -12,7 +12,7 @@ import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts'
 import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
-import { findShimBinary, shimKind } from '../config/resolve.ts';
+import { findShimBinary, shimKind } from './shim-binary.ts';
 import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
 import {
   deleteShimV2,
@@ -26,6 +26,7 @@ import {
 import type { Mount, ProcessIO, TaskService } from './task-service.ts';
 import { waitForExit, withWaitBackstop } from './wait-backstop.ts';
 import { nowNanos } from '../util/time.ts';
+import { withTimeout } from '../util/timeout.ts';
 
 export interface ShimManagerOptions {
   /** crid's volatile state dir: bundles go to `<state>/tasks/<ns>/<id>`. */
@@ -450,12 +451,4 @@ function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
     runtimeRoot: handler.runtime_root || String(pick('RuntimeRoot') ?? pick('Root') ?? ''),
     systemdCgroup: cgroupDriver(handler) === 'systemd',
   };
-}
-
-function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(deadlineExceeded(`${what} did not answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

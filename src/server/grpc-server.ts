@@ -11,7 +11,6 @@ import { relay } from '../util/relay.ts';
 import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
 import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
 import { AuthorityRewriter } from './authority-rewrite.ts';
-import { withCheckedValues } from '../cri/request-values.ts';
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const SOCKET_MODE = 0o660;
@@ -19,6 +18,8 @@ const SOCKET_MODE = 0o660;
 export interface CriHandlers {
   runtime: HandlerTable;
   image: HandlerTable;
+  /** Wraps each RPC's handler (the table's, or the Unimplemented answer) before it is instrumented: the request checks. */
+  wrap: (service: string, rpc: string, handler: UnaryHandler | StreamHandler) => UnaryHandler | StreamHandler;
 }
 
 function criServices() {
@@ -39,11 +40,12 @@ function implementation(
   service: string,
   definition: grpc.ServiceDefinition,
   table: HandlerTable,
+  wrap: CriHandlers['wrap'],
   opts: InstrumentOptions,
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [rpc, method] of Object.entries(definition)) {
-    const handler = withCheckedValues(service, rpc, table[rpc] ?? notImplemented(service, rpc));
+    const handler = wrap(service, rpc, table[rpc] ?? notImplemented(service, rpc));
     impl[rpc] = method.responseStream
       ? instrumentStream(rpc, handler as StreamHandler, opts)
       : instrumentUnary(rpc, handler as UnaryHandler, opts);
@@ -121,8 +123,8 @@ export class CriServer {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
     const services = criServices();
-    this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, handlers.runtime, opts));
-    this.server.addService(services.image, implementation('ImageService', services.image, handlers.image, opts));
+    this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, handlers.runtime, handlers.wrap, opts));
+    this.server.addService(services.image, implementation('ImageService', services.image, handlers.image, handlers.wrap, opts));
     const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     this.listener = net.createServer((socket) => {
       this.sockets.add(socket);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readCgroupUsage, sumUsage } from './cgroup-stats.ts';
-import { fakeCgroupRoot } from './fake-cgroups.ts';
+import { fakeCgroupRoot } from '../../test/helpers/fake-cgroups.ts';
 
 describe('readCgroupUsage', () => {
   it('reads cgroup v1 controllers: working set is usage minus total_inactive_file', async () => {

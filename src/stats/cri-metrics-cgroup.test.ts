@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import path from 'node:path';
 import { countProcesses, readCgroupSample, sumSamples } from './cri-metrics-cgroup.ts';
-import { fakeCgroupRoot } from './fake-cgroups.ts';
+import { fakeCgroupRoot } from '../../test/helpers/fake-cgroups.ts';
 
 describe('readCgroupSample', () => {
   it('reads the v1 controllers, cpu and cpuacct co-mounted', async () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ContainerRecord } from '../store/container.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import { BASE_LABEL_KEYS, metricDescriptors, metricsOf, podSandboxMetricsOf } from './cri-metrics.ts';
-import { fakeCgroupRoot } from './fake-cgroups.ts';
+import { fakeCgroupRoot } from '../../test/helpers/fake-cgroups.ts';
 
 const sandbox = (extra: Record<string, unknown> = {}) =>
   ({

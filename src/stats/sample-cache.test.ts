@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { readCgroupUsage } from './cgroup-stats.ts';
 import { nanoCores, type UsageSample } from './cri-stats.ts';
-import { fakeCgroupRoot } from './fake-cgroups.ts';
+import { fakeCgroupRoot } from '../../test/helpers/fake-cgroups.ts';
 import { SampleCache } from './sample-cache.ts';
 
 const S: bigint = 1_000_000_000n;

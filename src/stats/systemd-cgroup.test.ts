@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { oomKillCount } from '../pod/container-oom.ts';
+import { oomKillCount } from '../pod/events/container-oom.ts';
 import { cgroupsPath } from '../oci/host.ts';
 import { readCgroupUsage } from './cgroup-stats.ts';
 import { podSandboxMetricsOf } from './cri-metrics.ts';
-import { fakeCgroupRoot } from './fake-cgroups.ts';
+import { fakeCgroupRoot } from '../../test/helpers/fake-cgroups.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import type { SandboxRecord } from '../store/sandbox.ts';
 import { cgroupRelativePath, expandSlice } from './systemd-cgroup.ts';

@@ -66,7 +66,7 @@ export function servePortForwardOverSpdy(
   connection.on('stream', (stream: SpdyStream) => {
     const invalid = validate(stream);
     if (invalid !== undefined) {
-      logger.warn({ podId: podSandboxId, reason: invalid }, 'rejected port-forward stream');
+      logger.warn({ reason: invalid }, 'rejected port-forward stream');
       stream.on('error', () => {});
       stream.abort();
       return;
@@ -85,7 +85,7 @@ export function servePortForwardOverSpdy(
       pairs.set(id, pair);
     }
     if (pair[type] !== undefined) {
-      logger.warn({ podId: podSandboxId, requestId: id, streamType: type }, 'duplicate port-forward stream');
+      logger.warn({ requestId: id, streamType: type }, 'duplicate port-forward stream');
       stream.abort();
       return;
     }
@@ -95,7 +95,7 @@ export function servePortForwardOverSpdy(
     clearTimeout(pair.timer);
     pairs.delete(id);
     runPair({ data, error }, podSandboxId, runtime, options).catch((err: unknown) => {
-      logger.warn({ err, podId: podSandboxId, requestId: id }, 'port-forward stream pair failed');
+      logger.warn({ err, requestId: id }, 'port-forward stream pair failed');
       data.abort();
       error.abort();
     });

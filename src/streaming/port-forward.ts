@@ -24,7 +24,7 @@ export async function forwardPort(
     await runtime.portForward(podSandboxId, port, stream, signal);
     return { kind: 'done' };
   } catch (err) {
-    logger.warn({ err, podId: podSandboxId, port }, 'port forward failed');
+    logger.warn({ err, port }, 'port forward failed');
     if (isReset(err)) return { kind: 'reset' };
     const reason = err instanceof Error ? err.message : String(err);
     return { kind: 'error', message: `error forwarding port ${port} to pod ${podSandboxId}, uid : ${reason}` };

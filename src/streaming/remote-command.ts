@@ -76,10 +76,10 @@ export async function runRemoteCommand(
     resize.stop();
   }
   if (streams.gone.aborted) {
-    logger.info({ containerId: command.request.container_id, kind: command.kind }, 'streaming client went away');
+    logger.info({ kind: command.kind }, 'streaming client went away');
     return;
   }
-  if (outcome.kind === 'error') logger.warn({ containerId: command.request.container_id, err: outcome.message }, `${command.kind} failed`);
+  if (outcome.kind === 'error') logger.warn({ err: outcome.message }, `${command.kind} failed`);
   await Promise.all([endAndFlush(streams.stdout), endAndFlush(streams.stderr)]);
   await streams.finish(outcome);
 }

@@ -1,6 +1,7 @@
 // Undo steps registered as a multi-step operation makes progress; on failure they run in reverse,
 // each under its own timeout and independent of the caller's (possibly cancelled) deadline.
 import type { Logger } from '../log.ts';
+import { withTimeout } from './timeout.ts';
 
 interface Step {
   what: string;
@@ -29,12 +30,4 @@ export class UndoStack {
       }
     }
   }
-}
-
-export function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }

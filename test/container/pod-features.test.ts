@@ -144,6 +144,32 @@ describe('containers in a pod', () => {
     expect(events.find((e) => e.container_event_type === 'CONTAINER_STOPPED_EVENT').containers_statuses[0].state).toBe('CONTAINER_EXITED');
   });
 
+  it("streams a sandbox's created and started events from RunPodSandbox and exactly one stopped event", async () => {
+    const stream = env.client.stream('GetContainerEvents', {});
+    const events: any[] = [];
+    stream.on('data', (e) => events.push(e));
+    stream.on('error', () => {});
+    await new Promise((r) => setTimeout(r, 100));
+    const evented = await runPod(env, 'evented-pod', 'runc');
+    const ofPod = () => events.filter((e) => e.container_id === evented.id);
+    for (let i = 0; i < 50 && ofPod().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(ofPod().map((e) => e.container_event_type)).toEqual(['CONTAINER_CREATED_EVENT', 'CONTAINER_STARTED_EVENT']);
+    expect(ofPod()[1].pod_sandbox_status).toMatchObject({ id: evented.id, state: 'SANDBOX_READY' });
+    // kubelet stops a pod more than once; the pause task exits once.
+    await env.client.runtime.StopPodSandbox({ pod_sandbox_id: evented.id });
+    await env.client.runtime.StopPodSandbox({ pod_sandbox_id: evented.id });
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: evented.id });
+    const deleted = () => ofPod().some((e) => e.container_event_type === 'CONTAINER_DELETED_EVENT');
+    for (let i = 0; i < 100 && !deleted(); i++) await new Promise((r) => setTimeout(r, 50));
+    stream.cancel();
+    expect(ofPod().map((e) => e.container_event_type)).toEqual([
+      'CONTAINER_CREATED_EVENT',
+      'CONTAINER_STARTED_EVENT',
+      'CONTAINER_STOPPED_EVENT',
+      'CONTAINER_DELETED_EVENT',
+    ]);
+  });
+
   it('lists containers by id prefix, state, pod and labels', async () => {
     const id = await runContainer(env, pod, containerConfig(env, 'listed', 'while true; do sleep 1; done', { labels: { tier: 'listed' } }));
     const list = async (filter: object) => (await env.client.runtime.ListContainers({ filter })).containers.map((c: any) => c.id);

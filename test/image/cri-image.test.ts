@@ -4,7 +4,7 @@ import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { imageServiceHandlers } from '../../src/cri/image/index.ts';
+import { imageServiceRpcs } from '../../src/cri/image/index.ts';
 import { ImageService } from '../../src/image/image-service.ts';
 import { digestHex } from '../../src/image/digest.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -29,7 +29,7 @@ beforeAll(async () => {
   await pushImage(registry.address, 'crid/app', [base, top], { tag: 'v2', config: { User: 'nobody' } });
   await pushImage(registry.address, 'crid/pause', [base], { tag: '3.9' });
   images = await ImageService.open({ root: work, registryConfigPath: '', log: silentLogger, pinnedImages: [`${registry.address}/crid/pause:3.9`] });
-  const handlers = imageServiceHandlers({ images, log: silentLogger });
+  const handlers = imageServiceRpcs({ images, log: silentLogger });
   call = (rpc, req) => (handlers[rpc] as UnaryHandler)(req, ctx);
 });
 

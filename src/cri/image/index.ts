@@ -1,4 +1,6 @@
+// The ImageService's RPC table: each RPC's adapter by name, and the paged stream of ListImages.
 import type { HandlerTable } from '../../server/rpc.ts';
+import { streamingLists } from '../stream-lists.ts';
 import type { ImageServiceDeps } from './deps.ts';
 import { imageFsInfo } from './image-fs-info.ts';
 import { listImages } from './image-list.ts';
@@ -8,12 +10,13 @@ import { imageStatus } from './image-status.ts';
 
 export type { ImageServiceDeps } from './deps.ts';
 
-export function imageServiceHandlers(deps: ImageServiceDeps): HandlerTable {
-  return {
+export function imageServiceRpcs(deps: ImageServiceDeps): HandlerTable {
+  const table: HandlerTable = {
     PullImage: pullImage(deps),
     ListImages: listImages(deps),
     ImageStatus: imageStatus(deps),
     RemoveImage: removeImage(deps),
     ImageFsInfo: imageFsInfo(deps),
   };
+  return { ...table, ...streamingLists(table) };
 }

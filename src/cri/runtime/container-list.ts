@@ -1,7 +1,7 @@
 import type { ListContainersRequest__Output } from '../../generated/runtime/v1/ListContainersRequest.ts';
 import type { ListContainersResponse } from '../../generated/runtime/v1/ListContainersResponse.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { containerSummaryOf } from '../../pod/container-status.ts';
+import { containerSummaryOf } from '../../pod/cri-status.ts';
 import { matchesIdPrefix, matchesLabels } from '../filters.ts';
 
 /** ListContainers with the CRI filters: id (prefix), state, pod_sandbox_id (prefix), label selector. */

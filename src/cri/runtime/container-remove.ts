@@ -2,18 +2,13 @@ import type { RemoveContainerRequest__Output } from '../../generated/runtime/v1/
 import type { RemoveContainerResponse } from '../../generated/runtime/v1/RemoveContainerResponse.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { removeContainer } from '../../pod/container-remove.ts';
-import { stopAndRecord } from '../../pod/container-stop.ts';
+import { removeContainer } from '../../pod/container/remove.ts';
 
 /** RemoveContainer: kills a container that still runs, then removes everything of it. Unknown ids succeed. */
 export function removeContainerRpc(deps: PodDeps) {
   return async (req: RemoveContainerRequest__Output): Promise<RemoveContainerResponse> => {
     if (!req.container_id) throw invalidArgument('container_id is required');
-    const container = deps.containers.find(req.container_id);
-    if (!container) return {};
-    // The exit is recorded (and CONTAINER_STOPPED_EVENT sent) before the record goes.
-    await deps.locks.run(container.id, () => stopAndRecord(deps, container.id, 0));
-    await removeContainer(deps, container.id);
+    await removeContainer(deps, req.container_id);
     return {};
   };
 }

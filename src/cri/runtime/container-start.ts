@@ -1,91 +1,15 @@
-// StartContainer: create the container's task in its pod's shim (from the spec and snapshot
-// CreateContainer made), then start its process. A task that cannot be created or started leaves the
-// container EXITED with containerd's StartError; an exit racing the start is left to the exit path.
 import type { StartContainerRequest__Output } from '../../generated/runtime/v1/StartContainerRequest.ts';
 import type { StartContainerResponse } from '../../generated/runtime/v1/StartContainerResponse.ts';
-import { failedPrecondition, invalidArgument } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
+import { invalidArgument } from '../../errors.ts';
 import type { RpcContext } from '../../server/rpc.ts';
-import type { ContainerRecord } from '../../store/container.ts';
-import type { SandboxRecord } from '../../store/sandbox.ts';
-import type { ShimTask } from '../../runtime/shim-manager.ts';
-import { nowNanos } from '../../util/time.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { attachContainerLogs, stdioPaths } from '../../pod/container-io.ts';
-import { publishContainerEvent } from '../../pod/event-publish.ts';
-import { killAndReapTask } from '../../pod/sandbox-lifecycle.ts';
+import { startContainer } from '../../pod/container/start.ts';
 
-/** containerd's exit code and reason of a container whose start failed. */
-const START_ERROR_EXIT_CODE = 128;
-
+/** StartContainer: creates the container's task and starts its process (pod/container/start.ts). */
 export function startContainerRpc(deps: PodDeps) {
   return async (req: StartContainerRequest__Output, ctx: RpcContext): Promise<StartContainerResponse> => {
     if (!req.container_id) throw invalidArgument('container_id is required');
-    const id = deps.containers.get(req.container_id).id;
-    await deps.locks.run(id, () => start(deps, id, ctx.log));
+    await startContainer(deps, req.container_id, ctx.log);
     return {};
   };
-}
-
-async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
-  const container = deps.containers.get(id);
-  if (container.state !== 'CONTAINER_CREATED') throw failedPrecondition(`container ${id} is ${container.state}, not CONTAINER_CREATED`);
-  const sandbox = deps.sandboxes.find(container.sandboxId);
-  if (!sandbox || sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
-  let pid: number;
-  // Taken before the start: a process that exits at once has its exit recorded before start returns.
-  let startedAt: string;
-  try {
-    const shimTask = await createTask(deps, container, sandbox);
-    startedAt = nowNanos();
-    ({ pid } = await shimTask.task.start(id));
-  } catch (err) {
-    await recordStartError(deps, id, err, log);
-    throw err;
-  }
-  await deps.containers.update(id, (c) => {
-    c.startedAt = startedAt;
-    c.pid = pid;
-    // The exit path may already have recorded a quick exit; it must stay EXITED.
-    if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
-  });
-  publishContainerEvent(deps, id, 'CONTAINER_STARTED_EVENT');
-  log.info({ containerId: id, pid }, 'container started');
-}
-
-async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRecord): Promise<ShimTask> {
-  const fifos = stdioPaths(c.ioDir, c.id, c.config.stdin);
-  // The shim opens the FIFOs' write sides blocking: the reader must be there first.
-  attachContainerLogs(deps, c);
-  const shimTask = await deps.shims.startTask({
-    handler: sandbox.handler,
-    id: c.id,
-    sandboxId: sandbox.id,
-    spec: c.runtimeSpec,
-    rootfs: await deps.images.snapshotter.mounts(c.id),
-    io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
-  });
-  // Not fsynced: recovery reaches the task through its bundle, and the RUNNING update is durable.
-  await deps.containers.update(
-    c.id,
-    (r) => {
-      r.shimPid = shimTask.shimPid;
-      r.bundle = shimTask.bundle;
-    },
-    { durable: false },
-  );
-  return shimTask;
-}
-
-async function recordStartError(deps: PodDeps, id: string, err: unknown, log: Logger): Promise<void> {
-  await killAndReapTask(deps, id).catch((cleanupErr: unknown) => log.warn({ err: cleanupErr, containerId: id }, 'cleanup after a failed start failed'));
-  deps.logWriters.get(id)?.finish();
-  deps.logWriters.delete(id);
-  await deps.containers.update(id, (c) => {
-    c.state = 'CONTAINER_EXITED';
-    c.finishedAt = nowNanos();
-    c.exitCode = START_ERROR_EXIT_CODE;
-    c.reason = 'StartError';
-    c.message = err instanceof Error ? err.message : String(err);
-  });
 }

@@ -3,7 +3,7 @@ import type { ContainerStatusResponse } from '../../generated/runtime/v1/Contain
 import { invalidArgument } from '../../errors.ts';
 import type { ContainerRecord } from '../../store/container.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { containerStatusOf } from '../../pod/container-status.ts';
+import { containerStatusOf } from '../../pod/cri-status.ts';
 
 /** ContainerStatus; `verbose` adds containerd-like info: pid, sandbox, handler, config and runtime spec. */
 export function containerStatusRpc(deps: PodDeps) {

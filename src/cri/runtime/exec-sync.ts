@@ -5,12 +5,34 @@ import type { ExecSyncResponse } from '../../generated/runtime/v1/ExecSyncRespon
 import { deadlineExceeded, invalidArgument, isKind } from '../../errors.ts';
 import type { RpcContext } from '../../server/rpc.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { execInContainer } from '../../pod/container-exec.ts';
-import { CappedBuffer } from '../../pod/container-fifo-pipe.ts';
+import { execInContainer } from '../../pod/container/exec.ts';
 import { timerDelayMs } from '../../util/time.ts';
 
 /** Per stream, as CRI-O's and containerd's exec-sync limits. */
 const MAX_OUTPUT_BYTES = 16 * 1024 * 1024;
+
+/** A Writable keeping at most `limit` bytes (ExecSync's output buffers). */
+export class CappedBuffer {
+  private readonly chunks: Buffer[] = [];
+  private size = 0;
+  private readonly limit: number;
+
+  constructor(limit: number) {
+    this.limit = limit;
+  }
+
+  push(chunk: Buffer): void {
+    const room = this.limit - this.size;
+    if (room <= 0) return;
+    const kept = chunk.length > room ? chunk.subarray(0, room) : chunk;
+    this.chunks.push(kept);
+    this.size += kept.length;
+  }
+
+  bytes(): Buffer {
+    return Buffer.concat(this.chunks);
+  }
+}
 
 function collector(): { stream: PassThrough; buffer: CappedBuffer } {
   const buffer = new CappedBuffer(MAX_OUTPUT_BYTES);

@@ -5,7 +5,7 @@ import type { ListPodSandboxMetricsResponse } from '../../generated/runtime/v1/L
 import type { PodDeps } from '../../pod/deps.ts';
 import { metricDescriptors, podSandboxMetricsOf } from '../../stats/cri-metrics.ts';
 
-export function podMetricsHandlers(deps: PodDeps) {
+export function podMetricsRpcs(deps: PodDeps) {
   const containersOf = (podId: string) => deps.containers.list().filter((c) => c.sandboxId === podId);
   return {
     ListMetricDescriptors: async (): Promise<ListMetricDescriptorsResponse> => ({ descriptors: metricDescriptors() }),

@@ -1,7 +1,7 @@
 import type { ListPodSandboxRequest__Output } from '../../generated/runtime/v1/ListPodSandboxRequest.ts';
 import type { ListPodSandboxResponse } from '../../generated/runtime/v1/ListPodSandboxResponse.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { sandboxSummaryOf } from '../../pod/sandbox-status.ts';
+import { sandboxSummaryOf } from '../../pod/cri-status.ts';
 import { matchesIdPrefix, matchesLabels } from '../filters.ts';
 
 export function listPodSandbox(deps: PodDeps) {

@@ -2,7 +2,7 @@ import type { RemovePodSandboxRequest__Output } from '../../generated/runtime/v1
 import type { RemovePodSandboxResponse } from '../../generated/runtime/v1/RemovePodSandboxResponse.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { removePodSandbox } from '../../pod/sandbox-remove.ts';
+import { removePodSandbox } from '../../pod/sandbox/remove.ts';
 
 /** RemovePodSandbox: forcibly stops and removes the pod and its containers; an unknown id is success. */
 export function removePodSandboxRpc(deps: PodDeps) {

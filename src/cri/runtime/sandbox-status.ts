@@ -2,7 +2,7 @@ import type { PodSandboxStatusRequest__Output } from '../../generated/runtime/v1
 import type { PodSandboxStatusResponse } from '../../generated/runtime/v1/PodSandboxStatusResponse.ts';
 import { invalidArgument } from '../../errors.ts';
 import { visibleSandbox, type PodDeps } from '../../pod/deps.ts';
-import { sandboxStatusOf } from '../../pod/sandbox-status.ts';
+import { sandboxStatusOf } from '../../pod/cri-status.ts';
 import { nowNanos } from '../../util/time.ts';
 
 export function podSandboxStatus(deps: PodDeps) {

@@ -2,7 +2,7 @@ import type { StopPodSandboxRequest__Output } from '../../generated/runtime/v1/S
 import type { StopPodSandboxResponse } from '../../generated/runtime/v1/StopPodSandboxResponse.ts';
 import { invalidArgument } from '../../errors.ts';
 import { visibleSandbox, type PodDeps } from '../../pod/deps.ts';
-import { stopPodSandbox } from '../../pod/sandbox-stop.ts';
+import { stopPodSandbox } from '../../pod/sandbox/stop.ts';
 
 /** StopPodSandbox: kills the pod's containers and pause task, tears down its network. Idempotent. */
 export function stopPodSandboxRpc(deps: PodDeps) {

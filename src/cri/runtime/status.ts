@@ -2,7 +2,7 @@ import type { StatusRequest__Output } from '../../generated/runtime/v1/StatusReq
 import type { StatusResponse } from '../../generated/runtime/v1/StatusResponse.ts';
 import type { RuntimeHandler } from '../../generated/runtime/v1/RuntimeHandler.ts';
 import type { CridConfig } from '../../config/model.ts';
-import type { CheckResult } from '../../handlers/self-check.ts';
+import type { CheckResult } from '../../handler-health/self-check.ts';
 import { containerdShapedConfig } from './containerd-info.ts';
 import type { HostFacts } from '../../oci/host.ts';
 import { cgroupDriver } from '../../runtime/cgroup-driver.ts';

@@ -20,7 +20,7 @@ function runningContainer(deps: PodDeps, id: string) {
   return container;
 }
 
-export function streamingHandlers(deps: PodDeps, server: StreamingServer): HandlerTable {
+export function streamingRpcs(deps: PodDeps, server: StreamingServer): HandlerTable {
   return {
     Exec: async (req: ExecRequest__Output): Promise<ExecResponse> => {
       if (req.cmd.length === 0) throw invalidArgument('cmd must not be empty');

@@ -1,0 +1,59 @@
+// The pause task: the sandbox's own process, from the sandbox image's snapshot and the pod's spec,
+// started and stopped in its handler's shim.
+import type { ImageRecord } from '../../image/image-store.ts';
+import { withBaseSpec } from '../../oci/base-spec.ts';
+import { buildSandboxSpec, type SandboxFiles } from '../../oci/sandbox-spec.ts';
+import type { PodDeps } from '../deps.ts';
+import { imageConfigForSpec } from '../image-config.ts';
+import { killAndReapTask } from '../task.ts';
+import type { SandboxMaking } from './making.ts';
+
+export interface PauseTaskInput {
+  image: ImageRecord;
+  /** '' for a host-network pod. */
+  netnsPath: string;
+  files: SandboxFiles;
+  /** The pod's IPs once CNI ADD is done: the task is created after it. */
+  network: Promise<string[]>;
+}
+
+/** Rootfs, spec and shim of the pause container, its task created once the network is up, then started. */
+export async function startPauseTask(m: SandboxMaking, input: PauseTaskInput): Promise<{ pid: number; shimPid: number }> {
+  const { deps, id, config, handler, undo, phase } = m;
+  const cfg = deps.config();
+  const rootfs = await deps.images.prepareSnapshot(id, input.image.id);
+  undo.push('remove sandbox snapshot', () => deps.images.snapshotter.remove(id));
+
+  const spec = await withBaseSpec(handler.base_runtime_spec, buildSandboxSpec({
+    config,
+    sandboxId: id,
+    handler,
+    imageName: cfg.sandbox_image,
+    imageConfig: imageConfigForSpec(input.image.config),
+    netnsPath: input.netnsPath || undefined,
+    files: input.files,
+    host: deps.host,
+    restrictOomScoreAdj: cfg.restrict_oom_score_adj,
+    unprivilegedPorts: cfg.enable_unprivileged_ports,
+    unprivilegedIcmp: cfg.enable_unprivileged_icmp,
+  }));
+
+  const started = await deps.shims.startTask({
+    handler,
+    id,
+    sandboxId: id,
+    spec: spec as unknown as Record<string, unknown>,
+    rootfs,
+    io: { stdin: '', stdout: '', stderr: '', terminal: false },
+    time: phase,
+    // Only the netns has to exist for the task, but VM shims copy its interfaces when the task is made.
+    beforeCreate: () => input.network,
+  });
+  undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
+  const { pid } = await phase('task_start', () => started.task.start(id));
+  return { pid, shimPid: started.shimPid };
+}
+
+export async function stopSandboxTask(deps: PodDeps, id: string): Promise<void> {
+  await killAndReapTask(deps, id);
+}
