@@ -29,7 +29,7 @@ function percentile(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? NaN;
 }
 
-async function timed(samples: number[], call: () => Promise<unknown>): Promise<any> {
+async function timed<T>(samples: number[], call: () => Promise<T>): Promise<T> {
   const t0 = process.hrtime.bigint();
   const result = await call();
   samples.push(Number(process.hrtime.bigint() - t0) / 1e6);

@@ -65,7 +65,7 @@ function podLifecycle(client: CriClient, handlerName: string, hostNetwork: boole
       const name = `bench-${process.pid}-${counter++}`;
       const config = {
         metadata: { name, namespace: 'crid-bench', uid: `uid-${name}`, attempt: 0 },
-        linux: hostNetwork ? { security_context: { namespace_options: { network: 'NODE' } } } : {},
+        linux: hostNetwork ? { security_context: { namespace_options: { network: 'NODE' as const } } } : {},
       };
       const { pod_sandbox_id: id } = await client.runtime.RunPodSandbox({ config, runtime_handler: handlerName });
       await client.runtime.StopPodSandbox({ pod_sandbox_id: id });
@@ -106,7 +106,7 @@ async function memory(cri: CriClient, cridPid: number, count: number): Promise<v
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const name = `bench-mem-${process.pid}-${i}`;
-    const config = { metadata: { name, namespace: 'crid-bench', uid: name, attempt: 0 }, linux: { security_context: { namespace_options: { network: 'NODE' } } } };
+    const config = { metadata: { name, namespace: 'crid-bench', uid: name, attempt: 0 }, linux: { security_context: { namespace_options: { network: 'NODE' as const } } } };
     ids.push((await cri.runtime.RunPodSandbox({ config, runtime_handler: 'runc' })).pod_sandbox_id);
   }
   const loaded = rssKiB(cridPid);

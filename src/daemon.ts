@@ -7,7 +7,7 @@ import type { CridConfig } from './config/model.ts';
 import { ConfigHolder } from './config/reload.ts';
 import type { Logger } from './log.ts';
 import { CriServer } from './server/grpc-server.ts';
-import type { HandlerTable } from './server/rpc.ts';
+import type { RpcTable } from './server/rpc.ts';
 import { runtimeServiceRpcs } from './cri/runtime/index.ts';
 import { imageServiceRpcs } from './cri/image/index.ts';
 import { withCheckedValues } from './cri/request-values.ts';
@@ -144,7 +144,7 @@ export class Daemon {
     };
   }
 
-  private runtimeRpcs(deps: PodDeps): HandlerTable {
+  private runtimeRpcs(deps: PodDeps): RpcTable {
     const cni = () => this.config().cni;
     return runtimeServiceRpcs({
       pod: deps,
@@ -226,6 +226,7 @@ export class Daemon {
         check: (handler, deep) => this.health.check(this.config(), { only: handler, deep }),
         health: () => this.health.all(),
         measure: (handler, pods) => measureHandlers(this.health, (name, n) => measurePods(deps, name, n), handler, pods),
+        importImages: async (archive) => (await deps.images.importArchive(archive)).map(({ id, repoTags }) => ({ id, repoTags })),
       },
       this.log,
     );

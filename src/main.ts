@@ -1,9 +1,9 @@
 // crid's command line. Each command loads only what it needs: `publish` runs once per event
 // of a legacy shim and must start fast.
 import { isAbsolute } from 'node:path';
-import { parseArgs } from 'node:util';
 import { CRID_VERSION } from './version.ts';
 import { LOG_LEVELS } from './config/defaults.ts';
+import { parseCommandArgs } from './cli/parse-args.ts';
 
 const USAGE = `crid ${CRID_VERSION}: a Kubernetes CRI runtime that drives containerd shims directly
 
@@ -15,6 +15,7 @@ Commands:
   explain      --handler H: what a pod with handler H would get on this machine
   check        [--handler H] [--deep]: self-check the runtime handlers
   runtimeclass [--labels] [--measure]: RuntimeClass objects and node labels for the working handlers
+  images       import FILE: load an image archive (OCI layout or docker save) into the running crid
   publish      relay an event of a legacy v1 shim to the running crid (called by the shim)
   version      print crid's version
 
@@ -35,20 +36,17 @@ const SERVE_USAGE = `Usage: crid serve [--config FILE] [--socket PATH] [--log-le
 `;
 
 async function serve(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string' },
-        socket: { type: 'string' },
-        'log-level': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usageError(`crid serve: ${(err as Error).message}`, SERVE_USAGE);
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      config: { type: 'string' },
+      socket: { type: 'string' },
+      'log-level': { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if ('error' in parsed) return usageError(`crid serve: ${parsed.error}`, SERVE_USAGE);
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(SERVE_USAGE);
     return 0;
@@ -75,6 +73,8 @@ async function main(argv: string[]): Promise<number> {
       return (await import('./cli/check.ts')).runCheckCommand(rest);
     case 'runtimeclass':
       return (await import('./cli/runtimeclass.ts')).runRuntimeClassCommand(rest);
+    case 'images':
+      return (await import('./cli/images.ts')).runImagesCommand(rest);
     case 'version':
     case '--version':
       process.stdout.write(`crid ${CRID_VERSION}\n`);

@@ -1,7 +1,6 @@
 // `crid check [--handler H] [--deep]`: self-check runtime handlers. The shallow check runs here; a
 // deep check starts a real pause sandbox, which only the running daemon can, so it goes over the
 // control socket.
-import { parseArgs } from 'node:util';
 import type { CliIO } from './config-command.ts';
 import { processIO } from './config-command.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
@@ -10,6 +9,7 @@ import { silentLogger } from '../log.ts';
 import { ControlClient } from '../control/control-client.ts';
 import { controlSocketPath } from '../control/control-server.ts';
 import { loadForCli, unknownHandler } from './cli-config.ts';
+import { parseCommandArgs } from './parse-args.ts';
 
 const USAGE = `Usage: crid check [--handler H] [--deep] [--json] [--config F]
 
@@ -22,16 +22,15 @@ one failed, 2 for an unknown handler or bad flags.
 `;
 
 export async function runCheckCommand(argv: string[], io: CliIO = processIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { handler: { type: 'string' }, deep: { type: 'boolean' }, json: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    io.stderr.write(`crid check: ${(err as Error).message}\n\n${USAGE}`);
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: { handler: { type: 'string' }, deep: { type: 'boolean' }, json: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if ('error' in parsed) {
+    io.stderr.write(`crid check: ${parsed.error}\n\n${USAGE}`);
     return 2;
   }
+  const { values } = parsed;
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;

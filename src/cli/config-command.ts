@@ -1,5 +1,4 @@
 // `crid config default|check|dump`: argv in, text out, exit code back.
-import { parseArgs } from 'node:util';
 import type { Writable } from 'node:stream';
 import { configPath } from '../config/defaults.ts';
 import { renderDefaultConfig } from '../config/default-config.ts';
@@ -10,6 +9,7 @@ import { formatDiff } from '../config/config-diff.ts';
 import type { ReloadResult } from '../config/reload.ts';
 import { ControlClient } from '../control/control-client.ts';
 import { controlSocketPath } from '../control/control-server.ts';
+import { parseCommandArgs } from './parse-args.ts';
 
 export interface CliIO {
   stdout: Writable;
@@ -36,20 +36,16 @@ export const processIO: CliIO = { stdout: process.stdout, stderr: process.stderr
 
 /** `argv` is what follows `crid config`. Only `reload` (which talks to the daemon) is asynchronous. */
 export function runConfigCommand(argv: string[], io: CliIO = processIO): number | Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        format: { type: 'string', default: 'toml' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    return usageError(io, (err as Error).message);
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      format: { type: 'string', default: 'toml' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if ('error' in parsed) return usageError(io, parsed.error);
   const { values, positionals } = parsed;
   if (values.help) {
     io.stdout.write(USAGE);

@@ -1,7 +1,6 @@
 // `crid explain --handler H`: what a pod with this RuntimeClass handler would get, on this machine.
 import { accessSync, constants, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { parseArgs } from 'node:util';
 import type { CridConfig, RuntimeHandler } from '../config/model.ts';
 import { processIO, type CliIO } from './config-command.ts';
 import { configPath } from '../config/defaults.ts';
@@ -12,6 +11,7 @@ import { findShimBinary, shimBinaryName, shimKind } from '../runtime/shim-binary
 import { optionsSchemaName, shimOptions } from '../config/options.ts';
 import { cgroupDriver } from '../runtime/cgroup-driver.ts';
 import { DEFAULT_PROFILE_NAME } from '../oci/apparmor-profile.ts';
+import { parseCommandArgs } from './parse-args.ts';
 
 const USAGE = `Usage: crid explain [--handler H] [--config F]
 
@@ -30,16 +30,15 @@ has errors, 2 for an unknown handler or bad flags.
 
 /** `argv` is what follows `crid explain`. */
 export function runExplainCommand(argv: string[], io: CliIO = processIO): number {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: { handler: { type: 'string', default: '' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-    }));
-  } catch (err) {
-    io.stderr.write(`crid explain: ${(err as Error).message}\n\n${USAGE}`);
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: { handler: { type: 'string', default: '' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+  });
+  if ('error' in parsed) {
+    io.stderr.write(`crid explain: ${parsed.error}\n\n${USAGE}`);
     return 2;
   }
+  const { values } = parsed;
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;

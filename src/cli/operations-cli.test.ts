@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { silentLogger } from '../log.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
-import { controlSocketPath, startControlServer, type ControlHandlers, type ControlServer } from '../control/control-server.ts';
+import { controlSocketPath, startControlServer, type ControlOperations, type ControlServer } from '../control/control-server.ts';
 import { runCheckCommand } from './check.ts';
 import { runRuntimeClassCommand } from './runtimeclass.ts';
 import { runConfigCommand, type CliIO } from './config-command.ts';
@@ -115,10 +115,11 @@ describe('crid runtimeclass', () => {
       deep: { ok: deepOk, reason: deepOk ? '' : 'deep check: crun: hugetlb controller not found', seconds: 1, checkedAt: '' },
     });
     const MI = 1024 * 1024;
-    const handlers: ControlHandlers = {
+    const handlers: ControlOperations = {
       reload: async () => ({ ok: true, diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] }, warnings: [] }),
       check: async () => [],
       health: () => [result('crun', false), result('runc', true), result('runc-v1', true)],
+      importImages: async () => [],
       measure: async (handler, pods) =>
         handler === 'runc-v1'
           ? [{ handler, ok: false, reason: 'shim did not start', samples: [] }]

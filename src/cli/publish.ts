@@ -1,10 +1,10 @@
 // `crid publish`: the legacy v1 shim runs `<containerd-binary> --address A publish --topic T --namespace N`
 // with a serialized google.protobuf.Any on stdin for each event; this relays it to the running crid's
 // events socket as an Envelope over ttrpc, the same path v2 shims use.
-import { parseArgs } from 'node:util';
 import { TtrpcClient } from '../ttrpc/client.ts';
 import { decodeMessage, encodeMessage, nowTimestamp } from '../ttrpc/codec.ts';
 import { EVENTS_SERVICE, FORWARD_REQUEST } from '../events/event-server.ts';
+import { parseCommandArgs } from './parse-args.ts';
 
 const USAGE = 'Usage: crid [--address SOCKET] publish --address SOCKET --topic TOPIC --namespace NS < event.any\n';
 const FORWARD_TIMEOUT_MS = 5_000;
@@ -17,22 +17,21 @@ async function readStdin(): Promise<Buffer> {
 
 /** Accepts the flags before or after the `publish` word, as the shim puts --address first. */
 export async function runPublishCommand(argv: string[]): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv.filter((arg) => arg !== 'publish'),
-      options: {
-        address: { type: 'string', short: 'a' },
-        topic: { type: 'string' },
-        namespace: { type: 'string', short: 'n' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-    }));
-  } catch (err) {
-    process.stderr.write(`crid publish: ${(err as Error).message}\n${USAGE}`);
+  const parsed = parseCommandArgs({
+    args: argv.filter((arg) => arg !== 'publish'),
+    options: {
+      address: { type: 'string', short: 'a' },
+      topic: { type: 'string' },
+      namespace: { type: 'string', short: 'n' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+  });
+  if ('error' in parsed) {
+    process.stderr.write(`crid publish: ${parsed.error}\n${USAGE}`);
     return 2;
   }
+  const { values } = parsed;
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

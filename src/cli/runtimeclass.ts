@@ -1,7 +1,6 @@
 // `crid runtimeclass [--handler H] [--labels] [--measure [--pods N]]`: RuntimeClass YAML (or node
 // labels) for the handlers of this node that pass their self-check.
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import type { CridConfig } from '../config/model.ts';
 import type { CliIO } from './config-command.ts';
 import { processIO } from './config-command.ts';
@@ -14,6 +13,7 @@ import { controlSocketPath } from '../control/control-server.ts';
 import { loadForCli, unknownHandler } from './cli-config.ts';
 import { passed } from './check.ts';
 import { isRuntimeClassHandlerName, renderLabels, renderRuntimeClasses, type RuntimeClassEntry } from './runtimeclass-yaml.ts';
+import { parseCommandArgs } from './parse-args.ts';
 
 const USAGE = `Usage: crid runtimeclass [--handler H] [--labels] [--measure [--pods N]] [--config F]
 
@@ -28,18 +28,15 @@ overhead.podFixed from [crid.runtimeclass.<handler>].
 `;
 
 export async function runRuntimeClassCommand(argv: string[], io: CliIO = processIO): Promise<number> {
-  let values;
-  try {
-    ({ values } = parseArgs({
-      args: argv,
-      options: {
-        handler: { type: 'string' }, labels: { type: 'boolean' }, measure: { type: 'boolean' }, pods: { type: 'string', default: '5' },
-        config: { type: 'string' }, node: { type: 'string' }, help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (err) {
-    return usage(io, (err as Error).message);
-  }
+  const parsed = parseCommandArgs({
+    args: argv,
+    options: {
+      handler: { type: 'string' }, labels: { type: 'boolean' }, measure: { type: 'boolean' }, pods: { type: 'string', default: '5' },
+      config: { type: 'string' }, node: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if ('error' in parsed) return usage(io, parsed.error);
+  const { values } = parsed;
   if (values.help) {
     io.stdout.write(USAGE);
     return 0;
@@ -90,7 +87,7 @@ function workingHandlers(results: readonly CheckResult[], only: string | undefin
 /** Measures each handler in turn; one that fails is skipped with its reason. false when the daemon is unreachable. */
 async function measure(entries: RuntimeClassEntry[], client: ControlClient, pods: number, io: CliIO): Promise<boolean> {
   for (const entry of entries) {
-    let report;
+    let report: Awaited<ReturnType<ControlClient['measure']>>[number] | undefined;
     try {
       [report] = await client.measure(entry.handler, pods);
     } catch (err) {

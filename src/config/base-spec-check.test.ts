@@ -28,7 +28,7 @@ describe('base_runtime_spec in the config', () => {
   it('is an error at its key when the file is missing', () => {
     const lines = check('missing.json');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(new RegExp(`config\\.toml:4:3: error: base_runtime_spec ".*missing\\.json" of handler "runc": cannot be read: ENOENT`));
+    expect(lines[0]).toMatch(/config\.toml:4:3: error: base_runtime_spec ".*missing\.json" of handler "runc": cannot be read: ENOENT/);
   });
 
   it('is an error at its key when the file is not a spec', () => {

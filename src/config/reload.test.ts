@@ -124,7 +124,9 @@ describe('ConfigHolder.reload', () => {
     writeFileSync(file, mainText());
     const config = loadConfigOrThrow(file, opts).config;
     config.crid.socket = '/tmp/flag.sock';
-    const holder = new ConfigHolder({ path: file, config, log: silentLogger, loadOptions: opts, adjust: (c) => void (c.crid.socket = '/tmp/flag.sock') });
+    const holder = new ConfigHolder({ path: file, config, log: silentLogger, loadOptions: opts, adjust: (c) => {
+      c.crid.socket = '/tmp/flag.sock';
+    } });
     const result = await holder.reload();
     expect(result.ok && result.diff.restartNeeded).toEqual([]);
   });

@@ -1,9 +1,11 @@
-// The client side of the control socket, for `crid config reload`, `crid check --deep` and
-// `crid runtimeclass --measure`.
+// The client side of the control socket, for `crid config reload`, `crid check --deep`,
+// `crid runtimeclass --measure` and `crid images import`.
 import http from 'node:http';
+import type { Readable } from 'node:stream';
 import type { ReloadResult } from '../config/reload.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
 import type { MeasureReport } from '../handler-health/overhead.ts';
+import type { ImportedImage } from './control-server.ts';
 import { errorFromStatus, unavailable } from '../errors.ts';
 
 const GRPC_CODE_BY_HTTP: Record<number, number> = { 400: 3, 404: 5, 412: 9, 503: 14, 504: 4 };
@@ -33,7 +35,12 @@ export class ControlClient {
     return ((await this.call('POST', `/measure?${query({ handler, pods: String(pods) })}`)) as { reports: MeasureReport[] }).reports;
   }
 
-  private call(method: string, path: string): Promise<unknown> {
+  /** Sends the archive as the request body; the daemon reads and stores it as it arrives. */
+  async importImages(archive: Readable): Promise<ImportedImage[]> {
+    return ((await this.call('POST', '/images/import', archive)) as { images: ImportedImage[] }).images;
+  }
+
+  private call(method: string, path: string, upload?: Readable): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const req = http.request({ socketPath: this.socketPath, method, path, timeout: this.timeoutMs }, (res) => {
         const chunks: Buffer[] = [];
@@ -52,7 +59,15 @@ export class ControlClient {
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000} s`)));
       req.on('error', (err) => reject(unavailable(`cannot reach the running crid at ${this.socketPath}: ${err.message}`)));
-      req.end();
+      if (upload === undefined) {
+        req.end();
+        return;
+      }
+      upload.on('error', (err) => {
+        req.destroy();
+        reject(err);
+      });
+      upload.pipe(req);
     });
   }
 }

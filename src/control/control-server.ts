@@ -1,8 +1,11 @@
 // crid's control socket: a small HTTP/JSON API on `<crid.state>/control.sock` (mode 0600) for the
-// commands that need the running daemon: reload the config, deep-check handlers, measure pods.
+// commands that need the running daemon: reload the config, deep-check handlers, measure pods,
+// import image archives.
 import http from 'node:http';
 import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 import type { Logger } from '../log.ts';
 import type { ReloadResult } from '../config/reload.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
@@ -16,7 +19,7 @@ export function controlSocketPath(stateDir: string): string {
   return path.join(stateDir, CONTROL_SOCKET_NAME);
 }
 
-export interface ControlHandlers {
+export interface ControlOperations {
   /** ConfigHolder.reload. */
   reload: () => Promise<ReloadResult>;
   /** Checks one handler (or all when undefined); deep runs a real pause sandbox. Unknown → InvalidArgument. */
@@ -25,16 +28,23 @@ export interface ControlHandlers {
   health: () => CheckResult[];
   /** Measures `pods` pause sandboxes on one handler (or each passing handler when undefined). */
   measure: (handler: string | undefined, pods: number) => Promise<MeasureReport[]>;
+  /** ImageService.importArchive over the request body: the images stored, by id and tags. */
+  importImages: (archive: Readable) => Promise<ImportedImage[]>;
+}
+
+export interface ImportedImage {
+  id: string;
+  repoTags: string[];
 }
 
 export interface ControlServer {
   close(): Promise<void>;
 }
 
-export async function startControlServer(socketPath: string, handlers: ControlHandlers, log: Logger): Promise<ControlServer> {
+export async function startControlServer(socketPath: string, ops: ControlOperations, log: Logger): Promise<ControlServer> {
   rmSync(socketPath, { force: true });
   const server = http.createServer((req, res) => {
-    route(handlers, req).then(
+    route(ops, req).then(
       (body) => reply(res, 200, body),
       (err: unknown) => {
         log.warn({ err, url: req.url }, 'control request failed');
@@ -62,21 +72,43 @@ export async function startControlServer(socketPath: string, handlers: ControlHa
   };
 }
 
-async function route(handlers: ControlHandlers, req: http.IncomingMessage): Promise<unknown> {
+async function route(ops: ControlOperations, req: http.IncomingMessage): Promise<unknown> {
   const url = new URL(req.url ?? '/', 'http://crid');
   const key = `${req.method} ${url.pathname}`;
   const handler = url.searchParams.get('handler') ?? undefined;
   switch (key) {
     case 'POST /reload':
-      return handlers.reload();
+      return ops.reload();
     case 'POST /check':
-      return { results: await handlers.check(handler, url.searchParams.get('deep') === '1') };
+      return { results: await ops.check(handler, url.searchParams.get('deep') === '1') };
     case 'GET /health':
-      return { results: handlers.health() };
+      return { results: ops.health() };
     case 'POST /measure':
-      return { reports: await handlers.measure(handler, podCount(url.searchParams.get('pods'))) };
+      return { reports: await ops.measure(handler, podCount(url.searchParams.get('pods'))) };
+    case 'POST /images/import':
+      return { images: await importFromBody(ops, req) };
     default:
-      throw notFound(`no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure)`);
+      throw notFound(`no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure, POST /images/import)`);
+  }
+}
+
+/**
+ * The archive reaches the importer through a pass-through, so that a refused archive does not tear
+ * down the connection: the rest of the body is drained and the client gets the reason.
+ */
+async function importFromBody(ops: ControlOperations, req: http.IncomingMessage): Promise<ImportedImage[]> {
+  const body = new PassThrough();
+  req.pipe(body);
+  req.once('close', () => {
+    if (!req.complete) body.destroy(new Error('the client closed the connection before the archive ended'));
+  });
+  try {
+    return await ops.importImages(body);
+  } catch (err) {
+    req.unpipe(body);
+    req.resume();
+    await finished(req).catch(() => undefined);
+    throw err;
   }
 }
 

@@ -3,10 +3,11 @@ import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import http from 'node:http';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import { silentLogger } from '../log.ts';
 import { invalidArgument, isKind } from '../errors.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
-import { controlSocketPath, startControlServer, type ControlHandlers, type ControlServer } from './control-server.ts';
+import { controlSocketPath, startControlServer, type ControlOperations, type ControlServer } from './control-server.ts';
 import { ControlClient } from './control-client.ts';
 
 const tmp = mkdtempSync(path.join(tmpdir(), 'crid-control-'));
@@ -19,7 +20,7 @@ afterEach(async () => {
 
 const ok = (handler: string): CheckResult => ({ handler, ok: true, reason: '', checkedAt: '2025-01-01T00:00:00.000Z', durationMs: 3 });
 const calls: string[] = [];
-const handlers: ControlHandlers = {
+const handlers: ControlOperations = {
   reload: async () => ({ ok: true, diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] }, warnings: [] }),
   check: async (handler, deep) => {
     calls.push(`check ${handler} ${deep}`);
@@ -30,6 +31,20 @@ const handlers: ControlHandlers = {
   measure: async (handler, pods) => {
     calls.push(`measure ${handler} ${pods}`);
     return [{ handler: handler ?? 'runc', ok: true, reason: '', samples: [] }];
+  },
+  // Counts the archive's bytes; one starting with "bad" is refused at its first chunk.
+  importImages: async (archive) => {
+    let bytes = 0;
+    try {
+      for await (const chunk of archive) {
+        if (bytes === 0 && (chunk as Buffer).subarray(0, 3).toString() === 'bad') throw invalidArgument('not an image archive');
+        bytes += (chunk as Buffer).length;
+      }
+    } catch (err) {
+      calls.push(`import failed: ${(err as Error).message}`);
+      throw err;
+    }
+    return [{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${bytes}`] }];
   },
 };
 
@@ -59,6 +74,29 @@ describe('control socket', () => {
       http.request({ socketPath: socket, method: 'DELETE', path: '/reload' }, (r) => resolve(r.statusCode ?? 0)).end();
     });
     expect(res).toBe(404);
+  });
+
+  it('streams an archive to the import route; a refused one answers with the reason before the body ends', async () => {
+    const socket = path.join(tmp, 'import.sock');
+    server = await startControlServer(socket, handlers, silentLogger);
+    const client = new ControlClient(socket);
+    const archive = Buffer.alloc(8 << 20, 1);
+    expect(await client.importImages(Readable.from([archive.subarray(0, 1 << 20), archive.subarray(1 << 20)]))).toEqual([{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${8 << 20}`] }]);
+    const refused = Buffer.concat([Buffer.from('bad'), archive]);
+    const err = await client.importImages(Readable.from([refused.subarray(0, 1 << 16), refused.subarray(1 << 16)])).catch((e: unknown) => e);
+    expect(isKind(err, 'InvalidArgument')).toBe(true);
+    expect((err as Error).message).toBe('not an image archive');
+  });
+
+  it('an upload the client abandons half-way fails the import instead of leaving it waiting', async () => {
+    const socket = path.join(tmp, 'abandon.sock');
+    server = await startControlServer(socket, handlers, silentLogger);
+    const before = calls.length;
+    const req = http.request({ socketPath: socket, method: 'POST', path: '/images/import' });
+    req.on('error', () => undefined);
+    req.write(Buffer.alloc(1 << 20, 1), () => req.destroy());
+    while (calls.length === before) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(calls.slice(before)).toEqual(['import failed: the client closed the connection before the archive ended']);
   });
 
   it('a stale socket file is replaced; no daemon is Unavailable naming the socket', async () => {

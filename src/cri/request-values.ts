@@ -55,7 +55,10 @@ export function checkValues(type: protobuf.Type, message: unknown, at = ''): voi
 }
 
 function checkValue(resolved: protobuf.Type | protobuf.Enum | null, value: unknown, name: string): void {
-  if (resolved instanceof protobuf.Type) return checkValues(resolved, value, name);
+  if (resolved instanceof protobuf.Type) {
+    checkValues(resolved, value, name);
+    return;
+  }
   if (!(resolved instanceof protobuf.Enum)) return;
   if (typeof value === 'string' && Object.hasOwn(resolved.values, value)) return;
   const expected = Object.keys(resolved.values).join(', ');
@@ -68,11 +71,11 @@ function checkRange([min, max]: [number, number], value: unknown, name: string):
 }
 
 /** The handler of one RPC behind the check of its request. */
-export function withCheckedValues<H extends UnaryHandler | StreamHandler>(service: string, rpc: string, handler: H): H {
+export function withCheckedValues(service: string, rpc: string, handler: UnaryHandler | StreamHandler): UnaryHandler | StreamHandler {
   const type = requestType(service, rpc);
   const checked = (request: unknown, ...rest: unknown[]) => {
     checkValues(type, request);
     return (handler as (request: unknown, ...rest: unknown[]) => Promise<unknown>)(request, ...rest);
   };
-  return checked as H;
+  return checked;
 }

@@ -1,7 +1,7 @@
 // The server-streaming list calls of the newest CRI (StreamPodSandboxes, StreamContainers,
 // StreamImages, StreamContainerStats, StreamPodSandboxStats, StreamPodSandboxMetrics): the same
 // answer as their List call, sent in pages so that no single message approaches the gRPC size limit.
-import type { HandlerTable, StreamHandler, UnaryHandler } from '../server/rpc.ts';
+import type { RpcTable, StreamHandler, UnaryHandler } from '../server/rpc.ts';
 
 const PAGE = 500;
 
@@ -26,8 +26,8 @@ function paged(list: UnaryHandler, from: string, to: string): StreamHandler {
 }
 
 /** Stream handlers for those List handlers the table has. */
-export function streamingLists(table: HandlerTable): HandlerTable {
-  const streams: HandlerTable = {};
+export function streamingLists(table: RpcTable): RpcTable {
+  const streams: RpcTable = {};
   for (const [stream, listRpc, from, to] of STREAMS) {
     const list = table[listRpc];
     if (list) streams[stream] = paged(list as UnaryHandler, from, to);

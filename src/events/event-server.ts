@@ -4,7 +4,7 @@ import type { Logger } from '../log.ts';
 import { decodeMessage } from '../ttrpc/codec.ts';
 import { TtrpcServer } from '../ttrpc/server.ts';
 import type { ExitMonitor } from './exit-monitor.ts';
-import { taskEventFromEnvelope } from './task-events.ts';
+import { taskEventFromEnvelope, type Envelope } from './task-events.ts';
 
 export const EVENTS_SERVICE = 'containerd.services.events.ttrpc.v1.Events';
 export const FORWARD_REQUEST = 'containerd.services.events.ttrpc.v1.ForwardRequest';
@@ -33,7 +33,7 @@ export class EventServer {
   }
 
   private forward(payload: Buffer): void {
-    const envelope = decodeMessage(FORWARD_REQUEST, payload).envelope;
+    const envelope = decodeMessage<{ envelope: Envelope | null }>(FORWARD_REQUEST, payload).envelope;
     if (!envelope) return;
     const event = taskEventFromEnvelope(envelope);
     if (!event) {

@@ -1,5 +1,5 @@
 // crid's own types for the task events shims publish (containerd.events.*), decoded from an Envelope.
-import { timestampToNanos, unpackAny, type AnyMessage, type Message } from '../ttrpc/codec.ts';
+import { timestampToNanos, unpackAny, type AnyMessage, type Timestamp } from '../ttrpc/codec.ts';
 
 interface EventBase {
   namespace: string;
@@ -24,7 +24,26 @@ export type TaskEvent = EventBase &
 
 export type TaskExitEvent = Extract<TaskEvent, { type: 'exit' }>;
 
-type Decoder = (e: Message) => Record<string, unknown> & { type: TaskEvent['type'] };
+/** containerd.services.events.ttrpc.v1 Envelope as decoded. */
+export interface Envelope {
+  timestamp: Timestamp | null;
+  namespace: string;
+  topic: string;
+  event: AnyMessage | null;
+}
+
+/** The fields of the containerd.events.Task* messages as decoded; each kind has some of them. */
+interface TaskEventFields {
+  container_id: string;
+  id?: string;
+  pid?: number;
+  bundle?: string;
+  exit_status?: number;
+  exited_at?: Timestamp | null;
+  exec_id?: string;
+}
+
+type Decoder = (e: TaskEventFields) => Record<string, unknown> & { type: TaskEvent['type'] };
 
 const DECODERS: Record<string, Decoder> = {
   'containerd.events.TaskCreate': (e) => ({ type: 'create', pid: e.pid, bundle: e.bundle }),
@@ -51,12 +70,12 @@ const DECODERS: Record<string, Decoder> = {
 };
 
 /** The task event carried by an Envelope; undefined for event kinds crid does not use. */
-export function taskEventFromEnvelope(envelope: Message): TaskEvent | undefined {
-  const any = envelope.event as AnyMessage | null;
+export function taskEventFromEnvelope(envelope: Envelope): TaskEvent | undefined {
+  const any = envelope.event;
   if (!any) return undefined;
   const decode = DECODERS[any.type_url.replace(/^.*\//, '')];
   if (!decode) return undefined;
-  const payload = unpackAny(any);
+  const payload = unpackAny<TaskEventFields>(any);
   return {
     namespace: envelope.namespace,
     containerId: payload.container_id,

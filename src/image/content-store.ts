@@ -89,6 +89,24 @@ export class ContentStore {
     await this.ingest(digest, bytes.length, async () => Readable.from([bytes]));
   }
 
+  /**
+   * Stores a blob whose digest is learnt from its bytes (an archive's file); when `expected` is given,
+   * the bytes must have that digest. Returns the digest and size.
+   */
+  async ingestUnnamed(source: AsyncIterable<Uint8Array>, expected?: Digest): Promise<{ digest: Digest; size: number }> {
+    const temp = join(this.root, 'ingest', `unnamed-${randomBytes(8).toString('hex')}`);
+    const verifier = new DigestVerifier(expected === undefined ? 'archive file' : `blob ${expected}`, undefined);
+    try {
+      await pipeline(source, verifier, createWriteStream(temp, { flush: true }));
+      const digest: Digest = `sha256:${verifier.hash.digest('hex')}`;
+      if (expected !== undefined && digest !== expected) throw failedPrecondition(`blob ${expected}: content has digest ${digest}; not stored`);
+      await rename(temp, this.path(digest));
+      return { digest, size: verifier.size };
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
   async #ingestOnce(digest: Digest, expectedSize: number | undefined, source: () => Promise<Readable>): Promise<void> {
     const existing = await this.size(digest);
     if (existing !== undefined && (expectedSize === undefined || existing === expectedSize)) return;

@@ -1,6 +1,7 @@
 // The images of one crid root: pulls (shared when concurrent), lookups by tag, digest or id,
 // removal with garbage collection of blobs and layer snapshots, and rootfs snapshots for containers.
 import { join } from 'node:path';
+import type { Readable } from 'node:stream';
 import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
 import { canceled, failedPrecondition, notFound } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -9,7 +10,9 @@ import { ContentStore } from './content-store.ts';
 import type { Digest } from './digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
 import type { Platform } from './platform.ts';
-import { pullImage, type ImageConfigJson, type PulledImage } from './puller.ts';
+import { pullImage } from './puller.ts';
+import type { ImageConfigJson, StoredImage } from './manifest.ts';
+import { importArchive } from './archive-import.ts';
 import { formatReference, looksLikeImageId, parseNormalizedReference, repositoryName, type ImageReference } from './reference.ts';
 import { Snapshotter, type Mount } from './snapshotter.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HttpTransport } from './http-transport.ts';
@@ -77,16 +80,17 @@ function nowNs(): string {
   return (BigInt(Date.now()) * 1_000_000n).toString();
 }
 
-function toRecord(ref: ImageReference, pulled: PulledImage): ImageRecord {
-  const config = summarizeConfig(pulled.config);
-  const repo = repositoryName(ref);
+/** The record of a stored image under `names`: each tag as a repo tag, each repository with the resolved digest. */
+function toRecord(names: ImageReference[], stored: StoredImage): ImageRecord {
+  const config = summarizeConfig(stored.config);
+  const repos = [...new Set(names.map(repositoryName))];
   return {
-    id: pulled.configDigest,
-    repoTags: ref.tag !== undefined && ref.digest === undefined ? [`${repo}:${ref.tag}`] : [],
-    repoDigests: [`${repo}@${pulled.resolvedDigest}`],
-    size: pulled.size,
-    manifestDigest: pulled.manifestDigest,
-    layers: pulled.layers,
+    id: stored.configDigest,
+    repoTags: names.filter((n) => n.tag !== undefined && n.digest === undefined).map((n) => `${repositoryName(n)}:${n.tag}`),
+    repoDigests: repos.map((repo) => `${repo}@${stored.resolvedDigest}`),
+    size: stored.size,
+    manifestDigest: stored.manifestDigest,
+    layers: stored.layers,
     config,
     ...userOf(config.user),
     createdAt: nowNs(),
@@ -113,6 +117,7 @@ export class ImageService {
   readonly #store: ImageStore;
   readonly #opts: ImageServiceOptions;
   readonly #pulls = new Map<string, RunningPull>();
+  #imports = 0;
   readonly #transport: HttpTransport;
 
   private constructor(opts: ImageServiceOptions, store: ImageStore, content: ContentStore, snapshotter: Snapshotter) {
@@ -171,9 +176,28 @@ export class ImageService {
       progress,
     };
     const pulled = await pullImage(deps, ref, auth).finally(() => progress.stop());
-    const record = await this.#store.add(toRecord(ref, pulled));
+    const record = await this.#store.add(toRecord([ref], pulled));
     log.info({ imageId: record.id, size: record.size }, 'image pulled');
     return record;
+  }
+
+  /**
+   * Imports the images of an archive (OCI image layout or `docker save`, see archive-import.ts) under
+   * the names it gives them; a name held by another image moves to the imported one, as after a pull.
+   */
+  async importArchive(source: Readable): Promise<ImageRecord[]> {
+    this.#imports++;
+    try {
+      const images = await importArchive({ content: this.content, snapshotter: this.snapshotter, log: this.#opts.log }, source, this.#opts.platform);
+      const records: ImageRecord[] = [];
+      for (const image of images) records.push(await this.#store.add(toRecord(image.names, image)));
+      for (const r of records) this.#opts.log.info({ imageId: r.id, repoTags: r.repoTags }, 'image imported');
+      return records;
+    } finally {
+      this.#imports--;
+      // What the archive brought that no image names (its other files, or all of it after a failure).
+      await this.#collectGarbage().catch((err: unknown) => this.#opts.log.warn({ err: String(err) }, 'image garbage collection after an import failed'));
+    }
   }
 
   /** The image for `ref`, pulled if it is not here yet (the sandbox image). */
@@ -257,11 +281,11 @@ export class ImageService {
 
   /** Deletes blobs and layer directories no image and no container snapshot refers to. */
   async #collectGarbage(): Promise<void> {
-    if (this.#pulls.size > 0) return; // a running pull may be using content no record names yet
+    if (this.#pulls.size > 0 || this.#imports > 0) return; // a running pull or import may be using content no record names yet
     const images = this.#store.list();
     const blobs = new Set<string>(images.flatMap((i) => [i.id, i.manifestDigest, ...i.layers.map((l) => l.digest), ...i.repoDigests.map((d) => d.slice(d.indexOf('@') + 1))]));
     const layers = new Set<string>(images.flatMap((i) => i.layers.map((l) => l.chainId)));
-    for (const snap of await this.snapshotter.active()) snap.layers.forEach((l) => layers.add(l));
+    for (const snap of await this.snapshotter.active()) for (const l of snap.layers) layers.add(l);
     for (const digest of await this.content.list()) if (!blobs.has(digest)) await this.content.delete(digest);
     for (const chainId of await this.snapshotter.layers()) if (!layers.has(chainId)) await this.snapshotter.removeLayer(chainId);
   }

@@ -8,6 +8,7 @@ export const MEDIA_TYPE = {
   dockerManifestList: 'application/vnd.docker.distribution.manifest.list.v2+json',
   dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
   dockerConfig: 'application/vnd.docker.container.image.v1+json',
+  dockerLayer: 'application/vnd.docker.image.rootfs.diff.tar',
   dockerLayerGzip: 'application/vnd.docker.image.rootfs.diff.tar.gzip',
 } as const;
 
@@ -17,6 +18,7 @@ export const LAYER_TYPES: readonly string[] = [
   MEDIA_TYPE.ociLayer,
   MEDIA_TYPE.ociLayerGzip,
   MEDIA_TYPE.ociLayerZstd,
+  MEDIA_TYPE.dockerLayer,
   MEDIA_TYPE.dockerLayerGzip,
   'application/vnd.oci.image.layer.nondistributable.v1.tar+gzip',
   'application/vnd.docker.image.rootfs.foreign.diff.tar.gzip',

@@ -4,57 +4,17 @@ import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
 import { failedPrecondition, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ContentStore } from './content-store.ts';
-import { chainIds, parseDigest, sha256Of, type Digest } from './digest.ts';
+import { sha256Of, type Digest } from './digest.ts';
 import { registryHosts, type InlineRegistry } from './hosts-config.ts';
-import { INDEX_TYPES, LAYER_TYPES, MANIFEST_TYPES } from './media-types.ts';
+import { checkDescriptor, imageLayers, manifestParts, parseJson, unpackStoredLayer, type Descriptor, type ImageConfigJson, type ManifestJson, type StoredImage } from './manifest.ts';
+import { INDEX_TYPES, MANIFEST_TYPES } from './media-types.ts';
 import { hostPlatform, selectPlatform, type Platform } from './platform.ts';
 import { formatReference, type ImageReference } from './reference.ts';
 import { RegistryClient } from './registry-client.ts';
 import type { Snapshotter } from './snapshotter.ts';
-import { unpackLayer } from './unpack.ts';
 import type { ImageLayer } from './image-store.ts';
 import type { HttpTransport } from './http-transport.ts';
 import type { PullProgress } from './pull-progress.ts';
-
-export interface Descriptor {
-  mediaType: string;
-  digest: Digest;
-  size: number;
-  platform?: Platform;
-}
-
-interface ManifestJson {
-  schemaVersion?: number;
-  mediaType?: string;
-  manifests?: Descriptor[];
-  config?: Descriptor;
-  layers?: Descriptor[];
-}
-
-export interface ImageConfigJson {
-  config?: {
-    User?: string;
-    Env?: string[] | null;
-    Entrypoint?: string[] | null;
-    Cmd?: string[] | null;
-    WorkingDir?: string;
-    StopSignal?: string;
-    Labels?: Record<string, string> | null;
-    ExposedPorts?: Record<string, unknown> | null;
-    Volumes?: Record<string, unknown> | null;
-  };
-  rootfs?: { type?: string; diff_ids?: string[] };
-}
-
-export interface PulledImage {
-  /** What the reference resolved to: the index digest for multi-platform images. */
-  resolvedDigest: Digest;
-  manifestDigest: Digest;
-  configDigest: Digest;
-  config: ImageConfigJson;
-  layers: ImageLayer[];
-  size: number;
-}
 
 export interface PullerDeps {
   content: ContentStore;
@@ -71,7 +31,7 @@ export interface PullerDeps {
 }
 
 /** Runs `fn` over `items`, `limit` at a time; after a failure starts nothing new and waits for the rest. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
+async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const results: R[] = new Array(items.length);
   let next = 0;
   let failed = false;
@@ -79,7 +39,7 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
     while (next < items.length && !failed) {
       const i = next++;
       try {
-        results[i] = await fn(items[i]!, i);
+        results[i] = await fn(items[i]!);
       } catch (err) {
         failed = true;
         throw err;
@@ -90,19 +50,6 @@ async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T, index: nu
   const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
   if (rejected) throw rejected.reason;
   return results;
-}
-
-function parseJson<T>(bytes: Buffer, what: string): T {
-  try {
-    return JSON.parse(bytes.toString('utf8')) as T;
-  } catch (err) {
-    throw failedPrecondition(`${what} is not valid JSON: ${err instanceof Error ? err.message : String(err)}`);
-  }
-}
-
-function checkDescriptor(d: Descriptor | undefined, what: string): Descriptor {
-  if (d === undefined || typeof d.size !== 'number' || d.size < 0) throw failedPrecondition(`${what}: missing or bad descriptor`);
-  return { ...d, digest: parseDigest(d.digest, `${what} digest`) };
 }
 
 class Pull {
@@ -134,16 +81,10 @@ class Pull {
     await this.#deps.content.ingest(d.digest, d.size, () => this.#client.fetchBlob(d.digest));
   }
 
-  async layer(d: Descriptor, diffId: Digest, chainId: Digest): Promise<void> {
-    const { content, snapshotter, log } = this.#deps;
-    if (await snapshotter.hasLayer(chainId)) return;
-    await this.blob(d);
-    await snapshotter.ensureLayer(chainId, async (dir) => {
-      const result = await unpackLayer(content.path(d.digest), dir, log);
-      if (result.diffId !== diffId) {
-        throw failedPrecondition(`${this.#name}: layer ${d.digest} unpacks to ${result.diffId}, the config says ${diffId}`);
-      }
-    });
+  async layer(layer: ImageLayer): Promise<void> {
+    if (await this.#deps.snapshotter.hasLayer(layer.chainId)) return;
+    await this.blob(layer);
+    await unpackStoredLayer(this.#deps, layer, this.#name);
   }
 }
 
@@ -160,7 +101,7 @@ async function resolvePlatformManifest(pull: Pull, ref: ImageReference, platform
   return { resolved: top, manifest: top };
 }
 
-export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<PulledImage> {
+export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<StoredImage> {
   const name = formatReference(ref);
   const hosts = await registryHosts(deps.registryConfigPath, ref.domain, deps.inlineRegistry);
   const { transport, signal, progress } = deps;
@@ -177,24 +118,14 @@ export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: Aut
   const pull = new Pull(deps, client, name);
   try {
     const { resolved, manifest } = await resolvePlatformManifest(pull, ref, deps.platform ?? hostPlatform(), name);
-    const configDesc = checkDescriptor(manifest.json.config, `${name}: config`);
-    const layerDescs = (manifest.json.layers ?? []).map((l, i) => checkDescriptor(l, `${name}: layer ${i}`));
-    for (const l of layerDescs) {
-      if (!LAYER_TYPES.includes(l.mediaType)) throw failedPrecondition(`${name}: layer ${l.digest} has unsupported media type ${l.mediaType}`);
-    }
-    progress?.expect(configDesc.size + layerDescs.reduce((sum, l) => sum + l.size, 0));
-    await pull.blob(configDesc);
-    const config = parseJson<ImageConfigJson>(await deps.content.read(configDesc.digest), `${name}: config ${configDesc.digest}`);
-    const diffIds = (config.rootfs?.diff_ids ?? []).map((d) => parseDigest(d, `${name}: diff_id`));
-    if (diffIds.length !== layerDescs.length) {
-      throw failedPrecondition(`${name}: config lists ${diffIds.length} diff_ids for ${layerDescs.length} layers`);
-    }
-    if (layerDescs.length === 0) throw failedPrecondition(`${name}: image has no layers`);
-    const chains = chainIds(diffIds);
-    await mapLimit(layerDescs, deps.concurrency, (d, i) => pull.layer(d, diffIds[i]!, chains[i]!));
-    const layers = layerDescs.map((d, i) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, diffId: diffIds[i]!, chainId: chains[i]! }));
-    const size = manifest.size + configDesc.size + layers.reduce((sum, l) => sum + l.size, 0);
-    return { resolvedDigest: resolved.digest, manifestDigest: manifest.digest, configDigest: configDesc.digest, config, layers, size };
+    const parts = manifestParts(manifest.json, name);
+    progress?.expect(parts.config.size + parts.layers.reduce((sum, l) => sum + l.size, 0));
+    await pull.blob(parts.config);
+    const config = parseJson<ImageConfigJson>(await deps.content.read(parts.config.digest), `${name}: config ${parts.config.digest}`);
+    const layers = imageLayers(config, parts.layers, name);
+    await mapLimit(layers, deps.concurrency, (l) => pull.layer(l));
+    const size = manifest.size + parts.config.size + layers.reduce((sum, l) => sum + l.size, 0);
+    return { resolvedDigest: resolved.digest, manifestDigest: manifest.digest, configDigest: parts.config.digest, config, layers, size };
   } catch (err) {
     throw wrap(signal?.aborted ? signal.reason : err, `pull ${name}`);
   }

@@ -24,8 +24,9 @@ export function parseChallenge(header: string): Challenge | undefined {
   const params: Record<string, string> = {};
   const param = /([\w-]+)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^,\s]*))\s*,?\s*/gy;
   const rest = match[2]!;
-  let m: RegExpExecArray | null;
-  while (param.lastIndex < rest.length && (m = param.exec(rest)) !== null) {
+  while (param.lastIndex < rest.length) {
+    const m = param.exec(rest);
+    if (m === null) break;
     params[m[1]!.toLowerCase()] = m[2] !== undefined ? m[2].replace(/\\(.)/g, '$1') : m[3]!;
   }
   return { scheme: match[1]!.toLowerCase(), params };

@@ -2,7 +2,7 @@
 // the pushes tests and the bench use. Hosts (mirrors, then upstream) are tried in order.
 import type { Readable } from 'node:stream';
 import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
-import { failedPrecondition, notFound, unavailable, CridError, invalidArgument } from '../errors.ts';
+import { failedPrecondition, notFound, unavailable, type CridError, invalidArgument } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { hostUrl, type HostCapability, type RegistryHost } from './hosts-config.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, discardBody, HttpTransport, readBody, type HttpRequest, type HttpResponse, type TransferObserver } from './http-transport.ts';

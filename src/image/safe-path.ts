@@ -32,7 +32,7 @@ async function lstatOrUndefined(path: string) {
  * `create` is set; symlinks on the way are followed only when relative and inside the root.
  */
 export async function resolveDirectory(root: string, components: string[], create: boolean, entry: string): Promise<string> {
-  const escape = (why: string) => invalidArgument(`layer entry ${JSON.stringify(entry)}: ${why}`);
+  const refuse = (why: string) => invalidArgument(`layer entry ${JSON.stringify(entry)}: ${why}`);
   const resolved: string[] = [];
   const pending = [...components];
   let hops = 0;
@@ -40,25 +40,25 @@ export async function resolveDirectory(root: string, components: string[], creat
     const part = pending.shift()!;
     if (part === '' || part === '.') continue;
     if (part === '..') {
-      if (resolved.length === 0) throw escape('a symlink on its path leads outside the layer');
+      if (resolved.length === 0) throw refuse('a symlink on its path leads outside the layer');
       resolved.pop();
       continue;
     }
     const abs = join(root, ...resolved, part);
     const st = await lstatOrUndefined(abs);
     if (st === undefined) {
-      if (!create) throw escape(`${join(...resolved, part)} does not exist`);
+      if (!create) throw refuse(`${join(...resolved, part)} does not exist`);
       await mkdir(abs, { mode: 0o755 });
       resolved.push(part);
     } else if (st.isSymbolicLink()) {
-      if (++hops > MAX_SYMLINK_HOPS) throw escape('too many symlinks on its path');
+      if (++hops > MAX_SYMLINK_HOPS) throw refuse('too many symlinks on its path');
       const target = await readlink(abs);
-      if (target.startsWith('/')) throw escape(`its path goes through ${join(...resolved, part)} -> ${target}, an absolute symlink`);
+      if (target.startsWith('/')) throw refuse(`its path goes through ${join(...resolved, part)} -> ${target}, an absolute symlink`);
       pending.unshift(...target.split('/'));
     } else if (st.isDirectory()) {
       resolved.push(part);
     } else {
-      throw escape(`${join(...resolved, part)} is not a directory`);
+      throw refuse(`${join(...resolved, part)} is not a directory`);
     }
   }
   return join(root, ...resolved);

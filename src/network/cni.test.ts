@@ -67,7 +67,7 @@ const att: CniAttachment = {
 };
 
 async function recorded(): Promise<{ file: string; stdin: Record<string, unknown>; env: string }[]> {
-  const files = (await readdir(log)).filter((f) => f.endsWith('.stdin')).sort((a, b) => parseInt(a) - parseInt(b));
+  const files = (await readdir(log)).filter((f) => f.endsWith('.stdin')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
   return Promise.all(
     files.map(async (f) => ({
       file: f.replace(/^\d+-/, '').replace('.stdin', ''),

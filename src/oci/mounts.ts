@@ -77,7 +77,7 @@ export function criMounts(requested: readonly Mount__Output[], field: string): C
 
 function checkMount(m: Mount__Output, field: string): void {
   if (!m.container_path?.startsWith('/')) throw invalidArgument(`${field}.container_path ${quote(m.container_path ?? '')} must be an absolute path`);
-  if (m.image && m.image.image) throw invalidArgument(`${field}.image: image volumes are not supported`);
+  if (m.image?.image) throw invalidArgument(`${field}.image: image volumes are not supported`);
   if (!m.host_path?.startsWith('/')) throw invalidArgument(`${field}.host_path ${quote(m.host_path ?? '')} must be an absolute path`);
   if (m.recursive_read_only) {
     throw invalidArgument(`${field}.recursive_read_only: recursive read-only mounts are not supported by crid's OCI runtimes`);

@@ -40,7 +40,7 @@ export function checkArgv(argv: readonly string[], field: string): void {
 export function mergeEnv(base: readonly string[], overrides: readonly string[]): string[] {
   const result: Array<string | undefined> = [...base];
   const index = new Map<string, number>();
-  result.forEach((entry, i) => index.set(envKey(entry!), i));
+  for (const [i, entry] of result.entries()) index.set(envKey(entry!), i);
   for (const entry of overrides) {
     const key = envKey(entry);
     const at = index.get(key);

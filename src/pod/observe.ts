@@ -29,20 +29,21 @@ export function shimsPerHandler(deps: PodDeps): Record<string, number> {
   for (const s of deps.sandboxes.list()) {
     const task = deps.shims.get(s.id);
     if (!task) continue;
-    (shims[s.runtimeHandler] ??= new Set()).add(task.shimPid);
+    shims[s.runtimeHandler] ??= new Set();
+    shims[s.runtimeHandler].add(task.shimPid);
   }
   return Object.fromEntries(Object.entries(shims).map(([h, pids]) => [h, pids.size]));
 }
 
 /** The runtime handler an RPC concerns, for the metrics' handler label ('' when none). */
-export function handlerOfRequest(deps: PodDeps, rpc: string, request: Record<string, unknown> | null | undefined): string {
+export function handlerOfRequest(deps: PodDeps, rpc: string, request: object | null | undefined): string {
   if (!request) return '';
   if (rpc === 'RunPodSandbox') {
-    const requested = typeof request.runtime_handler === 'string' ? request.runtime_handler : '';
+    const requested = 'runtime_handler' in request && typeof request.runtime_handler === 'string' ? request.runtime_handler : '';
     return requested || deps.config().default_runtime_name;
   }
-  const podId = typeof request.pod_sandbox_id === 'string' ? request.pod_sandbox_id : '';
-  const containerId = typeof request.container_id === 'string' ? request.container_id : '';
+  const podId = 'pod_sandbox_id' in request && typeof request.pod_sandbox_id === 'string' ? request.pod_sandbox_id : '';
+  const containerId = 'container_id' in request && typeof request.container_id === 'string' ? request.container_id : '';
   try {
     const sandboxId = podId || (containerId ? deps.containers.find(containerId)?.sandboxId : undefined);
     return (sandboxId && deps.sandboxes.find(sandboxId)?.runtimeHandler) || '';

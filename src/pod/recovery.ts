@@ -6,6 +6,7 @@ import { instanceNetnsPrefix, listNetns, removeNetns } from '../network/netns.ts
 import { sandboxDir, type PodDeps } from './deps.ts';
 import fs from 'node:fs';
 import path from 'node:path';
+import type { RuntimeHandler } from '../config/model.ts';
 import type { Logger } from '../log.ts';
 import type { ContainerRecord } from '../store/container.ts';
 import { attachContainerLogs, containerIoDir } from './container/io.ts';
@@ -58,7 +59,7 @@ async function discardUnstartedTask(deps: PodDeps, id: string): Promise<void> {
 
 /** Reaches a task no record keeps running (or no record owns), kills what runs, and removes it. */
 async function discardTask(deps: PodDeps, id: string): Promise<void> {
-  const task = await deps.shims.reconnect(id);
+  const task = await deps.shims.reach(id);
   if (task) await task.task.kill(id, 9, { all: true }).catch(() => {});
   await deps.shims.removeTask(id);
 }
@@ -87,12 +88,17 @@ async function reopenLog(deps: PodDeps, c: ContainerRecord, log: Logger): Promis
   }
 }
 
+/** The runtime handler of a known sandbox or container (its pod's). */
+function handlerOf(deps: PodDeps, id: string): RuntimeHandler | undefined {
+  return deps.sandboxes.find(id)?.handler ?? deps.sandboxes.find(deps.containers.find(id)?.sandboxId ?? '')?.handler;
+}
+
 async function removeOrphans(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
   const known = new Set([...deps.sandboxes.list().map((s) => s.id), ...deps.containers.list().map((c) => c.id)]);
   for (const id of await deps.shims.listBundles()) {
     if (live.has(id)) continue;
     // A task no record owns was started by a RunPodSandbox/CreateContainer that crid did not finish.
-    await step(log, { containerId: id }, 'removing an orphan task', () => (known.has(id) ? deps.shims.removeTask(id) : discardTask(deps, id)));
+    await step(log, { containerId: id }, 'removing an orphan task', () => (known.has(id) ? deps.shims.removeTask(id, handlerOf(deps, id)) : discardTask(deps, id)));
   }
   const netnsInUse = new Set(deps.sandboxes.list().map((s) => s.netnsPath).filter(Boolean));
   const allNetns = await listNetns(instanceNetnsPrefix(deps.config().crid.state)).catch((err: unknown) => {

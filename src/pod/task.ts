@@ -19,14 +19,21 @@ export async function signalTask(task: TaskService, id: string, signal: number, 
   });
 }
 
-/** Kills a task's init process (if it still runs), waits for its exit, deletes it from its shim. */
-export async function killAndReapTask(deps: PodDeps, id: string, signal = SIGKILL, waitMs = KILL_WAIT_MS): Promise<void> {
+/**
+ * SIGKILLs a task's init process (if it still runs), waits for its exit, deletes it from its shim. An
+ * exit that does not come in time is not waited on further: the task is taken down by force.
+ */
+export async function killAndReapTask(deps: PodDeps, id: string): Promise<void> {
   const shimTask = deps.shims.get(id);
   if (!shimTask) return;
   // A task being removed has exited; its delete event may already have cleared the recorded exit.
   if (!deps.monitor.hasExited(id) && !deps.shims.isRemoving(id)) {
-    await signalTask(shimTask.task, id, signal, { all: true });
-    await withTimeout(deps.monitor.waitForExit(id), waitMs, `exit of task ${id}`);
+    await signalTask(shimTask.task, id, SIGKILL, { all: true });
+    const exited = await withTimeout(deps.monitor.waitForExit(id), KILL_WAIT_MS, `exit of task ${id}`).then(
+      () => true,
+      () => false,
+    );
+    if (!exited) await deps.shims.takeDown(id);
   }
   await deps.shims.removeTask(id);
 }

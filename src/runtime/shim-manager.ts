@@ -1,5 +1,6 @@
 // What the pod/container layer calls: start a task's shim (or join its pod's shim) and create the
 // task, reconnect to shims after a crid restart, turn a lost shim into exits, and clean up.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -9,11 +10,12 @@ import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
 import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
-import { CRI } from '../oci/annotations.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
+import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
 import { findShimBinary, shimKind } from './shim-binary.ts';
-import { cleanupDeadShimV1, dialShimV1, readShimV1Files, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
+import { cleanupDeadShimV1, dialShimV1, readShimV1Files, shimV1SocketPath, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
+import { flagValue, killStrayShims } from './stray-shims.ts';
 import {
   deleteShimV2,
   dialShimV2,
@@ -24,6 +26,7 @@ import {
   type ShimV2Invocation,
 } from './shim-v2.ts';
 import type { Mount, ProcessIO, TaskService } from './task-service.ts';
+import type { Spec } from '../oci/spec-types.ts';
 import { waitForExit, withWaitBackstop } from './wait-backstop.ts';
 import { nowNanos } from '../util/time.ts';
 import { withTimeout } from '../util/timeout.ts';
@@ -51,13 +54,12 @@ export interface StartTaskRequest {
   /** The shim executable; resolved from the handler when absent. */
   binary?: string;
   id: string;
-  /** Groups the task with its pod's shim (written to config.json as io.kubernetes.cri.sandbox-id). */
-  sandboxId?: string;
   /**
    * The OCI runtime spec, written as the bundle's config.json; or that file's exact text, as a
-   * container's spec is kept from CreateContainer to StartContainer (it then names its sandbox itself).
+   * container's spec is kept from CreateContainer to StartContainer. Its io.kubernetes.cri.sandbox-id
+   * annotation groups the task with its pod's shim.
    */
-  spec: Record<string, unknown> | string;
+  spec: Spec | string;
   /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
   rootfs: Mount[];
   io: ProcessIO;
@@ -88,6 +90,8 @@ interface ShimRecordFile {
 }
 
 const RECORD_FILE = 'crid-shim.json';
+/** How long a shim told to shut down has to exit before it is killed. */
+const SHIM_EXIT_WAIT_MS = 2_000;
 
 interface Connection {
   task: TaskService;
@@ -146,7 +150,7 @@ export class ShimManager {
     const log = this.log.child({ containerId: req.id, handler: req.handler.name });
     const binary = req.binary ?? findShimBinary(req.handler);
     const bundle = this.bundleFor(req.id);
-    await createBundle(bundle, withSandboxId(req.spec, req.sandboxId));
+    await createBundle(bundle, req.spec);
     const rec: TaskRecord = { id: req.id, bundle, file: recordFile(req.handler, binary), conn: undefined, shimLog: undefined };
     try {
       rec.shimLog = await openShimLog(bundle, log);
@@ -162,7 +166,7 @@ export class ShimManager {
       log.info({ shimPid: rec.conn.shimPid, pid }, 'task created');
       return this.shimTask(rec, pid);
     } catch (err) {
-      await this.removeTask(req.id, rec).catch((cleanupErr: unknown) =>
+      await this.shared(req.id, () => this.removeRecord(rec)).catch((cleanupErr: unknown) =>
         log.warn({ err: cleanupErr }, 'cleanup after a failed task start failed'),
       );
       throw err;
@@ -173,13 +177,25 @@ export class ShimManager {
    * After a crid restart: reattach to the task's shim and learn from it what happened while crid was
    * down, or clean up and report the task exited. `handler` (the pod's) stands in for a lost shim record.
    */
-  async reconnect(id: string, handler?: RuntimeHandler): Promise<ShimTask | undefined> {
+  reconnect(id: string, handler?: RuntimeHandler): Promise<ShimTask | undefined> {
+    return this.attach(id, handler, true);
+  }
+
+  /**
+   * Reattaches to a task only to take it down (one that StartContainer did not finish, or that no
+   * record owns): nothing is learned or reported of it, the caller kills and removes it.
+   */
+  reach(id: string): Promise<ShimTask | undefined> {
+    return this.attach(id, undefined, false);
+  }
+
+  private async attach(id: string, handler: RuntimeHandler | undefined, learn: boolean): Promise<ShimTask | undefined> {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
     const file = await this.readRecordFile(bundle, handler, log);
     if (!file) {
       log.warn('the task cannot be reached (no shim record, no handler); it is taken as exited');
-      await removeBundle(bundle);
+      await this.removeFiles(id, bundle);
       this.emitExit(id, 0, 255);
       return undefined;
     }
@@ -190,7 +206,7 @@ export class ShimManager {
       rec.conn.tasks.add(id);
       const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
       rec.shimLog = await openShimLog(bundle, log);
-      await this.learnState(rec.conn.task, id, info.taskPid, log);
+      if (learn) await this.learnState(rec.conn.task, id, info.taskPid, log);
       return this.shimTask(rec, info.taskPid);
     } catch (err) {
       log.warn({ err }, 'shim is gone; cleaning up its task');
@@ -208,26 +224,47 @@ export class ShimManager {
     } catch (err) {
       if (!handler) return undefined;
       log.warn({ err }, 'the shim record is unreadable; it is rebuilt from the runtime handler');
-      try {
-        return recordFile(handler, findShimBinary(handler));
-      } catch (handlerErr) {
-        log.warn({ err: handlerErr }, 'the runtime handler names no usable shim');
-        return undefined;
-      }
+      return this.handlerRecord(handler, log);
+    }
+  }
+
+  private handlerRecord(handler: RuntimeHandler, log: Logger): ShimRecordFile | undefined {
+    try {
+      return recordFile(handler, findShimBinary(handler));
+    } catch (err) {
+      log.warn({ err }, 'the runtime handler names no usable shim');
+      return undefined;
     }
   }
 
   /**
    * Exits that happened while crid was down reached no one (the shims' events had nowhere to go):
    * the shim's State tells a task that already stopped, and a Wait catches the exits still to come.
+   * A shim that answers but does not have the task (one started at the address of a shim that died
+   * while crid was down) will never report its exit: the task is taken as exited.
    */
   private async learnState(task: TaskService, id: string, pid: number, log: Logger): Promise<void> {
     const state = await withTimeout(task.state(id), this.opts.reconnectTimeoutMs, `State ${id}`).catch((err: unknown) => {
+      if (isKind(err, 'NotFound')) return 'gone' as const;
       log.warn({ err }, 'the shim did not tell the state of its task; waiting for its exit');
       return undefined;
     });
-    if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
+    if (state === 'gone') {
+      log.warn('the shim does not have the task; it is taken as exited');
+      this.emitExit(id, pid, 255);
+    } else if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
     else waitForExit(task, this.opts.monitor, this.opts.namespace, this.log, { id, pid });
+  }
+
+  /**
+   * For a task that took a SIGKILL but whose exit never came (its shim lost track of the process):
+   * removes it by force (the removal ends by killing what is left in its cgroup) and reports its exit
+   * as unknown, so that stopping and removing never wait on an exit that cannot come.
+   */
+  async takeDown(id: string): Promise<void> {
+    this.log.warn({ containerId: id }, 'no exit came after SIGKILL; the task is removed by force and its exit is unknown');
+    await this.removeTask(id);
+    this.emitExit(id, 0, 255);
   }
 
   /** A removal of the task is under way (its exit was handled; only the delete is left). */
@@ -236,26 +273,50 @@ export class ShimManager {
   }
 
   /**
-   * Deletes the task in its shim if still there, stops the shim when it runs nothing else, removes the
-   * bundle. Concurrent calls for one task (an exit event and a stop racing) share one removal.
+   * Removes everything of a task, keyed on its id alone: deletes it in its shim if still there, stops
+   * the shim when it runs nothing else, has the OCI runtime delete whatever it still holds of the id,
+   * removes the bundle and the shim's work directory. A task this crid never reached (its record
+   * changed before a crash let the removal finish) is found through its bundle; `handler` (the pod's)
+   * names the runtime when neither is left. Safe to repeat; concurrent calls for one task (an exit
+   * event and a stop racing) share one removal.
    */
-  removeTask(id: string, pending?: TaskRecord): Promise<void> {
+  removeTask(id: string, handler?: RuntimeHandler): Promise<void> {
+    return this.shared(id, async () => {
+      const rec = this.tasks.get(id) ?? (await this.recordOnDisk(id, handler));
+      if (rec) await this.removeRecord(rec);
+      else await this.removeFiles(id, this.bundleFor(id));
+    });
+  }
+
+  private shared(id: string, work: () => Promise<void>): Promise<void> {
     const running = this.removals.get(id);
     if (running) return running;
-    const removal = this.remove(id, pending).finally(() => this.removals.delete(id));
+    const removal = work().finally(() => this.removals.delete(id));
     this.removals.set(id, removal);
     return removal;
   }
 
-  private async remove(id: string, pending?: TaskRecord): Promise<void> {
-    const rec = pending ?? this.tasks.get(id);
-    if (!rec) return;
-    const conn = rec.conn;
+  /** A task only its bundle (or its pod's handler) still tells of, reattached to its shim if that runs. */
+  private async recordOnDisk(id: string, handler: RuntimeHandler | undefined): Promise<TaskRecord | undefined> {
+    const bundle = this.bundleFor(id);
+    const log = this.log.child({ containerId: id });
+    const hasBundle = fs.existsSync(bundle);
+    const file = hasBundle ? await this.readRecordFile(bundle, handler, log) : handler && this.handlerRecord(handler, log);
+    if (!file) return undefined;
+    const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
+    if (!hasBundle) return rec;
+    rec.conn = await withTimeout(this.reattach(rec), this.opts.reconnectTimeoutMs, `reaching the shim of ${id}`).catch(() => undefined);
+    rec.conn?.tasks.add(id);
+    return rec;
+  }
+
+  private async removeRecord(rec: TaskRecord): Promise<void> {
+    const { id, conn } = rec;
     if (conn && !conn.task.isClosed()) {
       await conn.task.delete(id).catch((err: unknown) => {
         if (!isKind(err, 'NotFound')) this.log.debug({ err, containerId: id }, 'delete of task failed');
       });
-    } else {
+    } else if (fs.existsSync(rec.bundle)) {
       // The shim is gone: its OCI runtime state goes the way containerd's does, before the bundle
       // (which tells the cleanup the runtime's root) is removed.
       await this.cleanupDeadShim(rec);
@@ -264,10 +325,21 @@ export class ShimManager {
       conn.tasks.delete(id);
       if (conn.tasks.size === 0) await this.stopShim(conn, id);
     }
+    // Whatever the shim did or knew: a create cut short by a crash leaves runtime state no shim owns,
+    // and a runtime without state for the id leaves the container's processes to its cgroup.
+    if (isRuncShim(rec.file)) {
+      await deleteOciState({ ...rec.file, namespace: this.opts.namespace }, id);
+      const cgroupsPath = await bundleCgroupsPath(rec.bundle);
+      if (cgroupsPath) await killCgroup(cgroupsPath);
+    }
     rec.shimLog?.destroy();
-    await removeBundle(rec.bundle);
-    if (rec.file.kind === 'v1') await fs.promises.rm(this.v1Workdir(id), { recursive: true, force: true });
+    await this.removeFiles(id, rec.bundle);
     this.tasks.delete(id);
+  }
+
+  private async removeFiles(id: string, bundle: string): Promise<void> {
+    await removeBundle(bundle);
+    await fs.promises.rm(this.v1Workdir(id), { recursive: true, force: true });
   }
 
   /** Closes crid's side of every shim connection; the shims keep running for the next crid. */
@@ -406,6 +478,7 @@ export class ShimManager {
 
   /** `shim delete` (v2) or the runtime's delete (v1) for a task whose shim died; its exit if known. */
   private async cleanupDeadShim(rec: TaskRecord): Promise<{ pid: number; exitStatus: number }> {
+    await this.killStrayShim(rec);
     try {
       if (rec.file.kind === 'v2') return await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
       await cleanupDeadShimV1(this.v1Invocation(rec));
@@ -413,6 +486,20 @@ export class ShimManager {
       this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
     }
     return { pid: 0, exitStatus: 255 };
+  }
+
+  /** The shim launched for this task, if it still runs although crid cannot reach it, and its socket. */
+  private async killStrayShim(rec: TaskRecord): Promise<void> {
+    const v1 = this.v1Invocation(rec);
+    const isShim =
+      rec.file.kind === 'v1'
+        ? (args: string[]) => flagValue(args, '-workdir') === v1.workdir
+        : (args: string[]) => flagValue(args, '-id') === rec.id && flagValue(args, '-address') === this.opts.shimAddress;
+    const killed = await killStrayShims(isShim);
+    if (killed.length === 0) return;
+    this.log.warn({ containerId: rec.id, shimPids: killed }, 'a shim crid could not reach was still running; it is killed');
+    const socket = rec.file.kind === 'v1' ? shimV1SocketPath(v1) : runcShimSocket(this.opts.shimAddress, this.opts.namespace, rec.id);
+    await fs.promises.rm(socket, { force: true });
   }
 
   /** The exit of a task's init process, through the one exit path ('0' or no time: now). */
@@ -428,6 +515,37 @@ export class ShimManager {
       await conn.task.shutdown(id, true).catch((err: unknown) => this.log.debug({ err, containerId: id }, 'shim shutdown failed'));
     }
     conn.task.close();
+    // A runc shim refuses to shut down while it holds a task, and it keeps one whose Delete failed
+    // (it still counts the process as running after the runtime lost it): nothing of crid's runs there.
+    if (conn.shimPid > 0 && !(await exitsWithin(conn.shimPid, SHIM_EXIT_WAIT_MS))) {
+      this.log.warn({ containerId: id, shimPid: conn.shimPid }, 'the shim did not exit on shutdown; it is killed');
+      try {
+        process.kill(conn.shimPid, 'SIGKILL');
+      } catch {
+        // it exited meanwhile
+      }
+      await fs.promises.rm(socketPath(conn.address), { force: true });
+    }
+  }
+}
+
+/** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<first task id>. */
+function runcShimSocket(address: string, namespace: string, id: string): string {
+  return path.join('/run/containerd/s', createHash('sha256').update(path.join(address, namespace, id)).digest('hex'));
+}
+
+/** Whether the process is gone (or a zombie) within `ms`. */
+async function exitsWithin(pid: number, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const stat = await fs.promises.readFile(`/proc/${pid}/stat`, 'utf8');
+      if (stat[stat.lastIndexOf(')') + 2] === 'Z') return true;
+    } catch {
+      return true;
+    }
+    if (Date.now() > deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
 
@@ -435,10 +553,19 @@ function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
-function withSandboxId(spec: Record<string, unknown> | string, sandboxId: string | undefined): object | string {
-  if (!sandboxId || typeof spec === 'string') return spec;
-  const annotations = { ...((spec.annotations as Record<string, string> | undefined) ?? {}), [CRI.sandboxId]: sandboxId };
-  return { ...spec, annotations };
+/** linux.cgroupsPath of the bundle's config.json; '' when there is none to read. */
+async function bundleCgroupsPath(bundle: string): Promise<string> {
+  try {
+    const spec = JSON.parse(await fs.promises.readFile(path.join(bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: unknown } };
+    return typeof spec.linux?.cgroupsPath === 'string' ? spec.linux.cgroupsPath : '';
+  } catch {
+    return '';
+  }
+}
+
+/** The legacy shim and containerd-shim-runc-v1/v2 drive an OCI runtime of runc's kind (runc, crun). */
+function isRuncShim(file: ShimRecordFile): boolean {
+  return file.kind === 'v1' || /^containerd-shim-runc-v[12]$/.test(path.basename(file.binary));
 }
 
 function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {

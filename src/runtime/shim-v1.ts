@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { execa } from 'execa';
+import { deleteOciState } from './oci-state.ts';
 import { internal, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { TtrpcClient } from '../ttrpc/client.ts';
@@ -125,7 +125,9 @@ export async function startShimV1(inv: ShimV1Invocation, log: Logger): Promise<S
     listener.close();
   }
   child.unref();
-  child.once('exit', () => logs.readers.forEach((r) => r.destroy()));
+  child.once('exit', () => {
+    for (const r of logs.readers) r.destroy();
+  });
   const pid = child.pid!;
   const address = `unix://${socketPath}`;
   await fs.promises.writeFile(path.join(inv.bundle, 'address'), address);
@@ -163,8 +165,7 @@ export async function readShimV1Files(bundle: string): Promise<{ address: string
 
 /** After the shim died: what containerd does, `<runtime> --root <root>/<ns> delete --force <id>`. */
 export async function cleanupDeadShimV1(inv: ShimV1Invocation): Promise<void> {
-  const root = path.join(inv.runtimeRoot || '/run/containerd/runc', inv.namespace);
-  await execa(inv.runtime || 'runc', ['--root', root, 'delete', '--force', inv.id], { reject: false });
+  await deleteOciState(inv, inv.id);
   const files = await readShimV1Files(inv.bundle);
   if (files) await fs.promises.rm(files.address.replace(/^unix:\/\//, ''), { force: true });
 }

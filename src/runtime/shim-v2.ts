@@ -75,7 +75,7 @@ function bootstrapFromJson(text: string): Bootstrap {
 
 function bootstrapFromProtobuf(output: Buffer): Bootstrap | undefined {
   try {
-    const r = decodeMessage('containerd.runtime.bootstrap.v1.BootstrapResult', output);
+    const r = decodeMessage<Bootstrap>('containerd.runtime.bootstrap.v1.BootstrapResult', output);
     return ADDRESS_PREFIX.test(r.address) ? { version: r.version, address: r.address, protocol: r.protocol || 'ttrpc' } : undefined;
   } catch {
     return undefined;

@@ -16,7 +16,7 @@ import {
   type TaskState,
   type TaskStats,
 } from './task-service.ts';
-import { exitFrom, processInfoFrom, stateFrom } from './task-v2.ts';
+import { exitFrom, processInfoFrom, stateFrom, type ExitMessage, type ProcessMessage, type StateMessage } from './task-v2.ts';
 
 const SERVICE = 'containerd.runtime.linux.shim.v1.Shim';
 const PKG = 'containerd.runtime.linux.shim.v1';
@@ -40,19 +40,19 @@ export class TaskV1 implements TaskService {
     this.options = options;
   }
 
-  private call(method: string, requestType: string, request: Message, responseType: string, timeoutMs = this.options.timeoutMs): Promise<Message> {
+  private call<Res extends object = Message>(method: string, requestType: string, request: Message, responseType: string, timeoutMs = this.options.timeoutMs): Promise<Res> {
     const qualify = (t: string) => (t.startsWith('google.') ? t : `${PKG}.${t}`);
-    return this.client.request(SERVICE, method, qualify(requestType), request, qualify(responseType), { timeoutMs });
+    return this.client.request<Res>(SERVICE, method, qualify(requestType), request, qualify(responseType), { timeoutMs });
   }
 
   async connect(id: string): Promise<ShimInfo> {
-    const info = await this.call('ShimInfo', EMPTY, {}, 'ShimInfoResponse');
-    const state = await this.call('State', 'StateRequest', { id }, 'StateResponse').catch(() => ({ pid: 0 }));
+    const info = await this.call<{ shim_pid: number }>('ShimInfo', EMPTY, {}, 'ShimInfoResponse');
+    const state = await this.call<{ pid: number }>('State', 'StateRequest', { id }, 'StateResponse').catch(() => ({ pid: 0 }));
     return { shimPid: info.shim_pid, taskPid: state.pid, version: '' };
   }
 
   async create(req: CreateTaskRequest): Promise<{ pid: number }> {
-    const r = await this.call(
+    const r = await this.call<{ pid: number }>(
       'Create',
       'CreateTaskRequest',
       {
@@ -72,16 +72,16 @@ export class TaskV1 implements TaskService {
   }
 
   async start(id: string, execId = ''): Promise<{ pid: number }> {
-    const r = await this.call('Start', 'StartRequest', { id: execId || id }, 'StartResponse');
+    const r = await this.call<{ pid: number }>('Start', 'StartRequest', { id: execId || id }, 'StartResponse');
     return { pid: r.pid };
   }
 
   async state(id: string, execId = ''): Promise<TaskState> {
-    return stateFrom(await this.call('State', 'StateRequest', { id: execId || id }, 'StateResponse'), execId);
+    return stateFrom(await this.call<StateMessage>('State', 'StateRequest', { id: execId || id }, 'StateResponse'), execId);
   }
 
   async pids(id: string): Promise<ProcessInfo[]> {
-    const r = await this.call('ListPids', 'ListPidsRequest', { id }, 'ListPidsResponse');
+    const r = await this.call<{ processes: ProcessMessage[] }>('ListPids', 'ListPidsRequest', { id }, 'ListPidsResponse');
     return r.processes.map(processInfoFrom);
   }
 
@@ -103,14 +103,14 @@ export class TaskV1 implements TaskService {
   }
 
   async wait(id: string, execId = ''): Promise<ExitInfo> {
-    const r = await this.call('Wait', 'WaitRequest', { id: execId || id }, 'WaitResponse', 0);
+    const r = await this.call<ExitMessage>('Wait', 'WaitRequest', { id: execId || id }, 'WaitResponse', 0);
     return { ...exitFrom(r), pid: 0 };
   }
 
   async delete(_id: string, execId = ''): Promise<ExitInfo> {
     const r = execId
-      ? await this.call('DeleteProcess', 'DeleteProcessRequest', { id: execId }, 'DeleteResponse')
-      : await this.call('Delete', EMPTY, {}, 'DeleteResponse');
+      ? await this.call<ExitMessage>('DeleteProcess', 'DeleteProcessRequest', { id: execId }, 'DeleteResponse')
+      : await this.call<ExitMessage>('Delete', EMPTY, {}, 'DeleteResponse');
     return exitFrom(r);
   }
 

@@ -1,6 +1,6 @@
 // TaskService over ttrpc `containerd.task.v2.Task` (1.6/1.7 shims, kata) or `containerd.task.v3.Task`
 // (containerd 2.x shims): the same messages and field numbers under another package.
-import { hasType, jsonAny, timestampToNanos, unpackAny, type AnyMessage, type Message } from '../ttrpc/codec.ts';
+import { hasType, jsonAny, timestampToNanos, unpackAny, type AnyMessage, type Message, type Timestamp } from '../ttrpc/codec.ts';
 import type { TtrpcClient } from '../ttrpc/client.ts';
 import {
   PROCESS_SPEC_TYPE_URL,
@@ -25,15 +25,37 @@ export interface TaskV2Options {
   timeoutMs: number;
 }
 
-export function exitFrom(message: Message): ExitInfo {
+/** Replies of the task API (v1, v2 and v3) as decoded, as far as crid reads them. */
+export interface ExitMessage {
+  /** Absent from WaitResponse. */
+  pid?: number;
+  exit_status: number;
+  exited_at: Timestamp | null;
+}
+
+export interface StateMessage extends ProcessIO {
+  id: string;
+  exec_id: string;
+  pid: number;
+  status: string;
+  exit_status: number;
+  exited_at: Timestamp | null;
+}
+
+export interface ProcessMessage {
+  pid: number;
+  info: AnyMessage | null;
+}
+
+export function exitFrom(message: ExitMessage): ExitInfo {
   return { pid: message.pid ?? 0, exitStatus: message.exit_status, exitedAt: timestampToNanos(message.exited_at) };
 }
 
-export function ioFrom(message: Message): ProcessIO {
+export function ioFrom(message: ProcessIO): ProcessIO {
   return { stdin: message.stdin, stdout: message.stdout, stderr: message.stderr, terminal: message.terminal };
 }
 
-export function stateFrom(message: Message, execId: string): TaskState {
+export function stateFrom(message: StateMessage, execId: string): TaskState {
   return {
     id: message.id,
     execId: message.exec_id || execId,
@@ -45,16 +67,16 @@ export function stateFrom(message: Message, execId: string): TaskState {
   };
 }
 
-export function processInfoFrom(message: Message): ProcessInfo {
+export function processInfoFrom(message: ProcessMessage): ProcessInfo {
   const info = message.info;
-  const details = info && info.type_url && hasType(info.type_url.replace(/^.*\//, '')) ? unpackAny(info as AnyMessage) : undefined;
+  const details = info?.type_url && hasType(info.type_url.replace(/^.*\//, '')) ? unpackAny<{ exec_id: string }>(info) : undefined;
   return { pid: message.pid, execId: details?.exec_id ?? '' };
 }
 
-export function statsFrom(any: Message | null): TaskStats {
+export function statsFrom(any: AnyMessage | null): TaskStats {
   if (!any) return { typeUrl: '', metrics: Buffer.alloc(0) };
   const name = any.type_url.replace(/^.*\//, '');
-  return { typeUrl: any.type_url, metrics: hasType(name) ? unpackAny(any as AnyMessage) : any.value };
+  return { typeUrl: any.type_url, metrics: hasType(name) ? unpackAny(any) : any.value };
 }
 
 export class TaskV2 implements TaskService {
@@ -71,18 +93,18 @@ export class TaskV2 implements TaskService {
     this.timeoutMs = options.timeoutMs;
   }
 
-  private call(method: string, requestType: string, request: Message, responseType: string, timeoutMs = this.timeoutMs): Promise<Message> {
+  private call<Res extends object = Message>(method: string, requestType: string, request: Message, responseType: string, timeoutMs = this.timeoutMs): Promise<Res> {
     const response = responseType.startsWith('google.') ? responseType : `${this.pkg}.${responseType}`;
-    return this.client.request(this.service, method, `${this.pkg}.${requestType}`, request, response, { timeoutMs });
+    return this.client.request<Res>(this.service, method, `${this.pkg}.${requestType}`, request, response, { timeoutMs });
   }
 
   async connect(id: string): Promise<ShimInfo> {
-    const r = await this.call('Connect', 'ConnectRequest', { id }, 'ConnectResponse');
+    const r = await this.call<{ shim_pid: number; task_pid: number; version: string }>('Connect', 'ConnectRequest', { id }, 'ConnectResponse');
     return { shimPid: r.shim_pid, taskPid: r.task_pid, version: r.version };
   }
 
   async create(req: CreateTaskRequest): Promise<{ pid: number }> {
-    const r = await this.call(
+    const r = await this.call<{ pid: number }>(
       'Create',
       'CreateTaskRequest',
       {
@@ -101,16 +123,16 @@ export class TaskV2 implements TaskService {
   }
 
   async start(id: string, execId = ''): Promise<{ pid: number }> {
-    const r = await this.call('Start', 'StartRequest', { id, exec_id: execId }, 'StartResponse');
+    const r = await this.call<{ pid: number }>('Start', 'StartRequest', { id, exec_id: execId }, 'StartResponse');
     return { pid: r.pid };
   }
 
   async state(id: string, execId = ''): Promise<TaskState> {
-    return stateFrom(await this.call('State', 'StateRequest', { id, exec_id: execId }, 'StateResponse'), execId);
+    return stateFrom(await this.call<StateMessage>('State', 'StateRequest', { id, exec_id: execId }, 'StateResponse'), execId);
   }
 
   async pids(id: string): Promise<ProcessInfo[]> {
-    const r = await this.call('Pids', 'PidsRequest', { id }, 'PidsResponse');
+    const r = await this.call<{ processes: ProcessMessage[] }>('Pids', 'PidsRequest', { id }, 'PidsResponse');
     return r.processes.map(processInfoFrom);
   }
 
@@ -137,11 +159,11 @@ export class TaskV2 implements TaskService {
   }
 
   async wait(id: string, execId = ''): Promise<ExitInfo> {
-    return exitFrom(await this.call('Wait', 'WaitRequest', { id, exec_id: execId }, 'WaitResponse', 0));
+    return exitFrom(await this.call<ExitMessage>('Wait', 'WaitRequest', { id, exec_id: execId }, 'WaitResponse', 0));
   }
 
   async delete(id: string, execId = ''): Promise<ExitInfo> {
-    return exitFrom(await this.call('Delete', 'DeleteRequest', { id, exec_id: execId }, 'DeleteResponse'));
+    return exitFrom(await this.call<ExitMessage>('Delete', 'DeleteRequest', { id, exec_id: execId }, 'DeleteResponse'));
   }
 
   async resizePty(id: string, execId: string, width: number, height: number): Promise<void> {
@@ -158,7 +180,7 @@ export class TaskV2 implements TaskService {
   }
 
   async stats(id: string): Promise<TaskStats> {
-    return statsFrom((await this.call('Stats', 'StatsRequest', { id }, 'StatsResponse')).stats);
+    return statsFrom((await this.call<{ stats: AnyMessage | null }>('Stats', 'StatsRequest', { id }, 'StatsResponse')).stats);
   }
 
   async pause(id: string): Promise<void> {

@@ -8,22 +8,23 @@ import { loadCri } from '../proto.ts';
 import { failedPrecondition, unimplemented } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { relay } from '../util/relay.ts';
-import type { HandlerTable, StreamHandler, UnaryHandler } from './rpc.ts';
+import type { RpcTable, StreamHandler, UnaryHandler } from './rpc.ts';
 import { instrumentStream, instrumentUnary, type InstrumentOptions } from './instrument.ts';
 import { AuthorityRewriter } from './authority-rewrite.ts';
+import type { ProtoGrpcType } from '../generated/api.ts';
 
 const MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
 const SOCKET_MODE = 0o660;
 
-export interface CriHandlers {
-  runtime: HandlerTable;
-  image: HandlerTable;
+export interface CriRpcs {
+  runtime: RpcTable;
+  image: RpcTable;
   /** Wraps each RPC's handler (the table's, or the Unimplemented answer) before it is instrumented: the request checks. */
   wrap: (service: string, rpc: string, handler: UnaryHandler | StreamHandler) => UnaryHandler | StreamHandler;
 }
 
 function criServices() {
-  const pkg = grpc.loadPackageDefinition(loadCri()) as any;
+  const pkg = grpc.loadPackageDefinition(loadCri()) as unknown as ProtoGrpcType;
   return {
     runtime: pkg.runtime.v1.RuntimeService.service as grpc.ServiceDefinition,
     image: pkg.runtime.v1.ImageService.service as grpc.ServiceDefinition,
@@ -39,16 +40,16 @@ function notImplemented(service: string, rpc: string): UnaryHandler {
 function implementation(
   service: string,
   definition: grpc.ServiceDefinition,
-  table: HandlerTable,
-  wrap: CriHandlers['wrap'],
+  table: RpcTable,
+  wrap: CriRpcs['wrap'],
   opts: InstrumentOptions,
 ): grpc.UntypedServiceImplementation {
   const impl: grpc.UntypedServiceImplementation = {};
   for (const [rpc, method] of Object.entries(definition)) {
     const handler = wrap(service, rpc, table[rpc] ?? notImplemented(service, rpc));
     impl[rpc] = method.responseStream
-      ? instrumentStream(rpc, handler as StreamHandler, opts)
-      : instrumentUnary(rpc, handler as UnaryHandler, opts);
+      ? instrumentStream(rpc, handler as StreamHandler<object>, opts)
+      : instrumentUnary(rpc, handler as UnaryHandler<object>, opts);
   }
   return impl;
 }
@@ -115,7 +116,7 @@ export class CriServer {
   private readonly sockets = new Set<net.Socket>();
   private readonly log: Logger;
 
-  constructor(socketPath: string, handlers: CriHandlers, opts: InstrumentOptions) {
+  constructor(socketPath: string, rpcs: CriRpcs, opts: InstrumentOptions) {
     this.socketPath = socketPath;
     this.log = opts.log;
     this.server = new grpc.Server({
@@ -123,8 +124,8 @@ export class CriServer {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
     const services = criServices();
-    this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, handlers.runtime, handlers.wrap, opts));
-    this.server.addService(services.image, implementation('ImageService', services.image, handlers.image, handlers.wrap, opts));
+    this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, rpcs.runtime, rpcs.wrap, opts));
+    this.server.addService(services.image, implementation('ImageService', services.image, rpcs.image, rpcs.wrap, opts));
     const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     this.listener = net.createServer((socket) => {
       this.sockets.add(socket);

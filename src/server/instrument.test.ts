@@ -8,11 +8,11 @@ import { instrumentUnary } from './instrument.ts';
 import { OVERSIZED_METADATA_HEADER } from './authority-rewrite.ts';
 
 function call(request: object, metadata = new Metadata()) {
-  return Object.assign(new EventEmitter(), { request, metadata, cancelled: false }) as any;
+  return Object.assign(new EventEmitter(), { request, metadata, cancelled: false });
 }
 
-function invoke(wrapped: ReturnType<typeof instrumentUnary>, request: object, metadata?: Metadata): Promise<{ err: any; res: any }> {
-  return new Promise((resolve) => wrapped(call(request, metadata), (err: any, res: any) => resolve({ err, res })));
+function invoke(wrapped: ReturnType<typeof instrumentUnary>, request: object, metadata?: Metadata): Promise<{ err: unknown; res: unknown }> {
+  return new Promise((resolve) => wrapped(call(request, metadata), (err, res) => resolve({ err, res })));
 }
 
 describe('instrumentUnary', () => {

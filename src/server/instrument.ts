@@ -1,16 +1,14 @@
 // One wrapper around every RPC handler: metadata size limit, readiness gate, a child logger with
 // the request's ids, cancellation, timing, and the error mapping of status.ts.
-import type { Metadata, ServerUnaryCall, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
+import type { Metadata, ServerWritableStream, sendUnaryData } from '@grpc/grpc-js';
 import type { Logger } from '../log.ts';
 import { resourceExhausted, unavailable } from '../errors.ts';
 import { MAX_METADATA_BYTES, OVERSIZED_METADATA_HEADER } from './authority-rewrite.ts';
 import type { RpcContext, StreamHandler, UnaryHandler } from './rpc.ts';
 import { toServiceError } from './status.ts';
 
-export interface RpcObserver {
-  /** Called once per finished unary call with its gRPC status code and the runtime handler label. */
-  (rpc: string, code: number, seconds: number, handler: string): void;
-}
+/** Called once per finished unary call with its gRPC status code and the runtime handler label. */
+export type RpcObserver = (rpc: string, code: number, seconds: number, handler: string) => void;
 
 export interface InstrumentOptions {
   log: Logger;
@@ -18,15 +16,23 @@ export interface InstrumentOptions {
   isReady: () => boolean;
   observe?: RpcObserver;
   /** The runtime handler a request concerns, read before the call (RemovePodSandbox forgets it). */
-  handlerOf?: (rpc: string, request: Record<string, unknown> | null) => string;
+  handlerOf?: (rpc: string, request: object | null) => string;
+}
+
+/** The part of a grpc-js unary call the wrapper uses. */
+interface UnaryCall<Req> {
+  request: Req;
+  metadata: Metadata;
+  cancelled: boolean;
+  on(event: 'cancelled', listener: () => void): unknown;
 }
 
 /** Ids worth a log field, when the request carries them. */
-function requestFields(req: Record<string, unknown> | null | undefined): Record<string, string> {
+function requestFields(req: object | null | undefined): Record<string, string> {
   const fields: Record<string, string> = {};
   if (!req) return fields;
-  if (typeof req.pod_sandbox_id === 'string' && req.pod_sandbox_id) fields.podId = req.pod_sandbox_id;
-  if (typeof req.container_id === 'string' && req.container_id) fields.containerId = req.container_id;
+  if ('pod_sandbox_id' in req && typeof req.pod_sandbox_id === 'string' && req.pod_sandbox_id) fields.podId = req.pod_sandbox_id;
+  if ('container_id' in req && typeof req.container_id === 'string' && req.container_id) fields.containerId = req.container_id;
   return fields;
 }
 
@@ -43,8 +49,8 @@ function checkMetadataSize(metadata: Metadata): void {
   if (size !== undefined) throw resourceExhausted(`request metadata of ${String(size)} bytes exceeds crid's limit of ${MAX_METADATA_BYTES} bytes`);
 }
 
-export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: InstrumentOptions) {
-  return (call: ServerUnaryCall<any, any>, callback: sendUnaryData<any>) => {
+export function instrumentUnary<Req extends object, Res>(rpc: string, handler: UnaryHandler<Req, Res>, opts: InstrumentOptions) {
+  return (call: UnaryCall<Req>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();
     const log = opts.log.child({ rpc, ...requestFields(call.request) });
     const runtimeHandler = opts.observe && opts.handlerOf ? opts.handlerOf(rpc, call.request) : '';
@@ -73,8 +79,8 @@ export function instrumentUnary(rpc: string, handler: UnaryHandler, opts: Instru
   };
 }
 
-export function instrumentStream(rpc: string, handler: StreamHandler, opts: InstrumentOptions) {
-  return (call: ServerWritableStream<any, any>) => {
+export function instrumentStream<Req extends object, Res>(rpc: string, handler: StreamHandler<Req, Res>, opts: InstrumentOptions) {
+  return (call: ServerWritableStream<Req, Res>) => {
     const log = opts.log.child({ rpc });
     const run = async () => {
       checkMetadataSize(call.metadata);

@@ -1,5 +1,5 @@
 // The contract between the gRPC server and the CRI logic: a handler takes the decoded request and a
-// context, returns the response or throws a typed error from src/errors.ts. Handlers never see gRPC.
+// context, returns the response or throws a typed error from src/errors.ts. RPC functions never see gRPC.
 import type { Logger } from '../log.ts';
 
 export interface RpcContext {
@@ -9,14 +9,15 @@ export interface RpcContext {
   signal: AbortSignal;
 }
 
-export type UnaryHandler<Req = any, Res = any> = (req: Req, ctx: RpcContext) => Promise<Res>;
+/** Without type arguments: any handler, whatever its messages (the type of a table of them). */
+export type UnaryHandler<Req = never, Res = unknown> = (req: Req, ctx: RpcContext) => Promise<Res>;
 
 /** Server-streaming handler (GetContainerEvents): write each message, resolve when done. */
-export type StreamHandler<Req = any, Res = any> = (
+export type StreamHandler<Req = never, Res = unknown> = (
   req: Req,
   write: (message: Res) => void,
   ctx: RpcContext,
 ) => Promise<void>;
 
-/** Handlers of one CRI service by RPC name as in api.proto (`PullImage`, `RunPodSandbox`, …). */
-export type HandlerTable = Record<string, UnaryHandler | StreamHandler>;
+/** The functions of one CRI service by RPC name as in api.proto (`PullImage`, `RunPodSandbox`, …). */
+export type RpcTable = Record<string, UnaryHandler | StreamHandler>;

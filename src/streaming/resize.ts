@@ -54,7 +54,10 @@ export class ResizeDecoder extends Transform {
   }
 
   override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    if (this.#broken) return callback();
+    if (this.#broken) {
+      callback();
+      return;
+    }
     try {
       const { objects, rest } = splitJsonObjects(this.#pending + chunk.toString('utf8'));
       if (rest.length > MAX_PENDING) throw new Error('resize object too large');

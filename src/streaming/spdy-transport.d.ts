@@ -18,8 +18,6 @@ declare module 'spdy-transport' {
     readonly headers: SpdyHeaders;
     respond(status: number, headers: SpdyHeaders, callback?: (err?: Error | null) => void): void;
     abort(callback?: () => void): void;
-    on(event: 'response', listener: (status: number, headers: SpdyHeaders) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
   }
 
   interface WindowSide {
@@ -43,7 +41,7 @@ declare module 'spdy-transport' {
     destroyStreams(err?: Error): void;
     on(event: 'stream', listener: (stream: SpdyStream) => void): this;
     on(event: 'frame', listener: (frame: SpdyFrame) => void): this;
-    on(event: string | symbol, listener: (...args: any[]) => void): this;
+    on(event: 'error', listener: (err: Error) => void): this;
     _spdyState: {
       parser: SpdyParser;
       streamWindow: { send: WindowSide };

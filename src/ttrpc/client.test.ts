@@ -67,7 +67,7 @@ describe('ttrpc client and server', () => {
       socket.on('data', (chunk) => {
         for (const f of decoder.push(chunk)) {
           if ('data' in f) {
-            const req = decodeMessage('ttrpc.Request', f.data);
+            const req = decodeMessage<{ timeout_nano: string; metadata: unknown }>('ttrpc.Request', f.data);
             seen.push({ id: f.streamId, timeout: req.timeout_nano, meta: req.metadata });
           }
         }
@@ -125,6 +125,6 @@ describe('ttrpc client and server', () => {
     socket.write(Buffer.concat([header, Buffer.alloc((4 << 20) + 1)]));
     const frame = new FrameDecoder().push(await reply)[0]!;
     socket.destroy();
-    expect('data' in frame && decodeMessage('ttrpc.Response', frame.data).status.code).toBe(8);
+    expect('data' in frame && decodeMessage<{ status: { code: number } }>('ttrpc.Response', frame.data).status.code).toBe(8);
   });
 });

@@ -20,6 +20,12 @@ export interface CallOptions {
   metadata?: Record<string, string>;
 }
 
+/** ttrpc.Response as decoded. */
+interface Response {
+  status: { code: number; message: string } | null;
+  payload: Buffer;
+}
+
 interface Pending {
   resolve: (payload: Buffer) => void;
   reject: (err: Error) => void;
@@ -102,17 +108,17 @@ export class TtrpcClient {
     });
   }
 
-  /** A unary call with protobuf messages named by their full names. */
-  async request(
+  /** A unary call with protobuf messages named by their full names; `Res` as in decodeMessage. */
+  async request<Res extends object = Message>(
     service: string,
     method: string,
     requestType: string,
     request: Message,
     responseType: string,
     options?: CallOptions,
-  ): Promise<Message> {
+  ): Promise<Res> {
     const payload = await this.call(service, method, encodeMessage(requestType, request), options);
-    return decodeMessage(responseType, payload);
+    return decodeMessage<Res>(responseType, payload);
   }
 
   close(): void {
@@ -149,10 +155,10 @@ export class TtrpcClient {
       return;
     }
     try {
-      const response = decodeMessage('ttrpc.Response', frame.data);
+      const response = decodeMessage<Response>('ttrpc.Response', frame.data);
       const status = response.status;
       if (status && status.code !== 0) call.reject(errorFromStatus(status.code, `${call.what}: ${status.message}`));
-      else call.resolve(response.payload as Buffer);
+      else call.resolve(response.payload);
     } catch (err) {
       call.reject(err as Error);
     }

@@ -21,8 +21,8 @@ const PROTO_FILES = [
   'github.com/containerd/cgroups/v2/stats/metrics.proto',
 ];
 
-/** Decoded messages: field names as in the .proto, int64 as decimal strings, enums as names. */
-export type Message = Record<string, any>;
+/** Messages as plain data: field names as in the .proto, int64 as decimal strings, enums as names. */
+export type Message = Record<string, unknown>;
 
 let root: protobuf.Root | undefined;
 
@@ -49,15 +49,16 @@ export function hasType(name: string): boolean {
   return root.lookup(name) instanceof protobuf.Type;
 }
 
-export function encodeMessage(typeName: string, value: Message): Buffer {
+export function encodeMessage(typeName: string, value: object): Buffer {
   const type = lookupType(typeName);
   return Buffer.from(type.encode(type.fromObject(value)).finish());
 }
 
-export function decodeMessage(typeName: string, bytes: Uint8Array): Message {
+/** `T` is the shape of `typeName` as decoded (every scalar present, absent messages null), as far as the caller reads it. */
+export function decodeMessage<T extends object = Message>(typeName: string, bytes: Uint8Array): T {
   const type = lookupType(typeName);
   try {
-    return type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: true, bytes: Buffer });
+    return type.toObject(type.decode(bytes), { longs: String, enums: String, defaults: true, bytes: Buffer }) as T;
   } catch (err) {
     throw internal(`cannot decode ${typeName} (${bytes.length} bytes): ${(err as Error).message}`, err);
   }
@@ -69,7 +70,7 @@ export interface AnyMessage {
   value: Buffer;
 }
 
-export function packAny(typeUrl: string, typeName: string, value: Message): AnyMessage {
+export function packAny(typeUrl: string, typeName: string, value: object): AnyMessage {
   return { type_url: typeUrl, value: encodeMessage(typeName, value) };
 }
 
@@ -79,27 +80,33 @@ export function jsonAny(typeUrl: string, value: unknown): AnyMessage {
 }
 
 /** Decodes an Any whose type URL is a known message name, with or without a type.googleapis.com/ prefix. */
-export function unpackAny(any: AnyMessage): Message {
-  return decodeMessage(any.type_url.replace(/^.*\//, ''), any.value);
+export function unpackAny<T extends object = Message>(any: AnyMessage): T {
+  return decodeMessage<T>(any.type_url.replace(/^.*\//, ''), any.value);
 }
 
 const NANOS_PER_SECOND = 1_000_000_000n;
 /** seconds of 0001-01-01T00:00:00Z, Go's zero time: shims send it for "not set". */
 const GO_ZERO_TIME_SECONDS = -62135596800n;
 
+/** A google.protobuf.Timestamp as plain data. */
+export interface Timestamp {
+  seconds: string;
+  nanos: number;
+}
+
 /** A decoded google.protobuf.Timestamp as decimal nanoseconds since the epoch; '0' when unset. */
-export function timestampToNanos(ts: Message | null | undefined): string {
+export function timestampToNanos(ts: Timestamp | null | undefined): string {
   if (!ts) return '0';
   const seconds = BigInt(ts.seconds ?? 0);
   if (seconds <= GO_ZERO_TIME_SECONDS) return '0';
   return (seconds * NANOS_PER_SECOND + BigInt(ts.nanos ?? 0)).toString();
 }
 
-export function nanosToTimestamp(nanos: string | bigint): Message {
+export function nanosToTimestamp(nanos: string | bigint): Timestamp {
   const ns = BigInt(nanos);
   return { seconds: (ns / NANOS_PER_SECOND).toString(), nanos: Number(ns % NANOS_PER_SECOND) };
 }
 
-export function nowTimestamp(): Message {
+export function nowTimestamp(): Timestamp {
   return nanosToTimestamp(BigInt(Date.now()) * 1_000_000n);
 }

@@ -18,6 +18,15 @@ const CODE_UNKNOWN = 2;
 const CODE_RESOURCE_EXHAUSTED = 8;
 const CODE_UNIMPLEMENTED = 12;
 
+/** ttrpc.Request as decoded. */
+interface Request {
+  service: string;
+  method: string;
+  payload: Buffer;
+  timeout_nano: string;
+  metadata: Array<{ key: string; value: string }>;
+}
+
 export interface RequestContext {
   /** Request metadata, keys lower-cased. */
   metadata: Record<string, string>;
@@ -96,7 +105,7 @@ export class TtrpcServer {
 
   private async dispatch(socket: net.Socket, streamId: number, data: Buffer): Promise<void> {
     try {
-      const request = decodeMessage('ttrpc.Request', data);
+      const request = decodeMessage<Request>('ttrpc.Request', data);
       const handler = this.methods.get(`${request.service}/${request.method}`);
       if (!handler) {
         const known = [...this.methods.keys()].some((key) => key.startsWith(`${request.service}/`));
@@ -106,7 +115,7 @@ export class TtrpcServer {
       }
       const metadata: Record<string, string> = {};
       for (const kv of request.metadata) metadata[String(kv.key).toLowerCase()] = kv.value;
-      const payload = await handler(request.payload as Buffer, { metadata, timeoutNano: BigInt(request.timeout_nano) });
+      const payload = await handler(request.payload, { metadata, timeoutNano: BigInt(request.timeout_nano) });
       this.reply(socket, streamId, 0, '', payload);
     } catch (err) {
       const code = err instanceof CridError ? CODE_BY_KIND[err.kind] : CODE_UNKNOWN;

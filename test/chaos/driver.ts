@@ -53,10 +53,23 @@ export interface ChaosReport {
   crashes: string[];
   /** false when crid could not be started again: the run stopped there. */
   serving: boolean;
-  /** Pause, container and shim processes seen: all must be gone at the end. */
-  pids: Set<number>;
+  /**
+   * Pause, container and shim processes seen, by pid, with their start time (a pid the kernel has
+   * since given to another process is not theirs): all must be gone at the end.
+   */
+  pids: Map<number, string>;
   /** Pod ids seen (their v2 shim sockets must be gone at the end). */
   podIds: Set<string>;
+}
+
+/** A process's start time (field 22 of /proc/<pid>/stat), or undefined once it is gone. */
+export function processStart(pid: number): string | undefined {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19];
+  } catch {
+    return undefined;
+  }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -94,7 +107,7 @@ class Chaos {
       failures: {},
       crashes: [],
       serving: true,
-      pids: new Set(),
+      pids: new Map(),
       podIds: new Set(),
     };
   }
@@ -163,8 +176,9 @@ class Chaos {
     }
   }
 
-  private call(rpc: string, request: object, service: 'runtime' | 'image' = 'runtime'): ReturnType<Call> {
-    return this.env.client[service][rpc](request, CALL_TIMEOUT_MS).catch(async (err: unknown) => {
+  /** `Res`: the fields of the response the caller reads. */
+  private call<Res = unknown>(rpc: string, request: object, service: 'runtime' | 'image' = 'runtime'): Promise<Res> {
+    return (this.env.client[service][rpc] as Call<object, Res>)(request, CALL_TIMEOUT_MS).catch(async (err: unknown) => {
       this.failure(rpc, err);
       await sleep(100 + this.random() * 200);
       throw err;
@@ -177,7 +191,7 @@ class Chaos {
     const logDir = path.join(this.env.dir, 'logs', name);
     fs.mkdirSync(logDir, { recursive: true });
     const config = podConfig(name, { log_directory: logDir });
-    const { pod_sandbox_id: pod } = await this.call('RunPodSandbox', { config, runtime_handler: handler });
+    const { pod_sandbox_id: pod } = await this.call<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: handler });
     this.report.podIds.add(pod);
     await this.notePodPids(pod);
     const container = await this.startWebContainer(pod, config);
@@ -194,14 +208,19 @@ class Chaos {
 
   /** kubelet's image step: ImageStatus, and PullImage when the image is missing. */
   private async ensureImage(image: string): Promise<void> {
-    const { image: present } = await this.call('ImageStatus', { image: { image } }, 'image');
+    const { image: present } = await this.call<{ image: object | null }>('ImageStatus', { image: { image } }, 'image');
     if (!present) await this.call('PullImage', { image: { image } }, 'image');
   }
 
   private async notePodPids(pod: string): Promise<void> {
-    const { info } = await this.call('PodSandboxStatus', { pod_sandbox_id: pod, verbose: true });
+    const { info } = await this.call<{ info: Record<string, string> }>('PodSandboxStatus', { pod_sandbox_id: pod, verbose: true });
     const { pid, shimPid } = JSON.parse(info.info) as { pid?: number; shimPid?: number };
-    for (const p of [pid, shimPid]) if (typeof p === 'number' && p > 0) this.report.pids.add(p);
+    for (const p of [pid, shimPid]) if (typeof p === 'number' && p > 0) this.noteProcess(p);
+  }
+
+  private noteProcess(pid: number): void {
+    const started = processStart(pid);
+    if (started) this.report.pids.set(pid, started);
   }
 
   private async startWebContainer(pod: string, sandboxConfig: object): Promise<string> {
@@ -212,11 +231,11 @@ class Chaos {
       log_path: 'web/0.log',
       linux: {},
     };
-    const { container_id: id } = await this.call('CreateContainer', { pod_sandbox_id: pod, config, sandbox_config: sandboxConfig });
+    const { container_id: id } = await this.call<{ container_id: string }>('CreateContainer', { pod_sandbox_id: pod, config, sandbox_config: sandboxConfig });
     await this.call('StartContainer', { container_id: id });
-    const { info } = await this.call('ContainerStatus', { container_id: id, verbose: true });
+    const { info } = await this.call<{ info: Record<string, string> }>('ContainerStatus', { container_id: id, verbose: true });
     const pid = (JSON.parse(info.info ?? '{}') as { pid?: number }).pid;
-    if (typeof pid === 'number' && pid > 0) this.report.pids.add(pid);
+    if (typeof pid === 'number' && pid > 0) this.noteProcess(pid);
     return id;
   }
 
@@ -226,7 +245,7 @@ class Chaos {
 
   /** An SPDY exec whose client goes away at a random phase: before, during or after the output. */
   private async execStream(container: string): Promise<void> {
-    const { url } = await this.call('Exec', { container_id: container, cmd: ['/bin/sh', '-c', 'echo started; sleep 2; echo done'], stdout: true, stderr: true });
+    const { url } = await this.call<{ url: string }>('Exec', { container_id: container, cmd: ['/bin/sh', '-c', 'echo started; sleep 2; echo done'], stdout: true, stderr: true });
     try {
       const session = await within(10_000, 'exec dial', dialSpdy(url, ['v4.channel.k8s.io']));
       const phase = this.pick(['after-dial', 'mid-output', 'to-the-end']);
@@ -244,7 +263,7 @@ class Chaos {
   }
 
   private async execWebSocket(container: string): Promise<void> {
-    const { url } = await this.call('Exec', { container_id: container, cmd: ['/bin/sh', '-c', 'echo ws; sleep 1'], stdout: true });
+    const { url } = await this.call<{ url: string }>('Exec', { container_id: container, cmd: ['/bin/sh', '-c', 'echo ws; sleep 1'], stdout: true });
     try {
       const session = await within(10_000, 'ws dial', dialWebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io']));
       if (this.random() < 0.5) session.ws.terminate();
@@ -257,7 +276,7 @@ class Chaos {
   /** SPDY port-forward to the web server or to a port nothing listens on; the client may vanish mid-way. */
   private async portForward(pod: string): Promise<void> {
     const port = this.pick([WEB_PORT, DEAD_PORT]);
-    const { url } = await this.call('PortForward', { pod_sandbox_id: pod, port: [port] });
+    const { url } = await this.call<{ url: string }>('PortForward', { pod_sandbox_id: pod, port: [port] });
     try {
       const session = await within(10_000, 'port-forward dial', dialSpdy(url, ['portforward.k8s.io']));
       const error = await within(10_000, 'port-forward error stream', session.open({ streamtype: 'error', port: String(port), requestid: '0' }));
@@ -277,8 +296,8 @@ class Chaos {
   /** Stops and removes this worker's pods that a failed lifecycle left behind. */
   private async collectGarbage(prefix: string): Promise<void> {
     try {
-      const { items } = await this.call('ListPodSandbox', {});
-      for (const pod of items as Array<{ id: string; metadata: { name: string } }>) {
+      const { items } = await this.call<{ items: Array<{ id: string; metadata: { name: string } }> }>('ListPodSandbox', {});
+      for (const pod of items) {
         if (!pod.metadata.name.startsWith(prefix)) continue;
         await this.call('StopPodSandbox', { pod_sandbox_id: pod.id });
         await this.call('RemovePodSandbox', { pod_sandbox_id: pod.id });
@@ -300,7 +319,11 @@ class Chaos {
       await sleep(this.opts.chaosEveryMs * (0.5 + this.random()));
       if (Date.now() >= until || !this.report.serving) break;
       let roll = this.random() * total;
-      const [kind, , act] = actions.find(([, weight]) => (roll -= weight) < 0) ?? actions[0]!;
+      const [kind, , act] =
+        actions.find(([, weight]) => {
+          roll -= weight;
+          return roll < 0;
+        }) ?? actions[0]!;
       this.count(this.report.actions, kind);
       this.opts.log(`chaos: ${kind}`);
       await act().catch((err: unknown) => this.failure(kind, err));

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { execa } from 'execa';
 import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 import { processGone, type PodEnv } from '../helpers/pod-env.ts';
-import type { ChaosReport } from './driver.ts';
+import { processStart, type ChaosReport } from './driver.ts';
 
 const SHIM_NAMESPACE = 'k8s.io';
 const SHIM_SOCKET_DIR = '/run/containerd/s';
@@ -45,6 +45,11 @@ export async function leftovers(env: PodEnv, report: ChaosReport): Promise<strin
   ];
 }
 
+/** The process that has this pid now is the one the run saw (not a later one given the same pid). */
+function isSame(report: ChaosReport, pid: number): boolean {
+  return processStart(pid) === report.pids.get(pid);
+}
+
 function isLive(pid: number): boolean {
   try {
     const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
@@ -55,7 +60,9 @@ function isLive(pid: number): boolean {
 }
 
 async function processesLeft(env: PodEnv, report: ChaosReport): Promise<string[]> {
-  const left = [...report.pids].filter(isLive).map((pid) => `process ${pid}: ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
+  const left = [...report.pids.keys()]
+    .filter((pid) => isLive(pid) && isSame(report, pid))
+    .map((pid) => `process ${pid}: ${fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ').trim()}`);
   const { stdout } = await execa('ps', ['-eo', 'pid=,args='], { reject: false });
   for (const line of stdout.split('\n')) {
     const [pid, ...args] = line.trim().split(/\s+/);
@@ -126,7 +133,7 @@ export async function forceCleanup(env: PodEnv, report: ChaosReport): Promise<vo
   const bundles = path.join(env.dir, 'state/tasks', SHIM_NAMESPACE);
   const ids = new Set([...report.podIds, ...(fs.existsSync(bundles) ? fs.readdirSync(bundles) : [])]);
   const namespaces = await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')));
-  const pids = new Set(report.pids);
+  const pids = new Set([...report.pids.keys()].filter((pid) => isSame(report, pid)));
   for (const id of ids) {
     const pidFile = path.join(bundles, id, 'init.pid');
     if (fs.existsSync(pidFile)) pids.add(Number(fs.readFileSync(pidFile, 'utf8')));

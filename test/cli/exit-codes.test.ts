@@ -21,7 +21,7 @@ const crid = (args: string[]) => execa(CRID, args, { reject: false, timeout: 60_
 
 describe('crid exit status', () => {
   it('a config error: every command that reads the config exits 1 with the same positioned error, serve before binding its socket', async () => {
-    for (const args of [['serve'], ['config', 'check'], ['config', 'reload'], ['explain'], ['check'], ['runtimeclass']]) {
+    for (const args of [['serve'], ['config', 'check'], ['config', 'reload'], ['explain'], ['check'], ['runtimeclass'], ['images', 'import', 'pause.tar']]) {
       const r = await crid([...args, '--config', bad]);
       expect({ args, code: r.exitCode }).toEqual({ args, code: 1 });
       expect(`${r.stdout}${r.stderr}`).toContain(positioned);
@@ -35,8 +35,16 @@ describe('crid exit status', () => {
     }
   });
 
+  it('a command that needs the daemon and cannot reach it exits 1 naming its socket', async () => {
+    const archive = path.join(tmp, 'pause.tar');
+    writeFileSync(archive, 'not read: no daemon');
+    const r = await crid(['images', 'import', archive, '--config', good]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`crid images import: cannot reach the running crid at ${tmp}/state/control.sock`);
+  });
+
   it('unknown flags and commands exit 2 in every command; --help documents the codes', async () => {
-    for (const args of [['serve', '--nope'], ['serve', '--log-level', 'verbose'], ['serve', '--socket', 'crid.sock'], ['config', 'check', '--nope'], ['explain', '--nope'], ['check', '--nope'], ['runtimeclass', '--nope'], ['publish', '--nope'], ['frobnicate']]) {
+    for (const args of [['serve', '--nope'], ['serve', '--log-level', 'verbose'], ['serve', '--socket', 'crid.sock'], ['config', 'check', '--nope'], ['explain', '--nope'], ['check', '--nope'], ['runtimeclass', '--nope'], ['images', 'import', '--nope', 'pause.tar'], ['images', 'export', 'pause.tar'], ['images', 'import'], ['publish', '--nope'], ['frobnicate']]) {
       const r = await crid(args);
       expect({ args, code: r.exitCode }).toEqual({ args, code: 2 });
     }

@@ -34,9 +34,9 @@ describe('containerd compatibility', () => {
     const byDefault = await runPod(env, 'default-handler', '');
     const named = await runPod(env, 'named-handler', 'runc');
     const s = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: byDefault.id, verbose: true });
-    expect(s.status.runtime_handler).toBe('');
+    expect(s.status!.runtime_handler).toBe('');
     expect(JSON.parse(s.info.info).runtimeHandler).toBe('runc');
-    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: named.id })).status.runtime_handler).toBe('runc');
+    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: named.id })).status!.runtime_handler).toBe('runc');
     const { items } = await env.client.runtime.ListPodSandbox({});
     const handlers = Object.fromEntries(items.map((p: { id: string; runtime_handler: string }) => [p.id, p.runtime_handler]));
     expect(handlers[byDefault.id]).toBe('');
@@ -62,22 +62,22 @@ describe('containerd compatibility', () => {
   it('removes an image a running container uses; the container runs on, reports the old id and is removable', async () => {
     const pod = await runPod(env, 'image-gone', 'runc');
     const id = await runContainer(env, pod, containerConfig(env, 'sleeper', 'sleep 600'));
-    const before = (await status(env, id)).status;
+    const before = (await status(env, id)).status!;
     const imageId: string = before.image_id;
     expect(imageId).toMatch(/^sha256:/);
     const byPrefix = await env.client.image.ImageStatus({ image: { image: imageId.slice('sha256:'.length, 'sha256:'.length + 12) } });
-    expect(byPrefix.image.id).toBe(imageId);
+    expect(byPrefix.image!.id).toBe(imageId);
 
     await env.client.image.RemoveImage({ image: { image: env.busyboxImage } });
     expect((await env.client.image.ImageStatus({ image: { image: imageId } })).image).toBeNull();
-    const after = (await status(env, id)).status;
+    const after = (await status(env, id)).status!;
     expect(after.state).toBe('CONTAINER_RUNNING');
     expect(after.image_id).toBe(imageId);
     const exec = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo still here'], timeout: 10 });
     expect(exec.stdout.toString()).toBe('still here\n');
 
     await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
-    expect((await status(env, id)).status.image_id).toBe(imageId);
+    expect((await status(env, id)).status!.image_id).toBe(imageId);
     await env.client.runtime.RemoveContainer({ container_id: id });
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
     await env.client.image.PullImage({ image: { image: env.busyboxImage } });
@@ -89,9 +89,9 @@ describe('containerd compatibility', () => {
     await expect(env.client.runtime.StopContainer({ container_id: id, timeout: 3 }, 1000)).rejects.toMatchObject({ code: 4 });
     // Past the 3 s grace period the call would have had: no SIGKILL came.
     await new Promise((r) => setTimeout(r, 4000));
-    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
     await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
-    const s = (await status(env, id)).status;
+    const s = (await status(env, id)).status!;
     expect(s.state).toBe('CONTAINER_EXITED');
     expect(s.exit_code).toBe(137);
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
@@ -146,11 +146,11 @@ describe('containerd compatibility', () => {
     const pod = await runPod(env, 'start-error', 'runc');
     const config = containerConfig(env, 'missing', '', { command: ['something-that-doesnt-exist'] });
     const { container_id: id } = await env.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config });
-    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_CREATED');
     await expect(env.client.runtime.StartContainer({ container_id: id })).rejects.toMatchObject({
       details: expect.stringContaining('something-that-doesnt-exist'),
     });
-    const s = (await status(env, id)).status;
+    const s = (await status(env, id)).status!;
     expect(s).toMatchObject({ state: 'CONTAINER_EXITED', exit_code: 128, reason: 'StartError' });
     expect(s.message).toContain('something-that-doesnt-exist');
     await env.client.runtime.RemoveContainer({ container_id: id });
@@ -173,12 +173,12 @@ describe('containerd compatibility', () => {
       sandbox_config: pod.config,
     });
     await env.client.runtime.StopContainer({ container_id: id, timeout: 0 });
-    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_CREATED');
     await env.restart('SIGKILL');
-    expect((await status(env, id)).status.state).toBe('CONTAINER_CREATED');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_CREATED');
     await env.client.runtime.UpdateContainerResources({ container_id: id, linux: { cpu_shares: '777' } });
     await env.client.runtime.StartContainer({ container_id: id });
-    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
     const shares = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.shares'], timeout: 10 });
     expect(shares.stdout.toString().trim()).toBe('777');
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });

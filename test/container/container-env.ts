@@ -39,14 +39,14 @@ export async function runContainer(env: PodEnv, pod: TestPod, config: Record<str
   return id;
 }
 
-export async function status(env: PodEnv, id: string, verbose = false): Promise<any> {
+export async function status(env: PodEnv, id: string, verbose = false) {
   return env.client.runtime.ContainerStatus({ container_id: id, verbose });
 }
 
 /** Polls until the container has exited (the test's own timeout bounds it). */
-export async function waitExited(env: PodEnv, id: string): Promise<any> {
+export async function waitExited(env: PodEnv, id: string) {
   for (;;) {
-    const { status: s } = await status(env, id);
+    const s = (await status(env, id)).status!;
     if (s.state === 'CONTAINER_EXITED') return s;
     await new Promise((r) => setTimeout(r, 50));
   }

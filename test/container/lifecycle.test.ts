@@ -79,7 +79,7 @@ describe('containers', () => {
       await Promise.all([waitExited(env, byName), waitExited(env, fromImage)]);
       expect(logRecords(fs.readFileSync(logFile(pod, 'byname'), 'utf8'))[0]![2]).toBe('1234:2345 2345 3000 /tmp image image');
       expect(logRecords(fs.readFileSync(logFile(pod, 'fromimage'), 'utf8'))[0]![2]).toBe('1234:2345 2345 3000 /tmp image config');
-      const { status: s } = await status(env, byName);
+      const s = (await status(env, byName)).status!;
       expect(s.user).toEqual({ linux: { uid: '1234', gid: '2345', supplemental_groups: expect.arrayContaining(['2345', '3000']) } });
       expect(s.stop_signal).toBe('SIGTERM');
     });
@@ -132,7 +132,7 @@ describe('containers', () => {
       expect(Buffer.from(after.stdout).toString()).not.toContain('sleep 30');
       expect(fs.readdirSync(`${env.dir}/state/io/${id}`).filter((f) => f.startsWith('exec-'))).toEqual([]);
       await env.client.runtime.StopContainer({ container_id: id, timeout: 10 });
-      expect((await status(env, id)).status.exit_code).toBe(0);
+      expect((await status(env, id)).status!.exit_code).toBe(0);
     }, 60_000);
 
     it('kills a process that ignores the stop signal once the timeout has passed', async () => {
@@ -141,13 +141,13 @@ describe('containers', () => {
       const pid = JSON.parse(info.info).pid as number;
       expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
       await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
-      const s = (await status(env, id)).status;
+      const s = (await status(env, id)).status!;
       expect([s.state, s.exit_code]).toEqual(['CONTAINER_EXITED', 137]);
       expect(fs.existsSync(`/proc/${pid}`)).toBe(false);
       await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
       const graceful = await run('graceful', 'while true; do sleep 1; done');
       await env.client.runtime.StopContainer({ container_id: graceful, timeout: 30 });
-      expect((await status(env, graceful)).status.exit_code).toBe(143);
+      expect((await status(env, graceful)).status!.exit_code).toBe(143);
     }, 60_000);
   });
 });

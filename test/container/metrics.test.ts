@@ -42,23 +42,23 @@ describe('CRI metrics', () => {
     return ours?.container_metrics.find((c) => c.container_id === busyId)?.metrics ?? [];
   };
 
-  const valueOf = (metrics: Metric[], name: string): bigint | undefined => {
+  const metricValue = (metrics: Metric[], name: string): bigint | undefined => {
     const found = metrics.find((m) => m.name === name);
     return found?.value ? BigInt(found.value.value) : undefined;
   };
 
   it('shows the busy container using more CPU from one call to the next, and a working set', async () => {
-    const first = valueOf(await busyMetrics(), 'container_cpu_usage_seconds_total');
+    const first = metricValue(await busyMetrics(), 'container_cpu_usage_seconds_total');
     expect(first).toBeDefined();
     let later = first!;
     while (later <= first!) {
       await new Promise((r) => setTimeout(r, 200));
-      later = valueOf(await busyMetrics(), 'container_cpu_usage_seconds_total') ?? 0n;
+      later = metricValue(await busyMetrics(), 'container_cpu_usage_seconds_total') ?? 0n;
     }
     expect(later).toBeGreaterThan(first!);
     const metrics = await busyMetrics();
-    expect(valueOf(metrics, 'container_memory_working_set_bytes')).toBeGreaterThan(0n);
-    expect(valueOf(metrics, 'container_processes')).toBeGreaterThanOrEqual(1n);
+    expect(metricValue(metrics, 'container_memory_working_set_bytes')).toBeGreaterThan(0n);
+    expect(metricValue(metrics, 'container_processes')).toBeGreaterThanOrEqual(1n);
     const cpu = metrics.find((m) => m.name === 'container_cpu_usage_seconds_total')!;
     expect(cpu.metric_type).toBe('COUNTER');
     expect(cpu.label_values.slice(0, 6)).toEqual([busyId, expect.stringContaining('busy'), env.busyboxImage, 'busy', 'metrics', 'crid-test']);
@@ -66,8 +66,8 @@ describe('CRI metrics', () => {
 
   it('reports pod-level metrics of the ready pod', async () => {
     const ours = (await listPods()).find((p) => p.pod_sandbox_id === pod.id)!;
-    expect(valueOf(ours.metrics, 'container_memory_working_set_bytes')).toBeGreaterThan(0n);
-    expect(valueOf(ours.metrics, 'container_cpu_usage_seconds_total')).toBeGreaterThanOrEqual(0n);
+    expect(metricValue(ours.metrics, 'container_memory_working_set_bytes')).toBeGreaterThan(0n);
+    expect(metricValue(ours.metrics, 'container_cpu_usage_seconds_total')).toBeGreaterThanOrEqual(0n);
     expect(BigInt(ours.metrics[0]!.timestamp)).toBeGreaterThan(0n);
   });
 

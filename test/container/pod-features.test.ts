@@ -6,6 +6,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { USAGE_INTERVAL_MS } from '../../src/stats/cri-stats.ts';
+import type { ContainerEventResponse__Output as ContainerEventResponse } from '../../src/generated/runtime/v1/ContainerEventResponse.ts';
 import {
   containerConfig,
   createContainer,
@@ -74,7 +75,7 @@ describe('containers in a pod', () => {
 
   it('serves HTTP at the pod IP and on the hostPort at 127.0.0.1', async () => {
     await runContainer(env, pod, containerConfig(env, 'httpd', HTTPD));
-    const ip = (await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id })).status.network.ip;
+    const ip = (await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id })).status!.network!.ip;
     const direct = await fetchUntilUp(`http://${ip}:80/`);
     expect(direct.status).toBe(200);
     expect(await direct.text()).toBe('hello-from-pod\n');
@@ -101,21 +102,21 @@ describe('containers in a pod', () => {
   it('reports CPU and memory of a busy container and its pod, and applies new resources', async () => {
     const id = await runContainer(env, pod, containerConfig(env, 'busy', 'x=$(head -c 4000000 /dev/zero | tr "\\0" x); while true; do :; done'));
     await new Promise((r) => setTimeout(r, 500));
-    const first = (await env.client.runtime.ContainerStats({ container_id: id })).stats;
-    expect(BigInt(first.cpu.usage_core_nano_seconds.value)).toBeGreaterThan(0n);
-    expect(BigInt(first.memory.working_set_bytes.value)).toBeGreaterThan(0n);
-    expect(first.writable_layer.fs_id.mountpoint).toContain(env.dir);
+    const first = (await env.client.runtime.ContainerStats({ container_id: id })).stats!;
+    expect(BigInt(first.cpu!.usage_core_nano_seconds!.value)).toBeGreaterThan(0n);
+    expect(BigInt(first.memory!.working_set_bytes!.value)).toBeGreaterThan(0n);
+    expect(first.writable_layer!.fs_id!.mountpoint).toContain(env.dir);
     // Past the interval stats are sampled at (USAGE_INTERVAL_MS): a fresh sample, and a rate.
     await new Promise((r) => setTimeout(r, USAGE_INTERVAL_MS + 100));
-    const second = (await env.client.runtime.ContainerStats({ container_id: id })).stats;
-    expect(BigInt(second.cpu.usage_nano_cores.value)).toBeGreaterThan(0n);
+    const second = (await env.client.runtime.ContainerStats({ container_id: id })).stats!;
+    expect(BigInt(second.cpu!.usage_nano_cores!.value)).toBeGreaterThan(0n);
     const listed = (await env.client.runtime.ListContainerStats({ filter: { pod_sandbox_id: pod.id, label_selector: {} } })).stats;
-    expect(listed.map((s: any) => s.attributes.id)).toContain(id);
-    const podStats = (await env.client.runtime.PodSandboxStats({ pod_sandbox_id: pod.id })).stats;
-    expect(BigInt(podStats.linux.cpu.usage_core_nano_seconds.value)).toBeGreaterThan(0n);
-    expect(podStats.linux.containers.map((s: any) => s.attributes.id)).toContain(id);
+    expect(listed.map((s) => s.attributes!.id)).toContain(id);
+    const podStats = (await env.client.runtime.PodSandboxStats({ pod_sandbox_id: pod.id })).stats!;
+    expect(BigInt(podStats.linux!.cpu!.usage_core_nano_seconds!.value)).toBeGreaterThan(0n);
+    expect(podStats.linux!.containers.map((s) => s.attributes!.id)).toContain(id);
     const pods = (await env.client.runtime.ListPodSandboxStats({ filter: { label_selector: { app: 'features' } } })).stats;
-    expect(pods.map((s: any) => s.attributes.id)).toEqual([pod.id]);
+    expect(pods.map((s) => s.attributes!.id)).toEqual([pod.id]);
 
     await env.client.runtime.UpdateContainerResources({ container_id: id, linux: { memory_limit_in_bytes: String(96 * 1024 * 1024), cpu_shares: '512' } });
     const spec = JSON.parse((await status(env, id, true)).info.info).runtimeSpec;
@@ -126,8 +127,8 @@ describe('containers in a pod', () => {
 
   it('streams created, started, stopped and deleted events in order', async () => {
     const stream = env.client.stream('GetContainerEvents', {});
-    const events: any[] = [];
-    stream.on('data', (e) => events.push(e));
+    const events: ContainerEventResponse[] = [];
+    stream.on('data', (e: ContainerEventResponse) => events.push(e));
     stream.on('error', () => {});
     await new Promise((r) => setTimeout(r, 100));
     const id = await runContainer(env, pod, containerConfig(env, 'evented', 'sleep 0.2'));
@@ -141,13 +142,13 @@ describe('containers in a pod', () => {
       'CONTAINER_STOPPED_EVENT',
       'CONTAINER_DELETED_EVENT',
     ]);
-    expect(events.find((e) => e.container_event_type === 'CONTAINER_STOPPED_EVENT').containers_statuses[0].state).toBe('CONTAINER_EXITED');
+    expect(events.find((e) => e.container_event_type === 'CONTAINER_STOPPED_EVENT')!.containers_statuses[0]!.state).toBe('CONTAINER_EXITED');
   });
 
   it("streams a sandbox's created and started events from RunPodSandbox and exactly one stopped event", async () => {
     const stream = env.client.stream('GetContainerEvents', {});
-    const events: any[] = [];
-    stream.on('data', (e) => events.push(e));
+    const events: ContainerEventResponse[] = [];
+    stream.on('data', (e: ContainerEventResponse) => events.push(e));
     stream.on('error', () => {});
     await new Promise((r) => setTimeout(r, 100));
     const evented = await runPod(env, 'evented-pod', 'runc');
@@ -172,7 +173,7 @@ describe('containers in a pod', () => {
 
   it('lists containers by id prefix, state, pod and labels', async () => {
     const id = await runContainer(env, pod, containerConfig(env, 'listed', 'while true; do sleep 1; done', { labels: { tier: 'listed' } }));
-    const list = async (filter: object) => (await env.client.runtime.ListContainers({ filter })).containers.map((c: any) => c.id);
+    const list = async (filter: object) => (await env.client.runtime.ListContainers({ filter })).containers.map((c) => c.id);
     expect(await list({ id: id.slice(0, 10) })).toEqual([id]);
     expect(await list({ label_selector: { tier: 'listed' } })).toEqual([id]);
     expect(await list({ pod_sandbox_id: pod.id, state: { state: 'CONTAINER_RUNNING' }, label_selector: { tier: 'listed' } })).toEqual([id]);
@@ -215,13 +216,13 @@ describe('containers in a pod', () => {
     const id = await runContainer(env, pod, containerConfig(env, 'survivor', 'trap "exit 5" TERM; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'));
     await waitForFile(logFile(pod, 'survivor'), (t) => t.includes('tick 1\n'));
     await env.restart();
-    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
     const res = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo still here'], timeout: 10 });
     expect(Buffer.from(res.stdout).toString()).toBe('still here\n');
     const linesBefore = logRecords(fs.readFileSync(logFile(pod, 'survivor'), 'utf8')).length;
     await waitForFile(logFile(pod, 'survivor'), (t) => logRecords(t).length > linesBefore + 2);
     await env.client.runtime.StopContainer({ container_id: id, timeout: 10 });
-    const s = (await status(env, id)).status;
+    const s = (await status(env, id)).status!;
     expect([s.state, s.exit_code, s.reason]).toEqual(['CONTAINER_EXITED', 5, 'Error']);
   }, 60_000);
 
@@ -231,11 +232,11 @@ describe('containers in a pod', () => {
       pod,
       containerConfig(env, 'stdin', 'read line; echo "got $line"', { stdin: true, stdin_once: true, linux: { resources: { cpu_shares: '256' } } }),
     );
-    const { status: s } = await status(env, id);
+    const s = (await status(env, id)).status!;
     expect(s.state).toBe('CONTAINER_RUNNING');
-    expect(s.resources.linux.cpu_shares).toBe('256');
+    expect(s.resources!.linux!.cpu_shares).toBe('256');
     await env.client.runtime.StopContainer({ container_id: id, timeout: 10 });
-    expect((await status(env, id)).status.exit_code).toBe(143);
+    expect((await status(env, id)).status!.exit_code).toBe(143);
   });
 
   it('refuses containers in a stopped pod', async () => {

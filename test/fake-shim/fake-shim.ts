@@ -10,10 +10,28 @@ import path from 'node:path';
 import { failedPrecondition, notFound } from '../../src/errors.ts';
 import { silentLogger } from '../../src/log.ts';
 import { TtrpcClient } from '../../src/ttrpc/client.ts';
-import { decodeMessage, encodeMessage, nowTimestamp, type Message } from '../../src/ttrpc/codec.ts';
+import { decodeMessage, encodeMessage, nowTimestamp, type Message, type Timestamp } from '../../src/ttrpc/codec.ts';
+import type { Mount } from '../../src/runtime/task-service.ts';
 import { TtrpcServer } from '../../src/ttrpc/server.ts';
 
 const MODE_ANNOTATION = 'fake-shim/mode';
+
+/** The fields of the task requests served here, as decoded; each request has some of them. */
+interface TaskRequest {
+  id: string;
+  bundle: string;
+  rootfs: Mount[];
+  stdout: string;
+  signal: number;
+  now: boolean;
+}
+
+/** The part of the bundle's config.json the fake reads. */
+interface Spec {
+  root: { path: string };
+  process: { args: string[]; env: string[] };
+  annotations?: Record<string, string>;
+}
 const TASK = 'containerd.task.v2';
 
 function flags(argv: string[]): { values: Record<string, string>; action: string } {
@@ -28,11 +46,11 @@ function flags(argv: string[]): { values: Record<string, string>; action: string
 }
 
 /** Mounts the task's rootfs on <bundle>/rootfs as a real shim does (bind or overlay, in order). */
-function mountRootfs(bundle: string, mounts: Message[]): void {
+function mountRootfs(bundle: string, mounts: Mount[]): void {
   const target = path.join(bundle, 'rootfs');
   for (const m of mounts) {
     const args = m.type === 'bind' ? ['--bind', m.source, target] : ['-t', m.type, m.source, target];
-    const options = (m.options as string[]).filter((o) => o !== 'rbind' && o !== 'bind');
+    const options = m.options.filter((o) => o !== 'rbind' && o !== 'bind');
     if (options.length) args.push('-o', options.join(','));
     execFileSync('mount', args);
   }
@@ -44,7 +62,7 @@ function unmountRootfs(bundle: string): void {
   if (mounted) execFileSync('umount', [target]);
 }
 
-function readSpec(bundle: string): Message {
+function readSpec(bundle: string): Spec {
   return JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8'));
 }
 
@@ -107,13 +125,13 @@ interface Proc {
   child: ChildProcess;
   bundle: string;
   exitStatus?: number;
-  exitedAt?: Message;
+  exitedAt?: Timestamp;
   exited: Promise<void>;
 }
 
 class FakeTaskService {
   private readonly procs = new Map<string, Proc>();
-  private readonly pending = new Map<string, Message>();
+  private readonly pending = new Map<string, TaskRequest>();
   private events: Promise<TtrpcClient> | undefined;
   private readonly namespace: string;
   private readonly mode: string;
@@ -122,7 +140,7 @@ class FakeTaskService {
   constructor(namespace: string, mode: string) {
     this.namespace = namespace;
     this.mode = mode;
-    const handlers: Record<string, [string, string, (r: Message) => Promise<Message>]> = {
+    const handlers: Record<string, [string, string, (r: TaskRequest) => Promise<Message>]> = {
       Connect: ['ConnectRequest', 'ConnectResponse', async (r) => ({ shim_pid: process.pid, task_pid: this.procs.get(r.id)?.child.pid ?? 0 })],
       Create: ['CreateTaskRequest', 'CreateTaskResponse', (r) => this.create(r)],
       Start: ['StartRequest', 'StartResponse', (r) => this.start(r)],
@@ -135,7 +153,7 @@ class FakeTaskService {
     };
     for (const [method, [req, res, fn]] of Object.entries(handlers)) {
       const resType = res.startsWith('google.') ? res : `${TASK}.${res}`;
-      this.server.register(`${TASK}.Task`, method, async (payload) => encodeMessage(resType, await fn(decodeMessage(`${TASK}.${req}`, payload))));
+      this.server.register(`${TASK}.Task`, method, async (payload) => encodeMessage(resType, await fn(decodeMessage<TaskRequest>(`${TASK}.${req}`, payload))));
     }
   }
 
@@ -157,15 +175,15 @@ class FakeTaskService {
     });
   }
 
-  private async create(r: Message): Promise<Message> {
+  private async create(r: TaskRequest): Promise<Message> {
     if (this.mode === 'create-error') throw failedPrecondition('fake kata: the VM failed to boot');
     this.pending.set(r.id, r);
-    mountRootfs(r.bundle, r.rootfs as Message[]);
+    mountRootfs(r.bundle, r.rootfs);
     await this.publish('/tasks/create', 'containerd.events.TaskCreate', { container_id: r.id, bundle: r.bundle, pid: process.pid });
     return { pid: process.pid };
   }
 
-  private async start(r: Message): Promise<Message> {
+  private async start(r: TaskRequest): Promise<Message> {
     const req = this.pending.get(r.id);
     if (!req) throw notFound(`container ${r.id} not created: not found`);
     const spec = readSpec(req.bundle);
@@ -193,7 +211,7 @@ class FakeTaskService {
     return { id, bundle: created?.bundle ?? '', pid: p?.child.pid ?? 0, status, exit_status: p?.exitStatus ?? 0, exited_at: p?.exitedAt };
   }
 
-  private kill(r: Message): Message {
+  private kill(r: TaskRequest): Message {
     this.proc(r.id).child.kill(r.signal);
     return {};
   }
@@ -216,7 +234,7 @@ class FakeTaskService {
     return response;
   }
 
-  private shutdown(r: Message): Message {
+  private shutdown(r: TaskRequest): Message {
     if (this.procs.size === 0 && this.pending.size === 0 || r.now) setTimeout(() => process.exit(0), 10);
     return {};
   }

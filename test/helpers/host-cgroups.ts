@@ -44,12 +44,12 @@ export interface HostOps extends CgroupHostView {
 }
 
 function parseMounts(text: string): MountEntry[] {
-  const unescape = (s: string) => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+  const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
   return text
     .split('\n')
     .map((line) => line.split(' '))
     .filter((fields) => fields.length >= 4)
-    .map(([, mountpoint, type, options]) => ({ mountpoint: unescape(mountpoint!), type: type!, options: options!.split(',') }));
+    .map(([, mountpoint, type, options]) => ({ mountpoint: unescapeOctal(mountpoint!), type: type!, options: options!.split(',') }));
 }
 
 /**

@@ -115,13 +115,7 @@ export interface ImageOptions {
 export async function pushImage(address: string, repository: string, layers: BuiltLayer[], opts: ImageOptions = {}): Promise<PushedImage> {
   const client = registryClient(address, repository, opts.auth);
   const platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
-  const config = Buffer.from(JSON.stringify({
-    architecture: platform.architecture,
-    os: platform.os,
-    ...(platform.variant && { variant: platform.variant }),
-    config: { Env: ['PATH=/bin'], Cmd: ['/bin/sh'], ...opts.config },
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-  }));
+  const config = imageConfig(layers, { Cmd: ['/bin/sh'], ...opts.config }, platform);
   const configDigest = sha256Of(config);
   for (const l of layers) await client.pushBlob(l.digest, l.bytes);
   await client.pushBlob(configDigest, config);
@@ -145,4 +139,59 @@ export async function pushIndex(address: string, repository: string, tag: string
   }));
   await registryClient(address, repository).pushManifest(tag, MEDIA_TYPE.ociIndex, index);
   return sha256Of(index);
+}
+
+export interface ArchiveImageSpec {
+  layers: BuiltLayer[];
+  config?: Record<string, unknown>;
+  /** The index entry's annotations (io.containerd.image.name, org.opencontainers.image.ref.name). */
+  annotations?: Record<string, string>;
+  platform?: Platform;
+}
+
+/** The config blob of an image over `layers`. */
+export function imageConfig(layers: BuiltLayer[], config: Record<string, unknown> = {}, platform: Platform = { os: 'linux', architecture: 'amd64' }): Buffer {
+  return Buffer.from(JSON.stringify({
+    architecture: platform.architecture,
+    os: platform.os,
+    ...(platform.variant && { variant: platform.variant }),
+    config: { Env: ['PATH=/bin'], ...config },
+    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+  }));
+}
+
+/** An OCI image layout as a tar (what `docker save` writes since Docker 25, or skopeo copy oci-archive:). */
+export async function ociArchive(images: ArchiveImageSpec[], extra: LayerEntry[] = []): Promise<Buffer> {
+  const blobs = new Map<Digest, Buffer>();
+  const add = (bytes: Buffer) => {
+    const digest = sha256Of(bytes);
+    blobs.set(digest, bytes);
+    return { digest, size: bytes.length };
+  };
+  const manifests = images.map((image) => {
+    for (const l of image.layers) add(l.bytes);
+    const config = add(imageConfig(image.layers, image.config, image.platform));
+    const manifest = add(Buffer.from(JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.ociManifest,
+      config: { mediaType: MEDIA_TYPE.ociConfig, ...config },
+      layers: image.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
+    })));
+    return { mediaType: MEDIA_TYPE.ociManifest, ...manifest, ...(image.annotations && { annotations: image.annotations }) };
+  });
+  const index = { schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests };
+  return tarOf([
+    file('oci-layout', '{"imageLayoutVersion":"1.0.0"}'),
+    file('index.json', JSON.stringify(index)),
+    dir('blobs'),
+    dir('blobs/sha256'),
+    ...[...blobs].map(([digest, bytes]) => file(`blobs/sha256/${digest.slice('sha256:'.length)}`, bytes)),
+    ...extra,
+  ]);
+}
+
+/** A pause image archive: Debian's catatonit (package catatonit) as /pause, as critest's pause image here. */
+export async function pauseArchive(name: string): Promise<Buffer> {
+  const layer = await buildLayer([file('pause', await readFile('/usr/bin/catatonit'), { mode: 0o755 })]);
+  return ociArchive([{ layers: [layer], config: { Entrypoint: ['/pause', '-P'], Cmd: null, User: '65535:65535' }, annotations: { 'io.containerd.image.name': name } }]);
 }

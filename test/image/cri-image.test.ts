@@ -9,6 +9,11 @@ import { ImageService } from '../../src/image/image-service.ts';
 import { digestHex } from '../../src/image/digest.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { RpcContext, UnaryHandler } from '../../src/server/rpc.ts';
+import type { ImageFsInfoResponse__Output as ImageFsInfoResponse } from '../../src/generated/runtime/v1/ImageFsInfoResponse.ts';
+import type { ImageStatusResponse__Output as ImageStatusResponse } from '../../src/generated/runtime/v1/ImageStatusResponse.ts';
+import type { ListImagesResponse__Output as ListImagesResponse } from '../../src/generated/runtime/v1/ListImagesResponse.ts';
+import type { PullImageResponse__Output as PullImageResponse } from '../../src/generated/runtime/v1/PullImageResponse.ts';
+import type { RemoveImageResponse__Output as RemoveImageResponse } from '../../src/generated/runtime/v1/RemoveImageResponse.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildLayer, busyboxEntries, file, pushImage, type PushedImage } from '../helpers/image-builder.ts';
 
@@ -16,7 +21,14 @@ let registry: TestRegistry;
 let work: string;
 let images: ImageService;
 let app: PushedImage;
-let call: (rpc: string, req: unknown) => Promise<any>;
+interface Responses {
+  PullImage: PullImageResponse;
+  ListImages: ListImagesResponse;
+  ImageStatus: ImageStatusResponse;
+  RemoveImage: RemoveImageResponse;
+  ImageFsInfo: ImageFsInfoResponse;
+}
+let call: <R extends keyof Responses>(rpc: R, req: unknown) => Promise<Responses[R]>;
 const ctx: RpcContext = { log: silentLogger, signal: new AbortController().signal };
 const spec = (image: string) => ({ image: { image, annotations: {}, user_specified_image: '', runtime_handler: '', image_ref: '' } });
 
@@ -30,7 +42,7 @@ beforeAll(async () => {
   await pushImage(registry.address, 'crid/pause', [base], { tag: '3.9' });
   images = await ImageService.open({ root: work, registryConfigPath: '', log: silentLogger, pinnedImages: [`${registry.address}/crid/pause:3.9`] });
   const handlers = imageServiceRpcs({ images, log: silentLogger });
-  call = (rpc, req) => (handlers[rpc] as UnaryHandler)(req, ctx);
+  call = <R extends keyof Responses>(rpc: R, req: unknown) => (handlers[rpc] as UnaryHandler<unknown, Responses[R]>)(req, ctx);
 });
 
 afterAll(async () => {
@@ -62,27 +74,27 @@ describe('ImageService RPCs', () => {
     expect((await call('ListImages', { filter: spec('nothing/here') })).images).toEqual([]);
 
     const status = await call('ImageStatus', { ...spec(app.configDigest), verbose: true });
-    expect(status.image.repo_tags).toContain(ref);
+    expect(status.image?.repo_tags).toContain(ref);
     const info = JSON.parse(status.info.info);
     expect(info.imageSpec.config.User).toBe('nobody');
     expect(info.chainID).toMatch(/^sha256:/);
     expect(await call('ImageStatus', { ...spec('crid/absent:1'), verbose: false })).toEqual({ image: null, info: {} });
     const byPrefix = await call('ImageStatus', { ...spec(digestHex(app.configDigest).slice(0, 12)), verbose: false });
-    expect(byPrefix.image.id).toBe(app.configDigest);
+    expect(byPrefix.image?.id).toBe(app.configDigest);
     const byFullPrefix = await call('ImageStatus', { ...spec(app.configDigest.slice(0, 19)), verbose: false });
-    expect(byFullPrefix.image.id).toBe(app.configDigest);
+    expect(byFullPrefix.image?.id).toBe(app.configDigest);
 
     const pause = await call('ImageStatus', { ...spec(`${registry.address}/crid/pause:3.9`), verbose: false });
-    expect(pause.image.pinned).toBe(true);
+    expect(pause.image?.pinned).toBe(true);
   });
 
   it('ImageFsInfo reports bytes and inodes of the image store', async () => {
     const res = await call('ImageFsInfo', {});
     expect(res.image_filesystems).toHaveLength(1);
     const fs = res.image_filesystems[0];
-    expect(fs.fs_id.mountpoint).toBe(join(work, 'snapshots'));
-    expect(BigInt(fs.used_bytes.value)).toBeGreaterThan(1_000_000n);
-    expect(BigInt(fs.inodes_used.value)).toBeGreaterThan(5n);
+    expect(fs.fs_id?.mountpoint).toBe(join(work, 'snapshots'));
+    expect(BigInt(fs.used_bytes!.value)).toBeGreaterThan(1_000_000n);
+    expect(BigInt(fs.inodes_used!.value)).toBeGreaterThan(5n);
     expect(BigInt(fs.timestamp)).toBeGreaterThan(1_700_000_000_000_000_000n);
   });
 

@@ -75,7 +75,7 @@ async function startConnectProxy(): Promise<{ url: string; connects: string[] }>
 
 function hostsDir(withClient: boolean): string {
   const dir = fs.mkdtempSync(path.join(work, 'hosts-'));
-  const hostDir = path.join(dir, tlsAddress.replace(':', '_') + '_');
+  const hostDir = path.join(dir, `${tlsAddress.replace(':', '_')}_`);
   fs.mkdirSync(hostDir);
   const client = withClient ? `client = [["${path.join(work, 'client.crt')}", "${path.join(work, 'client.key')}"]]\n` : '';
   fs.writeFileSync(path.join(hostDir, 'hosts.toml'), `server = "https://${tlsAddress}"\nca = "${path.join(work, 'ca.crt')}"\n${client}`);

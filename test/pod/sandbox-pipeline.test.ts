@@ -60,8 +60,8 @@ describe('RunPodSandbox pipeline', () => {
   it('sets up the pod network while the shim starts, and creates the pause task after it', async () => {
     const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('p-pipeline'), runtime_handler: 'shimfirst' });
     const { status, info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
-    expect(status.state).toBe('SANDBOX_READY');
-    expect(status.network.ip.startsWith(env.cni.subnetPrefix)).toBe(true);
+    expect(status!.state).toBe('SANDBOX_READY');
+    expect(status!.network!.ip.startsWith(env.cni.subnetPrefix)).toBe(true);
     const seen = JSON.parse(fs.readFileSync(path.join(env.cni.binDir, `${PLUGIN}.${id}.json`), 'utf8'));
     expect(seen).toEqual({ shimSeen: true, netnsPids: [] });
     expect(fs.readFileSync(`/proc/${JSON.parse(info.info).pid}/cmdline`, 'utf8')).toContain('/pause');

@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { execa } from 'execa';
 import { startPodEnv, podConfig, childrenOf, processGone, type PodEnv } from '../helpers/pod-env.ts';
-import { listNetns } from '../../src/network/netns.ts';
+import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
 
@@ -15,7 +15,7 @@ async function leftovers(env: PodEnv) {
   const state = path.join(env.dir, 'state');
   const mountinfo = fs.readFileSync('/proc/self/mountinfo', 'utf8');
   return {
-    netns: await listNetns(),
+    netns: await listNetns(instanceNetnsPrefix(state)),
     mounts: mountinfo.split('\n').filter((l) => l.includes(env.dir)).length,
     bundles: fs.existsSync(path.join(state, 'tasks/k8s.io')) ? fs.readdirSync(path.join(state, 'tasks/k8s.io')) : [],
     records: fs.existsSync(path.join(env.dir, 'root/store/sandboxes')) ? fs.readdirSync(path.join(env.dir, 'root/store/sandboxes')) : [],
@@ -58,10 +58,10 @@ describe('pod sandboxes', () => {
 
   it('runs a pod on the default handler, reachable from the host at its IP', async () => {
     const { id, status, info } = await runPod(env, 'p-default');
-    expect(status.state).toBe('SANDBOX_READY');
-    expect(status.runtime_handler).toBe(''); // as asked; the resolved default is in the verbose info
+    expect(status!.state).toBe('SANDBOX_READY');
+    expect(status!.runtime_handler).toBe(''); // as asked; the resolved default is in the verbose info
     expect(info.runtimeHandler).toBe('runc');
-    expect(status.network.ip.startsWith(env.cni.subnetPrefix)).toBe(true);
+    expect(status!.network!.ip.startsWith(env.cni.subnetPrefix)).toBe(true);
     expect(fs.readFileSync(`/proc/${info.pid}/cmdline`, 'utf8')).toContain('/pause');
 
     const listener = spawn('nsenter', [`--net=${info.netnsPath}`, '/bin/busybox', 'nc', '-l', '-p', '7777'], { stdio: ['pipe', 'ignore', 'ignore'] });
@@ -69,7 +69,7 @@ describe('pod sandboxes', () => {
     let reply = '';
     for (let attempt = 0; attempt < 50 && reply === ''; attempt++) {
       reply = await new Promise<string>((resolve) => {
-        const sock = net.connect(7777, status.network.ip);
+        const sock = net.connect(7777, status!.network!.ip);
         let data = '';
         sock.on('data', (d) => (data += d));
         sock.on('close', () => resolve(data));
@@ -80,7 +80,7 @@ describe('pod sandboxes', () => {
     expect(reply).toBe('pong\n');
 
     await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
-    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status.state).toBe('SANDBOX_NOTREADY');
+    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status!.state).toBe('SANDBOX_NOTREADY');
     expect(await processGone(info.pid)).toBe(true);
     expect(fs.existsSync(info.netnsPath)).toBe(false);
     await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
@@ -95,8 +95,8 @@ describe('pod sandboxes', () => {
     ['runc-v1', 'runc-v1'],
   ])('runs the pause process of handler %s under its OCI runtime root', async (handler, rootName) => {
     const { id, status, info } = await runPod(env, `p-${handler}`, {}, handler);
-    expect(status.state).toBe('SANDBOX_READY');
-    expect(status.runtime_handler).toBe(handler);
+    expect(status!.state).toBe('SANDBOX_READY');
+    expect(status!.runtime_handler).toBe(handler);
     const binary = handler === 'crun' ? 'crun' : 'runc';
     const { stdout } = await execa(binary, ['--root', path.join(env.dir, rootName, 'k8s.io'), 'list', '--format', 'json']);
     const listed = JSON.parse(stdout || '[]') as Array<{ id: string; pid: number; status: string }>;
@@ -107,8 +107,8 @@ describe('pod sandboxes', () => {
 
   it('runs a pod through the fake kata shim v2', async () => {
     const { id, status, info } = await runPod(env, 'p-kata', {}, 'kata');
-    expect(status.state).toBe('SANDBOX_READY');
-    expect(status.runtime_handler).toBe('kata');
+    expect(status!.state).toBe('SANDBOX_READY');
+    expect(status!.runtime_handler).toBe('kata');
     expect(fs.readFileSync(`/proc/${info.shimPid}/cmdline`, 'utf8')).toContain('fake-shim.ts');
     await removePod(env, id);
     expect(await processGone(info.shimPid)).toBe(true);
@@ -120,7 +120,7 @@ describe('pod sandboxes', () => {
       linux: { security_context: { namespace_options: { network: 'NODE' } } },
     });
     expect(info.netnsPath).toBe('');
-    expect(status.network.ip).toBe('');
+    expect(status!.network!.ip).toBe('');
     expect(fs.readlinkSync(`/proc/${info.pid}/ns/net`)).toBe(fs.readlinkSync('/proc/self/ns/net'));
     await removePod(env, id);
   });
@@ -172,7 +172,7 @@ describe('pod sandboxes', () => {
     ).rejects.toMatchObject({ details: expect.stringContaining('shim') });
     expect(await leftovers(env)).toEqual(before);
     const { items } = await env.client.runtime.ListPodSandbox({});
-    expect(items.filter((p: any) => p.metadata.name === 'p-garbage')).toEqual([]);
+    expect(items.filter((p) => p.metadata!.name === 'p-garbage')).toEqual([]);
   });
 
   it('leaves nothing behind when a CNI plugin fails', async () => {
@@ -192,7 +192,7 @@ describe('pod sandboxes', () => {
       env.client.runtime.RunPodSandbox({ config }),
       env.client.runtime.RunPodSandbox({ config }),
     ]);
-    const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<any>[];
+    const ok = results.filter((r) => r.status === 'fulfilled') as PromiseFulfilledResult<{ pod_sandbox_id: string }>[];
     const failed = results.filter((r) => r.status === 'rejected') as PromiseRejectedResult[];
     expect(ok).toHaveLength(1);
     expect(failed[0]!.reason).toMatchObject({ code: 6 });
@@ -204,12 +204,12 @@ describe('pod sandboxes', () => {
     const b = await runPod(env, 'p-list-b', { labels: { app: 'b' } });
     await env.client.runtime.StopPodSandbox({ pod_sandbox_id: b.id });
     const byLabel = await env.client.runtime.ListPodSandbox({ filter: { label_selector: { app: 'a' } } });
-    expect(byLabel.items.map((p: any) => p.id)).toEqual([a.id]);
+    expect(byLabel.items.map((p) => p.id)).toEqual([a.id]);
     const ready = await env.client.runtime.ListPodSandbox({ filter: { state: { state: 'SANDBOX_READY' } } });
-    expect(ready.items.map((p: any) => p.id)).toContain(a.id);
-    expect(ready.items.map((p: any) => p.id)).not.toContain(b.id);
+    expect(ready.items.map((p) => p.id)).toContain(a.id);
+    expect(ready.items.map((p) => p.id)).not.toContain(b.id);
     const byPrefix = await env.client.runtime.ListPodSandbox({ filter: { id: b.id.slice(0, 12) } });
-    expect(byPrefix.items.map((p: any) => p.id)).toEqual([b.id]);
+    expect(byPrefix.items.map((p) => p.id)).toEqual([b.id]);
     await removePod(env, a.id);
     await removePod(env, b.id);
   });
@@ -218,10 +218,10 @@ describe('pod sandboxes', () => {
     const a = await runPod(env, 'p-stream-a', { labels: { app: 'stream' } });
     const b = await runPod(env, 'p-stream-b', { labels: { app: 'stream' } });
     const collect = (rpc: string, field: string, request: object, service: 'runtime' | 'image' = 'runtime') =>
-      new Promise<any[]>((resolve, reject) => {
-        const items: any[] = [];
+      new Promise<Array<{ id: string }>>((resolve, reject) => {
+        const items: Array<{ id: string }> = [];
         const call = env.client.stream(rpc, request, service);
-        call.on('data', (message: Record<string, any[]>) => items.push(...message[field]!));
+        call.on('data', (message: Record<string, Array<{ id: string }>>) => items.push(...message[field]!));
         call.on('end', () => resolve(items));
         call.on('error', reject);
       });
@@ -244,7 +244,7 @@ describe('pod sandboxes', () => {
 
   it('rejects absent or empty metadata fields, naming them', async () => {
     const config = podConfig('p-bad');
-    (config.metadata as any).namespace = '';
+    (config.metadata as { namespace: string }).namespace = '';
     await expect(env.client.runtime.RunPodSandbox({ config })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('metadata.namespace') });
     await expect(env.client.runtime.RunPodSandbox({})).rejects.toMatchObject({ code: 3, details: expect.stringContaining('config') });
     await expect(env.client.runtime.PodSandboxStatus({ pod_sandbox_id: '' })).rejects.toMatchObject({ code: 3 });

@@ -6,8 +6,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadCri } from '../../src/proto.ts';
-import { criClient, type CriClient } from '../helpers/cri-client.ts';
+import { clientMethod, criClient, criPackage, type CriClient } from '../helpers/cri-client.ts';
 import { startCrid, waitForSocket, writeMinimalConfig, type CridProcess } from '../helpers/crid-process.ts';
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
@@ -56,14 +55,14 @@ function rawConnection(frames: Buffer[]): Promise<void> {
 }
 
 it('a call with 1 MiB of metadata fails alone; the 16 calls beside it on the connection succeed', async () => {
-  const pkg = grpc.loadPackageDefinition(loadCri()) as any;
+  const pkg = criPackage();
   const address = `unix://${crid.socket}`;
   const credentials = grpc.credentials.createInsecure();
   const channel = new grpc.Channel(address, credentials, {});
   const runtime = new pkg.runtime.v1.RuntimeService(address, credentials, { channelOverride: channel });
   const image = new pkg.runtime.v1.ImageService(address, credentials, { channelOverride: channel });
-  const call = (service: any, rpc: string, metadata = new grpc.Metadata()) =>
-    new Promise<number>((resolve) => service[rpc]({}, metadata, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : grpc.status.OK)));
+  const call = (service: grpc.Client, rpc: string, metadata = new grpc.Metadata()) =>
+    new Promise<number>((resolve) => clientMethod(service, rpc)!.call(service, {}, metadata, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : grpc.status.OK)));
   await call(runtime, 'Version');
   const big = new grpc.Metadata();
   big.set('x-big', 'x'.repeat(1 << 20));

@@ -4,11 +4,11 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadCri } from '../../src/proto.ts';
 import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { requestType } from '../../src/cri/request-values.ts';
 import { enumFieldPaths, pathName, requestWith, RPCS } from '../helpers/cri-enum-fields.ts';
+import { clientMethod, criPackage } from '../helpers/cri-client.ts';
 
 let env: PodEnv;
 
@@ -51,7 +51,7 @@ function requestsFor(): Array<Record<string, unknown>> {
 }
 
 it('answers every RPC with bad input and keeps serving', async () => {
-  const pkg = grpc.loadPackageDefinition(loadCri()) as any;
+  const pkg = criPackage();
   const services = [pkg.runtime.v1.RuntimeService, pkg.runtime.v1.ImageService];
   const address = `unix://${env.socket}`;
   const outcomes: Record<string, number[]> = {};
@@ -61,9 +61,10 @@ it('answers every RPC with bad input and keeps serving', async () => {
       if (method.responseStream) continue;
       for (const request of requestsFor()) {
         const code = await new Promise<number>((resolve) =>
-          client[rpc](request, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : 0)),
+          clientMethod(client, rpc)!.call(client, request, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : 0)),
         );
-        (outcomes[rpc] ??= []).push(code);
+        outcomes[rpc] ??= [];
+        outcomes[rpc].push(code);
         expect(code, `${rpc} crashed or hung`).not.toBe(grpc.status.UNAVAILABLE);
         expect(code, `${rpc} hit its deadline`).not.toBe(grpc.status.DEADLINE_EXCEEDED);
       }
@@ -158,7 +159,7 @@ it('takes timeouts beyond what a timer holds as long waits, not as none', async 
   expect(exec.stdout.toString()).toBe('hi\n');
   // the stop signal is given its time: the container's own handler ends it, not a SIGKILL
   await env.client.runtime.StopContainer({ container_id: id, timeout: forever });
-  expect((await env.client.runtime.ContainerStatus({ container_id: id })).status.exit_code).toBe(7);
+  expect((await env.client.runtime.ContainerStatus({ container_id: id })).status!.exit_code).toBe(7);
 
   await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: podId });
   expect(env.crid.child.exitCode).toBeNull();

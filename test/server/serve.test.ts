@@ -52,8 +52,8 @@ describe('crid serve', () => {
   it('lists every configured handler in Status', async () => {
     const res = await client.runtime.Status({ verbose: true });
     expect(res.runtime_handlers.map((h: { name: string }) => h.name)).toEqual(['', 'crun', 'runc']);
-    const runtimeReady = res.status.conditions.find((c: { type: string }) => c.type === 'RuntimeReady');
-    expect(runtimeReady.status).toBe(true);
+    const runtimeReady = res.status!.conditions.find((c) => c.type === 'RuntimeReady');
+    expect(runtimeReady!.status).toBe(true);
     expect(JSON.parse(res.info.cridConfig).default_runtime_name).toBe('runc');
     const containerdShape = JSON.parse(res.info.config);
     expect(containerdShape.containerd.defaultRuntimeName).toBe('runc');
@@ -65,14 +65,14 @@ describe('crid serve', () => {
 
   it('reports NetworkReady=false with a reason while no CNI config exists', async () => {
     const res = await client.runtime.Status({});
-    const network = res.status.conditions.find((c: { type: string }) => c.type === 'NetworkReady');
+    const network = res.status!.conditions.find((c) => c.type === 'NetworkReady');
     expect(network).toMatchObject({ status: false, reason: 'NetworkPluginNotReady' });
-    expect(network.message).toContain(`no network config found in ${dir}/net.d`);
+    expect(network!.message).toContain(`no network config found in ${dir}/net.d`);
   });
 
   it('reports the cgroup driver of the default handler', async () => {
     const res = await client.runtime.RuntimeConfig({});
-    expect(res.linux.cgroup_driver).toBe('CGROUPFS');
+    expect(res.linux!.cgroup_driver).toBe('CGROUPFS');
   });
 
   it('answers UNIMPLEMENTED naming an RPC it does not implement yet', async () => {
@@ -136,7 +136,7 @@ describe('crid serve', () => {
     const holder = createServer();
     await new Promise<void>((r) => holder.listen(staleSocket, r));
     // close the listener without unlinking the path: a socket file nobody answers on
-    (holder as any)._handle.close();
+    (holder as unknown as { _handle: { close(): void } })._handle.close();
     const other = startCrid(configFile, staleSocket);
     await waitForSocket(other);
     const c = criClient(staleSocket);

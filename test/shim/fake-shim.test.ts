@@ -7,6 +7,7 @@ import { BOOTSTRAP_FILE } from '../../src/runtime/shim-v2.ts';
 const MODE_ANNOTATION = 'fake-shim/mode';
 import { ShimHarness, handler, isAlive } from './harness.ts';
 import { testSpec } from './spec.ts';
+import { CRI } from '../../src/oci/annotations.ts';
 
 const FAKE_SHIM = path.resolve(import.meta.dirname, '../fake-shim/containerd-shim-fakekata-v2');
 const fakeKata = handler('kata', 'io.containerd.fakekata.v2', { runtime_path: FAKE_SHIM, options: { ConfigPath: '/etc/fake/configuration.toml' } });
@@ -25,8 +26,7 @@ async function startFake(id: string, mode = '') {
   const shim = await h.manager.startTask({
     handler: fakeKata,
     id,
-    sandboxId: id,
-    spec: testSpec(['/bin/sh', '-c', 'echo booted; exec sleep 300'], '', mode ? { [MODE_ANNOTATION]: mode } : {}),
+    spec: testSpec(['/bin/sh', '-c', 'echo booted; exec sleep 300'], '', { [CRI.sandboxId]: id, ...(mode ? { [MODE_ANNOTATION]: mode } : {}) }),
     rootfs: [{ type: 'bind', source: h.rootfs, options: ['rbind'] }],
     io,
   });

@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { mountsUnder } from '../../src/runtime/bundle.ts';
 import type { RuntimeHandler } from '../../src/config/model.ts';
 import { processSpec, testSpec } from './spec.ts';
+import { CRI } from '../../src/oci/annotations.ts';
 import { ShimHarness, handler, isAlive, shimSocketsIn } from './harness.ts';
 
 let socketsBefore: Set<string>;
@@ -40,8 +41,7 @@ async function createSleeper(hd: RuntimeHandler, id: string, sandboxId?: string)
   return h.manager.startTask({
     handler: hd,
     id,
-    sandboxId,
-    spec: testSpec(['/bin/sleep', '300'], h.cgroupsPath(id)),
+    spec: testSpec(['/bin/sleep', '300'], h.cgroupsPath(id), sandboxId ? { [CRI.sandboxId]: sandboxId } : {}),
     rootfs: [{ type: 'bind', source: h.rootfs, options: ['rbind', 'rw'] }],
     io,
   });
@@ -72,14 +72,17 @@ describe.each(cases())('%s', (_name, makeHandler) => {
     const exit = h.monitor.waitForExit(id);
     await task.kill(id, 9);
     expect((await exit).exitStatus).toBe(137);
-    await expect.poll(() => h.shimEvents.some((e) => e.type === 'exit' && e.containerId === id && e.exitStatus === 137)).toBe(true);
+    // The v1 shim publishes through a `crid publish` process of its own, which takes a while to start on a busy machine.
+    await expect
+      .poll(() => h.shimEvents.some((e) => e.type === 'exit' && e.containerId === id && e.exitStatus === 137), { timeout: 15_000 })
+      .toBe(true);
     if (task.kind === 'v2') expect(h.shimEvents.map((e) => e.type)).toContain('start');
 
     const deleted = await task.delete(id);
     expect(deleted.exitStatus).toBe(137);
     await h.manager.removeTask(id);
 
-    await expect.poll(() => isAlive(shim.shimPid)).toBe(false);
+    await expect.poll(() => isAlive(shim.shimPid), { timeout: 15_000 }).toBe(false);
     expect(isAlive(pid)).toBe(false);
     expect(h.leftovers()).toEqual([]);
     expect(mountsUnder(h.dir)).toEqual([]);
@@ -96,7 +99,7 @@ describe.each(cases())('%s', (_name, makeHandler) => {
     const reported = await exit;
     expect(reported.containerId).toBe(id);
     if (shim.task.kind === 'v2') expect(reported.exitStatus).toBe(137);
-    await expect.poll(() => isAlive(pid)).toBe(false);
+    await expect.poll(() => isAlive(pid), { timeout: 15_000 }).toBe(false);
     await h.manager.removeTask(id);
     expect(h.leftovers()).toEqual([]);
     expect(mountsUnder(h.dir)).toEqual([]);
@@ -115,14 +118,18 @@ describe('grouping', () => {
     await app.task.start('app1');
     await sandbox.task.start('pod1');
     expect((await app.task.state('app1')).status).toBe('RUNNING');
+    // As crid's stop does: a task is deleted once its exit has come, never while the kill is in flight.
     for (const id of ['app1', 'pod1', 'solo']) {
-      await h.manager.get(id)!.task.kill(id, 9).catch(() => {});
+      const exited = h.monitor.waitForExit(id);
+      await h.manager.get(id)!.task.kill(id, 9);
+      await exited;
     }
     await h.manager.removeTask('app1');
     expect(isAlive(sandbox.shimPid)).toBe(true);
     await h.manager.removeTask('pod1');
     await h.manager.removeTask('solo');
-    await expect.poll(() => isAlive(sandbox.shimPid)).toBe(false);
+    await expect.poll(() => isAlive(sandbox.shimPid), { timeout: 15_000 }).toBe(false);
+    await expect.poll(() => isAlive(other.shimPid), { timeout: 15_000 }).toBe(false);
     expect(h.leftovers()).toEqual([]);
   });
 });

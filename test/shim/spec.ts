@@ -1,11 +1,13 @@
 // A minimal OCI runtime spec for shim tests: private pid/ipc/uts/mount namespaces, host network,
 // default capabilities, no oom_score_adj (it could not be lowered here).
+import type { Process, Spec } from '../../src/oci/spec-types.ts';
+
 const CAPS = [
   'CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FSETID', 'CAP_FOWNER', 'CAP_MKNOD', 'CAP_NET_RAW', 'CAP_SETGID',
   'CAP_SETUID', 'CAP_SETFCAP', 'CAP_SETPCAP', 'CAP_NET_BIND_SERVICE', 'CAP_SYS_CHROOT', 'CAP_KILL', 'CAP_AUDIT_WRITE',
 ];
 
-export function processSpec(args: string[]): Record<string, unknown> {
+export function processSpec(args: string[]): Process {
   return {
     terminal: false,
     user: { uid: 0, gid: 0 },
@@ -17,7 +19,7 @@ export function processSpec(args: string[]): Record<string, unknown> {
   };
 }
 
-export function testSpec(args: string[], cgroupsPath: string, annotations: Record<string, string> = {}): Record<string, unknown> {
+export function testSpec(args: string[], cgroupsPath: string, annotations: Record<string, string> = {}): Spec {
   return {
     ociVersion: '1.0.2',
     process: processSpec(args),
@@ -31,6 +33,7 @@ export function testSpec(args: string[], cgroupsPath: string, annotations: Recor
     ],
     linux: {
       cgroupsPath,
+      resources: { devices: [] },
       namespaces: [{ type: 'pid' }, { type: 'ipc' }, { type: 'uts' }, { type: 'mount' }],
       maskedPaths: ['/proc/kcore'],
       readonlyPaths: ['/proc/sys'],

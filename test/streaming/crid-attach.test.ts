@@ -63,7 +63,7 @@ describe.each(HANDLERS)('attach with stdin on %s', (handler) => {
     second.stdin.end('again\n');
     expect(JSON.parse(await second.status)).toEqual({ metadata: {}, status: 'Success' });
     expect(second.output.stdout).toBe('got:again\n');
-    expect((await status(env, id)).status.state).toBe('CONTAINER_RUNNING');
+    expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
     second.session.close();
   }, 60_000);
 });

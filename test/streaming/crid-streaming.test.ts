@@ -83,7 +83,7 @@ describe('exec', () => {
   it('refuses an unknown container and a stopped one', async () => {
     await expect(env.client.runtime.Exec({ container_id: 'nope', cmd: ['true'], stdout: true })).rejects.toMatchObject({ code: 5 });
     const done = await runContainer(env, pod, containerConfig(env, 'done', 'true'));
-    await vi.waitFor(async () => expect((await env.client.runtime.ContainerStatus({ container_id: done })).status.state).toBe('CONTAINER_EXITED'));
+    await vi.waitFor(async () => expect((await env.client.runtime.ContainerStatus({ container_id: done })).status!.state).toBe('CONTAINER_EXITED'));
     await expect(env.client.runtime.Exec({ container_id: done, cmd: ['true'], stdout: true })).rejects.toMatchObject({ code: 9 });
   });
 });

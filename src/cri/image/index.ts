@@ -1,5 +1,5 @@
 // The ImageService's RPC table: each RPC's adapter by name, and the paged stream of ListImages.
-import type { HandlerTable } from '../../server/rpc.ts';
+import type { RpcTable } from '../../server/rpc.ts';
 import { streamingLists } from '../stream-lists.ts';
 import type { ImageServiceDeps } from './deps.ts';
 import { imageFsInfo } from './image-fs-info.ts';
@@ -10,8 +10,8 @@ import { imageStatus } from './image-status.ts';
 
 export type { ImageServiceDeps } from './deps.ts';
 
-export function imageServiceRpcs(deps: ImageServiceDeps): HandlerTable {
-  const table: HandlerTable = {
+export function imageServiceRpcs(deps: ImageServiceDeps): RpcTable {
+  const table: RpcTable = {
     PullImage: pullImage(deps),
     ListImages: listImages(deps),
     ImageStatus: imageStatus(deps),

@@ -1,6 +1,6 @@
 // The RuntimeService's RPC table, as image/index.ts is the ImageService's: each RPC's adapter by
 // name, and the paged stream of each List call.
-import type { HandlerTable } from '../../server/rpc.ts';
+import type { RpcTable } from '../../server/rpc.ts';
 import type { Logger } from '../../log.ts';
 import type { PodDeps } from '../../pod/deps.ts';
 import type { StreamingServer } from '../../streaming/server.ts';
@@ -39,9 +39,9 @@ export interface RuntimeServiceDeps {
   log: Logger;
 }
 
-export function runtimeServiceRpcs(deps: RuntimeServiceDeps): HandlerTable {
+export function runtimeServiceRpcs(deps: RuntimeServiceDeps): RpcTable {
   const pod = deps.pod;
-  const table: HandlerTable = {
+  const table: RpcTable = {
     Version: version,
     Status: status(deps.status),
     RuntimeConfig: runtimeConfig(deps.status.config),

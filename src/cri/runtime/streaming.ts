@@ -8,7 +8,7 @@ import type { PortForwardRequest__Output } from '../../generated/runtime/v1/Port
 import type { PortForwardResponse } from '../../generated/runtime/v1/PortForwardResponse.ts';
 import { failedPrecondition, invalidArgument } from '../../errors.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import type { HandlerTable } from '../../server/rpc.ts';
+import type { RpcTable } from '../../server/rpc.ts';
 import type { StreamingServer } from '../../streaming/server.ts';
 
 function runningContainer(deps: PodDeps, id: string) {
@@ -20,7 +20,7 @@ function runningContainer(deps: PodDeps, id: string) {
   return container;
 }
 
-export function streamingRpcs(deps: PodDeps, server: StreamingServer): HandlerTable {
+export function streamingRpcs(deps: PodDeps, server: StreamingServer): RpcTable {
   return {
     Exec: async (req: ExecRequest__Output): Promise<ExecResponse> => {
       if (req.cmd.length === 0) throw invalidArgument('cmd must not be empty');

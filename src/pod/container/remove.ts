@@ -13,12 +13,14 @@ export async function removeContainer(deps: PodDeps, idOrPrefix: string): Promis
   await removeContainerNow(deps, container.id);
 }
 
-/** Removes a container whatever its state: stops it, deletes its task, snapshot, FIFOs and record. */
+/** Removes a container whatever its state: stops it, removes its task, snapshot, FIFOs and record. */
 export async function removeContainerNow(deps: PodDeps, id: string): Promise<void> {
   await deps.locks.run(id, async () => {
     const container = deps.containers.find(id);
     if (!container) return;
     if (container.state !== 'CONTAINER_EXITED') await stopContainerTask(deps, container, 0);
+    // A task the record no longer tells of (a StartContainer or an exit cut short by a crash) goes too.
+    await deps.shims.removeTask(id, deps.sandboxes.find(container.sandboxId)?.handler);
     deps.logWriters.get(id)?.finish();
     deps.logWriters.delete(id);
     await deps.images.snapshotter.remove(id);

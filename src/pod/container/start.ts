@@ -24,7 +24,7 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
   const container = deps.containers.get(id);
   if (container.state !== 'CONTAINER_CREATED') throw failedPrecondition(`container ${id} is ${container.state}, not CONTAINER_CREATED`);
   const sandbox = deps.sandboxes.find(container.sandboxId);
-  if (!sandbox || sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
+  if (sandbox?.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
   let pid: number;
   // Taken before the start: a process that exits at once has its exit recorded before start returns.
   let startedAt: string;
@@ -53,7 +53,6 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
   const shimTask = await deps.shims.startTask({
     handler: sandbox.handler,
     id: c.id,
-    sandboxId: sandbox.id,
     spec: c.runtimeSpec,
     rootfs: await deps.images.snapshotter.mounts(c.id),
     io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },

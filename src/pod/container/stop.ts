@@ -8,7 +8,6 @@ import type { PodDeps } from '../deps.ts';
 import { killAndReapTask, signalTask } from '../task.ts';
 import { timerDelayMs } from '../../util/time.ts';
 
-const SIGKILL = 9;
 const RECORD_WAIT_MS = 15_000;
 
 export function signalNumber(name: string): number {
@@ -46,7 +45,7 @@ export async function stopContainerTask(
       return;
     }
   }
-  await killAndReapTask(deps, container.id, SIGKILL);
+  await killAndReapTask(deps, container.id);
 }
 
 /** How the grace period after the stop signal ended: the task exited, the time ran out, or the caller left. */

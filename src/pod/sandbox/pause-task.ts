@@ -41,8 +41,7 @@ export async function startPauseTask(m: SandboxMaking, input: PauseTaskInput): P
   const started = await deps.shims.startTask({
     handler,
     id,
-    sandboxId: id,
-    spec: spec as unknown as Record<string, unknown>,
+    spec,
     rootfs,
     io: { stdin: '', stdout: '', stderr: '', terminal: false },
     time: phase,

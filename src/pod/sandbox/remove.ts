@@ -12,6 +12,8 @@ export async function removePodSandbox(deps: PodDeps, idOrPrefix: string): Promi
   for (const c of deps.containers.list().filter((c) => c.sandboxId === sandbox.id)) await removeContainerNow(deps, c.id);
   await deps.locks.run(sandbox.id, async () => {
     if (!deps.sandboxes.find(sandbox.id)) return;
+    // The sandbox's task too when its record stopped telling of it (an exit cut short by a crash).
+    await deps.shims.removeTask(sandbox.id, sandbox.handler);
     await removeSandboxFiles(deps, sandbox.id);
     publish(deps, sandbox.id, 'CONTAINER_DELETED_EVENT');
     await deps.sandboxes.delete(sandbox.id);
