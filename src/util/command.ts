@@ -1,7 +1,7 @@
 // The one way crid runs a short-lived program (mount, ip, CNI plugins, …): an argument array, the
-// output collected as text. Plain child_process: execa and its dependencies cost the daemon about
-// 9 MiB of memory for the few options crid uses.
-import { spawn } from 'node:child_process';
+// output collected as text. execa is loaded with the first program run, so a daemon that has not
+// started a pod yet does not carry it.
+import type { Result } from 'execa';
 
 export interface CommandOptions {
   /** Written to the program's stdin, which is otherwise /dev/null. */
@@ -26,53 +26,31 @@ export interface CommandResult {
 
 const KILL_GRACE_MS = 1_000;
 
-function describe(file: string, args: string[]): string {
-  return [file, ...args].join(' ');
-}
+let execaModule: Promise<typeof import('execa')> | undefined;
 
-function failure(file: string, args: string[], r: Omit<CommandResult, 'failed' | 'message'>, signal: string | null, spawnError?: Error): string {
-  const what = describe(file, args);
-  const why = spawnError ? spawnError.message : r.timedOut ? 'timed out' : signal ? `was killed by ${signal}` : `exited with status ${r.exitCode}`;
-  const stderr = r.stderr.trim();
-  return `${what} ${spawnError ? `failed: ${why}` : why}${stderr ? `: ${stderr}` : ''}`;
+function why(r: Result): string {
+  if (r.exitCode === undefined && !r.isTerminated && !r.timedOut) return `failed: ${(r.cause as Error | undefined)?.message ?? 'cannot start'}`;
+  if (r.timedOut) return 'timed out';
+  if (r.signal) return `was killed by ${r.signal}`;
+  return `exited with status ${r.exitCode}`;
 }
 
 /** Runs the program to its end; never rejects (a program that cannot start is a failed result). */
-export function tryCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
-  return new Promise((resolve) => {
-    const child = spawn(file, args, {
-      env: opts.env ? { ...process.env, ...opts.env } : process.env,
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    let timedOut = false;
-    let spawnError: Error | undefined;
-    child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    if (opts.input !== undefined) {
-      // A program that exits without reading its input closes the pipe: its exit status tells.
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(opts.input);
-    }
-    let killTimer: NodeJS.Timeout | undefined;
-    const timer =
-      opts.timeoutMs === undefined
-        ? undefined
-        : setTimeout(() => {
-            timedOut = true;
-            child.kill('SIGTERM');
-            killTimer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
-          }, opts.timeoutMs);
-    child.on('error', (err) => (spawnError = err));
-    child.on('close', (code, signal) => {
-      clearTimeout(timer);
-      clearTimeout(killTimer);
-      const result = { exitCode: spawnError ? undefined : (code ?? undefined), stdout, stderr, timedOut };
-      const failed = code !== 0 || timedOut || spawnError !== undefined;
-      resolve({ ...result, failed, message: failed ? failure(file, args, result, signal, spawnError) : '' });
-    });
+export async function tryCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  const { execa } = await (execaModule ??= import('execa'));
+  const r = await execa(file, args, {
+    reject: false,
+    stripFinalNewline: false,
+    ...(opts.input === undefined ? { stdin: 'ignore' as const } : { input: opts.input }),
+    env: opts.env,
+    timeout: opts.timeoutMs,
+    forceKillAfterDelay: KILL_GRACE_MS,
   });
+  const stdout = String(r.stdout ?? '');
+  const stderr = String(r.stderr ?? '');
+  const detail = stderr.trim();
+  const message = r.failed ? `${[file, ...args].join(' ')} ${why(r)}${detail ? `: ${detail}` : ''}` : '';
+  return { exitCode: r.exitCode, stdout, stderr, timedOut: r.timedOut, failed: r.failed, message };
 }
 
 /** Runs the program to its end; rejects with what went wrong unless it exited with status 0. */
