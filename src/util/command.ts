@@ -28,6 +28,11 @@ const KILL_GRACE_MS = 1_000;
 
 let execaModule: Promise<typeof import('execa')> | undefined;
 
+function loadExeca(): Promise<typeof import('execa')> {
+  execaModule ??= import('execa');
+  return execaModule;
+}
+
 function why(r: Result): string {
   if (r.exitCode === undefined && !r.isTerminated && !r.timedOut) return `failed: ${(r.cause as Error | undefined)?.message ?? 'cannot start'}`;
   if (r.timedOut) return 'timed out';
@@ -37,7 +42,7 @@ function why(r: Result): string {
 
 /** Runs the program to its end; never rejects (a program that cannot start is a failed result). */
 export async function tryCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
-  const { execa } = await (execaModule ??= import('execa'));
+  const { execa } = await loadExeca();
   const r = await execa(file, args, {
     reject: false,
     stripFinalNewline: false,
