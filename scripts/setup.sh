@@ -44,3 +44,6 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   echo "setup: npm ci" >&2
   npm ci --no-audit --no-fund >/dev/null
 fi
+
+echo "setup: compiling crid (scripts/build)" >&2
+scripts/build

@@ -198,8 +198,10 @@ export class Daemon {
     this.stopWatchingExits = watchTaskExits(deps);
     this.stopWatchingOomKills = watchContainerOomKills(deps);
     this.log.info({ socket: cfg.crid.socket }, 'crid is serving CRI');
-    await recoverState(deps);
-    await this.health.check(cfg, { deep: cfg.crid.deep_check_on_start });
+    // The shallow handler checks only run binaries: they overlap recovery. A deep check starts a pod,
+    // which recovery's orphan sweep must not see half-made, so it waits for recovery.
+    await Promise.all([recoverState(deps), this.health.check(cfg)]);
+    if (cfg.crid.deep_check_on_start) await this.health.check(cfg, { deep: true });
     this.ready = true;
     await this.startOperations(deps);
     this.log.info('state recovered; crid is ready');

@@ -52,8 +52,8 @@ export async function serveDaemon(opts: ServeOptions): Promise<number> {
       .catch((err: unknown) => log.error({ err }, 'config reload failed'));
   });
   // Also registered before starting: a stop asked for during start is carried out once crid has
-  // started, rather than killing it halfway. `on`, not `once`: execa's signal-exit re-raises a signal
-  // that has no listener but its own, which would kill crid while a subprocess (systemd-notify) runs.
+  // started, rather than killing it halfway. `on`, not `once`: a second signal while crid stops must
+  // not take the default action, which would end crid halfway.
   const stopSignal = new Promise<string>((resolve) => {
     process.on('SIGTERM', () => resolve('SIGTERM'));
     process.on('SIGINT', () => resolve('SIGINT'));

@@ -29,25 +29,37 @@ export interface Daemon {
   runcRoots: string[];
   pid(): number | undefined;
   running(): boolean;
-  /** Spawns the daemon; resolves with the ms from spawn to the first Version it answers. */
-  start(): Promise<number>;
+  /** Spawns the daemon; resolves with the ms from spawn to the first Version and ListPodSandbox it answers. */
+  start(): Promise<StartTimes>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Polls Version with a fresh client each time (grpc-js backs off reconnects to a missing socket). */
-async function untilVersion(socket: string, alive: () => boolean, describe: () => string, t0: number): Promise<number> {
+export interface StartTimes {
+  versionMs: number;
+  /** A runtime answers ListPodSandbox once it has recovered its pods. */
+  listMs: number;
+}
+
+/** Polls Version, then ListPodSandbox, with a fresh client each time (grpc-js backs off reconnects to a missing socket). */
+async function untilServing(socket: string, alive: () => boolean, describe: () => string, t0: number): Promise<StartTimes> {
+  const versionMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.Version({}, 1000));
+  const listMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.ListPodSandbox({}, 1000));
+  return { versionMs, listMs };
+}
+
+async function untilAnswered(socket: string, alive: () => boolean, describe: () => string, t0: number, ask: (client: ReturnType<typeof criClient>) => Promise<unknown>): Promise<number> {
   const deadline = t0 + 60_000;
   while (nowMs() < deadline) {
     if (!alive()) throw new Error(`runtime exited before serving Version: ${describe()}`);
     if (fs.existsSync(socket)) {
       const client = criClient(socket);
-      const ok = await client.runtime.Version({}, 1000).then(() => true, () => false);
+      const ok = await ask(client).then(() => true, () => false);
       client.close();
       if (ok) return nowMs() - t0;
     }
     await sleep(5);
   }
-  throw new Error(`runtime on ${socket} served no Version within 60 s: ${describe()}`);
+  throw new Error(`runtime on ${socket} did not answer within 60 s: ${describe()}`);
 }
 
 /** The CRI plugin tables both daemons get; containerd 1.6 knows only the one CNI bin_dir. */
@@ -99,7 +111,7 @@ export function cridDaemon(node: NodeSetup): Daemon {
       const t0 = nowMs();
       const p = startCrid(configFile, socket);
       proc = p;
-      return untilVersion(socket, running, () => p.stderr().slice(-4000), t0);
+      return untilServing(socket, running, () => p.stderr().slice(-4000), t0);
     },
     async stop(signal = 'SIGTERM') {
       await proc?.stop(signal);
@@ -152,7 +164,7 @@ export function containerdDaemon(node: NodeSetup): Daemon {
       const t0 = nowMs();
       child = spawn(CONTAINERD, ['--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000)));
-      return untilVersion(socket, running, () => log.slice(-4000), t0);
+      return untilServing(socket, running, () => log.slice(-4000), t0);
     },
     async stop(signal = 'SIGTERM') {
       const c = child;

@@ -70,7 +70,7 @@ export class CdiRegistry {
     if (cached?.stamp === stamp) return cached.spec;
     let spec: CdiSpec | undefined;
     try {
-      spec = parseCdiSpec(await fs.promises.readFile(file, 'utf8'));
+      spec = await parseCdiSpec(await fs.promises.readFile(file, 'utf8'));
     } catch (err) {
       this.log.warn({ file, err: (err as Error).message }, 'skipping a CDI spec file that is not valid');
     }

@@ -1,6 +1,5 @@
 // Container Device Interface spec files (CDI 0.3–0.8, JSON or YAML): a vendor's devices and the
 // edits each makes to a container. Parsing checks the shape; nothing here touches the host.
-import { parse as parseYaml } from 'yaml';
 
 export interface CdiDeviceNode {
   /** Path in the container. */
@@ -176,8 +175,12 @@ function device(v: unknown, s: Shape): CdiDevice {
   return { name, containerEdits: containerEdits(o.containerEdits, s.at('containerEdits')) };
 }
 
-/** A spec file's text (JSON is YAML too); throws an Error naming the first bad field. */
-export function parseCdiSpec(text: string): CdiSpec {
+/**
+ * A spec file's text (JSON is YAML too); rejects with an Error naming the first bad field. The YAML
+ * parser loads with the first spec read: nodes without CDI devices never carry it.
+ */
+export async function parseCdiSpec(text: string): Promise<CdiSpec> {
+  const { parse: parseYaml } = await import('yaml');
   const s = new Shape('spec');
   let doc: unknown;
   try {

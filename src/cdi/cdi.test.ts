@@ -39,8 +39,8 @@ const baseSpec = (): Spec => ({
 });
 
 describe('parseCdiSpec', () => {
-  it('reads a YAML spec with every kind of edit', () => {
-    const parsed = parseCdiSpec(`cdiVersion: 0.6.0
+  it('reads a YAML spec with every kind of edit', async () => {
+    const parsed = await parseCdiSpec(`cdiVersion: 0.6.0
 kind: vendor.com/gpu
 containerEdits:
   env: [COMMON=1]
@@ -57,12 +57,12 @@ devices:
     expect(parsed.devices[0]!.containerEdits.hooks).toEqual([{ hookName: 'createContainer', path: '/bin/true', args: ['true', 'x'] }]);
   });
 
-  it('names the field that is wrong', () => {
-    expect(() => parseCdiSpec('{"cdiVersion":"0.6.0","kind":"nokind","devices":[]}')).toThrow('spec.kind: invalid kind "nokind"');
-    expect(() => parseCdiSpec('{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"deviceNodes":[{"path":"dev/x"}]}}]}')).toThrow(
+  it('names the field that is wrong', async () => {
+    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"nokind","devices":[]}')).rejects.toThrow('spec.kind: invalid kind "nokind"');
+    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"deviceNodes":[{"path":"dev/x"}]}}]}')).rejects.toThrow(
       'spec.devices.0.containerEdits.deviceNodes.0.path: expected an absolute path',
     );
-    expect(() => parseCdiSpec('{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"hooks":[{"hookName":"later","path":"/x"}]}}]}')).toThrow(
+    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"hooks":[{"hookName":"later","path":"/x"}]}}]}')).rejects.toThrow(
       'spec.devices.0.containerEdits.hooks.0.hookName',
     );
   });

@@ -10,9 +10,7 @@ import { ContentStore } from './content-store.ts';
 import type { Digest } from './digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
 import type { Platform } from './platform.ts';
-import { pullImage } from './puller.ts';
 import type { ImageConfigJson, StoredImage } from './manifest.ts';
-import { importArchive } from './archive-import.ts';
 import { formatReference, looksLikeImageId, parseNormalizedReference, repositoryName, type ImageReference } from './reference.ts';
 import { Snapshotter, type Mount } from './snapshotter.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HttpTransport } from './http-transport.ts';
@@ -175,6 +173,8 @@ export class ImageService {
       signal: controller.signal,
       progress,
     };
+    // The registry client and layer unpacking load on the first pull: most starts pull nothing.
+    const { pullImage } = await import('./puller.ts');
     const pulled = await pullImage(deps, ref, auth).finally(() => progress.stop());
     const record = await this.#store.add(toRecord([ref], pulled));
     log.info({ imageId: record.id, size: record.size }, 'image pulled');
@@ -188,6 +188,8 @@ export class ImageService {
   async importArchive(source: Readable): Promise<ImageRecord[]> {
     this.#imports++;
     try {
+      // Loaded on use, as the puller is: tar parsing is rarely needed.
+      const { importArchive } = await import('./archive-import.ts');
       const images = await importArchive({ content: this.content, snapshotter: this.snapshotter, log: this.#opts.log }, source, this.#opts.platform);
       const records: ImageRecord[] = [];
       for (const image of images) records.push(await this.#store.add(toRecord(image.names, image)));

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from '../util/command.ts';
 import { alreadyExists, invalidArgument, notFound, wrap } from '../errors.ts';
 import { digestHex, type Digest } from './digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
@@ -126,11 +126,11 @@ export class Snapshotter {
   /** Mounts the rootfs of `key` on `target` (for reading files of a rootfs, and for tests). */
   async mount(key: string, target: string): Promise<void> {
     const [overlay] = await this.mounts(key);
-    await execa('mount', ['-t', 'overlay', overlay!.source, '-o', overlay!.options.join(','), target]);
+    await runCommand('mount', ['-t', 'overlay', overlay!.source, '-o', overlay!.options.join(','), target]);
   }
 
   async unmount(target: string): Promise<void> {
-    await execa('umount', [target]);
+    await runCommand('umount', [target]);
   }
 
   async remove(key: string): Promise<void> {

@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { PassThrough, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
-import { execa } from 'execa';
+import { runCommand } from '../util/command.ts';
 import tar from 'tar-stream';
 import { invalidArgument, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -54,7 +54,7 @@ class Hasher extends Transform {
 }
 
 async function run(cmd: string, args: string[]): Promise<void> {
-  await execa(cmd, args, { stdin: 'ignore' });
+  await runCommand(cmd, args);
 }
 
 /** O_EXCL: never follows or reuses whatever was at the path. */

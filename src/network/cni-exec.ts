@@ -3,7 +3,7 @@
 import { constants } from 'node:fs';
 import { access } from 'node:fs/promises';
 import { join } from 'node:path';
-import { execa } from 'execa';
+import { tryCommand } from '../util/command.ts';
 import { deadlineExceeded, failedPrecondition, internal } from '../errors.ts';
 import type { CniResult } from './cni-result.ts';
 
@@ -73,14 +73,7 @@ export function describePluginFailure(stdout: string, stderr: string, exitCode: 
 export async function execPlugin(call: PluginCall): Promise<CniResult> {
   const binary = await findPlugin(call.type, call.binDirs);
   const what = `CNI plugin type=${JSON.stringify(call.type)} name=${JSON.stringify(call.networkName)}`;
-  const run = await execa(binary, [], {
-    input: JSON.stringify(call.stdin),
-    env: pluginEnv(call),
-    timeout: call.timeoutMs,
-    forceKillAfterDelay: 1_000,
-    reject: false,
-    stripFinalNewline: false,
-  });
+  const run = await tryCommand(binary, [], { input: JSON.stringify(call.stdin), env: pluginEnv(call), timeoutMs: call.timeoutMs });
   if (run.timedOut) {
     throw deadlineExceeded(`${what} timed out after ${call.timeoutMs}ms (${call.command.toLowerCase()})`);
   }

@@ -1,10 +1,10 @@
 // Named, persistent network namespaces for pods, kept where iproute2 keeps them
 // (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
 import { createHash, randomUUID } from 'node:crypto';
-import { readdir, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { execa } from 'execa';
+import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { internal, invalidArgument } from '../errors.ts';
+import { tryCommand } from '../util/command.ts';
 
 export const NETNS_DIR = '/run/netns';
 /** Every namespace crid creates is named `<prefix><uuid>`; the prefix tells crid's apart. */
@@ -20,12 +20,12 @@ export function instanceNetnsPrefix(stateDir: string): string {
 
 const IP_TIMEOUT_MS = 10_000;
 
-async function ip(args: string[]): Promise<void> {
-  const run = await execa('ip', args, { reject: false, timeout: IP_TIMEOUT_MS });
-  if (run.exitCode !== 0) {
-    throw internal(`ip ${args.join(' ')} failed: ${run.stderr.trim() || `exit ${run.exitCode}`}`);
-  }
+async function run(file: string, args: string[]): Promise<void> {
+  const result = await tryCommand(file, args, { timeoutMs: IP_TIMEOUT_MS });
+  if (result.failed) throw internal(result.message);
 }
+
+const ip = (args: string[]) => run('ip', args);
 
 function nameOf(netnsPath: string): string {
   if (!netnsPath.startsWith(`${NETNS_DIR}/`) && !netnsPath.startsWith(`/var${NETNS_DIR}/`)) {
@@ -34,17 +34,25 @@ function nameOf(netnsPath: string): string {
   return basename(netnsPath);
 }
 
-/** Creates a new network namespace with `lo` up and returns its path (for the OCI spec). */
-export async function createNetns(prefix = NETNS_PREFIX): Promise<string> {
-  const name = `${prefix}${randomUUID()}`;
-  await ip(['netns', 'add', name]);
+/** A new namespace's path, known before the namespace exists (specs and records name it). */
+export function netnsPathFor(prefix = NETNS_PREFIX): string {
+  return join(NETNS_DIR, `${prefix}${randomUUID()}`);
+}
+
+/** Creates the network namespace `netnsPath` (a new name by default) with `lo` up; returns its path. */
+export async function createNetns(netnsPath = netnsPathFor()): Promise<string> {
+  const name = nameOf(netnsPath);
+  await mkdir(dirname(netnsPath), { recursive: true, mode: 0o755 });
+  await writeFile(netnsPath, '', { flag: 'wx', mode: 0 });
   try {
-    await ip(['-n', name, 'link', 'set', 'lo', 'up']);
+    // One process where `ip netns add` and `ip -n … link set lo up` are two: a spawn blocks crid's
+    // event loop for as long as the kernel takes to copy crid's memory map.
+    await run('unshare', [`--net=${netnsPath}`, '--', 'ip', 'link', 'set', 'lo', 'up']);
   } catch (err) {
     await ip(['netns', 'delete', name]).catch(() => undefined);
     throw err;
   }
-  return join(NETNS_DIR, name);
+  return netnsPath;
 }
 
 export async function netnsExists(netnsPath: string): Promise<boolean> {

@@ -3,7 +3,7 @@
 import fs from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { tryCommand } from '../util/command.ts';
 import { failedPrecondition } from '../errors.ts';
 import type { AppArmorHost } from './apparmor.ts';
 
@@ -66,8 +66,8 @@ export async function loadProfile(text: string, parser = 'apparmor_parser'): Pro
   try {
     const file = path.join(dir, 'profile');
     await fs.writeFile(file, text);
-    const result = await execa(parser, ['-Kr', file], { reject: false });
-    if (result.exitCode !== 0) throw failedPrecondition(`loading the AppArmor profile with ${parser} failed: ${result.stderr || result.message}`);
+    const result = await tryCommand(parser, ['-Kr', file]);
+    if (result.failed) throw failedPrecondition(`loading the AppArmor profile failed: ${result.message}`);
   } finally {
     await fs.rm(dir, { recursive: true, force: true });
   }

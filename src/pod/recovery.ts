@@ -13,6 +13,7 @@ import { attachContainerLogs, containerIoDir } from './container/io.ts';
 import { containerRootDir } from './container/image-volumes.ts';
 import { removePodSandbox } from './sandbox/remove.ts';
 import { removeSandboxFiles } from './sandbox/files.ts';
+import { eachLimited } from '../util/each-limited.ts';
 
 export async function recoverState(deps: PodDeps): Promise<void> {
   const log = deps.log.child({ phase: 'recovery' });
@@ -28,25 +29,45 @@ export async function recoverState(deps: PodDeps): Promise<void> {
   }
 
   const live = new Set<string>();
-  for (const s of deps.sandboxes.list()) {
-    if (s.state !== 'SANDBOX_READY') continue;
-    await step(log, { podId: s.id }, 'reconnecting to the shim', async () => {
-      if (await deps.shims.reconnect(s.id, s.handler)) live.add(s.id);
-    });
-  }
-  for (const c of deps.containers.list()) {
-    if (c.state === 'CONTAINER_CREATED') {
-      await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
-      continue;
-    }
-    if (c.state !== 'CONTAINER_RUNNING') continue;
-    if (c.logPath) await step(log, { containerId: c.id }, 'reopening the log', () => reopenLog(deps, c, log));
-    await step(log, { containerId: c.id }, 'reconnecting to the shim', async () => {
-      if (await deps.shims.reconnect(c.id, deps.sandboxes.find(c.sandboxId)?.handler)) live.add(c.id);
-    });
-  }
+  await reconnectSandboxes(deps, live, log);
+  await reconnectContainers(deps, live, log);
   await removeOrphans(deps, live, log);
   log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
+}
+
+/**
+ * Shims answer in their own time (more so on a loaded node): crid waits on several pods at once.
+ * Sandboxes first, so that their connections exist when the containers sharing their shims
+ * reconnect; the containers of one pod one after another, as they talk to one shim.
+ */
+const PODS_IN_FLIGHT = 16;
+
+async function reconnectSandboxes(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
+  const ready = deps.sandboxes.list().filter((s) => s.state === 'SANDBOX_READY');
+  await eachLimited(ready, PODS_IN_FLIGHT, (s) =>
+    step(log, { podId: s.id }, 'reconnecting to the shim', async () => {
+      if (await deps.shims.reconnect(s.id, s.handler)) live.add(s.id);
+    }),
+  );
+}
+
+async function reconnectContainers(deps: PodDeps, live: Set<string>, log: Logger): Promise<void> {
+  const byPod = Map.groupBy(deps.containers.list(), (c) => c.sandboxId);
+  await eachLimited([...byPod.values()], PODS_IN_FLIGHT, async (containers) => {
+    for (const c of containers) await reconnectContainer(deps, c, live, log);
+  });
+}
+
+async function reconnectContainer(deps: PodDeps, c: ContainerRecord, live: Set<string>, log: Logger): Promise<void> {
+  if (c.state === 'CONTAINER_CREATED') {
+    await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
+    return;
+  }
+  if (c.state !== 'CONTAINER_RUNNING') return;
+  if (c.logPath) await step(log, { containerId: c.id }, 'reopening the log', () => reopenLog(deps, c, log));
+  await step(log, { containerId: c.id }, 'reconnecting to the shim', async () => {
+    if (await deps.shims.reconnect(c.id, deps.sandboxes.find(c.sandboxId)?.handler)) live.add(c.id);
+  });
 }
 
 /**

@@ -3,7 +3,7 @@
 // recomputes the bundle as dirname(cwd)/<id>.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from '../util/command.ts';
 import { wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { drainFifoToLog, mkfifo } from './fifo.ts';
@@ -54,7 +54,7 @@ export function mountsUnder(dir: string): string[] {
 export async function removeBundle(dir: string): Promise<void> {
   for (const mountPoint of mountsUnder(dir)) {
     try {
-      await execa('umount', ['-l', mountPoint]);
+      await runCommand('umount', ['-l', mountPoint]);
     } catch (err) {
       throw wrap(err, `cannot unmount ${mountPoint} in bundle ${dir}`);
     }

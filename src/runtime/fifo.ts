@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { execa } from 'execa';
+import { runCommand } from '../util/command.ts';
 import { wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -11,7 +11,7 @@ import type { Logger } from '../log.ts';
 export async function mkfifo(fifoPaths: string | string[], mode = 0o700): Promise<void> {
   const paths = typeof fifoPaths === 'string' ? [fifoPaths] : fifoPaths;
   try {
-    await execa('mkfifo', ['-m', mode.toString(8), '--', ...paths]);
+    await runCommand('mkfifo', ['-m', mode.toString(8), '--', ...paths]);
   } catch (err) {
     throw wrap(err, `cannot create FIFO ${paths.join(', ')}`);
   }

@@ -3,7 +3,7 @@
 // and the processes left in the container's cgroup.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execa } from 'execa';
+import { tryCommand } from '../util/command.ts';
 import { cgroupDir } from '../stats/cgroup-stats.ts';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
@@ -32,7 +32,7 @@ function ociStateDir(ref: OciRuntimeRef, id: string): string {
 export async function deleteOciState(ref: OciRuntimeRef, id: string): Promise<void> {
   const dir = ociStateDir(ref, id);
   if (!fs.existsSync(dir)) return;
-  await execa(ref.runtime || 'runc', ['--root', path.dirname(dir), 'delete', '--force', id], { reject: false });
+  await tryCommand(ref.runtime || 'runc', ['--root', path.dirname(dir), 'delete', '--force', id]);
 }
 
 /**

@@ -73,6 +73,22 @@ describe('AuthorityRewriter', () => {
     expect(raw.includes(frame(0x0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0])))).toBe(true);
   });
 
+  it("passes a clean connection's blocks through as sent, and re-encodes every block after one that had to change", () => {
+    const client = hpack.compressor.create({ table: { size: 4096 } });
+    const call = (path: string, authority: string) => encode([[':method', 'POST'], [':path', path], [':authority', authority], ['user-agent', 'kubelet']], client);
+    // Each block after the first refers to entries the blocks before added to the client's table.
+    const frames = [call('/a', 'localhost'), call('/b', 'localhost'), call('/c', '/run/crid/crid.sock'), call('/d', 'localhost')].map((block, i) => frame(0x1, 0x5, 2 * i + 1, block));
+    const { raw, headers } = run(Buffer.concat([PREFACE, ...frames]), 64);
+    expect(raw.subarray(0, PREFACE.length + frames[0]!.length + frames[1]!.length)).toEqual(Buffer.concat([PREFACE, frames[0]!, frames[1]!]));
+    expect(raw.includes(frames[3]!)).toBe(false);
+    expect(headers.map((h) => h.map(([name, value]) => `${name}=${value}`).join(' '))).toEqual([
+      ':method=POST :path=/a :authority=localhost user-agent=kubelet',
+      ':method=POST :path=/b :authority=localhost user-agent=kubelet',
+      ':method=POST :path=/c :authority=localhost user-agent=kubelet',
+      ':method=POST :path=/d :authority=localhost user-agent=kubelet',
+    ]);
+  });
+
   it('keeps a valid authority', () => {
     const block = encode([[':authority', 'localhost:1234'], [':path', '/x']]);
     const { headers } = run(Buffer.concat([PREFACE, frame(0x1, 0x4, 1, block)]), 5);

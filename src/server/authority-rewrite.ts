@@ -7,9 +7,12 @@
 // which answers a field over 64 KiB with COMPRESSION_ERROR: a connection error that fails every call
 // on the connection (kubelet multiplexes all of its calls on one). Such a block is replaced by its
 // pseudo-headers and a marker, and the call fails alone (see instrument.ts).
-// Every block stays re-encoded, even for clients whose authority is fine: passing a connection's
-// blocks through once it looked clean would hand Node references into a dynamic table that it never
-// saw filled, since the blocks before were re-encoded without indexing.
+// Blocks pass through as the client encoded them (each is still decoded, to follow the client's
+// dynamic table and count its size) until one has to change; from then on every block of the
+// connection is re-encoded without indexing, so Node's table stays as it was and is never referred
+// to again. The other way round, passing blocks through after re-encoded ones, would hand Node
+// references into entries it never saw added. Re-encoding every block cost a quarter of crid's CPU
+// in a relist.
 import { Transform, type TransformCallback } from 'node:stream';
 import hpack from 'hpack.js';
 
@@ -44,6 +47,8 @@ interface HeaderField {
 interface PendingBlock {
   streamId: number;
   endStream: boolean;
+  /** As received, for passing the block through. */
+  frames: Buffer[];
   fragments: Buffer[];
   bytes: number;
 }
@@ -52,6 +57,7 @@ export class AuthorityRewriter extends Transform {
   private buffer: Buffer = Buffer.alloc(0);
   private prefaceDone = false;
   private block: PendingBlock | undefined;
+  private reencoding = false;
   // Every block is decoded, so the decoder follows the client's dynamic table; every block is
   // re-encoded without indexing, so the server's table stays empty and never disagrees.
   private readonly decoder = hpack.decompressor.create({ table: { size: TABLE_SIZE } });
@@ -88,10 +94,10 @@ export class AuthorityRewriter extends Transform {
     const flags = frame[4]!;
     const streamId = frame.readUInt32BE(5) & 0x7fffffff;
     if (type === TYPE_HEADERS) {
-      this.block = { streamId, endStream: (flags & FLAG_END_STREAM) !== 0, fragments: [], bytes: 0 };
-      this.addFragment(this.block, headerFragment(frame.subarray(FRAME_HEADER), flags));
+      this.block = { streamId, endStream: (flags & FLAG_END_STREAM) !== 0, frames: [], fragments: [], bytes: 0 };
+      this.addFragment(this.block, frame, headerFragment(frame.subarray(FRAME_HEADER), flags));
     } else if (type === TYPE_CONTINUATION && this.block) {
-      this.addFragment(this.block, frame.subarray(FRAME_HEADER));
+      this.addFragment(this.block, frame, frame.subarray(FRAME_HEADER));
     } else {
       this.push(frame);
       return;
@@ -99,15 +105,22 @@ export class AuthorityRewriter extends Transform {
     if (flags & FLAG_END_HEADERS) this.flushBlock(this.block!);
   }
 
-  private addFragment(block: PendingBlock, fragment: Buffer): void {
+  private addFragment(block: PendingBlock, frame: Buffer, fragment: Buffer): void {
     block.bytes += fragment.length;
     if (block.bytes > MAX_BLOCK_BYTES) throw new Error(`header block of stream ${block.streamId} exceeds ${MAX_BLOCK_BYTES} bytes`);
+    block.frames.push(frame);
     block.fragments.push(fragment);
   }
 
   private flushBlock(block: PendingBlock): void {
     this.block = undefined;
-    const fields = withinLimit(this.decode(Buffer.concat(block.fragments)).map(fixAuthority));
+    const decoded = this.decode(block.fragments.length === 1 ? block.fragments[0]! : Buffer.concat(block.fragments));
+    this.reencoding ||= needsRewrite(decoded);
+    if (!this.reencoding) {
+      for (const frame of block.frames) this.push(frame);
+      return;
+    }
+    const fields = withinLimit(decoded.map(fixAuthority));
     this.encoder.write(fields.map((f) => ({ ...f, neverIndex: true, huffman: false })));
     const encoded: Buffer = this.encoder.read() ?? Buffer.alloc(0);
     for (const frame of headerFrames(block.streamId, block.endStream, encoded)) this.push(frame);
@@ -122,6 +135,15 @@ export class AuthorityRewriter extends Transform {
     }
     return fields;
   }
+}
+
+function needsRewrite(fields: HeaderField[]): boolean {
+  let size = 0;
+  for (const f of fields) {
+    if (f.name === OVERSIZED_METADATA_HEADER || (f.name === ':authority' && !VALID_AUTHORITY.test(f.value))) return true;
+    size += fieldSize(f);
+  }
+  return size > MAX_METADATA_BYTES;
 }
 
 function fixAuthority(field: HeaderField): HeaderField {

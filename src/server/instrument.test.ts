@@ -19,7 +19,7 @@ describe('instrumentUnary', () => {
   it('answers Unavailable until recovery is done, then runs the handler', async () => {
     let ready = false;
     const observed: Array<[string, number, string]> = [];
-    const wrapped = instrumentUnary('Version', async () => ({ ok: true }), {
+    const wrapped = instrumentUnary('ListPodSandbox', async () => ({ ok: true }), {
       log: silentLogger,
       isReady: () => ready,
       observe: (rpc, code, _seconds, handler) => observed.push([rpc, code, handler]),
@@ -28,7 +28,14 @@ describe('instrumentUnary', () => {
     expect((await invoke(wrapped, {})).err).toMatchObject({ code: 14, details: expect.stringContaining('recovering') });
     ready = true;
     expect(await invoke(wrapped, {})).toEqual({ err: null, res: { ok: true } });
-    expect(observed).toEqual([['Version', 14, 'runc'], ['Version', 0, 'runc']]);
+    expect(observed).toEqual([['ListPodSandbox', 14, 'runc'], ['ListPodSandbox', 0, 'runc']]);
+  });
+
+  it('answers Version while recovery runs, and Status only after it', async () => {
+    const version = instrumentUnary('Version', async () => ({ runtime_name: 'crid' }), { log: silentLogger, isReady: () => false });
+    const status = instrumentUnary('Status', async () => ({ ok: true }), { log: silentLogger, isReady: () => false });
+    expect(await invoke(version, {})).toEqual({ err: null, res: { runtime_name: 'crid' } });
+    expect((await invoke(status, {})).err).toMatchObject({ code: 14 });
   });
 
   it('logs a finished call at debug with its duration', async () => {

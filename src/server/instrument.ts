@@ -49,6 +49,12 @@ function checkMetadataSize(metadata: Metadata): void {
   if (size !== undefined) throw resourceExhausted(`request metadata of ${String(size)} bytes exceeds crid's limit of ${MAX_METADATA_BYTES} bytes`);
 }
 
+/**
+ * Calls answered while recovery runs: Version names the runtime and its API and reads no state, and
+ * kubelet asks it first to learn the runtime is there. Status and everything else wait for recovery.
+ */
+const SERVED_WHILE_RECOVERING = new Set(['Version']);
+
 export function instrumentUnary<Req extends object, Res>(rpc: string, handler: UnaryHandler<Req, Res>, opts: InstrumentOptions) {
   return (call: UnaryCall<Req>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();
@@ -61,7 +67,7 @@ export function instrumentUnary<Req extends object, Res>(rpc: string, handler: U
     };
     const run = async () => {
       checkMetadataSize(call.metadata);
-      if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
+      if (!opts.isReady() && !SERVED_WHILE_RECOVERING.has(rpc)) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       return handler(call.request, contextFor(call, log));
     };
     run().then(

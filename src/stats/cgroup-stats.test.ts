@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { readCgroupUsage, sumUsage } from './cgroup-stats.ts';
-import { CpuRates } from './cpu-rate.ts';
 import { fakeCgroupRoot } from '../../test/helpers/fake-cgroups.ts';
 
 describe('readCgroupUsage', () => {
@@ -55,16 +54,5 @@ describe('sumUsage', () => {
       memory: { usageBytes: 1n, workingSetBytes: 1n, rssBytes: 1n, pageFaults: 1n, majorPageFaults: 0n },
     });
     expect(sumUsage([{}])).toEqual({ cpuNanos: undefined });
-  });
-});
-
-describe('CpuRates', () => {
-  it('gives ns of CPU per second of wall time between samples', () => {
-    const rates = new CpuRates();
-    expect(rates.rate('c', 1_000_000_000n, 10_000_000_000n)).toBeUndefined();
-    expect(rates.rate('c', 1_500_000_000n, 11_000_000_000n)).toBe(500_000_000n);
-    expect(rates.rate('c', 100n, 12_000_000_000n)).toBeUndefined();
-    rates.retain(new Set());
-    expect(rates.rate('c', 200n, 13_000_000_000n)).toBeUndefined();
   });
 });

@@ -3,14 +3,18 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 
-export async function writeJsonAtomic(file: string, value: unknown): Promise<void> {
+/**
+ * `durable: false` leaves out both fsyncs, for a state that recovery does not need after a power
+ * loss (a later durable write of the record carries it): the rename still keeps the file whole.
+ */
+export async function writeJsonAtomic(file: string, value: unknown, { durable = true } = {}): Promise<void> {
   const dir = path.dirname(file);
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   const tmp = path.join(dir, `.${path.basename(file)}.${randomBytes(6).toString('hex')}.tmp`);
   const handle = await fs.promises.open(tmp, 'w', 0o600);
   try {
     await handle.writeFile(JSON.stringify(value));
-    await handle.sync();
+    if (durable) await handle.sync();
   } finally {
     await handle.close();
   }
@@ -20,7 +24,7 @@ export async function writeJsonAtomic(file: string, value: unknown): Promise<voi
     await fs.promises.rm(tmp, { force: true });
     throw err;
   }
-  await syncDir(dir);
+  if (durable) await syncDir(dir);
 }
 
 async function syncDir(dir: string): Promise<void> {

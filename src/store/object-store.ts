@@ -29,9 +29,12 @@ export class ObjectStore<T extends { id: string }> {
     return path.join(this.dir, `${id}.json`);
   }
 
-  /** Persists a new record; it is visible only once it is on disk. */
-  async put(item: T): Promise<void> {
-    await this.persist(item.id, () => writeJsonAtomic(this.file(item.id), item));
+  /**
+   * Persists a new record; it is visible only once it is written. `durable: false` skips the fsyncs
+   * (see writeJsonAtomic) for a state that recovery does without after a power loss.
+   */
+  async put(item: T, opts: { durable?: boolean } = {}): Promise<void> {
+    await this.persist(item.id, () => writeJsonAtomic(this.file(item.id), item, opts));
     this.items.set(item.id, item);
   }
 
@@ -39,13 +42,13 @@ export class ObjectStore<T extends { id: string }> {
    * Applies a change to a record. The change is visible at once, so concurrent updates of one record
    * compose instead of overwriting each other; writes of one record reach the disk in order.
    */
-  async update(id: string, change: (item: T) => void): Promise<T> {
+  async update(id: string, change: (item: T) => void, opts: { durable?: boolean } = {}): Promise<T> {
     const next = structuredClone(this.get(id));
     change(next);
     this.items.set(id, next);
     await this.persist(id, async () => {
       const current = this.items.get(id);
-      if (current) await writeJsonAtomic(this.file(id), current);
+      if (current) await writeJsonAtomic(this.file(id), current, opts);
     });
     return next;
   }

@@ -5,15 +5,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server, ty
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type WebSocket } from 'ws';
+import type { WebSocket, WebSocketServer } from 'ws';
 import { invalidArgument } from '../errors.ts';
 import type { AttachRequest__Output } from '../generated/runtime/v1/AttachRequest.ts';
 import type { ExecRequest__Output } from '../generated/runtime/v1/ExecRequest.ts';
 import type { PortForwardRequest__Output } from '../generated/runtime/v1/PortForwardRequest.ts';
 import { silentLogger, type Logger } from '../log.ts';
 import { parsePort } from './port-forward.ts';
-import { servePortForwardOverSpdy } from './port-forward-spdy.ts';
-import { servePortForwardOverWebSocket } from './port-forward-ws.ts';
 import {
   DEFAULT_CHANNEL_PROTOCOL,
   headerProtocols,
@@ -28,9 +26,6 @@ import { rejectUpgrade } from './raw-response.ts';
 import type { RemoteCommand } from './remote-command.ts';
 import { RequestCache } from './request-cache.ts';
 import type { StreamingRuntime } from './runtime.ts';
-import { PROTOCOL_VERSION_HEADER, upgradeToSpdy } from './spdy-connection.ts';
-import { serveRemoteCommandOverSpdy } from './spdy-remote-command.ts';
-import { serveRemoteCommandOverWebSocket } from './ws-remote-command.ts';
 
 export interface StreamingServerOptions {
   /** Listen address (containerd's stream_server_address); default 127.0.0.1. */
@@ -87,12 +82,26 @@ function chooseChannelProtocol(req: IncomingMessage, supported: readonly Channel
   return supported.find((p) => p.name === name);
 }
 
+/**
+ * The SPDY and WebSocket code (spdy-transport, ws) loads on the first upgrade: a node streams
+ * rarely, and the daemon does not carry that code's memory until it does.
+ */
+async function loadSpdy() {
+  const [connection, remoteCommand, portForward] = await Promise.all([import('./spdy-connection.ts'), import('./spdy-remote-command.ts'), import('./port-forward-spdy.ts')]);
+  return { ...connection, ...remoteCommand, ...portForward };
+}
+
+async function loadWebSocket() {
+  const [ws, remoteCommand, portForward] = await Promise.all([import('ws'), import('./ws-remote-command.ts'), import('./port-forward-ws.ts')]);
+  return { WebSocketServer: ws.WebSocketServer, ...remoteCommand, ...portForward };
+}
+
 export class StreamingServer {
   readonly #runtime: StreamingRuntime;
   readonly #options: Required<Omit<StreamingServerOptions, 'baseUrl' | 'tls'>> & Pick<StreamingServerOptions, 'baseUrl' | 'tls'>;
   readonly #cache: RequestCache<PendingRequest>;
   readonly #server: Server;
-  readonly #wss = new WebSocketServer({ noServer: true, perMessageDeflate: false });
+  #wss: WebSocketServer | undefined;
   readonly #sockets = new Set<Duplex>();
   readonly #stopping = new AbortController();
   #baseUrl = '';
@@ -203,9 +212,13 @@ export class StreamingServer {
       return;
     }
     this.#track(socket);
-    if (isWebSocket(req)) this.#serveWebSocket(req, socket, head, pending, target.query);
-    else if (isSpdy(req)) this.#serveSpdy(req, socket, head, pending);
-    else rejectUpgrade(socket, 400, `unable to upgrade: unsupported Upgrade ${JSON.stringify(req.headers.upgrade)}`);
+    const served = isWebSocket(req) ? this.#serveWebSocket(req, socket, head, pending, target.query) : isSpdy(req) ? this.#serveSpdy(req, socket, head, pending) : undefined;
+    if (served) {
+      served.catch((err: unknown) => {
+        this.#options.logger.error({ err }, 'streaming upgrade failed');
+        socket.destroy();
+      });
+    } else rejectUpgrade(socket, 400, `unable to upgrade: unsupported Upgrade ${JSON.stringify(req.headers.upgrade)}`);
   }
 
   #track(socket: Duplex): void {
@@ -227,7 +240,8 @@ export class StreamingServer {
     return gone.signal;
   }
 
-  #serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest): void {
+  async #serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest): Promise<void> {
+    const { upgradeToSpdy, PROTOCOL_VERSION_HEADER, servePortForwardOverSpdy, serveRemoteCommandOverSpdy } = await loadSpdy();
     const supported = pending.kind === 'portforward' ? PORT_FORWARD_SPDY_PROTOCOLS : REMOTE_COMMAND_SPDY_PROTOCOLS;
     const upgraded = upgradeToSpdy(socket, head, req.headers[PROTOCOL_VERSION_HEADER.toLowerCase()], supported);
     if (upgraded === undefined) return;
@@ -250,7 +264,7 @@ export class StreamingServer {
     });
   }
 
-  #serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, query: URLSearchParams): void {
+  async #serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, query: URLSearchParams): Promise<void> {
     const supported = pending.kind === 'portforward' ? PORT_FORWARD_WS_PROTOCOLS : REMOTE_COMMAND_WS_PROTOCOLS;
     const protocol = chooseChannelProtocol(req, supported);
     if (protocol === undefined) {
@@ -262,11 +276,14 @@ export class StreamingServer {
       rejectUpgrade(socket, 400, 'port-forward needs at least one valid port (the request\'s port list or ?ports=)');
       return;
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(ws, protocol, pending, ports));
+    const sessions = await loadWebSocket();
+    this.#wss ??= new sessions.WebSocketServer({ noServer: true, perMessageDeflate: false });
+    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(ws, protocol, pending, ports, sessions));
   }
 
-  #onWebSocket(ws: WebSocket, protocol: ChannelProtocol, pending: PendingRequest, ports: number[]): void {
+  #onWebSocket(ws: WebSocket, protocol: ChannelProtocol, pending: PendingRequest, ports: number[], sessions: Awaited<ReturnType<typeof loadWebSocket>>): void {
     const { logger } = this.#options;
+    const { servePortForwardOverWebSocket, serveRemoteCommandOverWebSocket } = sessions;
     const session =
       pending.kind === 'portforward'
         ? servePortForwardOverWebSocket(ws, protocol, pending.request.pod_sandbox_id, ports, this.#runtime, logger.child({ podId: pending.request.pod_sandbox_id }))

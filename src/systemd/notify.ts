@@ -6,7 +6,7 @@
 // compiled at install time. A node that runs crid under systemd has systemd's own `systemd-notify`,
 // so crid runs that. Started directly (no shell), it sends with its parent's pid, crid's, which is
 // the unit's main pid: the default NotifyAccess=main accepts it.
-import { execa } from 'execa';
+import { tryCommand } from '../util/command.ts';
 import type { Logger } from '../log.ts';
 
 export interface ServiceNotifier {
@@ -19,9 +19,9 @@ export interface ServiceNotifier {
 export function serviceNotifier(env: NodeJS.ProcessEnv, log: Logger): ServiceNotifier {
   if (!env.NOTIFY_SOCKET) return { ready: async () => {}, status: async () => {}, stopping: async () => {} };
   const send = async (assignments: string[]) => {
-    const result = await execa('systemd-notify', assignments, { env, reject: false, timeout: 10_000, cleanup: false });
+    const result = await tryCommand('systemd-notify', assignments, { env, timeoutMs: 10_000 });
     // systemd restarts a notify unit that never says READY=1: the log says why.
-    if (result.failed) log.error({ assignments, err: result.stderr || result.message }, 'systemd-notify failed');
+    if (result.failed) log.error({ assignments, err: result.message }, 'systemd-notify failed');
   };
   return {
     ready: (status) => send(['READY=1', statusAssignment(status)]),

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { USAGE_INTERVAL_MS } from '../../src/stats/cri-stats.ts';
 import type { ContainerEventResponse__Output as ContainerEventResponse } from '../../src/generated/runtime/v1/ContainerEventResponse.ts';
 import {
   containerConfig,
@@ -105,7 +106,8 @@ describe('containers in a pod', () => {
     expect(BigInt(first.cpu!.usage_core_nano_seconds!.value)).toBeGreaterThan(0n);
     expect(BigInt(first.memory!.working_set_bytes!.value)).toBeGreaterThan(0n);
     expect(first.writable_layer!.fs_id!.mountpoint).toContain(env.dir);
-    await new Promise((r) => setTimeout(r, 300));
+    // Past the interval stats are sampled at (USAGE_INTERVAL_MS): a fresh sample, and a rate.
+    await new Promise((r) => setTimeout(r, USAGE_INTERVAL_MS + 100));
     const second = (await env.client.runtime.ContainerStats({ container_id: id })).stats!;
     expect(BigInt(second.cpu!.usage_nano_cores!.value)).toBeGreaterThan(0n);
     const listed = (await env.client.runtime.ListContainerStats({ filter: { pod_sandbox_id: pod.id, label_selector: {} } })).stats;

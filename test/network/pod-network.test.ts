@@ -1,7 +1,7 @@
 // Pod networking against the real bridge, host-local and portmap plugins (root).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, readdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -91,6 +91,9 @@ describe('netns', () => {
     expect(await listNetns()).toContain(netnsPath);
     const lo = await execa('ip', ['-n', basename(netnsPath), '-o', 'link', 'show', 'lo']);
     expect(lo.stdout).toMatch(/[<,]UP[,>]/);
+    // A namespace of its own bound on the file: the file's inode is the namespace's, not crid's.
+    expect((await stat(netnsPath)).ino).not.toBe((await stat('/proc/self/ns/net')).ino);
+    expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === netnsPath)).toBe(true);
 
     await removeNetns(netnsPath);
     await removeNetns(netnsPath);

@@ -165,12 +165,3 @@ async function rmdirWhenEmpty(dir: string): Promise<void> {
     }
   }
 }
-
-/** Sockets the 1.6 runc shim leaves in /run/containerd/s that belong to no live shim. */
-export function shimSocketsIn(dir = '/run/containerd/s'): string[] {
-  try {
-    return fs.readdirSync(dir).map((f) => path.join(dir, f));
-  } catch {
-    return [];
-  }
-}

@@ -10,14 +10,13 @@ import type { ListPodSandboxStatsRequest__Output } from '../../generated/runtime
 import type { ListPodSandboxStatsResponse } from '../../generated/runtime/v1/ListPodSandboxStatsResponse.ts';
 import { invalidArgument } from '../../errors.ts';
 import type { PodDeps } from '../../pod/deps.ts';
-import { CpuRates } from '../../stats/cpu-rate.ts';
-import { containerStatsOf, podSandboxStatsOf, type StatsSources } from '../../stats/cri-stats.ts';
+import { containerStatsOf, podSandboxStatsOf, retainSamples, statsSources } from '../../stats/cri-stats.ts';
 import { matchesIdPrefix, matchesLabels } from '../filters.ts';
 
 export function statsHandlers(deps: PodDeps) {
-  const src: StatsSources = { images: deps.images, host: deps.host, rates: new CpuRates() };
+  const src = statsSources(deps.images, deps.host);
   const containersOf = (podId: string) => deps.containers.list().filter((c) => c.sandboxId === podId);
-  const forgetGone = () => src.rates.retain(new Set([...deps.containers.list(), ...deps.sandboxes.list()].map((o) => o.id)));
+  const forgetGone = () => retainSamples(src, new Set([...deps.containers.list(), ...deps.sandboxes.list()].map((o) => o.id)));
   return {
     ContainerStats: async (req: ContainerStatsRequest__Output): Promise<ContainerStatsResponse> => {
       if (!req.container_id) throw invalidArgument('container_id is required');

@@ -4,7 +4,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { execa } from 'execa';
+import { runCommand } from '../../util/command.ts';
 import { wrap } from '../../errors.ts';
 import type { Mount__Output } from '../../generated/runtime/v1/Mount.ts';
 import type { Snapshotter } from '../../image/snapshotter.ts';
@@ -82,7 +82,7 @@ async function copyUp(view: string, containerPath: string, hostPath: string): Pr
   const st = source === undefined ? undefined : await fs.promises.stat(source);
   if (source !== undefined && st?.isDirectory()) {
     // cp -a keeps owners, modes and times, and copies symlinks inside the volume as symlinks.
-    await execa('cp', ['-a', '--', `${source}/.`, hostPath]).catch((err: unknown) => {
+    await runCommand('cp', ['-a', '--', `${source}/.`, hostPath]).catch((err: unknown) => {
       throw wrap(err, `copy the image's content of volume ${containerPath}`);
     });
     await fs.promises.chown(hostPath, st.uid, st.gid);

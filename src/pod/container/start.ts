@@ -57,10 +57,15 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
     rootfs: await deps.images.snapshotter.mounts(c.id),
     io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
   });
-  await deps.containers.update(c.id, (r) => {
-    r.shimPid = shimTask.shimPid;
-    r.bundle = shimTask.bundle;
-  });
+  // Not fsynced: recovery reaches the task through its bundle, and the RUNNING update is durable.
+  await deps.containers.update(
+    c.id,
+    (r) => {
+      r.shimPid = shimTask.shimPid;
+      r.bundle = shimTask.bundle;
+    },
+    { durable: false },
+  );
   return shimTask;
 }
 

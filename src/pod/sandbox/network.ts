@@ -1,23 +1,22 @@
 // A pod's network: its netns and the CNI networks in it, set up (with their undo) and torn down.
-import { createNetns, instanceNetnsPrefix, removeNetns } from '../../network/netns.ts';
+import { createNetns, removeNetns } from '../../network/netns.ts';
 import { cniSettingsFor, setupPodNetwork, teardownPodNetwork } from '../../network/pod-network.ts';
 import type { SandboxRecord } from '../../store/sandbox.ts';
 import type { PodDeps } from '../deps.ts';
 import type { SandboxMaking } from './making.ts';
 
 /**
- * Makes the pod's netns and starts CNI ADD in it; the ADD runs while the pause container is made,
- * so its IPs come as a promise. A host-network pod has neither.
+ * Makes the pod's netns (its path chosen and recorded beforehand; '' for a host-network pod) and
+ * runs CNI ADD in it while the pause container's files, rootfs and shim are made: only the task
+ * needs them, so the IPs come as a promise.
  */
-export async function startSandboxNetwork(m: SandboxMaking, hostNetwork: boolean): Promise<{ netnsPath: string; ips: Promise<string[]> }> {
-  if (hostNetwork) return { netnsPath: '', ips: Promise.resolve([]) };
-  const netnsPath = await createNetns(instanceNetnsPrefix(m.deps.config().crid.state));
+export function startSandboxNetwork(m: SandboxMaking, netnsPath: string): Promise<string[]> {
+  if (!netnsPath) return Promise.resolve([]);
   m.undo.push('remove netns', () => removeNetns(netnsPath));
-  await m.deps.sandboxes.update(m.id, (s) => (s.netnsPath = netnsPath));
-  const ips = setUpNetwork(m, netnsPath);
+  const ips = createNetns(netnsPath).then(() => setUpNetwork(m, netnsPath));
   // Awaited before the task is created or, on a failure, before the undo: never left unobserved.
   ips.catch(() => {});
-  return { netnsPath, ips };
+  return ips;
 }
 
 /** CNI ADD in the pod's netns. */

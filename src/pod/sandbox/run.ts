@@ -13,6 +13,7 @@ import { sandboxNamespaceModes, type SandboxFiles, type SandboxNamespaceModes } 
 import type { SandboxRecord } from '../../store/sandbox.ts';
 import type { RuntimeHandler } from '../../config/model.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
+import { instanceNetnsPrefix, netnsPathFor } from '../../network/netns.ts';
 import { UndoStack } from '../../util/undo-stack.ts';
 import { nowNanos } from '../../util/time.ts';
 import { sandboxDir, type PodDeps } from '../deps.ts';
@@ -83,11 +84,13 @@ async function createSandbox(
   });
 
   // Recorded before the first side effect: recovery removes what a crid killed halfway left behind.
-  await deps.sandboxes.put(pendingRecord(deps, id, name, req, handler, image));
+  // Not fsynced: after a power loss, recovery finds what the pod left by listing (orphan snapshots,
+  // netns, bundles), not through this record; the READY update below is durable.
+  const { netnsPath } = await putPendingRecord(deps, id, name, req, handler, image, hostNetwork);
   undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
 
   const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
-  const { netnsPath, ips } = await startSandboxNetwork(making, hostNetwork);
+  const ips = startSandboxNetwork(making, netnsPath);
   try {
     const files = await makePodFiles(making, ns, hostNetwork);
     const task = await startPauseTask(making, { image, netnsPath, files, network: ips });
@@ -119,9 +122,17 @@ function podHandler(deps: PodDeps, req: SandboxRequest, ns: SandboxNamespaceMode
   return handler;
 }
 
-/** The record of a pod whose RunPodSandbox has not finished. */
-function pendingRecord(deps: PodDeps, id: string, name: string, req: SandboxRequest, handler: RuntimeHandler, image: ImageRecord): SandboxRecord {
-  return {
+/** Records a pod whose RunPodSandbox has not finished; its netns path is chosen before the netns is made. */
+async function putPendingRecord(
+  deps: PodDeps,
+  id: string,
+  name: string,
+  req: SandboxRequest,
+  handler: RuntimeHandler,
+  image: ImageRecord,
+  hostNetwork: boolean,
+): Promise<SandboxRecord> {
+  const record: SandboxRecord = {
     id,
     name,
     config: req.config,
@@ -130,7 +141,7 @@ function pendingRecord(deps: PodDeps, id: string, name: string, req: SandboxRequ
     handler,
     createdAt: nowNanos(),
     state: 'SANDBOX_NOTREADY',
-    netnsPath: '',
+    netnsPath: hostNetwork ? '' : netnsPathFor(instanceNetnsPrefix(deps.config().crid.state)),
     ips: [],
     imageId: image.id,
     imageRef: deps.config().sandbox_image,
@@ -139,6 +150,8 @@ function pendingRecord(deps: PodDeps, id: string, name: string, req: SandboxRequ
     shimPid: 0,
     creating: true,
   };
+  await deps.sandboxes.put(record, { durable: false });
+  return record;
 }
 
 /** The pod's hostname, hosts and resolv.conf files and its /dev/shm (the host's for host IPC). */
