@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import path from 'node:path';
 import type { Diagnostic, RuntimeClassSettings, RuntimeHandler } from './model.ts';
 import { parseGoDuration } from '../util/go-duration.ts';
-import { parseNormalizedReference } from '../image/reference.ts';
+import { parseNormalizedReference } from '../reference/reference.ts';
 import { isQuantity, tolerationProblems } from './runtimeclass-settings.ts';
 import { parseListenAddress } from './listen-address.ts';
 import type { BuiltConfig } from './build.ts';

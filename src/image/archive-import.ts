@@ -12,11 +12,11 @@ import { pipeline } from 'node:stream/promises';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { failedPrecondition, invalidArgument, wrap } from '../errors.ts';
-import { sha256Of, type Digest } from './digest.ts';
+import { sha256Of, type Digest } from '../reference/digest.ts';
 import { imageLayers, manifestParts, parseJson, unpackStoredLayer, checkDescriptor, type Descriptor, type ImageConfigJson, type LayerStores, type ManifestJson, type StoredImage } from './manifest.ts';
 import { INDEX_TYPES, MEDIA_TYPE } from './media-types.ts';
 import { hostPlatform, selectPlatform, type Platform } from './platform.ts';
-import { formatReference, parseNormalizedReference, type ImageReference } from './reference.ts';
+import { formatReference, parseNormalizedReference, type ImageReference } from '../reference/reference.ts';
 
 /** The layout's own files, kept in memory; anything larger is not one. */
 const METADATA_FILES = new Set(['index.json', 'oci-layout', 'manifest.json', 'repositories']);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { failedPrecondition, notFound, wrap } from '../errors.ts';
-import { digestHex, type Digest } from './digest.ts';
+import { digestHex, type Digest } from '../reference/digest.ts';
 
 /** Hashes and counts what passes through; fails as soon as more than `expectedSize` bytes arrive. */
 class DigestVerifier extends Transform {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { silentLogger } from '../log.ts';
-import { sha256Of } from './digest.ts';
+import { sha256Of } from '../reference/digest.ts';
 import { ImageStore, type ImageRecord } from './image-store.ts';
 
 let root: string;

@@ -4,9 +4,9 @@ import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { invalidArgument, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import { digestHex, isDigest, type Digest } from './digest.ts';
+import { digestHex, isDigest, type Digest } from '../reference/digest.ts';
 import { removeRecord, writeJsonAtomic } from '../store/checkpoint.ts';
-import { imageIdPrefix } from './reference.ts';
+import { imageIdPrefix } from '../reference/reference.ts';
 
 
 /** The parts of the OCI image config the runtime uses. */

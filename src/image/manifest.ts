@@ -3,7 +3,7 @@
 import { failedPrecondition } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ContentStore } from './content-store.ts';
-import { chainIds, parseDigest, type Digest } from './digest.ts';
+import { chainIds, parseDigest, type Digest } from '../reference/digest.ts';
 import type { ImageLayer } from './image-store.ts';
 import { LAYER_TYPES } from './media-types.ts';
 import type { Platform } from './platform.ts';

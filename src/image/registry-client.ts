@@ -8,7 +8,7 @@ import { hostUrl, type HostCapability, type RegistryHost } from './hosts-config.
 import { DEFAULT_CONNECT_TIMEOUT_MS, discardBody, HttpTransport, readBody, type HttpRequest, type HttpResponse, type TransferObserver } from './http-transport.ts';
 import { basicAuthorization, credentialsFor, parseChallenge, type Challenge, type Credentials } from './registry-auth.ts';
 import { INDEX_TYPES, MANIFEST_TYPES } from './media-types.ts';
-import type { Digest } from './digest.ts';
+import type { Digest } from '../reference/digest.ts';
 
 export interface FetchedManifest {
   mediaType: string;

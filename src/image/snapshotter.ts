@@ -5,7 +5,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { join } from 'node:path';
 import { runCommand } from '../util/command.ts';
 import { alreadyExists, invalidArgument, notFound, wrap } from '../errors.ts';
-import { digestHex, type Digest } from './digest.ts';
+import { digestHex, type Digest } from '../reference/digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
 
 /** A mount in containerd's shape; the shim mounts these on the bundle rootfs. */

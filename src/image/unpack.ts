@@ -13,7 +13,7 @@ import { runCommand } from '../util/command.ts';
 import tar from 'tar-stream';
 import { invalidArgument, wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { Digest } from './digest.ts';
+import type { Digest } from '../reference/digest.ts';
 import { entryComponents, resolveDirectory } from './safe-path.ts';
 
 export interface UnpackResult {

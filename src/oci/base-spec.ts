@@ -5,6 +5,7 @@
 // base mount under /dev is not hidden by crid's /dev).
 import fs from 'node:fs';
 import path from 'node:path';
+import { parseBaseSpec } from '../config/base-spec-check.ts';
 import { failedPrecondition } from '../errors.ts';
 import { mergeEnv } from './process.ts';
 import type { Mount, Spec } from './spec-types.ts';
@@ -13,39 +14,14 @@ type JsonObject = Record<string, unknown>;
 
 const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 
-/** JSON integers beyond 2^53 (memory limits) are kept exact as bigint, as crid's own spec has them. */
-function parseExact(text: string): unknown {
-  const reviver = (_key: string, value: unknown, context?: { source?: string }) =>
-    typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source ? BigInt(context.source) : value;
-  return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
-}
-
-/** What is wrong with a base spec's JSON text, or undefined when crid can start from it. */
-export function baseSpecProblem(text: string): string | undefined {
-  let spec: unknown;
-  try {
-    spec = parseExact(text);
-  } catch (err) {
-    return `not valid JSON: ${(err as Error).message}`;
-  }
-  if (!isObject(spec)) return 'not a JSON object (an OCI runtime spec)';
-  for (const key of ['process', 'root', 'linux', 'annotations', 'hooks'] as const) {
-    if (spec[key] !== undefined && !isObject(spec[key])) return `"${key}" is not an object`;
-  }
-  if (spec.mounts !== undefined && !Array.isArray(spec.mounts)) return '"mounts" is not an array';
-  const env = isObject(spec.process) ? spec.process.env : undefined;
-  if (env !== undefined && !(Array.isArray(env) && env.every((e) => typeof e === 'string'))) return '"process.env" is not an array of strings';
-  return undefined;
-}
-
 /** The base spec file's content; a file that became unreadable or invalid since the config was checked fails the call. */
 export async function readBaseSpec(file: string): Promise<JsonObject> {
   const text = await fs.promises.readFile(file, 'utf8').catch((err: unknown) => {
     throw failedPrecondition(`base_runtime_spec ${file} cannot be read: ${(err as Error).message}`, err);
   });
-  const problem = baseSpecProblem(text);
-  if (problem) throw failedPrecondition(`base_runtime_spec ${file}: ${problem}`);
-  return parseExact(text) as JsonObject;
+  const parsed = parseBaseSpec(text);
+  if ('problem' in parsed) throw failedPrecondition(`base_runtime_spec ${file}: ${parsed.problem}`);
+  return parsed.spec;
 }
 
 /** Objects merge key by key, the second winning; anything else is replaced by the second. */

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import type { AuthConfig__Output } from '../../src/generated/runtime/v1/AuthConfig.ts';
-import { sha256Of, type Digest } from '../../src/image/digest.ts';
+import { sha256Of, type Digest } from '../../src/reference/digest.ts';
 import { defaultRegistryHost } from '../../src/image/hosts-config.ts';
 import { MEDIA_TYPE } from '../../src/image/media-types.ts';
 import type { Platform } from '../../src/image/platform.ts';

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { digestHex } from '../../src/image/digest.ts';
+import { digestHex } from '../../src/reference/digest.ts';
 import { criClient, type CriClient } from '../helpers/cri-client.ts';
 import { startCrid, waitForSocket, type CridProcess } from '../helpers/crid-process.ts';
 import { buildLayer, file, pushImage, type PushedImage } from '../helpers/image-builder.ts';

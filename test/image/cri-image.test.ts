@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { imageServiceRpcs } from '../../src/cri/image/index.ts';
 import { ImageService } from '../../src/image/image-service.ts';
-import { digestHex } from '../../src/image/digest.ts';
+import { digestHex } from '../../src/reference/digest.ts';
 import { silentLogger } from '../../src/log.ts';
 import type { RpcContext, UnaryHandler } from '../../src/server/rpc.ts';
 import type { ImageFsInfoResponse__Output as ImageFsInfoResponse } from '../../src/generated/runtime/v1/ImageFsInfoResponse.ts';

@@ -7,7 +7,7 @@ import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService } from '../../src/image/image-service.ts';
-import { sha256Of } from '../../src/image/digest.ts';
+import { sha256Of } from '../../src/reference/digest.ts';
 import { MEDIA_TYPE } from '../../src/image/media-types.ts';
 import { silentLogger } from '../../src/log.ts';
 import { buildLayer, dir, file, imageConfig, ociArchive, symlink, tarOf, type BuiltLayer } from '../helpers/image-builder.ts';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageService } from '../../src/image/image-service.ts';
-import { digestHex } from '../../src/image/digest.ts';
+import { digestHex } from '../../src/reference/digest.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
 import { buildLayer, busyboxEntries, dir, file, hardlink, opaque, pushImage, pushIndex, symlink, whiteout, type BuiltLayer, type PushedImage } from '../helpers/image-builder.ts';

@@ -1,7 +1,7 @@
 import type { ListImagesRequest__Output } from '../../generated/runtime/v1/ListImagesRequest.ts';
 import type { ListImagesResponse } from '../../generated/runtime/v1/ListImagesResponse.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
-import { imageIdPrefix, parseReference, repositoryName } from '../../image/reference.ts';
+import { imageIdPrefix, parseReference, repositoryName } from '../../reference/reference.ts';
 import type { ImageServiceDeps } from './deps.ts';
 import { toCriImage } from './cri-image.ts';
 
