@@ -1,7 +1,7 @@
 // Named, persistent network namespaces for pods, kept where iproute2 keeps them
 // (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { internal, invalidArgument } from '../errors.ts';
 import { tryCommand } from '../util/command.ts';
@@ -65,7 +65,22 @@ export async function netnsExists(netnsPath: string): Promise<boolean> {
   }
 }
 
-/** Unmounts and removes a namespace; one that is already gone is success. */
+const NSFS_MAGIC = 0x6e736673;
+
+/**
+ * Whether a network namespace is mounted at the path. A crash between making the empty file a
+ * namespace is mounted on and mounting it leaves a plain file there, which holds no network.
+ */
+export async function netnsMounted(netnsPath: string): Promise<boolean> {
+  try {
+    return (await statfs(netnsPath)).type === NSFS_MAGIC;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
+    throw err;
+  }
+}
+
+/** Unmounts and removes a namespace (or the file left for one); one that is already gone is success. */
 export async function removeNetns(netnsPath: string): Promise<void> {
   const name = nameOf(netnsPath);
   if (!(await netnsExists(netnsPath))) return;

@@ -11,7 +11,7 @@ import { loadNetworks, loadPodNetworks, type CniNetworkList } from './cni-config
 import { findPlugin } from './cni-exec.ts';
 import { podIps, type CniResult } from './cni-result.ts';
 import { addNetworkList, delNetworkList, type CniAttachment, type CniRunOptions } from './cni.ts';
-import { netnsExists } from './netns.ts';
+import { netnsMounted } from './netns.ts';
 
 /** Where CNI lives for one pod: the global `[cni]` settings or the handler's override. */
 export interface CniSettings {
@@ -183,7 +183,7 @@ async function slotsToDelete(cni: CniSettings, podId: string): Promise<Slot[]> {
  */
 export async function teardownPodNetwork(cni: CniSettings, target: PodNetworkTarget, log: Logger): Promise<void> {
   const planned = await slotsToDelete(cni, target.podId);
-  const netnsPath = target.netnsPath !== '' && (await netnsExists(target.netnsPath)) ? target.netnsPath : '';
+  const netnsPath = target.netnsPath !== '' && (await netnsMounted(target.netnsPath)) ? target.netnsPath : '';
   try {
     await delNetworks(planned, target, netnsPath, {}, runOptions(cni, log));
   } catch (err) {

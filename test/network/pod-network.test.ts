@@ -6,7 +6,7 @@ import { basename, join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { silentLogger } from '../../src/log.ts';
-import { createNetns, listNetns, netnsExists, removeNetns } from '../../src/network/netns.ts';
+import { createNetns, listNetns, netnsExists, netnsMounted, removeNetns } from '../../src/network/netns.ts';
 import {
   cachedPodIps,
   networkStatus,
@@ -88,6 +88,7 @@ describe('netns', () => {
   it('creates a listed namespace with lo up, and removes it idempotently', async () => {
     const netnsPath = await newNetns();
     expect(await netnsExists(netnsPath)).toBe(true);
+    expect(await netnsMounted(netnsPath)).toBe(true);
     expect(await listNetns()).toContain(netnsPath);
     const lo = await execa('ip', ['-n', basename(netnsPath), '-o', 'link', 'show', 'lo']);
     expect(lo.stdout).toMatch(/[<,]UP[,>]/);
@@ -179,6 +180,16 @@ describe('pod network', () => {
     expect(await ipamFiles()).not.toContain(ips[0]);
     expect(await bridgePorts()).toBe('');
     expect(await readdir(join(fx.settings.cacheDir, 'results')).catch(() => [])).toEqual([]);
+  });
+
+  it('teardown of a pod whose netns was never mounted on its file (a crash in between) succeeds and removes the file', async () => {
+    const netnsPath = `/run/netns/crid-${randomBytes(6).toString('hex')}`;
+    await writeFile(netnsPath, '', { flag: 'wx', mode: 0 });
+    netnses.push(netnsPath);
+    expect(await netnsMounted(netnsPath)).toBe(false);
+    await teardownPodNetwork(fx.settings, podFor(netnsPath), silentLogger);
+    await removeNetns(netnsPath);
+    await expect(stat(netnsPath)).rejects.toMatchObject({ code: 'ENOENT' });
   });
 
   it('teardown of a pod that never had a network or netns succeeds', async () => {
