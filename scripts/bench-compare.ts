@@ -19,7 +19,17 @@ import { createCniFixture, SYSTEM_CNI_BIN } from '../test/network/cni-fixture.ts
 import { CONTAINERD, containerdDaemon, cridDaemon, type Daemon, type NodeSetup } from './bench/daemons.ts';
 import { removeCgroupParent, sweepLeftovers } from './bench/leftovers.ts';
 import { percentile, sleep } from './bench/samples.ts';
-import { fill, parallelRuns, pullImages, relistLoop, removeAll, rssMiB, serialLifecycles, CONCURRENCY, type Workload } from './bench/workloads.ts';
+import {
+  fill,
+  parallelRuns,
+  pullImages,
+  relistLoop,
+  removeAll,
+  rssMiB,
+  serialLifecycles,
+  CONCURRENCY,
+  type Workload,
+} from './bench/workloads.ts';
 
 const { values } = parseArgs({
   options: {
@@ -49,13 +59,18 @@ interface Results {
   listMs: number;
 }
 
-const progress = (daemon: Daemon, what: string) => console.error(`[${new Date().toISOString()}] ${daemon.name}: ${what}`);
+const progress = (daemon: Daemon, what: string) =>
+  console.error(`[${new Date().toISOString()}] ${daemon.name}: ${what}`);
 
 function rssOf(daemon: Daemon): number {
   return rssMiB(daemon.pid()!);
 }
 
-async function measure(daemon: Daemon, images: { pauseImage: string; busyboxImage: string }, cgroupParent: string): Promise<Results> {
+async function measure(
+  daemon: Daemon,
+  images: { pauseImage: string; busyboxImage: string },
+  cgroupParent: string,
+): Promise<Results> {
   progress(daemon, 'starting');
   await daemon.start();
   await sleep(SETTLE_MS);
@@ -106,7 +121,10 @@ async function measure(daemon: Daemon, images: { pauseImage: string; busyboxImag
 
 async function servesVersion(socket: string): Promise<boolean> {
   const client = criClient(socket);
-  const ok = await client.runtime.Version({}, 2000).then(() => true, () => false);
+  const ok = await client.runtime.Version({}, 2000).then(
+    () => true,
+    () => false,
+  );
   client.close();
   return ok;
 }
@@ -144,10 +162,25 @@ interface Row {
 const ROWS: Row[] = [
   { label: 'RunPodSandbox p50, serial', unit: 'ms', value: (r) => r.runP50, digits: 1 },
   { label: 'RunPodSandbox p95, serial', unit: 'ms', value: (r) => r.runP95, digits: 1 },
-  { label: `RunPodSandbox at parallel ${CONCURRENCY} (higher is better)`, unit: 'pods/s', value: (r) => r.podsPerSecond, digits: 1 },
+  {
+    label: `RunPodSandbox at parallel ${CONCURRENCY} (higher is better)`,
+    unit: 'pods/s',
+    value: (r) => r.podsPerSecond,
+    digits: 1,
+  },
   { label: 'CreateContainer + StartContainer p50', unit: 'ms', value: (r) => r.createStartP50, digits: 1 },
-  { label: 'StopPodSandbox + RemovePodSandbox p50 (one running container)', unit: 'ms', value: (r) => r.stopRemoveP50, digits: 1 },
-  { label: `${N} pods with a running container, concurrency ${CONCURRENCY}`, unit: 's', value: (r) => r.fillMs / 1000, digits: 2 },
+  {
+    label: 'StopPodSandbox + RemovePodSandbox p50 (one running container)',
+    unit: 'ms',
+    value: (r) => r.stopRemoveP50,
+    digits: 1,
+  },
+  {
+    label: `${N} pods with a running container, concurrency ${CONCURRENCY}`,
+    unit: 's',
+    value: (r) => r.fillMs / 1000,
+    digits: 2,
+  },
   { label: `relist p50 at ${N} pods`, unit: 'ms', value: (r) => r.relistP50, digits: 1 },
   { label: `relist p95 at ${N} pods`, unit: 'ms', value: (r) => r.relistP95, digits: 1 },
   { label: `ListContainerStats p50 at ${N} containers`, unit: 'ms', value: (r) => r.statsP50, digits: 1 },
@@ -155,7 +188,12 @@ const ROWS: Row[] = [
   { label: `daemon RSS at ${N} pods`, unit: 'MiB', value: (r) => r.rssAtN, digits: 1 },
   { label: 'daemon RSS after removing them', unit: 'MiB', value: (r) => r.rssAfter, digits: 1 },
   { label: `start to first Version served, ${N} pods to recover`, unit: 'ms', value: (r) => r.versionMs, digits: 0 },
-  { label: `start to first ListPodSandbox served (pods recovered), ${N} pods`, unit: 'ms', value: (r) => r.listMs, digits: 0 },
+  {
+    label: `start to first ListPodSandbox served (pods recovered), ${N} pods`,
+    unit: 'ms',
+    value: (r) => r.listMs,
+    digits: 0,
+  },
 ];
 
 function table(crid: Results, containerd: Results): string {
@@ -163,13 +201,16 @@ function table(crid: Results, containerd: Results): string {
   for (const row of ROWS) {
     const a = row.value(crid);
     const b = row.value(containerd);
-    lines.push(`| ${row.label} | ${a.toFixed(row.digits)} ${row.unit} | ${b.toFixed(row.digits)} ${row.unit} | ${(a / b).toFixed(2)}× |`);
+    lines.push(
+      `| ${row.label} | ${a.toFixed(row.digits)} ${row.unit} | ${b.toFixed(row.digits)} ${row.unit} | ${(a / b).toFixed(2)}× |`,
+    );
   }
   return lines.join('\n');
 }
 
 async function machine(): Promise<string> {
-  const first = async (file: string, args: string[]) => (await execa(file, args, { reject: false })).stdout.split('\n')[0];
+  const first = async (file: string, args: string[]) =>
+    (await execa(file, args, { reject: false })).stdout.split('\n')[0];
   return [
     `${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, Linux ${os.release()}`,
     `Node ${process.version}; ${await first(CONTAINERD, ['--version'])}; ${await first('runc', ['--version'])}`,
@@ -189,7 +230,8 @@ function cleanupStack() {
   let running: Promise<void> | undefined;
   const run = () =>
     (running ??= (async () => {
-      for (const step of steps.reverse()) await step().catch((err: unknown) => console.error('cleanup step failed:', err));
+      for (const step of steps.reverse())
+        await step().catch((err: unknown) => console.error('cleanup step failed:', err));
     })());
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
@@ -216,7 +258,13 @@ async function main(): Promise<void> {
     const images = await pushTestImages(registry);
     const registryHostsDir = path.join(dir, 'hosts.d');
     writeHostsToml(registryHostsDir, registry.address);
-    const node: NodeSetup = { dir, pauseImage: images.pauseImage, cniConfDir: cni.confDir, cniBinDirs: [cni.binDir, SYSTEM_CNI_BIN], registryHostsDir };
+    const node: NodeSetup = {
+      dir,
+      pauseImage: images.pauseImage,
+      cniConfDir: cni.confDir,
+      cniBinDirs: [cni.binDir, SYSTEM_CNI_BIN],
+      registryHostsDir,
+    };
     const results = new Map<string, Results>();
     for (const daemon of [cridDaemon(node), containerdDaemon(node)]) {
       cleanup.push(() => teardown(daemon, results.has(daemon.name)));

@@ -51,7 +51,9 @@ async function oneContainer(t: Target, i: number, samples: Samples, tag: string)
     linux: {},
   };
   const rt = t.client.runtime;
-  const { container_id: id } = await timed(samples.create, () => rt.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config }));
+  const { container_id: id } = await timed(samples.create, () =>
+    rt.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config }),
+  );
   await timed(samples.start, () => rt.StartContainer({ container_id: id }));
   await timed(samples.stop, () => rt.StopContainer({ container_id: id, timeout: 10 }));
   await timed(samples.remove, () => rt.RemoveContainer({ container_id: id }));
@@ -69,8 +71,12 @@ async function run(t: Target, n: number, parallelism: number, tag: string): Prom
 }
 
 function report(label: string, samples: Samples, wallMs: number): void {
-  const cells = OPS.map((op) => `${op} ${percentile(samples[op], 50).toFixed(1)}/${percentile(samples[op], 95).toFixed(1)}`);
-  console.log(`${label.padEnd(14)} ${cells.join('  ')}  (p50/p95 ms; ${samples.create.length} containers in ${(wallMs / 1000).toFixed(1)} s)`);
+  const cells = OPS.map(
+    (op) => `${op} ${percentile(samples[op], 50).toFixed(1)}/${percentile(samples[op], 95).toFixed(1)}`,
+  );
+  console.log(
+    `${label.padEnd(14)} ${cells.join('  ')}  (p50/p95 ms; ${samples.create.length} containers in ${(wallMs / 1000).toFixed(1)} s)`,
+  );
 }
 
 async function main(): Promise<void> {
@@ -97,8 +103,13 @@ async function main(): Promise<void> {
     }
     const target = { client, image, pods };
     await run(target, PARALLELISM, PARALLELISM, 'warmup');
-    console.log(`crid container bench: ${n} containers over ${PODS} pods, handler "${values.handler || 'default'}", ${values.endpoint ?? 'own crid'}`);
-    for (const [label, parallelism] of [['serial', 1], [`parallel ${PARALLELISM}`, PARALLELISM]] as const) {
+    console.log(
+      `crid container bench: ${n} containers over ${PODS} pods, handler "${values.handler || 'default'}", ${values.endpoint ?? 'own crid'}`,
+    );
+    for (const [label, parallelism] of [
+      ['serial', 1],
+      [`parallel ${PARALLELISM}`, PARALLELISM],
+    ] as const) {
       const t0 = Date.now();
       const samples = await run(target, n, parallelism, label.replace(' ', ''));
       report(label, samples, Date.now() - t0);

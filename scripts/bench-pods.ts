@@ -106,12 +106,19 @@ async function memory(cri: CriClient, cridPid: number, count: number): Promise<v
   const ids: string[] = [];
   for (let i = 0; i < count; i++) {
     const name = `bench-mem-${process.pid}-${i}`;
-    const config = { metadata: { name, namespace: 'crid-bench', uid: name, attempt: 0 }, linux: { security_context: { namespace_options: { network: 'NODE' as const } } } };
+    const config = {
+      metadata: { name, namespace: 'crid-bench', uid: name, attempt: 0 },
+      linux: { security_context: { namespace_options: { network: 'NODE' as const } } },
+    };
     ids.push((await cri.runtime.RunPodSandbox({ config, runtime_handler: 'runc' })).pod_sandbox_id);
   }
   const loaded = rssKiB(cridPid);
   const shimPids = await Promise.all(
-    ids.map(async (id) => JSON.parse((await cri.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info).shimPid as number),
+    ids.map(
+      async (id) =>
+        JSON.parse((await cri.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info)
+          .shimPid as number,
+    ),
   );
   const shimKiB = shimPids.reduce((sum, pid) => sum + rssKiB(pid), 0) / shimPids.length;
   for (const id of ids) await cri.runtime.RemovePodSandbox({ pod_sandbox_id: id });
@@ -133,7 +140,9 @@ async function main(): Promise<void> {
   fs.copyFileSync('/usr/bin/catatonit', path.join(h.rootfs, 'pause'));
   fs.chmodSync(path.join(h.rootfs, 'pause'), 0o755);
   try {
-    console.log(`pods per figure: ${N}; times in ms (p50 p95); floor = shim start+create+start+kill+delete of the same pause process without crid`);
+    console.log(
+      `pods per figure: ${N}; times in ms (p50 p95); floor = shim start+create+start+kill+delete of the same pause process without crid`,
+    );
     console.log('handler   network  mode        crid p50    p95 | floor p50    p95 | ratio p50');
     for (const name of HANDLERS) {
       const floorFig = await runMany(Math.min(N, 50), 1, await floor(h, name, path.join(h.dir, `floor-${name}`)));

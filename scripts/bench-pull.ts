@@ -19,7 +19,9 @@ const FILE_SIZE = 2 << 20;
 async function buildBenchLayers(): Promise<BuiltLayer[]> {
   const layers = [await buildLayer(await busyboxEntries(), 'gzip')];
   for (let l = 0; l < DATA_LAYERS; l++) {
-    const files = Array.from({ length: FILES_PER_LAYER }, (_, f) => file(`data/l${l}/f${f}.bin`, randomBytes(FILE_SIZE)));
+    const files = Array.from({ length: FILES_PER_LAYER }, (_, f) =>
+      file(`data/l${l}/f${f}.bin`, randomBytes(FILE_SIZE)),
+    );
     // gzip throughout: Debian's umoci (the baseline) cannot read zstd layers.
     layers.push(await buildLayer([dir('data'), dir(`data/l${l}`), ...files], 'gzip'));
   }
@@ -46,7 +48,13 @@ async function baselinePull(work: string, address: string, run: number): Promise
   const layout = join(work, `oci-${run}`);
   const bundle = join(work, `rootfs-${run}`);
   const seconds = await timed(async () => {
-    await execa('skopeo', ['copy', '--quiet', '--src-tls-verify=false', `docker://${address}/bench/image:v1`, `oci:${layout}:v1`]);
+    await execa('skopeo', [
+      'copy',
+      '--quiet',
+      '--src-tls-verify=false',
+      `docker://${address}/bench/image:v1`,
+      `oci:${layout}:v1`,
+    ]);
     await execa('umoci', ['raw', 'unpack', '--image', `${layout}:v1`, bundle]);
   });
   await rm(layout, { recursive: true, force: true });
@@ -69,7 +77,9 @@ async function main(): Promise<void> {
       baseline.push(await baselinePull(work, registry.address, run));
     }
     const report = (name: string, runs: number[]) =>
-      console.log(`${name.padEnd(28)} ${median(runs).toFixed(2)} s  ${(megabytes / median(runs)).toFixed(1)} MB/s  (runs: ${runs.map((s) => s.toFixed(2)).join(', ')})`);
+      console.log(
+        `${name.padEnd(28)} ${median(runs).toFixed(2)} s  ${(megabytes / median(runs)).toFixed(1)} MB/s  (runs: ${runs.map((s) => s.toFixed(2)).join(', ')})`,
+      );
     report('crid pull+unpack', crid);
     report('skopeo copy + umoci unpack', baseline);
     console.log(`ratio crid/baseline: ${(median(crid) / median(baseline)).toFixed(2)} (below 1 means crid is faster)`);

@@ -65,14 +65,33 @@ async function main(): Promise<void> {
   const rows: Array<[string, number[]]> = [];
   try {
     const cases: Array<[string, RuntimeHandler]> = [
-      ['runc  (containerd-shim-runc-v2)', handler('runc', 'io.containerd.runc.v2', { options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') } })],
-      ['crun  (containerd-shim-runc-v2)', handler('crun', 'io.containerd.runc.v2', { options: { BinaryName: '/usr/bin/crun', Root: path.join(h.dir, 'crun-root') } })],
-      ['runc  (legacy containerd-shim)', handler('legacy', 'io.containerd.runtime.v1.linux', { runtime_engine: 'runc', runtime_root: path.join(h.dir, 'v1-root') })],
+      [
+        'runc  (containerd-shim-runc-v2)',
+        handler('runc', 'io.containerd.runc.v2', {
+          options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') },
+        }),
+      ],
+      [
+        'crun  (containerd-shim-runc-v2)',
+        handler('crun', 'io.containerd.runc.v2', {
+          options: { BinaryName: '/usr/bin/crun', Root: path.join(h.dir, 'crun-root') },
+        }),
+      ],
+      [
+        'runc  (legacy containerd-shim)',
+        handler('legacy', 'io.containerd.runtime.v1.linux', {
+          runtime_engine: 'runc',
+          runtime_root: path.join(h.dir, 'v1-root'),
+        }),
+      ],
     ];
     for (const [name, hd] of cases) {
       rows.push([name, await timeRuns(N, (i) => shimLifecycle(h, hd, `${hd.name}-${i + 1}`))]);
     }
-    rows.push(['runc CLI directly (floor)', await timeRuns(N, (i) => runcLifecycle(h, path.join(h.dir, 'floor-root'), `floor-${i + 1}`))]);
+    rows.push([
+      'runc CLI directly (floor)',
+      await timeRuns(N, (i) => runcLifecycle(h, path.join(h.dir, 'floor-root'), `floor-${i + 1}`)),
+    ]);
   } finally {
     await h.cleanup();
     for (const sock of fs.existsSync('/run/containerd/s') ? fs.readdirSync('/run/containerd/s') : []) {
@@ -84,7 +103,9 @@ async function main(): Promise<void> {
   console.log(`${'path'.padEnd(34)}${'p50'.padStart(9)}${'p95'.padStart(9)}${'p50/floor'.padStart(11)}`);
   for (const [name, samples] of rows) {
     const p50 = percentile(samples, 50);
-    console.log(`${name.padEnd(34)}${p50.toFixed(1).padStart(9)}${percentile(samples, 95).toFixed(1).padStart(9)}${(p50 / floor).toFixed(2).padStart(10)}x`);
+    console.log(
+      `${name.padEnd(34)}${p50.toFixed(1).padStart(9)}${percentile(samples, 95).toFixed(1).padStart(9)}${(p50 / floor).toFixed(2).padStart(10)}x`,
+    );
   }
 }
 

@@ -127,8 +127,16 @@ export class Daemon {
     });
     return {
       config: () => this.config(),
-      sandboxes: new ObjectStore<SandboxRecord>('pod sandbox', path.join(cfg.crid.root, 'store', 'sandboxes'), isSandboxRecord),
-      containers: new ObjectStore<ContainerRecord>('container', path.join(cfg.crid.root, 'store', 'containers'), isContainerRecord),
+      sandboxes: new ObjectStore<SandboxRecord>(
+        'pod sandbox',
+        path.join(cfg.crid.root, 'store', 'sandboxes'),
+        isSandboxRecord,
+      ),
+      containers: new ObjectStore<ContainerRecord>(
+        'container',
+        path.join(cfg.crid.root, 'store', 'containers'),
+        isContainerRecord,
+      ),
       names: new NameRegistrar(),
       images,
       shims: this.shims,
@@ -168,20 +176,30 @@ export class Daemon {
     const deps = await this.buildDeps();
     this.deps = deps;
     this.streaming = new StreamingServer(
-      { ...containerStreaming(deps), portForward: (podId, port, stream, signal) => portForwardIntoPod(deps, podId, port, stream, signal) },
+      {
+        ...containerStreaming(deps),
+        portForward: (podId, port, stream, signal) => portForwardIntoPod(deps, podId, port, stream, signal),
+      },
       {
         address: cfg.stream_server_address || '127.0.0.1',
         port: Number(cfg.stream_server_port || '0'),
         streamIdleTimeoutMs: parseGoDuration(cfg.stream_idle_timeout, 'stream_idle_timeout'),
         ...(cfg.enable_tls_streaming && {
-          tls: { cert: await fs.promises.readFile(cfg.stream_tls_cert_file), key: await fs.promises.readFile(cfg.stream_tls_key_file) },
+          tls: {
+            cert: await fs.promises.readFile(cfg.stream_tls_cert_file),
+            key: await fs.promises.readFile(cfg.stream_tls_key_file),
+          },
         }),
         logger: this.log,
       },
     );
     this.server = new CriServer(
       cfg.crid.socket,
-      { runtime: this.runtimeRpcs(deps), image: imageServiceRpcs({ images: deps.images, log: this.log }), wrap: withCheckedValues },
+      {
+        runtime: this.runtimeRpcs(deps),
+        image: imageServiceRpcs({ images: deps.images, log: this.log }),
+        wrap: withCheckedValues,
+      },
       {
         log: this.log,
         isReady: () => this.ready,
@@ -227,8 +245,10 @@ export class Daemon {
         reload: () => this.holder.reload(),
         check: (handler, deep) => this.health.check(this.config(), { only: handler, deep }),
         health: () => this.health.all(),
-        measure: (handler, pods) => measureHandlers(this.health, (name, n) => measurePods(deps, name, n), handler, pods),
-        importImages: async (archive) => (await deps.images.importArchive(archive)).map(({ id, repoTags }) => ({ id, repoTags })),
+        measure: (handler, pods) =>
+          measureHandlers(this.health, (name, n) => measurePods(deps, name, n), handler, pods),
+        importImages: async (archive) =>
+          (await deps.images.importArchive(archive)).map(({ id, repoTags }) => ({ id, repoTags })),
       },
       this.log,
     );

@@ -18,7 +18,8 @@ export function formatText(line: string): string {
 
 function formatValue(key: string, value: unknown): string {
   // pino serializes errors as { type, message, stack }: the message is what a reader needs on the line.
-  if (key === 'err' && typeof value === 'object' && value !== null && 'message' in value) return quote(String(value.message));
+  if (key === 'err' && typeof value === 'object' && value !== null && 'message' in value)
+    return quote(String(value.message));
   if (typeof value === 'string') return quote(value);
   return JSON.stringify(value);
 }

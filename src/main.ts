@@ -51,9 +51,11 @@ async function serve(argv: string[]): Promise<number> {
     process.stdout.write(SERVE_USAGE);
     return 0;
   }
-  if (values.socket !== undefined && !isAbsolute(values.socket)) return usageError(`crid serve: --socket must be an absolute path, got "${values.socket}"`, SERVE_USAGE);
+  if (values.socket !== undefined && !isAbsolute(values.socket))
+    return usageError(`crid serve: --socket must be an absolute path, got "${values.socket}"`, SERVE_USAGE);
   const level = values['log-level'];
-  if (level !== undefined && !LOG_LEVELS.includes(level)) return usageError(`crid serve: --log-level must be one of ${LOG_LEVELS.join(', ')}`, SERVE_USAGE);
+  if (level !== undefined && !LOG_LEVELS.includes(level))
+    return usageError(`crid serve: --log-level must be one of ${LOG_LEVELS.join(', ')}`, SERVE_USAGE);
   const { serveDaemon } = await import('./serve.ts');
   return serveDaemon({ configPath: values.config, socket: values.socket, logLevel: values['log-level'] });
 }

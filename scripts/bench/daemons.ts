@@ -41,19 +41,33 @@ export interface StartTimes {
 }
 
 /** Polls Version, then ListPodSandbox, with a fresh client each time (grpc-js backs off reconnects to a missing socket). */
-async function untilServing(socket: string, alive: () => boolean, describe: () => string, t0: number): Promise<StartTimes> {
+async function untilServing(
+  socket: string,
+  alive: () => boolean,
+  describe: () => string,
+  t0: number,
+): Promise<StartTimes> {
   const versionMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.Version({}, 1000));
   const listMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.ListPodSandbox({}, 1000));
   return { versionMs, listMs };
 }
 
-async function untilAnswered(socket: string, alive: () => boolean, describe: () => string, t0: number, ask: (client: ReturnType<typeof criClient>) => Promise<unknown>): Promise<number> {
+async function untilAnswered(
+  socket: string,
+  alive: () => boolean,
+  describe: () => string,
+  t0: number,
+  ask: (client: ReturnType<typeof criClient>) => Promise<unknown>,
+): Promise<number> {
   const deadline = t0 + 60_000;
   while (nowMs() < deadline) {
     if (!alive()) throw new Error(`runtime exited before serving Version: ${describe()}`);
     if (fs.existsSync(socket)) {
       const client = criClient(socket);
-      const ok = await ask(client).then(() => true, () => false);
+      const ok = await ask(client).then(
+        () => true,
+        () => false,
+      );
       client.close();
       if (ok) return nowMs() - t0;
     }

@@ -10,7 +10,8 @@ const CGROUP_ROOT = '/sys/fs/cgroup';
 async function deleteRuncContainers(root: string): Promise<void> {
   if (!fs.existsSync(root)) return;
   const { stdout } = await execa('runc', ['--root', root, 'list', '-q'], { reject: false });
-  for (const id of stdout.split('\n').filter(Boolean)) await execa('runc', ['--root', root, 'delete', '--force', id], { reject: false });
+  for (const id of stdout.split('\n').filter(Boolean))
+    await execa('runc', ['--root', root, 'delete', '--force', id], { reject: false });
 }
 
 /** SIGKILLs processes whose command line names dir (the shims carry their runtime's socket path). */
@@ -18,7 +19,8 @@ function killProcessesNaming(dir: string): void {
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
     try {
-      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(dir)) process.kill(Number(entry), 'SIGKILL');
+      if (fs.readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').join(' ').includes(dir))
+        process.kill(Number(entry), 'SIGKILL');
     } catch {
       // raced with the process exiting
     }

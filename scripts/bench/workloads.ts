@@ -56,7 +56,11 @@ export async function createStart(w: Workload, pod: Pod): Promise<void> {
     command: ['/bin/sh', '-c', 'sleep 3600'],
     linux: {},
   };
-  const res: CreateContainerResponse__Output = await w.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config });
+  const res: CreateContainerResponse__Output = await w.client.runtime.CreateContainer({
+    pod_sandbox_id: pod.id,
+    config,
+    sandbox_config: pod.config,
+  });
   await w.client.runtime.StartContainer({ container_id: res.container_id });
 }
 
@@ -106,8 +110,16 @@ export async function removeAll(client: CriClient): Promise<void> {
 async function relist(client: CriClient): Promise<number> {
   const { items }: ListPodSandboxResponse__Output = await client.runtime.ListPodSandbox({});
   const { containers }: ListContainersResponse__Output = await client.runtime.ListContainers({});
-  await pool(items.length, CONCURRENCY, async (i) => void (await client.runtime.PodSandboxStatus({ pod_sandbox_id: items[i]!.id })));
-  await pool(containers.length, CONCURRENCY, async (i) => void (await client.runtime.ContainerStatus({ container_id: containers[i]!.id })));
+  await pool(
+    items.length,
+    CONCURRENCY,
+    async (i) => void (await client.runtime.PodSandboxStatus({ pod_sandbox_id: items[i]!.id })),
+  );
+  await pool(
+    containers.length,
+    CONCURRENCY,
+    async (i) => void (await client.runtime.ContainerStatus({ container_id: containers[i]!.id })),
+  );
   return timed(() => client.runtime.ListContainerStats({}));
 }
 

@@ -19,7 +19,8 @@ export async function applyCdiDevices(spec: Spec, devices: readonly ResolvedCdiD
 
 async function applyEdits(spec: Spec, edits: ContainerEdits, deviceName: string): Promise<Spec> {
   if (edits.env) spec.process.env = mergeEnv(spec.process.env, edits.env);
-  for (const node of edits.deviceNodes ?? []) addDeviceNode(spec, await deviceFor(node, deviceName), node.permissions ?? 'rwm');
+  for (const node of edits.deviceNodes ?? [])
+    addDeviceNode(spec, await deviceFor(node, deviceName), node.permissions ?? 'rwm');
   if (edits.mounts?.length) spec.mounts = withMounts(spec.mounts, edits.mounts);
   for (const { hookName, ...hook } of edits.hooks ?? []) {
     spec.hooks = { ...spec.hooks, [hookName]: [...(spec.hooks?.[hookName] ?? []), hook] };
@@ -33,22 +34,39 @@ async function applyEdits(spec: Spec, edits: ContainerEdits, deviceName: string)
 
 /** The node as the spec gives it, completed from the host node (hostPath, else path) where it leaves numbers out. */
 async function deviceFor(node: CdiDeviceNode, deviceName: string): Promise<Device> {
-  const given = { path: node.path, ...(node.uid !== undefined && { uid: node.uid }), ...(node.gid !== undefined && { gid: node.gid }) };
+  const given = {
+    path: node.path,
+    ...(node.uid !== undefined && { uid: node.uid }),
+    ...(node.gid !== undefined && { gid: node.gid }),
+  };
   if (node.type === 'p' || (node.type && node.major !== undefined)) {
-    return { ...given, type: node.type, major: node.major ?? 0, minor: node.minor ?? 0, ...(node.fileMode !== undefined && { fileMode: node.fileMode }) };
+    return {
+      ...given,
+      type: node.type,
+      major: node.major ?? 0,
+      minor: node.minor ?? 0,
+      ...(node.fileMode !== undefined && { fileMode: node.fileMode }),
+    };
   }
   const hostPath = node.hostPath ?? node.path;
   const host = await statDevice(hostPath).catch(() => undefined);
   const where = `CDI device ${JSON.stringify(deviceName)}: device node ${hostPath}`;
   if (!host) throw failedPrecondition(`${where} is not a device node on this host`);
-  if (node.type && node.type !== host.type) throw failedPrecondition(`${where} is of type "${host.type}", the spec says "${node.type}"`);
+  if (node.type && node.type !== host.type)
+    throw failedPrecondition(`${where} is of type "${host.type}", the spec says "${node.type}"`);
   return { ...given, type: host.type, major: host.major, minor: host.minor, fileMode: node.fileMode ?? host.fileMode };
 }
 
 function addDeviceNode(spec: Spec, device: Device, access: string): void {
   spec.linux.devices = [...(spec.linux.devices ?? []).filter((d) => d.path !== device.path), device];
   if (device.type === 'p') return;
-  spec.linux.resources.devices.push({ allow: true, type: device.type, major: device.major, minor: device.minor, access });
+  spec.linux.resources.devices.push({
+    allow: true,
+    type: device.type,
+    major: device.major,
+    minor: device.minor,
+    access,
+  });
 }
 
 const depth = (m: Mount) => path.posix.resolve('/', m.destination).split('/').filter(Boolean).length;
@@ -57,7 +75,10 @@ function withMounts(mounts: readonly Mount[], added: readonly CdiMount[]): Mount
   const replaced = new Set(added.map((m) => path.posix.resolve('/', m.containerPath)));
   const kept = mounts.filter((m) => !replaced.has(path.posix.resolve('/', m.destination)));
   const all = [...kept, ...added.map(ociMount)];
-  return all.map((m, i) => ({ m, i })).sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i).map(({ m }) => m);
+  return all
+    .map((m, i) => ({ m, i }))
+    .sort((a, b) => depth(a.m) - depth(b.m) || a.i - b.i)
+    .map(({ m }) => m);
 }
 
 /** A mount without a type is a bind mount, and gets the "bind" option runc needs for one. */

@@ -40,10 +40,17 @@ export class CdiRegistry {
   async resolve(dirs: readonly string[], names: readonly string[]): Promise<ResolvedCdiDevice[]> {
     const devices = await this.devices(dirs);
     return names.map((name) => {
-      if (!parseQualifiedName(name)) throw invalidArgument(`CDI device ${JSON.stringify(name)}: not a qualified device name (vendor.com/class=name)`);
+      if (!parseQualifiedName(name))
+        throw invalidArgument(
+          `CDI device ${JSON.stringify(name)}: not a qualified device name (vendor.com/class=name)`,
+        );
       const entry = devices.get(name);
-      if (!entry) throw invalidArgument(`unknown CDI device ${JSON.stringify(name)} (no spec in ${dirs.join(', ')} defines it)`);
-      if (entry.conflict) throw failedPrecondition(`CDI device ${JSON.stringify(name)} is defined by both ${entry.file} and ${entry.conflict}`);
+      if (!entry)
+        throw invalidArgument(`unknown CDI device ${JSON.stringify(name)} (no spec in ${dirs.join(', ')} defines it)`);
+      if (entry.conflict)
+        throw failedPrecondition(
+          `CDI device ${JSON.stringify(name)} is defined by both ${entry.file} and ${entry.conflict}`,
+        );
       return { name, edits: entry.edits };
     });
   }
@@ -81,7 +88,10 @@ export class CdiRegistry {
 
 async function specFiles(dir: string): Promise<string[]> {
   const names = await fs.promises.readdir(dir).catch(() => []);
-  return names.filter((n) => SPEC_FILE.test(n)).sort().map((n) => path.join(dir, n));
+  return names
+    .filter((n) => SPEC_FILE.test(n))
+    .sort()
+    .map((n) => path.join(dir, n));
 }
 
 function addDevices(devices: Map<string, Entry>, spec: CdiSpec, file: string, priority: number): void {

@@ -11,7 +11,10 @@ export function requestedCdiDevices(config: ContainerConfig__Output): string[] {
   for (const [key, value] of Object.entries(config.annotations ?? {})) {
     if (!key.startsWith(CDI_ANNOTATION_PREFIX)) continue;
     for (const name of value.split(',').map((n) => n.trim())) {
-      if (!parseQualifiedName(name)) throw invalidArgument(`container config: annotation ${key}: ${JSON.stringify(name)} is not a qualified CDI device name (vendor.com/class=name)`);
+      if (!parseQualifiedName(name))
+        throw invalidArgument(
+          `container config: annotation ${key}: ${JSON.stringify(name)} is not a qualified CDI device name (vendor.com/class=name)`,
+        );
       names.push(name);
     }
   }

@@ -23,7 +23,14 @@ export interface CdiMount {
   options?: string[];
 }
 
-export const HOOK_NAMES = ['prestart', 'createRuntime', 'createContainer', 'startContainer', 'poststart', 'poststop'] as const;
+export const HOOK_NAMES = [
+  'prestart',
+  'createRuntime',
+  'createContainer',
+  'startContainer',
+  'poststart',
+  'poststop',
+] as const;
 export type HookName = (typeof HOOK_NAMES)[number];
 
 export interface CdiHook {
@@ -113,10 +120,14 @@ class Shape {
 
 function deviceNode(v: unknown, s: Shape): CdiDeviceNode {
   const o = s.object(v);
-  const type = s.at('type').optional(o.type, (t) => (t === 'b' || t === 'c' || t === 'p' ? t : s.at('type').fail('expected "b", "c" or "p"')));
-  const permissions = s.at('permissions').optional(o.permissions, (p) =>
-    typeof p === 'string' && /^[rwm]{1,3}$/.test(p) ? p : s.at('permissions').fail('expected letters of "rwm"'),
-  );
+  const type = s
+    .at('type')
+    .optional(o.type, (t) => (t === 'b' || t === 'c' || t === 'p' ? t : s.at('type').fail('expected "b", "c" or "p"')));
+  const permissions = s
+    .at('permissions')
+    .optional(o.permissions, (p) =>
+      typeof p === 'string' && /^[rwm]{1,3}$/.test(p) ? p : s.at('permissions').fail('expected letters of "rwm"'),
+    );
   const path = s.at('path').string(o.path);
   if (!path.startsWith('/')) s.at('path').fail('expected an absolute path');
   return dropUndefined({
@@ -147,7 +158,8 @@ function mount(v: unknown, s: Shape): CdiMount {
 function hook(v: unknown, s: Shape): CdiHook {
   const o = s.object(v);
   const hookName = s.at('hookName').string(o.hookName);
-  if (!(HOOK_NAMES as readonly string[]).includes(hookName)) s.at('hookName').fail(`expected one of ${HOOK_NAMES.join(', ')}`);
+  if (!(HOOK_NAMES as readonly string[]).includes(hookName))
+    s.at('hookName').fail(`expected one of ${HOOK_NAMES.join(', ')}`);
   return dropUndefined({
     hookName: hookName as HookName,
     path: s.at('path').string(o.path),
@@ -164,7 +176,9 @@ function containerEdits(v: unknown, s: Shape): ContainerEdits {
     deviceNodes: s.at('deviceNodes').optional(o.deviceNodes, (x) => s.at('deviceNodes').list(x, deviceNode)),
     mounts: s.at('mounts').optional(o.mounts, (x) => s.at('mounts').list(x, mount)),
     hooks: s.at('hooks').optional(o.hooks, (x) => s.at('hooks').list(x, hook)),
-    additionalGids: s.at('additionalGids').optional(o.additionalGids, (x) => s.at('additionalGids').list(x, (g, at) => at.integer(g))),
+    additionalGids: s
+      .at('additionalGids')
+      .optional(o.additionalGids, (x) => s.at('additionalGids').list(x, (g, at) => at.integer(g))),
   });
 }
 

@@ -23,7 +23,11 @@ function specDir(files: Record<string, string>): string {
 }
 
 const spec = (kind: string, devices: Array<{ name: string; env: string[] }>) =>
-  JSON.stringify({ cdiVersion: '0.6.0', kind, devices: devices.map((d) => ({ name: d.name, containerEdits: { env: d.env } })) });
+  JSON.stringify({
+    cdiVersion: '0.6.0',
+    kind,
+    devices: devices.map((d) => ({ name: d.name, containerEdits: { env: d.env } })),
+  });
 
 const baseSpec = (): Spec => ({
   ociVersion: '1.0.2-dev',
@@ -35,7 +39,12 @@ const baseSpec = (): Spec => ({
     { destination: '/data/sub', type: 'bind', source: '/tmp', options: ['rbind'] },
   ],
   annotations: {},
-  linux: { namespaces: [], resources: { devices: [{ allow: false, access: 'rwm' }] }, maskedPaths: [], readonlyPaths: [] },
+  linux: {
+    namespaces: [],
+    resources: { devices: [{ allow: false, access: 'rwm' }] },
+    maskedPaths: [],
+    readonlyPaths: [],
+  },
 });
 
 describe('parseCdiSpec', () => {
@@ -53,18 +62,28 @@ devices:
 `);
     expect(parsed.kind).toBe('vendor.com/gpu');
     expect(parsed.containerEdits).toEqual({ env: ['COMMON=1'] });
-    expect(parsed.devices[0]!.containerEdits.deviceNodes).toEqual([{ path: '/dev/gpu0', hostPath: '/dev/null', permissions: 'rw' }]);
-    expect(parsed.devices[0]!.containerEdits.hooks).toEqual([{ hookName: 'createContainer', path: '/bin/true', args: ['true', 'x'] }]);
+    expect(parsed.devices[0]!.containerEdits.deviceNodes).toEqual([
+      { path: '/dev/gpu0', hostPath: '/dev/null', permissions: 'rw' },
+    ]);
+    expect(parsed.devices[0]!.containerEdits.hooks).toEqual([
+      { hookName: 'createContainer', path: '/bin/true', args: ['true', 'x'] },
+    ]);
   });
 
   it('names the field that is wrong', async () => {
-    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"nokind","devices":[]}')).rejects.toThrow('spec.kind: invalid kind "nokind"');
-    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"deviceNodes":[{"path":"dev/x"}]}}]}')).rejects.toThrow(
-      'spec.devices.0.containerEdits.deviceNodes.0.path: expected an absolute path',
+    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"nokind","devices":[]}')).rejects.toThrow(
+      'spec.kind: invalid kind "nokind"',
     );
-    await expect(parseCdiSpec('{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"hooks":[{"hookName":"later","path":"/x"}]}}]}')).rejects.toThrow(
-      'spec.devices.0.containerEdits.hooks.0.hookName',
-    );
+    await expect(
+      parseCdiSpec(
+        '{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"deviceNodes":[{"path":"dev/x"}]}}]}',
+      ),
+    ).rejects.toThrow('spec.devices.0.containerEdits.deviceNodes.0.path: expected an absolute path');
+    await expect(
+      parseCdiSpec(
+        '{"cdiVersion":"0.6.0","kind":"v.com/c","devices":[{"name":"d","containerEdits":{"hooks":[{"hookName":"later","path":"/x"}]}}]}',
+      ),
+    ).rejects.toThrow('spec.devices.0.containerEdits.hooks.0.hookName');
   });
 });
 
@@ -78,13 +97,20 @@ describe('requestedCdiDevices', () => {
   });
 
   it('refuses an annotation that names no device', () => {
-    expect(() => requestedCdiDevices(containerConfig({ annotations: { 'cdi.k8s.io/x': 'gpu0' } }))).toThrow(/cdi\.k8s\.io\/x: "gpu0" is not a qualified CDI device name/);
+    expect(() => requestedCdiDevices(containerConfig({ annotations: { 'cdi.k8s.io/x': 'gpu0' } }))).toThrow(
+      /cdi\.k8s\.io\/x: "gpu0" is not a qualified CDI device name/,
+    );
   });
 });
 
 describe('CdiRegistry', () => {
   it('resolves devices; a later directory wins, the spec-wide edits come first', async () => {
-    const low = specDir({ 'a.json': spec('v.com/c', [{ name: 'd0', env: ['FROM=low'] }, { name: 'd1', env: ['ONLY=low'] }]) });
+    const low = specDir({
+      'a.json': spec('v.com/c', [
+        { name: 'd0', env: ['FROM=low'] },
+        { name: 'd1', env: ['ONLY=low'] },
+      ]),
+    });
     const high = specDir({
       'b.yaml': `cdiVersion: 0.6.0\nkind: v.com/c\ncontainerEdits: {env: [COMMON=1]}\ndevices: [{name: d0, containerEdits: {env: [FROM=high]}}]\n`,
     });
@@ -96,10 +122,19 @@ describe('CdiRegistry', () => {
   });
 
   it('names an unknown device, and refuses one two files of the same directory define', async () => {
-    const dir = specDir({ 'a.json': spec('v.com/c', [{ name: 'd0', env: [] }]), 'b.json': spec('v.com/c', [{ name: 'd0', env: [] }]) });
+    const dir = specDir({
+      'a.json': spec('v.com/c', [{ name: 'd0', env: [] }]),
+      'b.json': spec('v.com/c', [{ name: 'd0', env: [] }]),
+    });
     const registry = new CdiRegistry(silentLogger);
-    await expect(registry.resolve([dir], ['v.com/c=nope'])).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('unknown CDI device "v.com/c=nope"') });
-    await expect(registry.resolve([dir], ['v.com/c=d0'])).rejects.toMatchObject({ kind: 'FailedPrecondition', message: expect.stringMatching(/a\.json and .*b\.json/) });
+    await expect(registry.resolve([dir], ['v.com/c=nope'])).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('unknown CDI device "v.com/c=nope"'),
+    });
+    await expect(registry.resolve([dir], ['v.com/c=d0'])).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+      message: expect.stringMatching(/a\.json and .*b\.json/),
+    });
   });
 
   it('sees a spec file that is added, changed or removed after the first lookup; skips one that does not parse', async () => {
@@ -141,8 +176,10 @@ describe('applyCdiDevices', () => {
   });
 
   it('fails naming the device when a node is not a device on this host', async () => {
-    await expect(applyCdiDevices(baseSpec(), [{ name: 'v.com/c=d0', edits: [{ deviceNodes: [{ path: '/dev/x', hostPath: '/etc/hostname' }] }] }])).rejects.toThrow(
-      'CDI device "v.com/c=d0": device node /etc/hostname is not a device node on this host',
-    );
+    await expect(
+      applyCdiDevices(baseSpec(), [
+        { name: 'v.com/c=d0', edits: [{ deviceNodes: [{ path: '/dev/x', hostPath: '/etc/hostname' }] }] },
+      ]),
+    ).rejects.toThrow('CDI device "v.com/c=d0": device node /etc/hostname is not a device node on this host');
   });
 });

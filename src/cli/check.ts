@@ -24,7 +24,13 @@ one failed, 2 for an unknown handler or bad flags.
 export async function runCheckCommand(argv: string[], io: CliIO = processIO): Promise<number> {
   const parsed = parseCommandArgs({
     args: argv,
-    options: { handler: { type: 'string' }, deep: { type: 'boolean' }, json: { type: 'boolean' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      handler: { type: 'string' },
+      deep: { type: 'boolean' },
+      json: { type: 'boolean' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if ('error' in parsed) {
     io.stderr.write(`crid check: ${parsed.error}\n\n${USAGE}`);
@@ -37,12 +43,16 @@ export async function runCheckCommand(argv: string[], io: CliIO = processIO): Pr
   }
   const config = loadForCli(values.config, io, 'check');
   if (config === undefined) return 1;
-  if (values.handler !== undefined && !Object.hasOwn(config.runtimes, values.handler)) return unknownHandler(config, values.handler, io, 'check');
+  if (values.handler !== undefined && !Object.hasOwn(config.runtimes, values.handler))
+    return unknownHandler(config, values.handler, io, 'check');
   let results: CheckResult[];
   try {
     results = values.deep
       ? await new ControlClient(controlSocketPath(config.crid.state)).check(values.handler, true)
-      : await new HandlerHealth({ log: silentLogger, shallow: { searchPath: (io.env ?? process.env).PATH } }).check(config, { only: values.handler });
+      : await new HandlerHealth({ log: silentLogger, shallow: { searchPath: (io.env ?? process.env).PATH } }).check(
+          config,
+          { only: values.handler },
+        );
   } catch (err) {
     io.stderr.write(`crid check: ${(err as Error).message}\n`);
     return 1;
@@ -68,6 +78,8 @@ export function formatResults(results: readonly CheckResult[]): string {
 }
 
 function details(r: CheckResult): string {
-  const runtime = r.runtime ? `, ${r.runtime.version} (${r.runtime.binary}${r.runtime.features ? ', features' : ''})` : '';
+  const runtime = r.runtime
+    ? `, ${r.runtime.version} (${r.runtime.binary}${r.runtime.features ? ', features' : ''})`
+    : '';
   return `shim ${r.shim}${runtime}`;
 }

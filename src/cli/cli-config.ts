@@ -17,6 +17,8 @@ export function loadForCli(flag: string | undefined, io: CliIO, command: string)
 
 /** exit 2 with the configured handlers listed, when `name` is not one of them. */
 export function unknownHandler(config: CridConfig, name: string, io: CliIO, command: string): number {
-  io.stderr.write(`crid ${command}: unknown handler "${name}" (configured handlers: ${Object.keys(config.runtimes).sort().join(', ')})\n`);
+  io.stderr.write(
+    `crid ${command}: unknown handler "${name}" (configured handlers: ${Object.keys(config.runtimes).sort().join(', ')})\n`,
+  );
   return 2;
 }

@@ -28,7 +28,10 @@ describe('crid config check', () => {
 
   it('prints errors with positions and exits 1; the config comes from $CRID_CONFIG when no flag', () => {
     const file = path.join(tmp, 'bad.toml');
-    writeFileSync(file, 'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "nope"\n');
+    writeFileSync(
+      file,
+      'version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd]\n  default_runtime_name = "nope"\n',
+    );
     const { code, out } = run(['check'], { CRID_CONFIG: file });
     expect(code).toBe(1);
     expect(out).toBe(
@@ -65,7 +68,11 @@ describe('crid config default', () => {
     expect(a.diagnostics).toEqual([]);
     expect(a.config!.default_runtime_name).toBe('runc');
     expect(Object.keys(a.config!.runtimes)).toEqual(['runc', 'crun']);
-    expect(a.config!.runtimes.crun!.options).toEqual({ BinaryName: 'crun', Root: '/run/crid/crun', SystemdCgroup: false });
+    expect(a.config!.runtimes.crun!.options).toEqual({
+      BinaryName: 'crun',
+      Root: '/run/crid/crun',
+      SystemdCgroup: false,
+    });
     expect(a.sources.has('restrict_oom_score_adj')).toBe(false);
   });
 });
@@ -75,7 +82,10 @@ describe('crid config dump', () => {
     const dropin = path.join(tmp, 'dropin.toml');
     const main = path.join(tmp, 'main.toml');
     writeFileSync(dropin, 'version = 2\n[crid]\n  socket = "/tmp/dropin.sock"\n');
-    writeFileSync(main, `version = 2\nimports = ["dropin.toml"]\n[crid]\n  socket = "/tmp/main.sock"\n  root = "/tmp/root"\n`);
+    writeFileSync(
+      main,
+      `version = 2\nimports = ["dropin.toml"]\n[crid]\n  socket = "/tmp/main.sock"\n  root = "/tmp/root"\n`,
+    );
     const { code, out } = run(['dump', '--config', main]);
     expect(code).toBe(0);
     expect(out).toContain(`#   ${main}\n#   ${dropin}\n`);
@@ -91,7 +101,10 @@ describe('crid config dump', () => {
 
 describe('crid config dump | crid config check', () => {
   const fixtures = path.join(repo, 'test/config/fixtures');
-  const legacyKeys = ['`runtime_engine` is deprecated, please use runtime `options` instead', '`runtime_root` is deprecated, please use runtime `options` instead'];
+  const legacyKeys = [
+    '`runtime_engine` is deprecated, please use runtime `options` instead',
+    '`runtime_root` is deprecated, please use runtime `options` instead',
+  ];
   it.each([
     ['containerd-config-v1.toml', legacyKeys],
     ['containerd-config-v2.toml', []],
@@ -110,8 +123,14 @@ describe('crid config dump | crid config check', () => {
 
   it('the dump of a main file with a drop-in checks with 0 errors, 0 warnings', () => {
     const dir = mkdtempSync(path.join(tmp, 'roundtrip-'));
-    writeFileSync(path.join(dir, 'extra.toml'), `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]\n    BinaryName = "crun"\n[crid.runtimeclass.crun]\n  overhead_cpu = "10m"\n  tolerations = [{ key = "k", operator = "Exists" }]\n`);
-    writeFileSync(path.join(dir, 'main.toml'), `version = 2\nimports = ["extra.toml"]\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`);
+    writeFileSync(
+      path.join(dir, 'extra.toml'),
+      `version = 2\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n  [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.crun.options]\n    BinaryName = "crun"\n[crid.runtimeclass.crun]\n  overhead_cpu = "10m"\n  tolerations = [{ key = "k", operator = "Exists" }]\n`,
+    );
+    writeFileSync(
+      path.join(dir, 'main.toml'),
+      `version = 2\nimports = ["extra.toml"]\n[plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`,
+    );
     const dumped = path.join(tmp, 'dump-main.toml');
     writeFileSync(dumped, run(['dump', '--config', path.join(dir, 'main.toml')]).out);
     expect(run(['check', '--config', dumped])).toMatchObject({ code: 0, out: `${dumped}: 0 errors, 0 warnings\n` });

@@ -63,7 +63,8 @@ export function runConfigCommand(argv: string[], io: CliIO = processIO): number 
     case 'reload':
       return reload(file, io);
     case 'dump':
-      if (values.format !== 'toml' && values.format !== 'json') return usageError(io, `--format must be toml or json, got "${values.format}"`);
+      if (values.format !== 'toml' && values.format !== 'json')
+        return usageError(io, `--format must be toml or json, got "${values.format}"`);
       return dump(file, values.format, io);
     default:
       return usageError(io, command === undefined ? 'missing command' : `unknown command "${command}"`);
@@ -75,7 +76,9 @@ function check(file: string, io: CliIO): number {
   for (const d of result.diagnostics) io.stdout.write(`${formatDiagnostic(d)}\n`);
   const errors = result.diagnostics.filter((d) => d.severity === 'error').length;
   const warnings = result.diagnostics.length - errors;
-  io.stdout.write(`${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  io.stdout.write(
+    `${file}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`,
+  );
   return errors > 0 ? 1 : 0;
 }
 
@@ -92,7 +95,8 @@ function dump(file: string, format: 'toml' | 'json', io: CliIO): number {
 async function reload(file: string, io: CliIO): Promise<number> {
   const loaded = loadConfig(file);
   const printErrors = () => {
-    for (const d of loaded.diagnostics.filter((x) => x.severity === 'error')) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    for (const d of loaded.diagnostics.filter((x) => x.severity === 'error'))
+      io.stderr.write(`${formatDiagnostic(d)}\n`);
   };
   if (loaded.config === undefined) {
     printErrors();

@@ -32,7 +32,11 @@ has errors, 2 for an unknown handler or bad flags.
 export function runExplainCommand(argv: string[], io: CliIO = processIO): number {
   const parsed = parseCommandArgs({
     args: argv,
-    options: { handler: { type: 'string', default: '' }, config: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
+    options: {
+      handler: { type: 'string', default: '' },
+      config: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
   });
   if ('error' in parsed) {
     io.stderr.write(`crid explain: ${parsed.error}\n\n${USAGE}`);
@@ -46,7 +50,8 @@ export function runExplainCommand(argv: string[], io: CliIO = processIO): number
   const env = io.env ?? process.env;
   const result = loadConfig(configPath(values.config, env));
   if (result.config === undefined || hasErrors(result.diagnostics)) {
-    for (const d of result.diagnostics.filter((x) => x.severity === 'error')) io.stderr.write(`${formatDiagnostic(d)}\n`);
+    for (const d of result.diagnostics.filter((x) => x.severity === 'error'))
+      io.stderr.write(`${formatDiagnostic(d)}\n`);
     return 1;
   }
   let handler: RuntimeHandler;
@@ -76,7 +81,10 @@ function isInstalled(h: RuntimeHandler, searchPath: string): boolean {
 export function explainHandler(config: CridConfig, h: RuntimeHandler, searchPath: string): string {
   const isDefault = h.name === config.default_runtime_name;
   const rows: [string, string][] = [
-    ['handler', `${h.name}${isDefault ? ' (the default handler)' : ` (default handler: ${config.default_runtime_name})`}`],
+    [
+      'handler',
+      `${h.name}${isDefault ? ' (the default handler)' : ` (default handler: ${config.default_runtime_name})`}`,
+    ],
     ['runtime_type', h.runtime_type],
     ['shim kind', shimKind(h) === 'v1' ? 'v1 (legacy containerd-shim)' : 'v2'],
     ['shim binary', shimBinaryLine(h, searchPath)],
@@ -86,7 +94,12 @@ export function explainHandler(config: CridConfig, h: RuntimeHandler, searchPath
     ['container annotations', listOrNone(h.container_annotations)],
     ['privileged without host devices', String(h.privileged_without_host_devices)],
     ['base runtime spec', h.base_runtime_spec || '(none)'],
-    ['CNI conf dir', h.cni_conf_dir ? `${h.cni_conf_dir} (handler, max ${h.cni_max_conf_num || 'all'} files)` : `${config.cni.conf_dir} (global)`],
+    [
+      'CNI conf dir',
+      h.cni_conf_dir
+        ? `${h.cni_conf_dir} (handler, max ${h.cni_max_conf_num || 'all'} files)`
+        : `${config.cni.conf_dir} (global)`,
+    ],
     ['CNI bin dirs', config.cni.bin_dirs.join(', ')],
     ['snapshotter', h.snapshotter ? `${h.snapshotter} (handler)` : `${config.snapshotter} (global)`],
     ['sandbox mode', h.sandbox_mode],
@@ -105,7 +118,9 @@ function apparmorDefaultLine(): string {
       return false;
     }
   })();
-  return enabled ? `profile ${DEFAULT_PROFILE_NAME} (loaded by crid on first use)` : 'unconfined (AppArmor is not enabled on this host)';
+  return enabled
+    ? `profile ${DEFAULT_PROFILE_NAME} (loaded by crid on first use)`
+    : 'unconfined (AppArmor is not enabled on this host)';
 }
 
 function shimBinaryLine(h: RuntimeHandler, searchPath: string): string {
@@ -145,7 +160,12 @@ function listOrNone(items: string[]): string {
 }
 
 function lookPath(name: string, searchPath: string): string | undefined {
-  const candidates = path.isAbsolute(name) ? [name] : searchPath.split(path.delimiter).filter((d) => d !== '').map((d) => path.join(d, name));
+  const candidates = path.isAbsolute(name)
+    ? [name]
+    : searchPath
+        .split(path.delimiter)
+        .filter((d) => d !== '')
+        .map((d) => path.join(d, name));
   return candidates.find((file) => {
     try {
       accessSync(file, constants.X_OK);

@@ -35,14 +35,19 @@ export async function runImagesCommand(argv: string[], io: CliIO & { stdin?: Rea
     return 0;
   }
   const [command, file, ...extra] = positionals;
-  if (command !== 'import') return usage(io, command === undefined ? 'crid images: a command is needed' : `crid images: unknown command "${command}"`);
+  if (command !== 'import')
+    return usage(
+      io,
+      command === undefined ? 'crid images: a command is needed' : `crid images: unknown command "${command}"`,
+    );
   if (file === undefined || extra.length > 0) return usage(io, 'crid images import: exactly one FILE is needed');
   const config = loadForCli(values.config, io, 'images import');
   if (config === undefined) return 1;
   try {
     const archive = file === '-' ? (io.stdin ?? process.stdin) : (await open(file)).createReadStream();
     const images = await new ControlClient(controlSocketPath(config.crid.state)).importImages(archive);
-    for (const image of images) io.stdout.write(`imported ${image.repoTags.length > 0 ? image.repoTags.join(', ') : '(no name)'} ${image.id}\n`);
+    for (const image of images)
+      io.stdout.write(`imported ${image.repoTags.length > 0 ? image.repoTags.join(', ') : '(no name)'} ${image.id}\n`);
     return 0;
   } catch (err) {
     io.stderr.write(`crid images import: ${(err as Error).message}\n`);

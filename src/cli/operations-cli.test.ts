@@ -6,7 +6,12 @@ import { PassThrough } from 'node:stream';
 import { parseAllDocuments } from 'yaml';
 import { silentLogger } from '../log.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';
-import { controlSocketPath, startControlServer, type ControlOperations, type ControlServer } from '../control/control-server.ts';
+import {
+  controlSocketPath,
+  startControlServer,
+  type ControlOperations,
+  type ControlServer,
+} from '../control/control-server.ts';
 import { runCheckCommand } from './check.ts';
 import { runRuntimeClassCommand } from './runtimeclass.ts';
 import { runConfigCommand, type CliIO } from './config-command.ts';
@@ -111,26 +116,54 @@ describe('crid runtimeclass', () => {
 
   it('with the daemon: its deep results count, and --measure proposes overhead with the raw figures as comments', async () => {
     const result = (handler: string, deepOk: boolean): CheckResult => ({
-      handler, ok: true, reason: '', checkedAt: '', durationMs: 1,
-      deep: { ok: deepOk, reason: deepOk ? '' : 'deep check: crun: hugetlb controller not found', seconds: 1, checkedAt: '' },
+      handler,
+      ok: true,
+      reason: '',
+      checkedAt: '',
+      durationMs: 1,
+      deep: {
+        ok: deepOk,
+        reason: deepOk ? '' : 'deep check: crun: hugetlb controller not found',
+        seconds: 1,
+        checkedAt: '',
+      },
     });
     const MI = 1024 * 1024;
     const handlers: ControlOperations = {
-      reload: async () => ({ ok: true, diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] }, warnings: [] }),
+      reload: async () => ({
+        ok: true,
+        diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] },
+        warnings: [],
+      }),
       check: async () => [],
       health: () => [result('crun', false), result('runc', true), result('runc-v1', true)],
       importImages: async () => [],
       measure: async (handler, pods) =>
         handler === 'runc-v1'
           ? [{ handler, ok: false, reason: 'shim did not start', samples: [] }]
-          : [{ handler: handler!, ok: true, reason: '', samples: Array.from({ length: pods }, (_, i) => ({ shimBytes: (10 + i) * MI, sandboxBytes: MI / 2, memoryKind: 'pss' as const, cpuSeconds: 0.02, windowSeconds: 10 })) }],
+          : [
+              {
+                handler: handler!,
+                ok: true,
+                reason: '',
+                samples: Array.from({ length: pods }, (_, i) => ({
+                  shimBytes: (10 + i) * MI,
+                  sandboxBytes: MI / 2,
+                  memoryKind: 'pss' as const,
+                  cpuSeconds: 0.02,
+                  windowSeconds: 10,
+                })),
+              },
+            ],
     };
     server = await startControlServer(controlSocketPath(tmp), handlers, silentLogger);
     const { code, out, err } = await run(runRuntimeClassCommand, ['--measure', '--pods', '2']);
     expect(code).toBe(0);
     expect(err).toContain('skipping handler "crun": deep check: crun: hugetlb controller not found');
     expect(err).toContain('skipping handler "runc-v1": measuring failed: shim did not start');
-    expect(out).toContain('# Measured by crid on 2 pause sandbox(es) of handler "runc":\n#   pod 1: shim 10.0 MiB PSS, sandbox 0.5 MiB PSS, cpu 2.00m over 10 s idle\n');
+    expect(out).toContain(
+      '# Measured by crid on 2 pause sandbox(es) of handler "runc":\n#   pod 1: shim 10.0 MiB PSS, sandbox 0.5 MiB PSS, cpu 2.00m over 10 s idle\n',
+    );
     expect(out).toContain('# Measured by crid on 2 pause sandbox(es) of handler "runc":\n');
     const docs = parseAllDocuments(out).map((d) => d.toJS());
     expect(docs.map((d) => [d.handler, d.overhead.podFixed])).toEqual([['runc', { cpu: '3m', memory: '14Mi' }]]);

@@ -3,7 +3,9 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /** parseArgs's result, or the message of the error it threw for an unknown or malformed option. */
-export function parseCommandArgs<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> | { error: string } {
+export function parseCommandArgs<T extends ParseArgsConfig>(
+  config: T,
+): ReturnType<typeof parseArgs<T>> | { error: string } {
   try {
     return parseArgs(config);
   } catch (err) {

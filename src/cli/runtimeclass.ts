@@ -12,7 +12,12 @@ import { ControlClient } from '../control/control-client.ts';
 import { controlSocketPath } from '../control/control-server.ts';
 import { loadForCli, unknownHandler } from './cli-config.ts';
 import { passed } from './check.ts';
-import { isRuntimeClassHandlerName, renderLabels, renderRuntimeClasses, type RuntimeClassEntry } from './runtimeclass-yaml.ts';
+import {
+  isRuntimeClassHandlerName,
+  renderLabels,
+  renderRuntimeClasses,
+  type RuntimeClassEntry,
+} from './runtimeclass-yaml.ts';
 import { parseCommandArgs } from './parse-args.ts';
 
 const USAGE = `Usage: crid runtimeclass [--handler H] [--labels] [--measure [--pods N]] [--config F]
@@ -31,8 +36,13 @@ export async function runRuntimeClassCommand(argv: string[], io: CliIO = process
   const parsed = parseCommandArgs({
     args: argv,
     options: {
-      handler: { type: 'string' }, labels: { type: 'boolean' }, measure: { type: 'boolean' }, pods: { type: 'string', default: '5' },
-      config: { type: 'string' }, node: { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      handler: { type: 'string' },
+      labels: { type: 'boolean' },
+      measure: { type: 'boolean' },
+      pods: { type: 'string', default: '5' },
+      config: { type: 'string' },
+      node: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
     },
   });
   if ('error' in parsed) return usage(io, parsed.error);
@@ -45,14 +55,18 @@ export async function runRuntimeClassCommand(argv: string[], io: CliIO = process
   if (!Number.isInteger(pods) || pods < 1) return usage(io, `--pods must be a positive integer, got "${values.pods}"`);
   const config = loadForCli(values.config, io, 'runtimeclass');
   if (config === undefined) return 1;
-  if (values.handler !== undefined && !Object.hasOwn(config.runtimes, values.handler)) return unknownHandler(config, values.handler, io, 'runtimeclass');
+  if (values.handler !== undefined && !Object.hasOwn(config.runtimes, values.handler))
+    return unknownHandler(config, values.handler, io, 'runtimeclass');
   const client = new ControlClient(controlSocketPath(config.crid.state));
   const working = workingHandlers(await latestResults(config, client, io), values.handler, io);
   if (values.labels) {
     io.stdout.write(renderLabels(working, values.node ?? hostname()));
     return 0;
   }
-  const entries: RuntimeClassEntry[] = working.map((handler) => ({ handler, settings: config.crid.runtimeclass[handler] }));
+  const entries: RuntimeClassEntry[] = working.map((handler) => ({
+    handler,
+    settings: config.crid.runtimeclass[handler],
+  }));
   if (values.measure && !(await measure(entries, client, pods, io))) return 1;
   io.stdout.write(renderRuntimeClasses(entries.filter((e) => !values.measure || e.measured)));
   return 0;
@@ -74,7 +88,9 @@ function workingHandlers(results: readonly CheckResult[], only: string | undefin
   for (const r of results) {
     if (only !== undefined && r.handler !== only) continue;
     if (!isRuntimeClassHandlerName(r.handler)) {
-      io.stderr.write(`crid runtimeclass: skipping handler "${r.handler}": not a lowercase DNS-1123 label of at most 63 characters\n`);
+      io.stderr.write(
+        `crid runtimeclass: skipping handler "${r.handler}": not a lowercase DNS-1123 label of at most 63 characters\n`,
+      );
     } else if (!passed(r)) {
       io.stderr.write(`crid runtimeclass: skipping handler "${r.handler}": ${r.ok ? r.deep!.reason : r.reason}\n`);
     } else {
@@ -96,7 +112,9 @@ async function measure(entries: RuntimeClassEntry[], client: ControlClient, pods
       continue;
     }
     if (report === undefined || !report.ok || report.samples.length === 0) {
-      io.stderr.write(`crid runtimeclass: skipping handler "${entry.handler}": measuring failed: ${report?.reason || 'no samples'}\n`);
+      io.stderr.write(
+        `crid runtimeclass: skipping handler "${entry.handler}": measuring failed: ${report?.reason || 'no samples'}\n`,
+      );
       continue;
     }
     entry.measured = { proposal: proposeOverhead(report.samples), report };

@@ -14,7 +14,10 @@ function check(baseSpec: string, content?: string): string[] {
   const specFile = path.join(tmp, baseSpec);
   if (content !== undefined) writeFileSync(specFile, content);
   const file = path.join(tmp, 'config.toml');
-  writeFileSync(file, `version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  base_runtime_spec = "${specFile}"\n`);
+  writeFileSync(
+    file,
+    `version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  base_runtime_spec = "${specFile}"\n`,
+  );
   return loadConfig(file, { restrictOomScoreAdjDefault: false })
     .diagnostics.filter((d) => d.message.includes('base_runtime_spec'))
     .map(formatDiagnostic);
@@ -28,7 +31,9 @@ describe('base_runtime_spec in the config', () => {
   it('is an error at its key when the file is missing', () => {
     const lines = check('missing.json');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/config\.toml:4:3: error: base_runtime_spec ".*missing\.json" of handler "runc": cannot be read: ENOENT/);
+    expect(lines[0]).toMatch(
+      /config\.toml:4:3: error: base_runtime_spec ".*missing\.json" of handler "runc": cannot be read: ENOENT/,
+    );
   });
 
   it('is an error at its key when the file is not a spec', () => {

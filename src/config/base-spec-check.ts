@@ -43,7 +43,9 @@ function fileProblem(file: string): string | undefined {
 /** JSON integers beyond 2^53 (memory limits) are kept exact as bigint, as crid's own spec has them. */
 function parseExact(text: string): unknown {
   const reviver = (_key: string, value: unknown, context?: { source?: string }) =>
-    typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source ? BigInt(context.source) : value;
+    typeof value === 'number' && Number.isInteger(value) && !Number.isSafeInteger(value) && context?.source
+      ? BigInt(context.source)
+      : value;
   return JSON.parse(text, reviver as (key: string, value: unknown) => unknown);
 }
 
@@ -61,6 +63,7 @@ export function parseBaseSpec(text: string): { spec: JsonObject } | { problem: s
   }
   if (spec.mounts !== undefined && !Array.isArray(spec.mounts)) return { problem: '"mounts" is not an array' };
   const env = isObject(spec.process) ? spec.process.env : undefined;
-  if (env !== undefined && !(Array.isArray(env) && env.every((e) => typeof e === 'string'))) return { problem: '"process.env" is not an array of strings' };
+  if (env !== undefined && !(Array.isArray(env) && env.every((e) => typeof e === 'string')))
+    return { problem: '"process.env" is not an array of strings' };
   return { spec };
 }

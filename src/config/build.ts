@@ -1,5 +1,13 @@
 // Canonical merged tree → the typed model, recording which file set each model key.
-import type { CridConfig, CridSettings, Diagnostic, RegistryHostConfig, RuntimeClassSettings, RuntimeHandler, Toleration } from './model.ts';
+import type {
+  CridConfig,
+  CridSettings,
+  Diagnostic,
+  RegistryHostConfig,
+  RuntimeClassSettings,
+  RuntimeHandler,
+  Toleration,
+} from './model.ts';
 import type { MergedConfig } from './imports.ts';
 import type { Origin } from './config-file.ts';
 import { pathKey } from './toml-positions.ts';
@@ -28,43 +36,61 @@ export function buildConfig(merged: MergedConfig, options: BuildOptions, diagnos
   const runtimes = readRuntimes(reader, handlerOrigins);
   const config: CridConfig = {
     version: merged.version,
-    default_runtime_name: reader.get('default_runtime_name', ['cri', 'containerd', 'default_runtime_name']) ?? CRI_DEFAULTS.default_runtime_name,
+    default_runtime_name:
+      reader.get('default_runtime_name', ['cri', 'containerd', 'default_runtime_name']) ??
+      CRI_DEFAULTS.default_runtime_name,
     runtimes,
     sandbox_image: reader.get('sandbox_image', ['cri', 'sandbox_image']) ?? CRI_DEFAULTS.sandbox_image,
     snapshotter: reader.get('snapshotter', ['cri', 'containerd', 'snapshotter']) ?? CRI_DEFAULTS.snapshotter,
     cni: {
       bin_dirs: readBinDirs(reader),
       conf_dir: reader.get('cni.conf_dir', ['cri', 'cni', 'conf_dir']) ?? CRI_DEFAULTS.cni_conf_dir,
-      max_conf_num: toNumber(reader.get('cni.max_conf_num', ['cri', 'cni', 'max_conf_num'])) ?? CRI_DEFAULTS.cni_max_conf_num,
+      max_conf_num:
+        toNumber(reader.get('cni.max_conf_num', ['cri', 'cni', 'max_conf_num'])) ?? CRI_DEFAULTS.cni_max_conf_num,
     },
-    registry_config_path: reader.get('registry_config_path', ['cri', 'registry', 'config_path']) ?? CRI_DEFAULTS.registry_config_path,
+    registry_config_path:
+      reader.get('registry_config_path', ['cri', 'registry', 'config_path']) ?? CRI_DEFAULTS.registry_config_path,
     registry_mirrors: readMirrors(reader.get('registry_mirrors', ['cri', 'registry', 'mirrors'])),
     registry_configs: readRegistryConfigs(reader.get('registry_configs', ['cri', 'registry', 'configs'])),
-    restrict_oom_score_adj: reader.get('restrict_oom_score_adj', ['cri', 'restrict_oom_score_adj']) ?? options.restrictOomScoreAdjDefault,
-    stream_server_address: reader.get('stream_server_address', ['cri', 'stream_server_address']) ?? CRI_DEFAULTS.stream_server_address,
-    stream_server_port: reader.get('stream_server_port', ['cri', 'stream_server_port']) ?? CRI_DEFAULTS.stream_server_port,
-    stream_idle_timeout: reader.get('stream_idle_timeout', ['cri', 'stream_idle_timeout']) ?? CRI_DEFAULTS.stream_idle_timeout,
-    enable_tls_streaming: reader.get('enable_tls_streaming', ['cri', 'enable_tls_streaming']) ?? CRI_DEFAULTS.enable_tls_streaming,
+    restrict_oom_score_adj:
+      reader.get('restrict_oom_score_adj', ['cri', 'restrict_oom_score_adj']) ?? options.restrictOomScoreAdjDefault,
+    stream_server_address:
+      reader.get('stream_server_address', ['cri', 'stream_server_address']) ?? CRI_DEFAULTS.stream_server_address,
+    stream_server_port:
+      reader.get('stream_server_port', ['cri', 'stream_server_port']) ?? CRI_DEFAULTS.stream_server_port,
+    stream_idle_timeout:
+      reader.get('stream_idle_timeout', ['cri', 'stream_idle_timeout']) ?? CRI_DEFAULTS.stream_idle_timeout,
+    enable_tls_streaming:
+      reader.get('enable_tls_streaming', ['cri', 'enable_tls_streaming']) ?? CRI_DEFAULTS.enable_tls_streaming,
     stream_tls_cert_file:
-      reader.get('stream_tls_cert_file', ['cri', 'x509_key_pair_streaming', 'tls_cert_file']) ?? CRI_DEFAULTS.stream_tls_cert_file,
-    stream_tls_key_file: reader.get('stream_tls_key_file', ['cri', 'x509_key_pair_streaming', 'tls_key_file']) ?? CRI_DEFAULTS.stream_tls_key_file,
+      reader.get('stream_tls_cert_file', ['cri', 'x509_key_pair_streaming', 'tls_cert_file']) ??
+      CRI_DEFAULTS.stream_tls_cert_file,
+    stream_tls_key_file:
+      reader.get('stream_tls_key_file', ['cri', 'x509_key_pair_streaming', 'tls_key_file']) ??
+      CRI_DEFAULTS.stream_tls_key_file,
     enable_selinux: reader.get('enable_selinux', ['cri', 'enable_selinux']) ?? CRI_DEFAULTS.enable_selinux,
     max_container_log_line_size:
-      toNumber(reader.get('max_container_log_line_size', ['cri', 'max_container_log_line_size'])) ?? CRI_DEFAULTS.max_container_log_line_size,
+      toNumber(reader.get('max_container_log_line_size', ['cri', 'max_container_log_line_size'])) ??
+      CRI_DEFAULTS.max_container_log_line_size,
     // containerd turned these on by default in 2.0, whose layout is version 3.
     enable_unprivileged_ports:
-      reader.get('enable_unprivileged_ports', ['cri', 'enable_unprivileged_ports']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_ports),
+      reader.get('enable_unprivileged_ports', ['cri', 'enable_unprivileged_ports']) ??
+      (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_ports),
     enable_unprivileged_icmp:
-      reader.get('enable_unprivileged_icmp', ['cri', 'enable_unprivileged_icmp']) ?? (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_icmp),
+      reader.get('enable_unprivileged_icmp', ['cri', 'enable_unprivileged_icmp']) ??
+      (merged.version >= 3 || CRI_DEFAULTS.enable_unprivileged_icmp),
     ignore_image_defined_volumes:
-      reader.get('ignore_image_defined_volumes', ['cri', 'ignore_image_defined_volumes']) ?? CRI_DEFAULTS.ignore_image_defined_volumes,
+      reader.get('ignore_image_defined_volumes', ['cri', 'ignore_image_defined_volumes']) ??
+      CRI_DEFAULTS.ignore_image_defined_volumes,
     // containerd turned CDI on by default in 2.0.
     enable_cdi: reader.get('enable_cdi', ['cri', 'enable_cdi']) ?? merged.version >= 3,
     cdi_spec_dirs: reader.get('cdi_spec_dirs', ['cri', 'cdi_spec_dirs']) ?? [...CRI_DEFAULTS.cdi_spec_dirs],
     max_concurrent_downloads:
-      toNumber(reader.get('max_concurrent_downloads', ['cri', 'max_concurrent_downloads'])) ?? CRI_DEFAULTS.max_concurrent_downloads,
+      toNumber(reader.get('max_concurrent_downloads', ['cri', 'max_concurrent_downloads'])) ??
+      CRI_DEFAULTS.max_concurrent_downloads,
     image_pull_progress_timeout:
-      reader.get('image_pull_progress_timeout', ['cri', 'image_pull_progress_timeout']) ?? CRI_DEFAULTS.image_pull_progress_timeout,
+      reader.get('image_pull_progress_timeout', ['cri', 'image_pull_progress_timeout']) ??
+      CRI_DEFAULTS.image_pull_progress_timeout,
     crid: readCridSettings(reader),
   };
   applyLegacyRuntimes(reader, config, handlerOrigins, diagnostics);
@@ -124,9 +150,17 @@ function readRuntimes(reader: TreeReader, handlerOrigins: Map<string, Origin>): 
 }
 
 const HANDLER_SCALARS = [
-  'runtime_type', 'runtime_path', 'runtime_engine', 'runtime_root', 'pod_annotations', 'container_annotations',
-  'privileged_without_host_devices', 'privileged_without_host_devices_all_devices_allowed', 'base_runtime_spec',
-  'cni_conf_dir', 'snapshotter',
+  'runtime_type',
+  'runtime_path',
+  'runtime_engine',
+  'runtime_root',
+  'pod_annotations',
+  'container_annotations',
+  'privileged_without_host_devices',
+  'privileged_without_host_devices_all_devices_allowed',
+  'base_runtime_spec',
+  'cni_conf_dir',
+  'snapshotter',
 ] as const;
 
 function readHandler(reader: TreeReader, name: string, base: string[], modelBase: string): RuntimeHandler {
@@ -153,9 +187,17 @@ function readHandler(reader: TreeReader, name: string, base: string[], modelBase
  * containerd 1.x mapping: `default_runtime` (when it has a runtime_type) becomes handler "default"
  * and the default handler name; `untrusted_workload_runtime` becomes handler "untrusted".
  */
-function applyLegacyRuntimes(reader: TreeReader, config: CridConfig, origins: Map<string, Origin>, diagnostics: Diagnostic[]): void {
+function applyLegacyRuntimes(
+  reader: TreeReader,
+  config: CridConfig,
+  origins: Map<string, Origin>,
+  diagnostics: Diagnostic[],
+): void {
   const defaultBase = ['cri', 'containerd', 'default_runtime'];
-  if (typeof reader.raw([...defaultBase, 'runtime_type']) === 'string' && reader.raw([...defaultBase, 'runtime_type']) !== '') {
+  if (
+    typeof reader.raw([...defaultBase, 'runtime_type']) === 'string' &&
+    reader.raw([...defaultBase, 'runtime_type']) !== ''
+  ) {
     config.runtimes.default = readHandler(reader, 'default', defaultBase, 'runtimes.default');
     config.default_runtime_name = 'default';
     const origin = reader.table(defaultBase);
@@ -165,12 +207,17 @@ function applyLegacyRuntimes(reader: TreeReader, config: CridConfig, origins: Ma
     }
   }
   const untrustedBase = ['cri', 'containerd', 'untrusted_workload_runtime'];
-  if (typeof reader.raw([...untrustedBase, 'runtime_type']) !== 'string' || reader.raw([...untrustedBase, 'runtime_type']) === '') return;
+  if (
+    typeof reader.raw([...untrustedBase, 'runtime_type']) !== 'string' ||
+    reader.raw([...untrustedBase, 'runtime_type']) === ''
+  )
+    return;
   const origin = reader.table(untrustedBase);
   if (config.runtimes.untrusted !== undefined) {
     diagnostics.push({
       severity: 'error',
-      message: 'conflicting definitions: configuration includes both `untrusted_workload_runtime` and `runtimes["untrusted"]`',
+      message:
+        'conflicting definitions: configuration includes both `untrusted_workload_runtime` and `runtimes["untrusted"]`',
       keyPath: origin?.keyPath ?? 'untrusted_workload_runtime',
       position: origin && positionOf(origin),
     });
@@ -199,9 +246,21 @@ function readRegistryConfigs(table: unknown): Record<string, RegistryHostConfig>
     if (!isTable(config)) continue;
     const { auth, tls } = config;
     out[host] = {
-      ...(isTable(auth) && { auth: { username: str(auth.username), password: str(auth.password), auth: str(auth.auth), identitytoken: str(auth.identitytoken) } }),
+      ...(isTable(auth) && {
+        auth: {
+          username: str(auth.username),
+          password: str(auth.password),
+          auth: str(auth.auth),
+          identitytoken: str(auth.identitytoken),
+        },
+      }),
       ...(isTable(tls) && {
-        tls: { ca_file: str(tls.ca_file), cert_file: str(tls.cert_file), key_file: str(tls.key_file), insecure_skip_verify: tls.insecure_skip_verify === true },
+        tls: {
+          ca_file: str(tls.ca_file),
+          cert_file: str(tls.cert_file),
+          key_file: str(tls.key_file),
+          insecure_skip_verify: tls.insecure_skip_verify === true,
+        },
       }),
     };
   }

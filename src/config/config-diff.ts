@@ -41,7 +41,10 @@ export function diffConfigs(old: CridConfig, next: CridConfig): ConfigDiff {
   const nextNames = Object.keys(next.runtimes);
   const changed = nextNames
     .filter((name) => oldNames.includes(name))
-    .map((name) => ({ handler: name, changes: changes(flatten(handlerFields(old.runtimes[name]!)), flatten(handlerFields(next.runtimes[name]!))) }))
+    .map((name) => ({
+      handler: name,
+      changes: changes(flatten(handlerFields(old.runtimes[name]!)), flatten(handlerFields(next.runtimes[name]!))),
+    }))
     .filter((c) => c.changes.length > 0);
   const settingChanges = changes(flatten(settingsOf(old)), flatten(settingsOf(next)));
   const restart = new Set<string>(RESTART_ONLY_KEYS);
@@ -61,7 +64,8 @@ export function isEmptyDiff(d: ConfigDiff): boolean {
 /** One line per change, for the daemon's log and `crid config reload`. */
 export function formatDiff(d: ConfigDiff): string {
   if (isEmptyDiff(d)) return 'no changes\n';
-  const show = (c: KeyChange) => `${c.key}: ${JSON.stringify(c.from) ?? '(unset)'} → ${JSON.stringify(c.to) ?? '(unset)'}`;
+  const show = (c: KeyChange) =>
+    `${c.key}: ${JSON.stringify(c.from) ?? '(unset)'} → ${JSON.stringify(c.to) ?? '(unset)'}`;
   const lines = [
     ...d.added.map((h) => `handler added: ${h}`),
     ...d.removed.map((h) => `handler removed: ${h}`),

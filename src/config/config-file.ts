@@ -4,7 +4,16 @@ import TOML from '@iarna/toml';
 import type { Diagnostic, Position } from './model.ts';
 import { displayPath, pathKey, scanKeyLocations, type KeyLocation } from './toml-positions.ts';
 import { notImplementedWarning } from './not-implemented.ts';
-import { CRI_PLUGIN_V2, deprecation, describeValue, hasKind, isTable, kindName, placeKey, VERSION_1_DEPRECATED } from './schema.ts';
+import {
+  CRI_PLUGIN_V2,
+  deprecation,
+  describeValue,
+  hasKind,
+  isTable,
+  kindName,
+  placeKey,
+  VERSION_1_DEPRECATED,
+} from './schema.ts';
 
 /** Where an effective key was written: file, line, column and the key path as written there. */
 export interface Origin extends Position {
@@ -41,7 +50,11 @@ export interface HandlerDropIn {
 }
 
 /** Reads and places one file; problems go to `diagnostics`. undefined when the file cannot be used. */
-export function readConfigFile(path: string, diagnostics: Diagnostic[], dropIn?: HandlerDropIn): ConfigFile | undefined {
+export function readConfigFile(
+  path: string,
+  diagnostics: Diagnostic[],
+  dropIn?: HandlerDropIn,
+): ConfigFile | undefined {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
@@ -121,7 +134,15 @@ class FilePlacer {
     this.tables.set(pathKey(canonical), top);
     this.entries.push({ canonical, value: {}, origin: top });
     for (const [key, value] of Object.entries(this.data)) this.visit([key], value);
-    return { path: this.path, version: 2, imports: [], importsOrigin: top, entries: this.entries, tables: this.tables, foreign: [] };
+    return {
+      path: this.path,
+      version: 2,
+      imports: [],
+      importsOrigin: top,
+      entries: this.entries,
+      tables: this.tables,
+      foreign: [],
+    };
   }
 
   private readVersion(): boolean {
@@ -157,7 +178,8 @@ class FilePlacer {
   private visit(written: string[], value: unknown): void {
     const placement = placeKey([...this.prefix, ...written], this.version);
     if (placement.use === 'ignore') {
-      if (written.length === 1 || (written.length === 2 && written[0] === 'plugins')) this.foreign.push(this.origin(written));
+      if (written.length === 1 || (written.length === 2 && written[0] === 'plugins'))
+        this.foreign.push(this.origin(written));
       return;
     }
     if (placement.use === 'descend') {
@@ -165,7 +187,11 @@ class FilePlacer {
       return;
     }
     if (placement.use === 'unknown') {
-      this.reportOnce(placement.severity, written.slice(0, placement.depth + 1 - this.prefix.length), placement.message);
+      this.reportOnce(
+        placement.severity,
+        written.slice(0, placement.depth + 1 - this.prefix.length),
+        placement.message,
+      );
       return;
     }
     if (!hasKind(value, placement.kind)) {
@@ -182,7 +208,8 @@ class FilePlacer {
     }
     this.tables.set(pathKey(placement.canonical), this.origin(written));
     const children = Object.entries(value);
-    if (children.length === 0) this.entries.push({ canonical: placement.canonical, value: {}, origin: this.origin(written) });
+    if (children.length === 0)
+      this.entries.push({ canonical: placement.canonical, value: {}, origin: this.origin(written) });
     for (const [key, child] of children) this.visit([...written, key], child);
   }
 
@@ -194,11 +221,21 @@ class FilePlacer {
   }
 
   private warn(written: string[], message: string): void {
-    this.diagnostics.push({ severity: 'warning', message, keyPath: displayPath(written), position: this.origin(written) });
+    this.diagnostics.push({
+      severity: 'warning',
+      message,
+      keyPath: displayPath(written),
+      position: this.origin(written),
+    });
   }
 
   private error(written: string[], message: string): void {
-    this.diagnostics.push({ severity: 'error', message, keyPath: displayPath(written), position: this.origin(written) });
+    this.diagnostics.push({
+      severity: 'error',
+      message,
+      keyPath: displayPath(written),
+      position: this.origin(written),
+    });
   }
 
   /** Where `written` is in the text; an implicit table falls back to its nearest written ancestor. */

@@ -9,10 +9,12 @@ const CRI = '[plugins."io.containerd.grpc.v1.cri"';
 export function tomlValue(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(tomlValue).join(', ')}]`;
   if (typeof value === 'string') return JSON.stringify(value);
-  if (isTable(value)) return `{ ${Object.entries(value).map(([k, x]) => `${displayPath([k])} = ${tomlValue(x)}`).join(', ')} }`;
+  if (isTable(value))
+    return `{ ${Object.entries(value)
+      .map(([k, x]) => `${displayPath([k])} = ${tomlValue(x)}`)
+      .join(', ')} }`;
   return String(value);
 }
-
 
 /**
  * A node's config, shipped as config/crid.toml: the same on every machine (nothing here is probed),

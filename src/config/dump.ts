@@ -29,8 +29,12 @@ export function dumpToml(input: DumpInput): string {
   const c = input.config;
   const out = new TomlWriter(input.sources);
   out.comment('Effective crid config, merged from:', ...input.files.map((f) => `  ${f}`));
-  out.comment(`Written in the version-2 layout (the main file is version ${c.version}); \`crid config check\` loads it as it is.`);
-  out.comment('Handlers of runtimes_dir drop-ins are included: load it with a runtimes_dir that does not hold them again.');
+  out.comment(
+    `Written in the version-2 layout (the main file is version ${c.version}); \`crid config check\` loads it as it is.`,
+  );
+  out.comment(
+    'Handlers of runtimes_dir drop-ins are included: load it with a runtimes_dir that does not hold them again.',
+  );
   out.rows([], [['version', 2, 'version']]);
   out.rows(CRI, [
     ['sandbox_image', c.sandbox_image, 'sandbox_image'],
@@ -49,25 +53,40 @@ export function dumpToml(input: DumpInput): string {
     ['max_concurrent_downloads', c.max_concurrent_downloads, 'max_concurrent_downloads'],
     ['image_pull_progress_timeout', c.image_pull_progress_timeout, 'image_pull_progress_timeout'],
   ]);
-  out.rows([...CRI, 'x509_key_pair_streaming'], [
-    ['tls_cert_file', c.stream_tls_cert_file, 'stream_tls_cert_file'],
-    ['tls_key_file', c.stream_tls_key_file, 'stream_tls_key_file'],
-  ]);
-  out.rows([...CRI, 'containerd'], [
-    ['default_runtime_name', c.default_runtime_name, 'default_runtime_name'],
-    ['snapshotter', c.snapshotter, 'snapshotter'],
-  ]);
+  out.rows(
+    [...CRI, 'x509_key_pair_streaming'],
+    [
+      ['tls_cert_file', c.stream_tls_cert_file, 'stream_tls_cert_file'],
+      ['tls_key_file', c.stream_tls_key_file, 'stream_tls_key_file'],
+    ],
+  );
+  out.rows(
+    [...CRI, 'containerd'],
+    [
+      ['default_runtime_name', c.default_runtime_name, 'default_runtime_name'],
+      ['snapshotter', c.snapshotter, 'snapshotter'],
+    ],
+  );
   for (const handler of Object.values(c.runtimes)) writeHandler(out, handler);
-  out.rows([...CRI, 'cni'], [
-    ['bin_dirs', c.cni.bin_dirs, 'cni.bin_dirs'],
-    ['conf_dir', c.cni.conf_dir, 'cni.conf_dir'],
-    ['max_conf_num', c.cni.max_conf_num, 'cni.max_conf_num'],
-  ]);
+  out.rows(
+    [...CRI, 'cni'],
+    [
+      ['bin_dirs', c.cni.bin_dirs, 'cni.bin_dirs'],
+      ['conf_dir', c.cni.conf_dir, 'cni.conf_dir'],
+      ['max_conf_num', c.cni.max_conf_num, 'cni.max_conf_num'],
+    ],
+  );
   out.rows([...CRI, 'registry'], [['config_path', c.registry_config_path, 'registry_config_path']]);
   const { runtimeclass, ...crid } = c.crid;
-  out.rows(['crid'], Object.entries(crid).map(([key, value]): Row => [key, value, `crid.${key}`]));
+  out.rows(
+    ['crid'],
+    Object.entries(crid).map(([key, value]): Row => [key, value, `crid.${key}`]),
+  );
   for (const [name, settings] of Object.entries(runtimeclass)) {
-    out.rows(['crid', 'runtimeclass', name], Object.entries(settings).map(([key, value]): Row => [key, value, `crid.runtimeclass.${name}.${key}`]));
+    out.rows(
+      ['crid', 'runtimeclass', name],
+      Object.entries(settings).map(([key, value]): Row => [key, value, `crid.runtimeclass.${name}.${key}`]),
+    );
   }
   return out.text();
 }
@@ -82,7 +101,10 @@ function writeHandler(out: TomlWriter, h: RuntimeHandler): void {
     .map(([key, value]): Row => [key, value, `${model}.${key}`]);
   out.rows(base, rows);
   if (Object.keys(options).length > 0) {
-    out.rows([...base, 'options'], Object.entries(options).map(([key, value]): Row => [key, value, `${model}.options.${key}`]));
+    out.rows(
+      [...base, 'options'],
+      Object.entries(options).map(([key, value]): Row => [key, value, `${model}.options.${key}`]),
+    );
   }
 }
 

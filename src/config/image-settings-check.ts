@@ -23,7 +23,14 @@ function pullDiagnostics(built: BuiltConfig): Diagnostic[] {
     out.push(diagnostic(built, 'error', 'image_pull_progress_timeout', (err as Error).message));
   }
   if (built.config.max_concurrent_downloads < 1) {
-    out.push(diagnostic(built, 'error', 'max_concurrent_downloads', `max_concurrent_downloads must be at least 1, got ${built.config.max_concurrent_downloads}`));
+    out.push(
+      diagnostic(
+        built,
+        'error',
+        'max_concurrent_downloads',
+        `max_concurrent_downloads must be at least 1, got ${built.config.max_concurrent_downloads}`,
+      ),
+    );
   }
   return out;
 }
@@ -39,6 +46,11 @@ function registryDiagnostics(built: BuiltConfig): Diagnostic[] {
     .filter(([, set]) => set)
     .map(([key]) => {
       const what = key === 'registry_mirrors' ? '`registry.mirrors`' : 'the `tls` of `registry.configs`';
-      return diagnostic(built, 'warning', key, `${what} has no effect: \`registry.config_path\` is set and wins (put these settings in its hosts.toml files)`);
+      return diagnostic(
+        built,
+        'warning',
+        key,
+        `${what} has no effect: \`registry.config_path\` is set and wins (put these settings in its hosts.toml files)`,
+      );
     });
 }

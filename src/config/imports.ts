@@ -38,7 +38,15 @@ export interface MergedConfig {
 }
 
 export function loadMerged(mainPath: string, diagnostics: Diagnostic[]): MergedConfig | undefined {
-  const merged: MergedConfig = { version: 1, files: [], tree: {}, origins: new Map(), tables: new Map(), dropInHandlers: new Set(), foreign: [] };
+  const merged: MergedConfig = {
+    version: 1,
+    files: [],
+    tree: {},
+    origins: new Map(),
+    tables: new Map(),
+    dropInHandlers: new Set(),
+    foreign: [],
+  };
   const loaded = new Set<string>();
   const pending = [mainPath];
   let failed = false;
@@ -76,7 +84,9 @@ function checkCriTablePresent(merged: MergedConfig, diagnostics: Diagnostic[]): 
   const expected = criPluginIds(merged.version);
   const looksCri = (id: string) => /cri/i.test(id) || nearest(id, expected).distance <= expected[0]!.length / 3;
   const guess = merged.foreign.find((o) => o.keyPath.startsWith('plugins.') && looksCri(pluginId(o.keyPath)));
-  const hint = guess && ` (did you mean [${displayPath(['plugins', nearest(pluginId(guess.keyPath), expected).candidate])}] instead of [${guess.keyPath}]?)`;
+  const hint =
+    guess &&
+    ` (did you mean [${displayPath(['plugins', nearest(pluginId(guess.keyPath), expected).candidate])}] instead of [${guess.keyPath}]?)`;
   const { keyPath, ...position } = guess ?? first;
   diagnostics.push({
     severity: 'error',
@@ -119,7 +129,12 @@ function resolveImports(config: ConfigFile, diagnostics: Diagnostic[]): string[]
     }
     if (!existsSync(resolved)) {
       const { keyPath, ...position } = config.importsOrigin;
-      diagnostics.push({ severity: 'error', message: `imported config file ${resolved} does not exist`, keyPath, position });
+      diagnostics.push({
+        severity: 'error',
+        message: `imported config file ${resolved} does not exist`,
+        keyPath,
+        position,
+      });
       continue;
     }
     out.push(resolved);

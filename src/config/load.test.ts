@@ -27,7 +27,10 @@ describe('the example files', () => {
     expect(config!.version).toBe(1);
     expect(config!.default_runtime_name).toBe('default');
     expect(Object.keys(config!.runtimes).sort()).toEqual(['crun', 'default', 'legacy', 'runc', 'untrusted']);
-    expect(config!.runtimes.default).toMatchObject({ runtime_type: 'io.containerd.runc.v2', options: { SystemdCgroup: false } });
+    expect(config!.runtimes.default).toMatchObject({
+      runtime_type: 'io.containerd.runc.v2',
+      options: { SystemdCgroup: false },
+    });
     expect(config!.runtimes.untrusted!.runtime_type).toBe('io.containerd.kata.v2');
     expect(config!.runtimes.runc!.options).toEqual({ BinaryName: '/usr/sbin/runc', Root: '/run/containerd/runc' });
     expect(config!.runtimes.crun!.options).toEqual({ BinaryName: '/usr/bin/crun' });
@@ -43,9 +46,13 @@ describe('the example files', () => {
   it('version 1: deprecations are warnings at their keys', () => {
     const file = path.join(fixtures, 'containerd-config-v1.toml');
     const warnings = load(file).diagnostics.map(formatDiagnostic);
-    expect(warnings).toContain(`${file}:8:1: warning: containerd config version \`1\` has been deprecated and will be removed in containerd v2.0, please switch to version \`2\` [version]`);
+    expect(warnings).toContain(
+      `${file}:8:1: warning: containerd config version \`1\` has been deprecated and will be removed in containerd v2.0, please switch to version \`2\` [version]`,
+    );
     expect(warnings.some((w) => w.startsWith(`${file}:16:5: warning: \`default_runtime\` is deprecated`))).toBe(true);
-    expect(warnings.some((w) => w.startsWith(`${file}:21:5: warning: \`untrusted_workload_runtime\` is deprecated`))).toBe(true);
+    expect(
+      warnings.some((w) => w.startsWith(`${file}:21:5: warning: \`untrusted_workload_runtime\` is deprecated`)),
+    ).toBe(true);
     expect(warnings.some((w) => w.startsWith(`${file}:39:7: warning: \`runtime_engine\` is deprecated`))).toBe(true);
   });
 
@@ -99,8 +106,14 @@ describe('the example files', () => {
   });
 
   it('v2 and v3 files describing the same handlers give the same handler model', () => {
-    const v2 = write('same-v2.toml', `version = 2\n[${CRI}.containerd.runtimes.crun]\nruntime_type = "io.containerd.runc.v2"\nsandbox_mode = "shim"\n[${CRI}.containerd.runtimes.crun.options]\nBinaryName = "crun"\n[${CRI}.cni]\nbin_dir = "/x"\n`);
-    const v3 = write('same-v3.toml', `version = 3\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.crun]\nruntime_type = "io.containerd.runc.v2"\nsandboxer = "shim"\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.crun.options]\nBinaryName = "crun"\n[plugins."io.containerd.cri.v1.runtime".cni]\nbin_dirs = ["/x"]\n`);
+    const v2 = write(
+      'same-v2.toml',
+      `version = 2\n[${CRI}.containerd.runtimes.crun]\nruntime_type = "io.containerd.runc.v2"\nsandbox_mode = "shim"\n[${CRI}.containerd.runtimes.crun.options]\nBinaryName = "crun"\n[${CRI}.cni]\nbin_dir = "/x"\n`,
+    );
+    const v3 = write(
+      'same-v3.toml',
+      `version = 3\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.crun]\nruntime_type = "io.containerd.runc.v2"\nsandboxer = "shim"\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.crun.options]\nBinaryName = "crun"\n[plugins."io.containerd.cri.v1.runtime".cni]\nbin_dirs = ["/x"]\n`,
+    );
     const a = load(v2).config!;
     const b = load(v3).config!;
     expect(a.runtimes).toEqual(b.runtimes);
@@ -116,7 +129,11 @@ describe('defaults', () => {
     expect(Object.keys(config!.runtimes)).toEqual(['runc']);
     expect(config!.runtimes.runc!.runtime_type).toBe('io.containerd.runc.v2');
     expect(config!.sandbox_image).toBe('registry.k8s.io/pause:3.10');
-    expect(config!.cni).toEqual({ bin_dirs: ['/usr/lib/cni', '/opt/cni/bin'], conf_dir: '/etc/cni/net.d', max_conf_num: 1 });
+    expect(config!.cni).toEqual({
+      bin_dirs: ['/usr/lib/cni', '/opt/cni/bin'],
+      conf_dir: '/etc/cni/net.d',
+      max_conf_num: 1,
+    });
     expect(config!.crid).toEqual({
       socket: '/run/crid/crid.sock',
       root: '/var/lib/crid',
@@ -130,11 +147,16 @@ describe('defaults', () => {
       runtimeclass: {},
     });
     expect(config!.restrict_oom_score_adj).toBe(false);
-    expect(loadConfig(write('empty2.toml', ''), { restrictOomScoreAdjDefault: true }).config!.restrict_oom_score_adj).toBe(true);
+    expect(
+      loadConfig(write('empty2.toml', ''), { restrictOomScoreAdjDefault: true }).config!.restrict_oom_score_adj,
+    ).toBe(true);
   });
 
   it('a runtimes table replaces the built-in runc, as in containerd (then "runc" is an unknown default)', () => {
-    const file = write('no-runc.toml', `version = 2\n[${CRI}.containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n`);
+    const file = write(
+      'no-runc.toml',
+      `version = 2\n[${CRI}.containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n`,
+    );
     const { config, diagnostics } = load(file);
     expect(Object.keys(config!.runtimes)).toEqual(['crun']);
     expect(diagnostics.map(formatDiagnostic)).toEqual([
@@ -153,8 +175,14 @@ describe('imports', () => {
     `version = 2\nimports = ${imports}\n[${CRI}]\n  sandbox_image = "main/pause"\n[${CRI}.containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n  [${CRI}.containerd.runtimes.runc.options]\n    BinaryName = "runc"\n    Root = "/run/main"\n[${CRI}.cni]\n  conf_dir = "/main/net.d"\n`;
 
   it('merges key by key: a drop-in overrides what it sets and keeps the rest', () => {
-    write('m1/conf.d/10-crun.toml', `version = 2\n[${CRI}.containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n  [${CRI}.containerd.runtimes.crun.options]\n    BinaryName = "crun"\n`);
-    write('m1/conf.d/20-root.toml', `version = 2\n[${CRI}.containerd.runtimes.runc.options]\n  Root = "/run/dropin"\n[${CRI}]\n  sandbox_image = "dropin/pause"\n`);
+    write(
+      'm1/conf.d/10-crun.toml',
+      `version = 2\n[${CRI}.containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n  [${CRI}.containerd.runtimes.crun.options]\n    BinaryName = "crun"\n`,
+    );
+    write(
+      'm1/conf.d/20-root.toml',
+      `version = 2\n[${CRI}.containerd.runtimes.runc.options]\n  Root = "/run/dropin"\n[${CRI}]\n  sandbox_image = "dropin/pause"\n`,
+    );
     const file = write('m1/main.toml', main('["conf.d/*.toml"]'));
     const { config, diagnostics, files, sources } = load(file);
     expect(diagnostics).toEqual([]);
@@ -163,7 +191,11 @@ describe('imports', () => {
     expect(config!.runtimes.runc!.options).toEqual({ BinaryName: 'runc', Root: '/run/dropin' });
     expect(config!.sandbox_image).toBe('dropin/pause');
     expect(config!.cni.conf_dir).toBe('/main/net.d');
-    expect(sources.get('runtimes.runc.options.Root')).toMatchObject({ file: path.join(tmp, 'm1/conf.d/20-root.toml'), line: 3, column: 3 });
+    expect(sources.get('runtimes.runc.options.Root')).toMatchObject({
+      file: path.join(tmp, 'm1/conf.d/20-root.toml'),
+      line: 3,
+      column: 3,
+    });
     expect(sources.get('runtimes.runc.options.BinaryName')).toMatchObject({ file, line: 8, column: 5 });
     expect(sources.get('runtimes.crun.options.BinaryName')!.file).toBe(path.join(tmp, 'm1/conf.d/10-crun.toml'));
   });
@@ -196,7 +228,10 @@ describe('imports', () => {
 
   it('a version-2 drop-in extends a version-3 main file', () => {
     write('m5/d.toml', `version = 2\n[${CRI}.containerd.runtimes.crun]\n  runtime_type = "io.containerd.runc.v2"\n`);
-    const file = write('m5/main.toml', `version = 3\nimports = ["d.toml"]\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`);
+    const file = write(
+      'm5/main.toml',
+      `version = 3\nimports = ["d.toml"]\n[plugins."io.containerd.cri.v1.runtime".containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n`,
+    );
     const { config, diagnostics } = load(file);
     expect(diagnostics).toEqual([]);
     expect(Object.keys(config!.runtimes).sort()).toEqual(['crun', 'runc']);

@@ -49,7 +49,10 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
  * For `serve`: the config, or an InvalidArgument error listing every error diagnostic
  * (so crid stops before binding its socket). Warnings are returned for logging.
  */
-export function loadConfigOrThrow(file: string, options: LoadOptions = {}): { config: CridConfig; warnings: Diagnostic[] } {
+export function loadConfigOrThrow(
+  file: string,
+  options: LoadOptions = {},
+): { config: CridConfig; warnings: Diagnostic[] } {
   const result = loadConfig(file, options);
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (result.config === undefined || errors.length > 0) {

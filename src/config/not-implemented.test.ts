@@ -34,7 +34,7 @@ describe('containerd settings crid does not implement', () => {
   snapshotter = "overlayfs"
 `;
     expect(warnings(text)).toEqual([
-      "3:3: warning: crid does not implement `enable_selinux`: this setting has no effect (crid does not label containers for SELinux; a pod asking for SELinux labels on an SELinux host is refused) [plugins.\"io.containerd.grpc.v1.cri\".enable_selinux]",
+      '3:3: warning: crid does not implement `enable_selinux`: this setting has no effect (crid does not label containers for SELinux; a pod asking for SELinux labels on an SELinux host is refused) [plugins."io.containerd.grpc.v1.cri".enable_selinux]',
       '4:3: warning: crid does not implement `disable_apparmor`: this setting has no effect [plugins."io.containerd.grpc.v1.cri".disable_apparmor]',
       '10:3: warning: crid does not implement `sandbox_mode`: this setting has no effect (crid runs every pod sandbox as a pause container (podsandbox)) [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.sandbox_mode]',
     ]);

@@ -11,9 +11,12 @@ interface NotImplemented {
 const HANDLER = 'cri.containerd.runtimes.*';
 
 export const NOT_IMPLEMENTED: Record<string, NotImplemented> = {
-  'cri.enable_selinux': { accepted: [false], note: 'crid does not label containers for SELinux; a pod asking for SELinux labels on an SELinux host is refused' },
+  'cri.enable_selinux': {
+    accepted: [false],
+    note: 'crid does not label containers for SELinux; a pod asking for SELinux labels on an SELinux host is refused',
+  },
   'cri.selinux_category_range': { accepted: [1024] },
-  'cri.systemd_cgroup': { accepted: [false], note: 'set SystemdCgroup in the handler\'s options instead' },
+  'cri.systemd_cgroup': { accepted: [false], note: "set SystemdCgroup in the handler's options instead" },
   'cri.tolerate_missing_hugetlb_controller': { accepted: [true] },
   'cri.disable_hugetlb_controller': { accepted: [true] },
   'cri.disable_cgroup': { accepted: [false] },
@@ -25,7 +28,10 @@ export const NOT_IMPLEMENTED: Record<string, NotImplemented> = {
   'cri.device_ownership_from_security_context': { accepted: [false] },
   'cri.drain_exec_sync_io_timeout': { accepted: ['0s'] },
   'cri.ignore_deprecation_warnings': { accepted: [[]] },
-  'cri.disable_tcp_service': { accepted: [true], note: 'crid always serves streaming over TCP at stream_server_address' },
+  'cri.disable_tcp_service': {
+    accepted: [true],
+    note: 'crid always serves streaming over TCP at stream_server_address',
+  },
   'cri.disable_snapshot_annotations': { accepted: [true] },
   'cri.discard_unpacked_layers': { accepted: [false] },
   'cri.image_pull_with_sync_fs': { accepted: [false] },
@@ -44,8 +50,14 @@ export const NOT_IMPLEMENTED: Record<string, NotImplemented> = {
   'cri.containerd.discard_unpacked_layers': { accepted: [false] },
   'cri.containerd.ignore_rdt_not_enabled_errors': { accepted: [false] },
   'cri.containerd.ignore_blockio_not_enabled_errors': { accepted: [false] },
-  [`${HANDLER}.sandbox_mode`]: { accepted: ['podsandbox', ''], note: 'crid runs every pod sandbox as a pause container (podsandbox)' },
-  [`${HANDLER}.sandboxer`]: { accepted: ['podsandbox', ''], note: 'crid runs every pod sandbox as a pause container (podsandbox)' },
+  [`${HANDLER}.sandbox_mode`]: {
+    accepted: ['podsandbox', ''],
+    note: 'crid runs every pod sandbox as a pause container (podsandbox)',
+  },
+  [`${HANDLER}.sandboxer`]: {
+    accepted: ['podsandbox', ''],
+    note: 'crid runs every pod sandbox as a pause container (podsandbox)',
+  },
   [`${HANDLER}.io_type`]: { accepted: [''] },
   [`${HANDLER}.cgroup_writable`]: { accepted: [false] },
 };
@@ -55,12 +67,14 @@ function listedKey(canonical: readonly string[]): string {
   const [cri, containerd, table] = canonical;
   if (cri === 'cri' && containerd === 'containerd') {
     if (table === 'runtimes' && canonical.length > 4) return [HANDLER, ...canonical.slice(4)].join('.');
-    if ((table === 'default_runtime' || table === 'untrusted_workload_runtime') && canonical.length > 3) return [HANDLER, ...canonical.slice(3)].join('.');
+    if ((table === 'default_runtime' || table === 'untrusted_workload_runtime') && canonical.length > 3)
+      return [HANDLER, ...canonical.slice(3)].join('.');
   }
   return canonical.join('.');
 }
 
-const same = (a: unknown, b: unknown): boolean => JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)) === JSON.stringify(b);
+const same = (a: unknown, b: unknown): boolean =>
+  JSON.stringify(a, (_k, v: unknown) => (typeof v === 'bigint' ? Number(v) : v)) === JSON.stringify(b);
 
 /** The warning for a key crid does not implement, set to something other than containerd's default. */
 export function notImplementedWarning(canonical: readonly string[], value: unknown): string | undefined {

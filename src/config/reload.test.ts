@@ -41,7 +41,15 @@ function setup(name: string, onApplied?: ConfigHolderOptions['onApplied']) {
   writeFileSync(file, text);
   const metrics = new CridMetrics();
   const health = new HandlerHealth({ log: silentLogger });
-  const holder = new ConfigHolder({ path: file, config: loadConfigOrThrow(file, opts).config, log: silentLogger, onReloaded: (ok) => metrics.configReloaded(ok), recheck: (c) => health.check(c), loadOptions: opts, onApplied });
+  const holder = new ConfigHolder({
+    path: file,
+    config: loadConfigOrThrow(file, opts).config,
+    log: silentLogger,
+    onReloaded: (ok) => metrics.configReloaded(ok),
+    recheck: (c) => health.check(c),
+    loadOptions: opts,
+    onApplied,
+  });
   holders.push(holder);
   return { dir, file, holder, metrics, health, dropIn: (n: string) => path.join(dir, 'runtimes.d', n) };
 }
@@ -124,9 +132,15 @@ describe('ConfigHolder.reload', () => {
     writeFileSync(file, mainText());
     const config = loadConfigOrThrow(file, opts).config;
     config.crid.socket = '/tmp/flag.sock';
-    const holder = new ConfigHolder({ path: file, config, log: silentLogger, loadOptions: opts, adjust: (c) => {
-      c.crid.socket = '/tmp/flag.sock';
-    } });
+    const holder = new ConfigHolder({
+      path: file,
+      config,
+      log: silentLogger,
+      loadOptions: opts,
+      adjust: (c) => {
+        c.crid.socket = '/tmp/flag.sock';
+      },
+    });
     const result = await holder.reload();
     expect(result.ok && result.diff.restartNeeded).toEqual([]);
   });
@@ -142,14 +156,21 @@ describe('drop-in directory watching', () => {
     await vi.waitFor(() => expect(Object.keys(holder.current().runtimes)).toContain('kata'), { timeout: 5000 });
 
     writeFileSync(dropIn('gpu.toml'), 'runtime_type = "io.containerd.runc.v2"\n[options\n');
-    await vi.waitFor(async () => expect(await metrics.scrape()).toContain('crid_config_reloads_total{result="failure"} 1'), { timeout: 5000 });
+    await vi.waitFor(
+      async () => expect(await metrics.scrape()).toContain('crid_config_reloads_total{result="failure"} 1'),
+      { timeout: 5000 },
+    );
     expect(Object.keys(holder.current().runtimes).sort()).toEqual(['crun', 'kata', 'runc']);
     const rejected = await holder.reload();
-    expect(!rejected.ok && rejected.errors.map(formatDiagnostic)[0]).toMatch(new RegExp(`^${dropIn('gpu.toml')}:2:\\d+: error: malformed TOML`));
+    expect(!rejected.ok && rejected.errors.map(formatDiagnostic)[0]).toMatch(
+      new RegExp(`^${dropIn('gpu.toml')}:2:\\d+: error: malformed TOML`),
+    );
 
     unlinkSync(dropIn('gpu.toml'));
     unlinkSync(dropIn('kata.toml'));
-    await vi.waitFor(() => expect(Object.keys(holder.current().runtimes).sort()).toEqual(['crun', 'runc']), { timeout: 5000 });
+    await vi.waitFor(() => expect(Object.keys(holder.current().runtimes).sort()).toEqual(['crun', 'runc']), {
+      timeout: 5000,
+    });
     expect(applied[0]).toEqual(['kata']);
   });
 
@@ -158,7 +179,12 @@ describe('drop-in directory watching', () => {
     mkdirSync(dir, { recursive: true });
     const file = path.join(dir, 'crid.toml');
     writeFileSync(file, mainText());
-    const holder = new ConfigHolder({ path: file, config: loadConfigOrThrow(file, opts).config, log: silentLogger, loadOptions: opts });
+    const holder = new ConfigHolder({
+      path: file,
+      config: loadConfigOrThrow(file, opts).config,
+      log: silentLogger,
+      loadOptions: opts,
+    });
     holders.push(holder);
     holder.watchRuntimesDir(20);
     mkdirSync(path.join(dir, 'runtimes.d'));

@@ -8,9 +8,7 @@ import { diffConfigs, formatDiff, RESTART_ONLY_KEYS, type ConfigDiff } from './c
 import { runtimesDirOf } from './runtimes-dir.ts';
 import { RuntimesDirWatcher } from './runtimes-watch.ts';
 
-export type ReloadResult =
-  | { ok: true; diff: ConfigDiff; warnings: Diagnostic[] }
-  | { ok: false; errors: Diagnostic[] };
+export type ReloadResult = { ok: true; diff: ConfigDiff; warnings: Diagnostic[] } | { ok: false; errors: Diagnostic[] };
 
 export interface ConfigHolderOptions {
   /** The main config file. */
@@ -58,7 +56,10 @@ export class ConfigHolder {
     if (this.watcher !== undefined && dir === this.watchedDir) return;
     this.watcher?.close();
     this.watchedDir = dir;
-    const reload = () => this.reload().catch((err: unknown) => this.opts.log.error({ err, dir }, 'config reload after a drop-in change failed'));
+    const reload = () =>
+      this.reload().catch((err: unknown) =>
+        this.opts.log.error({ err, dir }, 'config reload after a drop-in change failed'),
+      );
     this.watcher = new RuntimesDirWatcher(dir, () => void reload(), debounceMs);
     this.opts.log.info({ dir }, 'watching handler drop-ins');
   }
@@ -74,7 +75,10 @@ export class ConfigHolder {
     if (loaded.config === undefined || hasErrors(loaded.diagnostics)) {
       const errors = loaded.diagnostics.filter((d) => d.severity === 'error');
       for (const d of errors) log.error({ keyPath: d.keyPath }, formatDiagnostic(d));
-      log.error({ file: this.opts.path, errors: errors.length }, 'config reload rejected; the old config stays in force');
+      log.error(
+        { file: this.opts.path, errors: errors.length },
+        'config reload rejected; the old config stays in force',
+      );
       this.opts.onReloaded?.(false);
       return { ok: false, errors };
     }
@@ -85,7 +89,15 @@ export class ConfigHolder {
     this.config = next;
     this.opts.onReloaded?.(true);
     const warnings = loaded.diagnostics.filter((d) => d.severity === 'warning');
-    log.info({ added: diff.added, removed: diff.removed, changed: diff.changed.map((c) => c.handler), restartNeeded: diff.restartNeeded.map((c) => c.key) }, `config reloaded:\n${formatDiff(diff)}`);
+    log.info(
+      {
+        added: diff.added,
+        removed: diff.removed,
+        changed: diff.changed.map((c) => c.handler),
+        restartNeeded: diff.restartNeeded.map((c) => c.key),
+      },
+      `config reloaded:\n${formatDiff(diff)}`,
+    );
     await this.opts.recheck?.(next);
     if (this.watcher !== undefined) this.watchRuntimesDir();
     this.opts.onApplied?.(next, diff);

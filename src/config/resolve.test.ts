@@ -4,7 +4,11 @@ import { builtinRuncHandler, emptyHandler } from './defaults.ts';
 import { podHandlerName, resolveHandler } from './resolve.ts';
 import { isKind } from '../errors.ts';
 
-const handler = (name: string, runtime_type: string, extra: object = {}) => ({ ...emptyHandler(name), runtime_type, ...extra });
+const handler = (name: string, runtime_type: string, extra: object = {}) => ({
+  ...emptyHandler(name),
+  runtime_type,
+  ...extra,
+});
 const config = {
   default_runtime_name: 'runc',
   runtimes: {
@@ -29,7 +33,9 @@ describe('resolveHandler', () => {
       error = err;
     }
     expect(isKind(error, 'InvalidArgument')).toBe(true);
-    expect((error as Error).message).toBe('no runtime for "nope" is configured (configured handlers: crun, kata, runc, runc-v1; default: runc)');
+    expect((error as Error).message).toBe(
+      'no runtime for "nope" is configured (configured handlers: crun, kata, runc, runc-v1; default: runc)',
+    );
     expect(() => resolveHandler(config, 'toString')).toThrow('no runtime for "toString" is configured');
   });
 });
@@ -40,7 +46,11 @@ describe('podHandlerName (untrusted workloads)', () => {
   it('sends annotated pods to "untrusted" and refuses explicit handlers or host access', () => {
     expect(podHandlerName('crun', {}, noHost)).toBe('crun');
     expect(podHandlerName('', untrusted, noHost)).toBe('untrusted');
-    expect(() => podHandlerName('crun', untrusted, noHost)).toThrow('untrusted workload with explicit runtime handler is not allowed');
-    expect(() => podHandlerName('', untrusted, { ...noHost, hostPid: true })).toThrow('untrusted workload with host access is not allowed');
+    expect(() => podHandlerName('crun', untrusted, noHost)).toThrow(
+      'untrusted workload with explicit runtime handler is not allowed',
+    );
+    expect(() => podHandlerName('', untrusted, { ...noHost, hostPid: true })).toThrow(
+      'untrusted workload with host access is not allowed',
+    );
   });
 });

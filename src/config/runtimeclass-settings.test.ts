@@ -35,7 +35,9 @@ describe('[crid.runtimeclass.<handler>]', () => {
   });
 
   it('reports bad quantities, bad tolerations and unknown handlers at their keys', () => {
-    const { file, result } = load('[crid.runtimeclass.gpu]\n  overhead_cpu = "a lot"\n  tolerations = [{ operator = "Maybe" }]\n');
+    const { file, result } = load(
+      '[crid.runtimeclass.gpu]\n  overhead_cpu = "a lot"\n  tolerations = [{ operator = "Maybe" }]\n',
+    );
     expect(result.diagnostics.map(formatDiagnostic)).toEqual([
       `${file}:2:1: warning: [crid.runtimeclass.gpu] names no configured handler (handlers: runc) [crid.runtimeclass.gpu]`,
       `${file}:3:3: error: overhead_cpu "a lot" is not a Kubernetes quantity (e.g. "250m") [crid.runtimeclass.gpu.overhead_cpu]`,
@@ -46,7 +48,9 @@ describe('[crid.runtimeclass.<handler>]', () => {
 
   it('a non-array tolerations is a type error', () => {
     const { result } = load('[crid.runtimeclass.runc]\n  tolerations = "all"\n');
-    expect(result.diagnostics.map((d) => d.message)).toEqual(['wrong type: expected an array of tolerations, got a string ("all")']);
+    expect(result.diagnostics.map((d) => d.message)).toEqual([
+      'wrong type: expected an array of tolerations, got a string ("all")',
+    ]);
   });
 
   it('metrics_address must be host:port or ""', () => {
@@ -60,14 +64,19 @@ describe('[crid.runtimeclass.<handler>]', () => {
 
 describe('quantities and tolerations', () => {
   it('accepts what the API server accepts', () => {
-    for (const q of ['250m', '1', '0.5', '160Mi', '1Gi', '1e3', '128974848', '129M']) expect(isQuantity(q), q).toBe(true);
+    for (const q of ['250m', '1', '0.5', '160Mi', '1Gi', '1e3', '128974848', '129M'])
+      expect(isQuantity(q), q).toBe(true);
     for (const q of ['', '-1', '1 Mi', '1mi', 'lots', '1.2.3']) expect(isQuantity(q), q).toBe(false);
   });
 
   it('tolerations: Exists takes no value, seconds only with NoExecute, unknown keys named', () => {
     expect(tolerationProblems({ operator: 'Exists' })).toEqual([]);
-    expect(tolerationProblems({ key: 'a', operator: 'Exists', value: 'b' })).toEqual(['toleration value must be empty when operator is Exists']);
-    expect(tolerationProblems({ key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 })).toEqual(['toleration tolerationSeconds only applies to effect NoExecute']);
+    expect(tolerationProblems({ key: 'a', operator: 'Exists', value: 'b' })).toEqual([
+      'toleration value must be empty when operator is Exists',
+    ]);
+    expect(tolerationProblems({ key: 'a', effect: 'NoSchedule', tolerationSeconds: 5 })).toEqual([
+      'toleration tolerationSeconds only applies to effect NoExecute',
+    ]);
     expect(tolerationProblems({ key: 'a', Effect: 'NoSchedule' })[0]).toMatch(/^unknown toleration key "Effect"/);
     expect(tolerationProblems('x')).toEqual(['a toleration must be a table']);
   });

@@ -18,16 +18,20 @@ export function tolerationProblems(value: unknown): string[] {
   const t = value as Record<string, unknown>;
   const problems: string[] = [];
   for (const key of Object.keys(t)) {
-    if (!TOLERATION_KEYS.has(key)) problems.push(`unknown toleration key "${key}" (known: ${[...TOLERATION_KEYS].join(', ')})`);
+    if (!TOLERATION_KEYS.has(key))
+      problems.push(`unknown toleration key "${key}" (known: ${[...TOLERATION_KEYS].join(', ')})`);
   }
   for (const key of ['key', 'operator', 'value', 'effect']) {
     if (t[key] !== undefined && typeof t[key] !== 'string') problems.push(`toleration ${key} must be a string`);
   }
   const operator = (t.operator as string | undefined) ?? 'Equal';
   if (!OPERATORS.has(operator)) problems.push(`toleration operator must be Equal or Exists, got "${operator}"`);
-  if (operator === 'Exists' && t.value !== undefined && t.value !== '') problems.push('toleration value must be empty when operator is Exists');
-  if ((t.key === undefined || t.key === '') && operator !== 'Exists') problems.push('a toleration without a key must have operator Exists');
-  if (t.effect !== undefined && !EFFECTS.has(t.effect as string)) problems.push(`toleration effect must be NoSchedule, PreferNoSchedule or NoExecute, got "${String(t.effect)}"`);
+  if (operator === 'Exists' && t.value !== undefined && t.value !== '')
+    problems.push('toleration value must be empty when operator is Exists');
+  if ((t.key === undefined || t.key === '') && operator !== 'Exists')
+    problems.push('a toleration without a key must have operator Exists');
+  if (t.effect !== undefined && !EFFECTS.has(t.effect as string))
+    problems.push(`toleration effect must be NoSchedule, PreferNoSchedule or NoExecute, got "${String(t.effect)}"`);
   if (t.tolerationSeconds !== undefined) problems.push(...secondsProblems(t.tolerationSeconds, t.effect));
   return problems;
 }

@@ -26,7 +26,10 @@ export function listDropIns(dir: string): string[] {
   } catch {
     return [];
   }
-  return names.filter((name) => DROP_IN.test(name)).sort().map((name) => path.join(dir, name));
+  return names
+    .filter((name) => DROP_IN.test(name))
+    .sort()
+    .map((name) => path.join(dir, name));
 }
 
 /** Reads the drop-ins of the merged config's runtimes_dir into it; returns that directory. */

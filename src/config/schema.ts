@@ -143,9 +143,24 @@ export const CRID_SCHEMA: TableSchema = {
 
 /** containerd's own top-level keys: valid in the file, not used by crid. */
 const CONTAINERD_TOP_LEVEL = new Set([
-  'version', 'imports', 'root', 'state', 'temp', 'plugin_dir', 'grpc', 'ttrpc', 'debug', 'metrics',
-  'disabled_plugins', 'required_plugins', 'oom_score', 'cgroup', 'proxy_plugins', 'timeouts',
-  'stream_processors', 'plugins',
+  'version',
+  'imports',
+  'root',
+  'state',
+  'temp',
+  'plugin_dir',
+  'grpc',
+  'ttrpc',
+  'debug',
+  'metrics',
+  'disabled_plugins',
+  'required_plugins',
+  'oom_score',
+  'cgroup',
+  'proxy_plugins',
+  'timeouts',
+  'stream_processors',
+  'plugins',
 ]);
 
 export const CRI_PLUGIN_V1 = 'cri';
@@ -260,7 +275,8 @@ function misplacedV2Key(sub: string[]): Placement {
       : undefined;
   if (home === undefined && !Object.hasOwn(CRI_V2, key)) return unknownKey(2, STREAMING, sub);
   const target = key === 'sandbox_image' ? ['pinned_images', 'sandbox'] : [key];
-  const where = home === undefined ? 'has no place in version 3' : `goes to ${displayPath(['plugins', home, ...target])}`;
+  const where =
+    home === undefined ? 'has no place in version 3' : `goes to ${displayPath(['plugins', home, ...target])}`;
   return {
     use: 'unknown',
     depth: 2,
@@ -271,7 +287,10 @@ function misplacedV2Key(sub: string[]): Placement {
 
 /** The candidate nearest to `word` by edit distance (case-insensitive), with that distance. */
 export function nearest(word: string, candidates: readonly string[]): { candidate: string; distance: number } {
-  const scored = candidates.map((candidate) => ({ candidate, distance: editDistance(word.toLowerCase(), candidate.toLowerCase()) }));
+  const scored = candidates.map((candidate) => ({
+    candidate,
+    distance: editDistance(word.toLowerCase(), candidate.toLowerCase()),
+  }));
   return scored.reduce((best, c) => (c.distance < best.distance ? c : best));
 }
 
@@ -279,7 +298,8 @@ function editDistance(a: string, b: string): number {
   let row = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    for (let j = 1; j <= b.length; j++)
+      next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
     row = next;
   }
   return row[b.length]!;
@@ -340,7 +360,9 @@ export function hasKind(value: unknown, kind: ValueKind | TableSchema): boolean 
 
 export function kindName(kind: ValueKind | TableSchema): string {
   if (typeof kind !== 'string' || kind === 'table') return 'a table';
-  return { string: 'a string', bool: 'a boolean', int: 'an integer', strings: 'an array of strings', any: 'a value' }[kind];
+  return { string: 'a string', bool: 'a boolean', int: 'an integer', strings: 'an array of strings', any: 'a value' }[
+    kind
+  ];
 }
 
 export function describeValue(value: unknown): string {
@@ -357,8 +379,10 @@ export function isTable(value: unknown): value is Record<string, unknown> {
 }
 
 const DEPRECATED: Record<string, string> = {
-  default_runtime: '`default_runtime` is deprecated, please use `default_runtime_name` to reference the default configuration you have defined in `runtimes`',
-  untrusted_workload_runtime: '`untrusted_workload_runtime` is deprecated, please use `untrusted` runtime in `runtimes` instead',
+  default_runtime:
+    '`default_runtime` is deprecated, please use `default_runtime_name` to reference the default configuration you have defined in `runtimes`',
+  untrusted_workload_runtime:
+    '`untrusted_workload_runtime` is deprecated, please use `untrusted` runtime in `runtimes` instead',
   systemd_cgroup: '`systemd_cgroup` is deprecated, please use runtime `options` instead',
   runtime_engine: '`runtime_engine` is deprecated, please use runtime `options` instead',
   runtime_root: '`runtime_root` is deprecated, please use runtime `options` instead',
@@ -376,11 +400,13 @@ export function deprecation(canonical: string[], value: unknown, version: number
   if (isTable(value) && 'runtime_type' in value && !value.runtime_type) return undefined;
   const parent = canonical.at(-2);
   const key = canonical.at(-1)!;
-  if (['default_runtime', 'untrusted_workload_runtime'].includes(key) && parent === 'containerd') return DEPRECATED[key];
+  if (['default_runtime', 'untrusted_workload_runtime'].includes(key) && parent === 'containerd')
+    return DEPRECATED[key];
   if (key === 'systemd_cgroup' && canonical.length === 2) return DEPRECATED[key];
   if (['runtime_engine', 'runtime_root'].includes(key) && canonical.length >= 4) return DEPRECATED[key];
   if (['mirrors', 'configs', 'auths'].includes(key) && parent === 'registry') return DEPRECATED[key];
-  if (key === 'bin_dir' && parent === 'cni' && version >= 3) return '`bin_dir` is deprecated, please use `bin_dirs` instead';
+  if (key === 'bin_dir' && parent === 'cni' && version >= 3)
+    return '`bin_dir` is deprecated, please use `bin_dirs` instead';
   return undefined;
 }
 

@@ -13,7 +13,9 @@ let count = 0;
 function check(text: string): string[] {
   const file = path.join(tmp, `c${count++}.toml`);
   writeFileSync(file, text);
-  return loadConfig(file, { restrictOomScoreAdjDefault: true }).diagnostics.map((d) => formatDiagnostic(d).replace(file, 'F'));
+  return loadConfig(file, { restrictOomScoreAdjDefault: true }).diagnostics.map((d) =>
+    formatDiagnostic(d).replace(file, 'F'),
+  );
 }
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
@@ -27,7 +29,9 @@ describe('errors with positions', () => {
   });
 
   it('a value of the wrong type', () => {
-    expect(check(`version = 2\n[${CRI}.cni]\n  max_conf_num = "3"\n  bin_dirs = "/x"\n[crid]\n  deep_check_on_start = 1\n`)).toEqual([
+    expect(
+      check(`version = 2\n[${CRI}.cni]\n  max_conf_num = "3"\n  bin_dirs = "/x"\n[crid]\n  deep_check_on_start = 1\n`),
+    ).toEqual([
       `F:3:3: error: wrong type: expected an integer, got a string ("3") [${CRI}.cni.max_conf_num]`,
       `F:4:3: error: wrong type: expected an array of strings, got a string ("/x") [${CRI}.cni.bin_dirs]`,
       'F:6:3: error: wrong type: expected a boolean, got a number (1) [crid.deep_check_on_start]',
@@ -35,17 +39,29 @@ describe('errors with positions', () => {
   });
 
   it('an unknown default_runtime_name, in containerd words', () => {
-    expect(check(`version = 2\n[${CRI}.containerd]\n  default_runtime_name = "nope"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\n[${CRI}.containerd]\n  default_runtime_name = "nope"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`,
+      ),
+    ).toEqual([
       `F:3:3: error: no corresponding runtime configured in \`containerd.runtimes\` for \`containerd\` \`default_runtime_name = "nope"\` [${CRI}.containerd.default_runtime_name]`,
     ]);
   });
 
   it('TLS streaming without a key pair', () => {
-    expect(check(`version = 2\n[${CRI}]\n  enable_tls_streaming = true\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\n[${CRI}]\n  enable_tls_streaming = true\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`,
+      ),
+    ).toEqual([
       `F:3:3: error: enable_tls_streaming needs x509_key_pair_streaming.tls_cert_file and tls_key_file (crid does not generate a self-signed certificate) [${CRI}.enable_tls_streaming]`,
     ]);
     const pair = `[${CRI}.x509_key_pair_streaming]\n  tls_cert_file = "/c.pem"\n  tls_key_file = "/k.pem"\n`;
-    expect(check(`version = 2\n[${CRI}]\n  enable_tls_streaming = true\n${pair}[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`)).toEqual([]);
+    expect(
+      check(
+        `version = 2\n[${CRI}]\n  enable_tls_streaming = true\n${pair}[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n`,
+      ),
+    ).toEqual([]);
   });
 
   it('an empty default_runtime_name', () => {
@@ -55,9 +71,11 @@ describe('errors with positions', () => {
   });
 
   it('a handler without runtime_type points at its table', () => {
-    expect(check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n\n  [${RT}.empty]\n    pod_annotations = []\n`)).toEqual([
-      `F:5:3: error: runtime handler "empty" has no runtime_type [${RT}.empty]`,
-    ]);
+    expect(
+      check(
+        `version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n\n  [${RT}.empty]\n    pod_annotations = []\n`,
+      ),
+    ).toEqual([`F:5:3: error: runtime handler "empty" has no runtime_type [${RT}.empty]`]);
   });
 
   it('a runtime_type of an unknown form', () => {
@@ -68,7 +86,9 @@ describe('errors with positions', () => {
   });
 
   it('runtime_engine / runtime_root on a non-v1 runtime', () => {
-    expect(check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  runtime_root = "/r"\n`)).toEqual([
+    expect(
+      check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  runtime_root = "/r"\n`),
+    ).toEqual([
       `F:4:3: warning: \`runtime_root\` is deprecated, please use runtime \`options\` instead [${RT}.runc.runtime_root]`,
       `F:4:3: error: \`runtime_root\` only works for runtime io.containerd.runtime.v1.linux [${RT}.runc.runtime_root]`,
     ]);
@@ -82,19 +102,29 @@ describe('errors with positions', () => {
   });
 
   it('an options value of the wrong type', () => {
-    expect(check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  options = { SystemdCgroup = "yes" }\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  options = { SystemdCgroup = "yes" }\n`,
+      ),
+    ).toEqual([
       `F:4:15: error: wrong type: expected a boolean, got a string ("yes") [${RT}.runc.options.SystemdCgroup]`,
     ]);
   });
 
   it('an unsupported version', () => {
-    expect(check('version = 7\n')).toEqual(['F:1:1: error: unsupported config version 7 (supported: 1, 2, 3, 4) [version]']);
+    expect(check('version = 7\n')).toEqual([
+      'F:1:1: error: unsupported config version 7 (supported: 1, 2, 3, 4) [version]',
+    ]);
   });
 });
 
 describe('warnings', () => {
   it('unknown keys anywhere, with a hint for a wrong case', () => {
-    expect(check(`version = 2\nbogus = 1\n[crid]\n  sockett = "/x"\n[${CRI}]\n  sandbox_imag = "x"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  Runtime_Path = "/x"\n  [${RT}.runc.extra]\n    a = 1\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\nbogus = 1\n[crid]\n  sockett = "/x"\n[${CRI}]\n  sandbox_imag = "x"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  Runtime_Path = "/x"\n  [${RT}.runc.extra]\n    a = 1\n`,
+      ),
+    ).toEqual([
       'F:2:1: warning: unknown top-level key "bogus" [bogus]',
       'F:4:3: warning: unknown key "sockett" [crid.sockett]',
       `F:6:3: warning: unknown key "sandbox_imag" [${CRI}.sandbox_imag]`,
@@ -112,13 +142,21 @@ describe('warnings', () => {
   });
 
   it('a handler name no RuntimeClass can select', () => {
-    expect(check(`version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n[${RT}.Fast_Runc]\n  runtime_type = "io.containerd.runc.v2"\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n[${RT}.Fast_Runc]\n  runtime_type = "io.containerd.runc.v2"\n`,
+      ),
+    ).toEqual([
       `F:4:1: warning: handler name "Fast_Runc" is not a lowercase RFC 1123 label (at most 63 characters of a-z, 0-9, '-'): no RuntimeClass can select it [${RT}.Fast_Runc]`,
     ]);
   });
 
   it('other plugins and containerd top-level settings pass silently', () => {
-    expect(check(`version = 2\nroot = "/var/lib/containerd"\n[grpc]\n  address = "/x"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n[${CRI}]\n`)).toEqual([]);
+    expect(
+      check(
+        `version = 2\nroot = "/var/lib/containerd"\n[grpc]\n  address = "/x"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n[${CRI}]\n`,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -131,7 +169,11 @@ describe('what serve would reject or silently mis-read is an error with its posi
   });
 
   it('other containerd tables without any CRI plugin table: names the expected table', () => {
-    expect(check('version = 2\nroot = "/var/lib/containerd"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n')).toEqual([
+    expect(
+      check(
+        'version = 2\nroot = "/var/lib/containerd"\n[plugins."io.containerd.gc.v1.scheduler"]\n  pause_threshold = 0.02\n',
+      ),
+    ).toEqual([
       `F:2:1: error: no CRI plugin table: a version-2 file configures the CRI plugin in [${CRI}]; without it crid would run on built-in defaults [root]`,
     ]);
     expect(check('version = 2\n[plugins.cri_runtime]\n  sandbox_image = "a"\n')).toEqual([
@@ -140,21 +182,33 @@ describe('what serve would reject or silently mis-read is an error with its posi
   });
 
   it('version-2 tables in a version-3 file', () => {
-    expect(check(`version = 3\n[${CRI}.containerd]\n  default_runtime_name = "runc"\n[${CRI}]\n  sandbox_image = "pause:1"\n`)).toEqual([
+    expect(
+      check(
+        `version = 3\n[${CRI}.containerd]\n  default_runtime_name = "runc"\n[${CRI}]\n  sandbox_image = "pause:1"\n`,
+      ),
+    ).toEqual([
       `F:2:1: error: "containerd" is a version-2 key of [${CRI}]; in this version-3 file it goes to plugins."io.containerd.cri.v1.runtime".containerd [${CRI}.containerd]`,
       `F:5:3: error: "sandbox_image" is a version-2 key of [${CRI}]; in this version-3 file it goes to plugins."io.containerd.cri.v1.images".pinned_images.sandbox [${CRI}.sandbox_image]`,
     ]);
   });
 
   it('a snapshotter other than overlayfs, global or per handler', () => {
-    expect(check(`version = 2\n[${CRI}.containerd]\n  snapshotter = "zfs"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  snapshotter = "native"\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\n[${CRI}.containerd]\n  snapshotter = "zfs"\n[${RT}.runc]\n  runtime_type = "io.containerd.runc.v2"\n  snapshotter = "native"\n`,
+      ),
+    ).toEqual([
       `F:3:3: error: snapshotter "zfs" is not available: crid stores image layers with overlayfs only [${CRI}.containerd.snapshotter]`,
       `F:6:3: error: snapshotter "native" is not available: crid stores image layers with overlayfs only [${RT}.runc.snapshotter]`,
     ]);
   });
 
   it('a short plugin id of a version-1 file is not taken for a typo of "cri"', () => {
-    expect(check('version = 1\n[plugins.cri]\n  sandbox_image = "pause:1"\n[plugins.opt]\n  path = "/opt"\n').filter((d) => d.includes('error'))).toEqual([]);
+    expect(
+      check('version = 1\n[plugins.cri]\n  sandbox_image = "pause:1"\n[plugins.opt]\n  path = "/opt"\n').filter((d) =>
+        d.includes('error'),
+      ),
+    ).toEqual([]);
   });
 
   it('a CRI table of another layout version', () => {
@@ -164,7 +218,11 @@ describe('what serve would reject or silently mis-read is an error with its posi
   });
 
   it('streaming values serve cannot use', () => {
-    expect(check(`version = 2\n[${CRI}]\n  stream_idle_timeout = "forever"\n  stream_server_port = "abc"\n  stream_server_address = "my-host"\n`)).toEqual([
+    expect(
+      check(
+        `version = 2\n[${CRI}]\n  stream_idle_timeout = "forever"\n  stream_server_port = "abc"\n  stream_server_address = "my-host"\n`,
+      ),
+    ).toEqual([
       `F:4:3: error: stream_server_port "abc" is not a port number (0-65535; "0" picks a free port) [${CRI}.stream_server_port]`,
       `F:5:3: error: stream_server_address "my-host" is not an IP address [${CRI}.stream_server_address]`,
       `F:3:3: error: stream_idle_timeout: "forever" is not a duration such as "4h0m0s" or "30s" [${CRI}.stream_idle_timeout]`,
@@ -178,7 +236,7 @@ describe('what serve would reject or silently mis-read is an error with its posi
       `F:3:3: error: sandbox_image "Pause:3.10" is not an image reference: invalid image reference "Pause:3.10": repository name must be lowercase [${CRI}.sandbox_image]`,
       'F:8:3: error: log_level "verbose" is not one of trace, debug, info, warn, error, fatal, silent [crid.log_level]',
       'F:11:3: error: log_format "pretty" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise) [crid.log_format]',
-      'F:10:3: error: shim_namespace "k8s io" is not a containerd namespace (letters and digits, joined by \'.\', \'_\' or \'-\') [crid.shim_namespace]',
+      "F:10:3: error: shim_namespace \"k8s io\" is not a containerd namespace (letters and digits, joined by '.', '_' or '-') [crid.shim_namespace]",
       'F:9:3: error: "run/crid.sock" is not an absolute path [crid.socket]',
       `F:5:3: error: "net.d" is not an absolute path [${CRI}.cni.conf_dir]`,
       `F:6:3: error: max_conf_num -1 is negative (0 = every file) [${CRI}.cni.max_conf_num]`,

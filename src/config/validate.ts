@@ -56,21 +56,41 @@ class Checker {
     const base = `runtimes.${h.name}`;
     const table = this.built.handlerOrigins.get(h.name);
     if (!DNS_LABEL.test(h.name) || h.name.length > 63) {
-      this.report('warning', `handler name "${h.name}" is not a lowercase RFC 1123 label (at most 63 characters of a-z, 0-9, '-'): no RuntimeClass can select it`, base, table);
+      this.report(
+        'warning',
+        `handler name "${h.name}" is not a lowercase RFC 1123 label (at most 63 characters of a-z, 0-9, '-'): no RuntimeClass can select it`,
+        base,
+        table,
+      );
     }
     if (h.runtime_type === '') {
       this.report('error', `runtime handler "${h.name}" has no runtime_type`, base, table);
     } else if (!isRuntimeTypeForm(h.runtime_type)) {
-      this.report('error', `invalid runtime_type "${h.runtime_type}" for handler "${h.name}": expected a dotted name like io.containerd.runc.v2 or an absolute shim path`, `${base}.runtime_type`, this.source(`${base}.runtime_type`));
+      this.report(
+        'error',
+        `invalid runtime_type "${h.runtime_type}" for handler "${h.name}": expected a dotted name like io.containerd.runc.v2 or an absolute shim path`,
+        `${base}.runtime_type`,
+        this.source(`${base}.runtime_type`),
+      );
     }
     for (const key of ['runtime_engine', 'runtime_root'] as const) {
       if (h[key] !== '' && h.runtime_type !== RUNTIME_V1_LINUX) {
-        this.report('error', `\`${key}\` only works for runtime ${RUNTIME_V1_LINUX}`, `${base}.${key}`, this.source(`${base}.${key}`));
+        this.report(
+          'error',
+          `\`${key}\` only works for runtime ${RUNTIME_V1_LINUX}`,
+          `${base}.${key}`,
+          this.source(`${base}.${key}`),
+        );
       }
     }
     if (h.privileged_without_host_devices_all_devices_allowed && !h.privileged_without_host_devices) {
       const key = `${base}.privileged_without_host_devices_all_devices_allowed`;
-      this.report('error', '`privileged_without_host_devices_all_devices_allowed` requires `privileged_without_host_devices` to be enabled', key, this.source(key));
+      this.report(
+        'error',
+        '`privileged_without_host_devices_all_devices_allowed` requires `privileged_without_host_devices` to be enabled',
+        key,
+        this.source(key),
+      );
     }
     this.options(h, base);
   }
@@ -79,13 +99,21 @@ class Checker {
     const address = this.built.config.crid.metrics_address;
     if (address === '' || parseListenAddress(address) !== undefined) return;
     const key = 'crid.metrics_address';
-    this.report('error', `invalid metrics_address "${address}": expected host:port (e.g. 127.0.0.1:9149), or "" to turn metrics off`, key, this.source(key));
+    this.report(
+      'error',
+      `invalid metrics_address "${address}": expected host:port (e.g. 127.0.0.1:9149), or "" to turn metrics off`,
+      key,
+      this.source(key),
+    );
   }
 
   streaming(): void {
     const c = this.built.config;
     if (!/^\d{1,5}$/.test(c.stream_server_port) || Number(c.stream_server_port) > 65535) {
-      this.error(`stream_server_port "${c.stream_server_port}" is not a port number (0-65535; "0" picks a free port)`, 'stream_server_port');
+      this.error(
+        `stream_server_port "${c.stream_server_port}" is not a port number (0-65535; "0" picks a free port)`,
+        'stream_server_port',
+      );
     }
     if (c.stream_server_address !== '' && isIP(c.stream_server_address) === 0) {
       this.error(`stream_server_address "${c.stream_server_address}" is not an IP address`, 'stream_server_address');
@@ -103,21 +131,31 @@ class Checker {
     try {
       parseNormalizedReference(c.sandbox_image);
     } catch (err) {
-      this.error(`sandbox_image "${c.sandbox_image}" is not an image reference: ${(err as Error).message}`, 'sandbox_image');
+      this.error(
+        `sandbox_image "${c.sandbox_image}" is not an image reference: ${(err as Error).message}`,
+        'sandbox_image',
+      );
     }
     if (!LOG_LEVELS.includes(c.crid.log_level)) {
       this.error(`log_level "${c.crid.log_level}" is not one of ${LOG_LEVELS.join(', ')}`, 'crid.log_level');
     }
     if (!['', 'text', 'json'].includes(c.crid.log_format)) {
-      this.error(`log_format "${c.crid.log_format}" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise)`, 'crid.log_format');
+      this.error(
+        `log_format "${c.crid.log_format}" is not "text" or "json" ("" or unset: text on a terminal, JSON otherwise)`,
+        'crid.log_format',
+      );
     }
     if (!SHIM_NAMESPACE.test(c.crid.shim_namespace)) {
-      this.error(`shim_namespace "${c.crid.shim_namespace}" is not a containerd namespace (letters and digits, joined by '.', '_' or '-')`, 'crid.shim_namespace');
+      this.error(
+        `shim_namespace "${c.crid.shim_namespace}" is not a containerd namespace (letters and digits, joined by '.', '_' or '-')`,
+        'crid.shim_namespace',
+      );
     }
     for (const key of ['socket', 'root', 'state'] as const) this.absolute(c.crid[key], `crid.${key}`);
     this.absolute(c.cni.conf_dir, 'cni.conf_dir');
     for (const dir of c.cni.bin_dirs) this.absolute(dir, 'cni.bin_dirs');
-    if (c.cni.max_conf_num < 0) this.error(`max_conf_num ${c.cni.max_conf_num} is negative (0 = every file)`, 'cni.max_conf_num');
+    if (c.cni.max_conf_num < 0)
+      this.error(`max_conf_num ${c.cni.max_conf_num} is negative (0 = every file)`, 'cni.max_conf_num');
     this.snapshotter(c.snapshotter, 'snapshotter');
     for (const h of Object.values(c.runtimes)) {
       if (h.runtime_path !== '') this.absolute(h.runtime_path, `runtimes.${h.name}.runtime_path`);
@@ -127,7 +165,8 @@ class Checker {
 
   /** crid would unpack layers with overlayfs whatever the file says. */
   private snapshotter(value: string, modelKey: string): void {
-    if (value !== 'overlayfs') this.error(`snapshotter "${value}" is not available: crid stores image layers with overlayfs only`, modelKey);
+    if (value !== 'overlayfs')
+      this.error(`snapshotter "${value}" is not available: crid stores image layers with overlayfs only`, modelKey);
   }
 
   private absolute(value: string, modelKey: string): void {
@@ -142,29 +181,46 @@ class Checker {
   streamingTls(): void {
     const c = this.built.config;
     if (!c.enable_tls_streaming || (c.stream_tls_cert_file !== '' && c.stream_tls_key_file !== '')) return;
-    const message = 'enable_tls_streaming needs x509_key_pair_streaming.tls_cert_file and tls_key_file (crid does not generate a self-signed certificate)';
+    const message =
+      'enable_tls_streaming needs x509_key_pair_streaming.tls_cert_file and tls_key_file (crid does not generate a self-signed certificate)';
     this.report('error', message, 'enable_tls_streaming', this.source('enable_tls_streaming'));
   }
 
   runtimeClass(name: string, settings: RuntimeClassSettings): void {
     const base = `crid.runtimeclass.${name}`;
     if (!Object.hasOwn(this.built.config.runtimes, name)) {
-      this.report('warning', `[crid.runtimeclass.${name}] names no configured handler (handlers: ${Object.keys(this.built.config.runtimes).sort().join(', ')})`, base, this.source(base));
+      this.report(
+        'warning',
+        `[crid.runtimeclass.${name}] names no configured handler (handlers: ${Object.keys(this.built.config.runtimes).sort().join(', ')})`,
+        base,
+        this.source(base),
+      );
     }
     for (const key of ['overhead_cpu', 'overhead_memory'] as const) {
       const value = settings[key];
       if (value !== '' && !isQuantity(value)) {
-        this.report('error', `${key} "${value}" is not a Kubernetes quantity (e.g. ${key === 'overhead_cpu' ? '"250m"' : '"160Mi"'})`, `${base}.${key}`, this.source(`${base}.${key}`));
+        this.report(
+          'error',
+          `${key} "${value}" is not a Kubernetes quantity (e.g. ${key === 'overhead_cpu' ? '"250m"' : '"160Mi"'})`,
+          `${base}.${key}`,
+          this.source(`${base}.${key}`),
+        );
       }
     }
     const tolerations: unknown = settings.tolerations;
     const at = this.source(`${base}.tolerations`);
     if (!Array.isArray(tolerations)) {
-      this.report('error', `wrong type: expected an array of tolerations, got ${describeValue(tolerations)}`, `${base}.tolerations`, at);
+      this.report(
+        'error',
+        `wrong type: expected an array of tolerations, got ${describeValue(tolerations)}`,
+        `${base}.tolerations`,
+        at,
+      );
       return;
     }
     tolerations.forEach((t, i) => {
-      for (const problem of tolerationProblems(t)) this.report('error', `tolerations[${i}]: ${problem}`, `${base}.tolerations`, at);
+      for (const problem of tolerationProblems(t))
+        this.report('error', `tolerations[${i}]: ${problem}`, `${base}.tolerations`, at);
     });
   }
 
@@ -175,9 +231,19 @@ class Checker {
       const kind = optionKind(h.runtime_type, key);
       if (kind === undefined) {
         const known = knownOptionKeys(h.runtime_type).join(', ');
-        this.report('warning', `unknown key "${key}" in options of runtime_type ${h.runtime_type} (known: ${known})`, path, this.source(path));
+        this.report(
+          'warning',
+          `unknown key "${key}" in options of runtime_type ${h.runtime_type} (known: ${known})`,
+          path,
+          this.source(path),
+        );
       } else if (!hasKind(value, kind)) {
-        this.report('error', `wrong type: expected ${kindName(kind)}, got ${describeValue(value)}`, path, this.source(path));
+        this.report(
+          'error',
+          `wrong type: expected ${kindName(kind)}, got ${describeValue(value)}`,
+          path,
+          this.source(path),
+        );
       }
     }
   }

@@ -24,7 +24,11 @@ export class ControlClient {
   }
 
   async check(handler: string | undefined, deep: boolean): Promise<CheckResult[]> {
-    return ((await this.call('POST', `/check?${query({ handler, deep: deep ? '1' : undefined })}`)) as { results: CheckResult[] }).results;
+    return (
+      (await this.call('POST', `/check?${query({ handler, deep: deep ? '1' : undefined })}`)) as {
+        results: CheckResult[];
+      }
+    ).results;
   }
 
   async health(): Promise<CheckResult[]> {
@@ -32,7 +36,9 @@ export class ControlClient {
   }
 
   async measure(handler: string | undefined, pods: number): Promise<MeasureReport[]> {
-    return ((await this.call('POST', `/measure?${query({ handler, pods: String(pods) })}`)) as { reports: MeasureReport[] }).reports;
+    return (
+      (await this.call('POST', `/measure?${query({ handler, pods: String(pods) })}`)) as { reports: MeasureReport[] }
+    ).reports;
   }
 
   /** Sends the archive as the request body; the daemon reads and stores it as it arrives. */
@@ -58,7 +64,9 @@ export class ControlClient {
         });
       });
       req.on('timeout', () => req.destroy(new Error(`no answer within ${this.timeoutMs / 1000} s`)));
-      req.on('error', (err) => reject(unavailable(`cannot reach the running crid at ${this.socketPath}: ${err.message}`)));
+      req.on('error', (err) =>
+        reject(unavailable(`cannot reach the running crid at ${this.socketPath}: ${err.message}`)),
+      );
       if (upload === undefined) {
         req.end();
         return;
@@ -73,5 +81,7 @@ export class ControlClient {
 }
 
 function query(params: Record<string, string | undefined>): string {
-  return new URLSearchParams(Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined)).toString();
+  return new URLSearchParams(
+    Object.entries(params).filter((e): e is [string, string] => e[1] !== undefined),
+  ).toString();
 }

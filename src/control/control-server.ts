@@ -41,7 +41,11 @@ export interface ControlServer {
   close(): Promise<void>;
 }
 
-export async function startControlServer(socketPath: string, ops: ControlOperations, log: Logger): Promise<ControlServer> {
+export async function startControlServer(
+  socketPath: string,
+  ops: ControlOperations,
+  log: Logger,
+): Promise<ControlServer> {
   rmSync(socketPath, { force: true });
   const server = http.createServer((req, res) => {
     route(ops, req).then(
@@ -88,7 +92,9 @@ async function route(ops: ControlOperations, req: http.IncomingMessage): Promise
     case 'POST /images/import':
       return { images: await importFromBody(ops, req) };
     default:
-      throw notFound(`no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure, POST /images/import)`);
+      throw notFound(
+        `no control route ${key} (routes: POST /reload, POST /check, GET /health, POST /measure, POST /images/import)`,
+      );
   }
 }
 
@@ -115,7 +121,8 @@ async function importFromBody(ops: ControlOperations, req: http.IncomingMessage)
 function podCount(text: string | null): number {
   if (text === null) return 5;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_MEASURE_PODS) throw invalidArgument(`pods must be an integer from 1 to ${MAX_MEASURE_PODS}, got "${text}"`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_MEASURE_PODS)
+    throw invalidArgument(`pods must be an integer from 1 to ${MAX_MEASURE_PODS}, got "${text}"`);
   return n;
 }
 

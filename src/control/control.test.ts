@@ -18,10 +18,20 @@ afterEach(async () => {
   server = undefined;
 });
 
-const ok = (handler: string): CheckResult => ({ handler, ok: true, reason: '', checkedAt: '2025-01-01T00:00:00.000Z', durationMs: 3 });
+const ok = (handler: string): CheckResult => ({
+  handler,
+  ok: true,
+  reason: '',
+  checkedAt: '2025-01-01T00:00:00.000Z',
+  durationMs: 3,
+});
 const calls: string[] = [];
 const handlers: ControlOperations = {
-  reload: async () => ({ ok: true, diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] }, warnings: [] }),
+  reload: async () => ({
+    ok: true,
+    diff: { added: ['kata'], removed: [], changed: [], settings: [], restartNeeded: [] },
+    warnings: [],
+  }),
   check: async (handler, deep) => {
     calls.push(`check ${handler} ${deep}`);
     if (handler === 'nope') throw invalidArgument('unknown handler "nope" (configured handlers: runc)');
@@ -37,7 +47,8 @@ const handlers: ControlOperations = {
     let bytes = 0;
     try {
       for await (const chunk of archive) {
-        if (bytes === 0 && (chunk as Buffer).subarray(0, 3).toString() === 'bad') throw invalidArgument('not an image archive');
+        if (bytes === 0 && (chunk as Buffer).subarray(0, 3).toString() === 'bad')
+          throw invalidArgument('not an image archive');
         bytes += (chunk as Buffer).length;
       }
     } catch (err) {
@@ -81,9 +92,13 @@ describe('control socket', () => {
     server = await startControlServer(socket, handlers, silentLogger);
     const client = new ControlClient(socket);
     const archive = Buffer.alloc(8 << 20, 1);
-    expect(await client.importImages(Readable.from([archive.subarray(0, 1 << 20), archive.subarray(1 << 20)]))).toEqual([{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${8 << 20}`] }]);
+    expect(await client.importImages(Readable.from([archive.subarray(0, 1 << 20), archive.subarray(1 << 20)]))).toEqual(
+      [{ id: `sha256:${'a'.repeat(64)}`, repoTags: [`bytes:${8 << 20}`] }],
+    );
     const refused = Buffer.concat([Buffer.from('bad'), archive]);
-    const err = await client.importImages(Readable.from([refused.subarray(0, 1 << 16), refused.subarray(1 << 16)])).catch((e: unknown) => e);
+    const err = await client
+      .importImages(Readable.from([refused.subarray(0, 1 << 16), refused.subarray(1 << 16)]))
+      .catch((e: unknown) => e);
     expect(isKind(err, 'InvalidArgument')).toBe(true);
     expect((err as Error).message).toBe('not an image archive');
   });

@@ -24,7 +24,12 @@ describe('checkValues', () => {
   it('accepts known names and absent fields', () => {
     const type = requestType('RuntimeService', 'CreateContainer');
     expect(() => checkValues(type, {})).not.toThrow();
-    const config = { stop_signal: 'SIGUSR1', mounts: [{ propagation: 'PROPAGATION_PRIVATE' }], linux: null, labels: { a: 'b' } };
+    const config = {
+      stop_signal: 'SIGUSR1',
+      mounts: [{ propagation: 'PROPAGATION_PRIVATE' }],
+      linux: null,
+      labels: { a: 'b' },
+    };
     expect(() => checkValues(type, { config })).not.toThrow();
   });
 
@@ -40,11 +45,17 @@ describe('checkValues', () => {
     expect(() => checkValues(run, { config: { port_mappings: [{ container_port: 80, host_port: 70000 }] } })).toThrow(
       'config.port_mappings.host_port: "70000" is out of range [0, 65535]',
     );
-    expect(() => checkValues(run, { config: { port_mappings: [{ container_port: -1, host_port: 0 }] } })).toThrow('config.port_mappings.container_port');
+    expect(() => checkValues(run, { config: { port_mappings: [{ container_port: -1, host_port: 0 }] } })).toThrow(
+      'config.port_mappings.container_port',
+    );
     const create = requestType('RuntimeService', 'CreateContainer');
-    expect(() => checkValues(create, { sandbox_config: { port_mappings: [{ container_port: 65536 }] } })).toThrow('sandbox_config.port_mappings.container_port');
+    expect(() => checkValues(create, { sandbox_config: { port_mappings: [{ container_port: 65536 }] } })).toThrow(
+      'sandbox_config.port_mappings.container_port',
+    );
     const forward = requestType('RuntimeService', 'PortForward');
-    expect(() => checkValues(forward, { pod_sandbox_id: 'x', port: [80, 0] })).toThrow('port: "0" is out of range [1, 65535]');
+    expect(() => checkValues(forward, { pod_sandbox_id: 'x', port: [80, 0] })).toThrow(
+      'port: "0" is out of range [1, 65535]',
+    );
     expect(() => checkValues(forward, { pod_sandbox_id: 'x', port: [80, 65535] })).not.toThrow();
     expect(() => checkValues(run, { config: { port_mappings: [{ container_port: 80, host_port: 0 }] } })).not.toThrow();
   });

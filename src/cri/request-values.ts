@@ -62,16 +62,23 @@ function checkValue(resolved: protobuf.Type | protobuf.Enum | null, value: unkno
   if (!(resolved instanceof protobuf.Enum)) return;
   if (typeof value === 'string' && Object.hasOwn(resolved.values, value)) return;
   const expected = Object.keys(resolved.values).join(', ');
-  throw invalidArgument(`${name}: ${quote(String(value))} is not a value of ${resolved.name} (expected one of ${expected})`);
+  throw invalidArgument(
+    `${name}: ${quote(String(value))} is not a value of ${resolved.name} (expected one of ${expected})`,
+  );
 }
 
 function checkRange([min, max]: [number, number], value: unknown, name: string): void {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw invalidArgument(`${name}: ${quote(String(value))} is out of range [${min}, ${max}]`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw invalidArgument(`${name}: ${quote(String(value))} is out of range [${min}, ${max}]`);
 }
 
 /** The handler of one RPC behind the check of its request. */
-export function withCheckedValues(service: string, rpc: string, handler: UnaryHandler | StreamHandler): UnaryHandler | StreamHandler {
+export function withCheckedValues(
+  service: string,
+  rpc: string,
+  handler: UnaryHandler | StreamHandler,
+): UnaryHandler | StreamHandler {
   const type = requestType(service, rpc);
   const checked = (request: unknown, ...rest: unknown[]) => {
     checkValues(type, request);

@@ -32,7 +32,13 @@ afterEach(async () => {
 });
 
 function exitAny(status: number) {
-  const value = encodeMessage('containerd.events.TaskExit', { container_id: 'c1', id: 'c1', pid: 42, exit_status: status, exited_at: { seconds: '1700000000', nanos: 5 } });
+  const value = encodeMessage('containerd.events.TaskExit', {
+    container_id: 'c1',
+    id: 'c1',
+    pid: 42,
+    exit_status: status,
+    exited_at: { seconds: '1700000000', nanos: 5 },
+  });
   return { type_url: 'containerd.events.TaskExit', value };
 }
 
@@ -40,18 +46,40 @@ describe('events server', () => {
   it('decodes a forwarded TaskExit and delivers each exit once', async () => {
     const client = await TtrpcClient.connect(path.join(dir, 'events.sock'));
     const forward = (status: number) =>
-      client.call(EVENTS_SERVICE, 'Forward', encodeMessage(FORWARD_REQUEST, { envelope: { timestamp: nowTimestamp(), namespace: 'ns', topic: '/tasks/exit', event: exitAny(status) } }));
+      client.call(
+        EVENTS_SERVICE,
+        'Forward',
+        encodeMessage(FORWARD_REQUEST, {
+          envelope: { timestamp: nowTimestamp(), namespace: 'ns', topic: '/tasks/exit', event: exitAny(status) },
+        }),
+      );
     expect((await forward(137)).length).toBe(0);
     await forward(137);
     client.close();
     await expect.poll(() => seen.length).toBe(1);
-    expect(seen[0]).toMatchObject({ type: 'exit', namespace: 'ns', containerId: 'c1', id: 'c1', pid: 42, exitStatus: 137, exitedAt: '1700000000000000005' });
+    expect(seen[0]).toMatchObject({
+      type: 'exit',
+      namespace: 'ns',
+      containerId: 'c1',
+      id: 'c1',
+      pid: 42,
+      exitStatus: 137,
+      exitedAt: '1700000000000000005',
+    });
   });
 
   it('receives what `crid publish` relays from a legacy shim (flags before and after the word publish)', async () => {
     const stdin = encodeMessage('google.protobuf.Any', exitAny(3));
     const run = promisify(execFile);
-    const child = run(RELAY, ['--address', path.join(dir, 'events.sock'), 'publish', '--topic', '/tasks/exit', '--namespace', 'ns']);
+    const child = run(RELAY, [
+      '--address',
+      path.join(dir, 'events.sock'),
+      'publish',
+      '--topic',
+      '/tasks/exit',
+      '--namespace',
+      'ns',
+    ]);
     child.child.stdin!.end(stdin);
     await child;
     await expect.poll(() => seen.length).toBe(1);

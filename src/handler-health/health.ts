@@ -41,8 +41,10 @@ export class HandlerHealth {
    * and returns the results sorted by handler. `deep` also runs a deep check of each passing handler.
    */
   async check(config: CridConfig, options: { only?: string; deep?: boolean } = {}): Promise<CheckResult[]> {
-    const names = options.only !== undefined ? [requireHandler(config, options.only)] : Object.keys(config.runtimes).sort();
-    if (options.only === undefined) for (const name of this.entries.keys()) if (!Object.hasOwn(config.runtimes, name)) this.entries.delete(name);
+    const names =
+      options.only !== undefined ? [requireHandler(config, options.only)] : Object.keys(config.runtimes).sort();
+    if (options.only === undefined)
+      for (const name of this.entries.keys()) if (!Object.hasOwn(config.runtimes, name)) this.entries.delete(name);
     const results = await Promise.all(names.map((name) => this.checkShallow(config.runtimes[name]!)));
     if (!options.deep) return results;
     const deep: CheckResult[] = [];
@@ -56,11 +58,15 @@ export class HandlerHealth {
     const shallow = await this.checkShallow(handler);
     if (!shallow.ok) return shallow;
     const run = this.opts.runPauseSandbox;
-    if (run === undefined) throw invalidArgument('a deep check starts a pod: ask the running daemon (crid check --deep)');
+    if (run === undefined)
+      throw invalidArgument('a deep check starts a pod: ask the running daemon (crid check --deep)');
     const deep = await deepCheck(run, name, this.opts.deepTimeoutMs ?? 60_000);
     const result = { ...shallow, deep };
     this.store(handler, result);
-    this.opts.log[deep.ok ? 'info' : 'warn']({ handler: name, seconds: deep.seconds, reason: deep.reason }, deep.ok ? 'deep check passed' : 'deep check failed');
+    this.opts.log[deep.ok ? 'info' : 'warn'](
+      { handler: name, seconds: deep.seconds, reason: deep.reason },
+      deep.ok ? 'deep check passed' : 'deep check failed',
+    );
     return result;
   }
 
@@ -83,7 +89,8 @@ export class HandlerHealth {
   private async checkShallow(handler: RuntimeHandler): Promise<CheckResult> {
     const result = await checkHandler(handler, this.opts.shallow);
     const previous = this.entries.get(handler.name);
-    if (result.ok && previous?.result.deep && previous.settings === JSON.stringify(handler)) result.deep = previous.result.deep;
+    if (result.ok && previous?.result.deep && previous.settings === JSON.stringify(handler))
+      result.deep = previous.result.deep;
     this.store(handler, result);
     if (!result.ok) this.opts.log.warn({ handler: handler.name, reason: result.reason }, 'handler self-check failed');
     return result;
@@ -98,7 +105,9 @@ async function deepCheck(run: RunPauseSandbox, name: string, timeoutMs: number):
   const started = performance.now();
   const signal = AbortSignal.timeout(timeoutMs);
   const timedOut = new Promise<never>((_, reject) => {
-    signal.addEventListener('abort', () => reject(new Error(`deep check timed out after ${timeoutMs / 1000} s`)), { once: true });
+    signal.addEventListener('abort', () => reject(new Error(`deep check timed out after ${timeoutMs / 1000} s`)), {
+      once: true,
+    });
   });
   const finish = (ok: boolean, reason: string, seconds?: number): DeepCheckResult => ({
     ok,
@@ -117,5 +126,7 @@ async function deepCheck(run: RunPauseSandbox, name: string, timeoutMs: number):
 /** The handler name, or InvalidArgument listing the configured handlers. */
 export function requireHandler(config: CridConfig, name: string): string {
   if (Object.hasOwn(config.runtimes, name)) return name;
-  throw invalidArgument(`unknown handler "${name}" (configured handlers: ${Object.keys(config.runtimes).sort().join(', ')})`);
+  throw invalidArgument(
+    `unknown handler "${name}" (configured handlers: ${Object.keys(config.runtimes).sort().join(', ')})`,
+  );
 }

@@ -14,7 +14,13 @@ const sample = (shimMi: number, sandboxMi: number, cpuSeconds: number): PodCostS
 describe('proposeOverhead', () => {
   it('takes the largest pod, adds 20%, rounds memory up to Mi and cpu up to millicores', () => {
     const p = proposeOverhead([sample(10, 0.5, 0.01), sample(12, 0.5, 0.02), sample(11, 0.5, 0.015)]);
-    expect(p).toMatchObject({ memory: '15Mi', cpu: '3m', marginPercent: 20, maxMemoryBytes: 12.5 * MI, maxCpuCores: 0.002 });
+    expect(p).toMatchObject({
+      memory: '15Mi',
+      cpu: '3m',
+      marginPercent: 20,
+      maxMemoryBytes: 12.5 * MI,
+      maxCpuCores: 0.002,
+    });
     expect(p.meanMemoryBytes).toBeCloseTo(11.5 * MI);
   });
 
@@ -26,7 +32,7 @@ describe('proposeOverhead', () => {
 });
 
 describe('proc usage', () => {
-  it('reads this process\'s memory (PSS where smaps_rollup exists) and CPU time', () => {
+  it("reads this process's memory (PSS where smaps_rollup exists) and CPU time", () => {
     const m = readProcessMemory(process.pid);
     expect(m.rssBytes).toBeGreaterThan(MI);
     expect(m.pssBytes).toBeGreaterThan(0);

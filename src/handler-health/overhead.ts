@@ -36,7 +36,13 @@ export async function measureHandlers(
   handler: string | undefined,
   pods: number,
 ): Promise<MeasureReport[]> {
-  const names = handler !== undefined ? [handler] : health.all().filter((r) => r.ok).map((r) => r.handler);
+  const names =
+    handler !== undefined
+      ? [handler]
+      : health
+          .all()
+          .filter((r) => r.ok)
+          .map((r) => r.handler);
   const reports: MeasureReport[] = [];
   for (const name of names) {
     const failed = health.failed(name);
@@ -73,7 +79,10 @@ const MI = 1024 * 1024;
  * The largest per-pod figure plus a safety margin: memory rounded up to whole Mi, CPU up to whole
  * millicores (at least 1m, so an idle shim still counts). Samples must not be empty.
  */
-export function proposeOverhead(samples: readonly PodCostSample[], marginPercent = DEFAULT_MARGIN_PERCENT): OverheadProposal {
+export function proposeOverhead(
+  samples: readonly PodCostSample[],
+  marginPercent = DEFAULT_MARGIN_PERCENT,
+): OverheadProposal {
   if (samples.length === 0) throw new RangeError('proposeOverhead needs at least one sample');
   const memory = samples.map((s) => s.shimBytes + s.sandboxBytes);
   const cpu = samples.map((s) => (s.windowSeconds > 0 ? s.cpuSeconds / s.windowSeconds : 0));

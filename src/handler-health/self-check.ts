@@ -68,9 +68,14 @@ function shimStep(handler: RuntimeHandler, searchPath: string): string {
   }
 }
 
-async function runtimeStep(name: string, searchPath: string, timeoutMs: number): Promise<NonNullable<CheckResult['runtime']>> {
+async function runtimeStep(
+  name: string,
+  searchPath: string,
+  timeoutMs: number,
+): Promise<NonNullable<CheckResult['runtime']>> {
   const binary = lookPath(name, searchPath);
-  if (binary === undefined) throw new CheckFailure(`OCI runtime "${name}" not found${path.isAbsolute(name) ? '' : ` in PATH (${searchPath})`}`);
+  if (binary === undefined)
+    throw new CheckFailure(`OCI runtime "${name}" not found${path.isAbsolute(name) ? '' : ` in PATH (${searchPath})`}`);
   const version = await run(binary, ['--version'], timeoutMs);
   if (version.failure !== undefined) throw new CheckFailure(`OCI runtime ${binary} --version: ${version.failure}`);
   const features = await run(binary, ['features'], timeoutMs);

@@ -13,7 +13,18 @@ import zlib from 'node:zlib';
 import tar from 'tar-stream';
 import { failedPrecondition, invalidArgument, wrap } from '../errors.ts';
 import { sha256Of, type Digest } from '../reference/digest.ts';
-import { imageLayers, manifestParts, parseJson, unpackStoredLayer, checkDescriptor, type Descriptor, type ImageConfigJson, type LayerStores, type ManifestJson, type StoredImage } from './manifest.ts';
+import {
+  imageLayers,
+  manifestParts,
+  parseJson,
+  unpackStoredLayer,
+  checkDescriptor,
+  type Descriptor,
+  type ImageConfigJson,
+  type LayerStores,
+  type ManifestJson,
+  type StoredImage,
+} from './manifest.ts';
 import { INDEX_TYPES, MEDIA_TYPE } from './media-types.ts';
 import { hostPlatform, selectPlatform, type Platform } from './platform.ts';
 import { formatReference, parseNormalizedReference, type ImageReference } from '../reference/reference.ts';
@@ -39,9 +50,15 @@ interface ArchiveFiles {
 }
 
 /** Imports every image of the archive `source` for `platform`; layers are unpacked into the snapshotter. */
-export async function importArchive(stores: LayerStores, source: Readable, platform: Platform = hostPlatform()): Promise<ArchiveImage[]> {
+export async function importArchive(
+  stores: LayerStores,
+  source: Readable,
+  platform: Platform = hostPlatform(),
+): Promise<ArchiveImage[]> {
   const files = await readArchive(stores, await decompressed(source));
-  const images = files.metadata.has('index.json') ? await ociImages(stores, files, platform) : await dockerImages(stores, files);
+  const images = files.metadata.has('index.json')
+    ? await ociImages(stores, files, platform)
+    : await dockerImages(stores, files);
   if (images.length === 0) throw invalidArgument('image archive lists no images');
   for (const image of images) {
     for (const layer of image.layers) await unpackStoredLayer(stores, layer, imageLabel(image));
@@ -60,10 +77,12 @@ async function decompressed(source: Readable): Promise<Readable> {
   while (!first.done && first.value.length === 0) first = await chunks.next();
   if (first.done) throw invalidArgument('image archive is empty');
   const head: Buffer = first.value;
-  const whole = Readable.from((async function* () {
-    yield head;
-    for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
-  })());
+  const whole = Readable.from(
+    (async function* () {
+      yield head;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    })(),
+  );
   return head[0] === 0x1f && head[1] === 0x8b ? whole.compose(zlib.createGunzip()) : whole;
 }
 
@@ -100,17 +119,24 @@ async function readArchive(stores: LayerStores, source: Readable): Promise<Archi
   return files;
 }
 
-async function readEntry(stores: LayerStores, files: ArchiveFiles, header: tar.Header, body: AsyncIterable<Uint8Array>): Promise<void> {
+async function readEntry(
+  stores: LayerStores,
+  files: ArchiveFiles,
+  header: tar.Header,
+  body: AsyncIterable<Uint8Array>,
+): Promise<void> {
   const name = entryName(header.name);
   if (header.type === 'symlink' || header.type === 'link') {
     // A symlink's target is relative to its directory, a hard link's to the archive's root.
-    const target = header.type === 'symlink' ? posix.join(posix.dirname(name), header.linkname ?? '') : header.linkname ?? '';
+    const target =
+      header.type === 'symlink' ? posix.join(posix.dirname(name), header.linkname ?? '') : (header.linkname ?? '');
     files.links.set(name, entryName(target));
     return;
   }
   if (header.type !== 'file' && header.type !== 'contiguous-file') return;
   if (METADATA_FILES.has(name)) {
-    if ((header.size ?? 0) > MAX_METADATA_BYTES) throw invalidArgument(`image archive entry ${name}: larger than ${MAX_METADATA_BYTES} bytes`);
+    if ((header.size ?? 0) > MAX_METADATA_BYTES)
+      throw invalidArgument(`image archive entry ${name}: larger than ${MAX_METADATA_BYTES} bytes`);
     const chunks: Buffer[] = [];
     for await (const chunk of body) chunks.push(Buffer.from(chunk));
     files.metadata.set(name, Buffer.concat(chunks));
@@ -126,7 +152,8 @@ function fileDigest(files: ArchiveFiles, name: string, what: string): Digest {
   let current = entryName(name);
   for (let hops = 0; hops < 40 && files.links.has(current); hops++) current = files.links.get(current)!;
   const digest = files.blobs.get(current);
-  if (digest === undefined) throw failedPrecondition(`image archive: ${what} ${JSON.stringify(name)} is not in the archive`);
+  if (digest === undefined)
+    throw failedPrecondition(`image archive: ${what} ${JSON.stringify(name)} is not in the archive`);
   return digest;
 }
 
@@ -134,7 +161,8 @@ function fileDigest(files: ArchiveFiles, name: string, what: string): Digest {
 async function checkBlob(stores: LayerStores, d: Descriptor, what: string): Promise<void> {
   const size = await stores.content.size(d.digest);
   if (size === undefined) throw failedPrecondition(`image archive: ${what} ${d.digest} is not in the archive`);
-  if (size !== d.size) throw failedPrecondition(`image archive: ${what} ${d.digest} has ${size} bytes, its descriptor says ${d.size}`);
+  if (size !== d.size)
+    throw failedPrecondition(`image archive: ${what} ${d.digest} has ${size} bytes, its descriptor says ${d.size}`);
 }
 
 async function readBlob(stores: LayerStores, d: Descriptor, what: string): Promise<Buffer> {
@@ -149,17 +177,43 @@ async function ociImages(stores: LayerStores, files: ArchiveFiles, platform: Pla
     const top = checkDescriptor(entry, `image archive: index.json entry ${i}`);
     const names = imageNames(top.annotations ?? {});
     const label = names[0] !== undefined ? formatReference(names[0]) : top.digest;
-    let manifest = { descriptor: top, json: parseJson<ManifestJson>(await readBlob(stores, top, 'manifest'), `image archive: manifest ${top.digest}`) };
-    if (INDEX_TYPES.includes(top.mediaType) || (manifest.json.manifests !== undefined && manifest.json.layers === undefined)) {
-      const chosen = checkDescriptor(selectPlatform(manifest.json.manifests ?? [], platform, label), `image archive: ${label} index entry`);
-      manifest = { descriptor: chosen, json: parseJson<ManifestJson>(await readBlob(stores, chosen, 'manifest'), `image archive: manifest ${chosen.digest}`) };
+    let manifest = {
+      descriptor: top,
+      json: parseJson<ManifestJson>(await readBlob(stores, top, 'manifest'), `image archive: manifest ${top.digest}`),
+    };
+    if (
+      INDEX_TYPES.includes(top.mediaType) ||
+      (manifest.json.manifests !== undefined && manifest.json.layers === undefined)
+    ) {
+      const chosen = checkDescriptor(
+        selectPlatform(manifest.json.manifests ?? [], platform, label),
+        `image archive: ${label} index entry`,
+      );
+      manifest = {
+        descriptor: chosen,
+        json: parseJson<ManifestJson>(
+          await readBlob(stores, chosen, 'manifest'),
+          `image archive: manifest ${chosen.digest}`,
+        ),
+      };
     }
     const parts = manifestParts(manifest.json, label);
-    const config = parseJson<ImageConfigJson>(await readBlob(stores, parts.config, 'config'), `image archive: config ${parts.config.digest}`);
+    const config = parseJson<ImageConfigJson>(
+      await readBlob(stores, parts.config, 'config'),
+      `image archive: config ${parts.config.digest}`,
+    );
     for (const l of parts.layers) await checkBlob(stores, l, 'layer');
     const layers = imageLayers(config, parts.layers, label);
     const size = manifest.descriptor.size + parts.config.size + layers.reduce((sum, l) => sum + l.size, 0);
-    images.push({ names, resolvedDigest: top.digest, manifestDigest: manifest.descriptor.digest, configDigest: parts.config.digest, config, layers, size });
+    images.push({
+      names,
+      resolvedDigest: top.digest,
+      manifestDigest: manifest.descriptor.digest,
+      configDigest: parts.config.digest,
+      config,
+      layers,
+      size,
+    });
   }
   return images;
 }
@@ -193,12 +247,16 @@ interface DockerManifestEntry {
 /** Classic `docker save`: manifest.json names each image's config and layer files; the manifest is made here. */
 async function dockerImages(stores: LayerStores, files: ArchiveFiles): Promise<ArchiveImage[]> {
   const list = files.metadata.get('manifest.json');
-  if (list === undefined) throw invalidArgument('not an image archive: it has neither index.json (OCI image layout) nor manifest.json (docker save)');
+  if (list === undefined)
+    throw invalidArgument(
+      'not an image archive: it has neither index.json (OCI image layout) nor manifest.json (docker save)',
+    );
   const entries = parseJson<DockerManifestEntry[]>(list, 'image archive: manifest.json');
   if (!Array.isArray(entries)) throw failedPrecondition('image archive: manifest.json is not a list');
   const images: ArchiveImage[] = [];
   for (const entry of entries) {
-    if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers)) throw failedPrecondition('image archive: a manifest.json entry lacks Config or Layers');
+    if (typeof entry.Config !== 'string' || !Array.isArray(entry.Layers))
+      throw failedPrecondition('image archive: a manifest.json entry lacks Config or Layers');
     const names = (entry.RepoTags ?? []).map(parseName);
     const label = names[0] !== undefined ? formatReference(names[0]) : entry.Config;
     const configDigest = fileDigest(files, entry.Config, 'config');
@@ -207,14 +265,20 @@ async function dockerImages(stores: LayerStores, files: ArchiveFiles): Promise<A
     const layerDescs: Descriptor[] = [];
     for (const layer of entry.Layers) {
       const digest = fileDigest(files, layer, 'layer');
-      layerDescs.push({ mediaType: await dockerLayerType(stores, digest), digest, size: (await stores.content.size(digest))! });
+      layerDescs.push({
+        mediaType: await dockerLayerType(stores, digest),
+        digest,
+        size: (await stores.content.size(digest))!,
+      });
     }
-    const manifest = Buffer.from(JSON.stringify({
-      schemaVersion: 2,
-      mediaType: MEDIA_TYPE.dockerManifest,
-      config: { mediaType: MEDIA_TYPE.dockerConfig, digest: configDigest, size: configBytes.length },
-      layers: layerDescs.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
-    }));
+    const manifest = Buffer.from(
+      JSON.stringify({
+        schemaVersion: 2,
+        mediaType: MEDIA_TYPE.dockerManifest,
+        config: { mediaType: MEDIA_TYPE.dockerConfig, digest: configDigest, size: configBytes.length },
+        layers: layerDescs.map(({ mediaType, digest, size }) => ({ mediaType, digest, size })),
+      }),
+    );
     const manifestDigest = sha256Of(manifest);
     await stores.content.writeBytes(manifestDigest, manifest);
     const layers = imageLayers(config, layerDescs, label);

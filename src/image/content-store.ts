@@ -53,7 +53,10 @@ export class ContentStore {
   }
 
   async size(digest: Digest): Promise<number | undefined> {
-    return stat(this.path(digest)).then((s) => s.size, () => undefined);
+    return stat(this.path(digest)).then(
+      (s) => s.size,
+      () => undefined,
+    );
   }
 
   async has(digest: Digest): Promise<boolean> {
@@ -64,7 +67,8 @@ export class ContentStore {
     try {
       return await readFile(this.path(digest));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`blob ${digest} is not in the content store`);
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT')
+        throw notFound(`blob ${digest} is not in the content store`);
       throw wrap(err, `read blob ${digest}`);
     }
   }
@@ -99,7 +103,8 @@ export class ContentStore {
     try {
       await pipeline(source, verifier, createWriteStream(temp, { flush: true }));
       const digest: Digest = `sha256:${verifier.hash.digest('hex')}`;
-      if (expected !== undefined && digest !== expected) throw failedPrecondition(`blob ${expected}: content has digest ${digest}; not stored`);
+      if (expected !== undefined && digest !== expected)
+        throw failedPrecondition(`blob ${expected}: content has digest ${digest}; not stored`);
       await rename(temp, this.path(digest));
       return { digest, size: verifier.size };
     } finally {

@@ -8,7 +8,9 @@ let dir: string;
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'crid-hosts-'));
   await mkdir(join(dir, 'docker.io'));
-  await writeFile(join(dir, 'docker.io', 'hosts.toml'), `
+  await writeFile(
+    join(dir, 'docker.io', 'hosts.toml'),
+    `
 server = "https://registry-1.docker.io"
 [host."http://10.0.0.1:5000"]
   capabilities = ["pull"]
@@ -17,7 +19,8 @@ server = "https://registry-1.docker.io"
   skip_verify = true
   ca = "mirror-ca.pem"
   override_path = true
-`);
+`,
+  );
   await mkdir(join(dir, 'reg.example_5000_'));
   await writeFile(join(dir, 'reg.example_5000_', 'hosts.toml'), 'server = "http://reg.example:5000"\n');
   await mkdir(join(dir, '_default'));
@@ -61,20 +64,38 @@ describe('registryHosts: TLS client certificates and inline settings', () => {
   it("reads hosts.toml's client certificates, a pair or one PEM", async () => {
     const root = await mkdtemp(join(tmpdir(), 'crid-hosts-client-'));
     await mkdir(join(root, 'reg.example'));
-    await writeFile(join(root, 'reg.example', 'hosts.toml'), 'server = "https://reg.example"\nclient = [["client.crt", "client.key"], ["/etc/both.pem", ""]]\n');
+    await writeFile(
+      join(root, 'reg.example', 'hosts.toml'),
+      'server = "https://reg.example"\nclient = [["client.crt", "client.key"], ["/etc/both.pem", ""]]\n',
+    );
     const [server] = await registryHosts(root, 'reg.example');
-    expect(server!.client).toEqual([{ cert: join(root, 'reg.example', 'client.crt'), key: join(root, 'reg.example', 'client.key') }, { cert: '/etc/both.pem', key: '' }]);
+    expect(server!.client).toEqual([
+      { cert: join(root, 'reg.example', 'client.crt'), key: join(root, 'reg.example', 'client.key') },
+      { cert: '/etc/both.pem', key: '' },
+    ]);
     await rm(root, { recursive: true, force: true });
   });
 
-  it("gives an endpoint host its registry.configs TLS files and credentials", async () => {
-    const tls = { ca_file: '/etc/ca.pem', cert_file: '/etc/c.crt', key_file: '/etc/c.key', insecure_skip_verify: false };
+  it('gives an endpoint host its registry.configs TLS files and credentials', async () => {
+    const tls = {
+      ca_file: '/etc/ca.pem',
+      cert_file: '/etc/c.crt',
+      key_file: '/etc/c.key',
+      insecure_skip_verify: false,
+    };
     const hosts = await registryHosts('', 'docker.io', {
       mirrors: { 'docker.io': ['mirror.example:5000/base'] },
       configs: { 'mirror.example:5000': { tls, auth: { username: 'u', password: 'p', auth: '', identitytoken: '' } } },
     });
-    expect(hosts.map((h) => `${h.scheme}://${h.host}${h.path}`)).toEqual(['https://mirror.example:5000/base', 'https://registry-1.docker.io/v2']);
-    expect(hosts[0]).toMatchObject({ ca: ['/etc/ca.pem'], client: [{ cert: '/etc/c.crt', key: '/etc/c.key' }], credentials: { username: 'u', password: 'p' } });
+    expect(hosts.map((h) => `${h.scheme}://${h.host}${h.path}`)).toEqual([
+      'https://mirror.example:5000/base',
+      'https://registry-1.docker.io/v2',
+    ]);
+    expect(hosts[0]).toMatchObject({
+      ca: ['/etc/ca.pem'],
+      client: [{ cert: '/etc/c.crt', key: '/etc/c.key' }],
+      credentials: { username: 'u', password: 'p' },
+    });
     expect(hosts[1]!.credentials).toBeUndefined();
   });
 });

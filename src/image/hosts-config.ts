@@ -61,7 +61,10 @@ function hostDirectoryNames(domain: string): string[] {
 }
 
 async function isDirectory(path: string): Promise<boolean> {
-  return stat(path).then((s) => s.isDirectory(), () => false);
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
 }
 
 async function findHostDirectory(configPath: string, domain: string): Promise<string | undefined> {
@@ -87,7 +90,8 @@ function capabilitiesOf(value: unknown, fallback: HostCapability[], file: string
   if (value === undefined) return fallback;
   const list = stringList(value, 'capabilities', file);
   for (const c of list) {
-    if (!ALL_CAPABILITIES.includes(c as HostCapability)) throw invalidArgument(`${file}: unknown capability ${JSON.stringify(c)}`);
+    if (!ALL_CAPABILITIES.includes(c as HostCapability))
+      throw invalidArgument(`${file}: unknown capability ${JSON.stringify(c)}`);
   }
   return list as HostCapability[];
 }
@@ -99,9 +103,16 @@ function headersOf(value: unknown): Record<string, string> {
   return out;
 }
 
-function hostFromEntry(url: string, entry: TomlTable, fallback: HostCapability[], dir: string, file: string): RegistryHost {
+function hostFromEntry(
+  url: string,
+  entry: TomlTable,
+  fallback: HostCapability[],
+  dir: string,
+  file: string,
+): RegistryHost {
   const parsed = new URL(url.includes('://') ? url : `https://${url}`);
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw invalidArgument(`${file}: host ${JSON.stringify(url)} must be http or https`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')
+    throw invalidArgument(`${file}: host ${JSON.stringify(url)} must be http or https`);
   const basePath = parsed.pathname.replace(/\/+$/, '');
   const path = entry.override_path === true || basePath.endsWith('/v2') ? basePath : `${basePath}/v2`;
   return {
@@ -137,7 +148,9 @@ export function parseHostsToml(text: string, domain: string, dir: string, file: 
     throw invalidArgument(`${file}: ${err instanceof Error ? err.message : String(err)}`);
   }
   const hostTable = (doc.host ?? {}) as Record<string, TomlTable>;
-  const mirrors = Object.entries(hostTable).map(([url, entry]) => hostFromEntry(url, entry, MIRROR_CAPABILITIES, dir, file));
+  const mirrors = Object.entries(hostTable).map(([url, entry]) =>
+    hostFromEntry(url, entry, MIRROR_CAPABILITIES, dir, file),
+  );
   const server =
     typeof doc.server === 'string'
       ? hostFromEntry(doc.server, doc, ALL_CAPABILITIES, dir, file)
@@ -146,8 +159,13 @@ export function parseHostsToml(text: string, domain: string, dir: string, file: 
 }
 
 /** The hosts to try for a registry domain, in order; with no configuration, the domain itself. */
-export async function registryHosts(configPath: string, domain: string, inline: InlineRegistry = { mirrors: {}, configs: {} }): Promise<RegistryHost[]> {
-  const hosts = configPath === '' ? inlineMirrorHosts(inline.mirrors, domain) : await configPathHosts(configPath, domain);
+export async function registryHosts(
+  configPath: string,
+  domain: string,
+  inline: InlineRegistry = { mirrors: {}, configs: {} },
+): Promise<RegistryHost[]> {
+  const hosts =
+    configPath === '' ? inlineMirrorHosts(inline.mirrors, domain) : await configPathHosts(configPath, domain);
   return hosts.map((h) => withInlineConfig(h, inline.configs[h.host], domain));
 }
 
@@ -157,9 +175,16 @@ function inlineMirrorHosts(mirrors: Record<string, string[]>, domain: string): R
   const endpoints = mirrors[domain] ?? mirrors['*'] ?? [];
   const hosts = endpoints.map((e): RegistryHost => {
     const url = new URL(e.includes('://') ? e : `${LOOPBACK.test(e) ? 'http' : 'https'}://${e}`);
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw invalidArgument(`registry.mirrors."${domain}": endpoint ${JSON.stringify(e)} must be http or https`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw invalidArgument(`registry.mirrors."${domain}": endpoint ${JSON.stringify(e)} must be http or https`);
     const path = url.pathname === '/' || url.pathname === '' ? '/v2' : url.pathname;
-    return { ...upstream, scheme: url.protocol === 'http:' ? 'http' : 'https', host: url.host, path, capabilities: MIRROR_CAPABILITIES };
+    return {
+      ...upstream,
+      scheme: url.protocol === 'http:' ? 'http' : 'https',
+      host: url.host,
+      path,
+      capabilities: MIRROR_CAPABILITIES,
+    };
   });
   return hosts.some((h) => h.host === domain || h.host === upstream.host) ? hosts : [...hosts, upstream];
 }
@@ -167,7 +192,13 @@ function inlineMirrorHosts(mirrors: Record<string, string[]>, domain: string): R
 function withInlineConfig(host: RegistryHost, config: RegistryHostConfig | undefined, domain: string): RegistryHost {
   if (!config) return host;
   const { tls, auth } = config;
-  const credentials = auth && credentialsFor({ ...auth, identity_token: auth.identitytoken, server_address: '', registry_token: '' }, host.host, domain);
+  const credentials =
+    auth &&
+    credentialsFor(
+      { ...auth, identity_token: auth.identitytoken, server_address: '', registry_token: '' },
+      host.host,
+      domain,
+    );
   return {
     ...host,
     ...(tls && {

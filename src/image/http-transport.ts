@@ -66,7 +66,14 @@ export class HttpTransport {
       const ca = host.ca.length === 0 ? undefined : await Promise.all(host.ca.map((f) => readFile(f)));
       // A single PEM file may hold both the certificate and its key.
       const mtls = client && { cert: await readFile(client.cert), key: await readFile(client.key || client.cert) };
-      agent = new https.Agent({ keepAlive: true, maxSockets: 16, rejectUnauthorized: !host.skipVerify, ...(ca && { ca }), ...mtls, ...this.#proxy() });
+      agent = new https.Agent({
+        keepAlive: true,
+        maxSockets: 16,
+        rejectUnauthorized: !host.skipVerify,
+        ...(ca && { ca }),
+        ...mtls,
+        ...this.#proxy(),
+      });
       this.#httpsAgents.set(key, agent);
     }
     return agent;
@@ -79,12 +86,18 @@ export class HttpTransport {
     const what = `${req.method} ${req.url.origin}${req.url.pathname}`;
     const done = once(opts.observer?.begin() ?? (() => {}));
     return new Promise<HttpResponse>((resolve, reject) => {
-      const request = send(req.url, { method: req.method, headers: req.headers, agent, ...(opts.signal && { signal: opts.signal }) }, (res) =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: observed(res, opts.observer, done) }),
+      const request = send(
+        req.url,
+        { method: req.method, headers: req.headers, agent, ...(opts.signal && { signal: opts.signal }) },
+        (res) =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: observed(res, opts.observer, done) }),
       );
       request.on('socket', (socket) => {
         if (!socket.connecting) return;
-        const timer = setTimeout(() => request.destroy(new Error(`no connection within ${this.#opts.connectTimeoutMs} ms`)), this.#opts.connectTimeoutMs);
+        const timer = setTimeout(
+          () => request.destroy(new Error(`no connection within ${this.#opts.connectTimeoutMs} ms`)),
+          this.#opts.connectTimeoutMs,
+        );
         socket.once('connect', () => clearTimeout(timer));
         socket.once('close', () => clearTimeout(timer));
       });

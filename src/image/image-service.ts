@@ -11,7 +11,13 @@ import type { Digest } from '../reference/digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
 import type { Platform } from './platform.ts';
 import type { ImageConfigJson, StoredImage } from './manifest.ts';
-import { formatReference, looksLikeImageId, parseNormalizedReference, repositoryName, type ImageReference } from '../reference/reference.ts';
+import {
+  formatReference,
+  looksLikeImageId,
+  parseNormalizedReference,
+  repositoryName,
+  type ImageReference,
+} from '../reference/reference.ts';
 import { Snapshotter, type Mount } from './snapshotter.ts';
 import { DEFAULT_CONNECT_TIMEOUT_MS, HttpTransport } from './http-transport.ts';
 import { PullProgress } from './pull-progress.ts';
@@ -84,7 +90,9 @@ function toRecord(names: ImageReference[], stored: StoredImage): ImageRecord {
   const repos = [...new Set(names.map(repositoryName))];
   return {
     id: stored.configDigest,
-    repoTags: names.filter((n) => n.tag !== undefined && n.digest === undefined).map((n) => `${repositoryName(n)}:${n.tag}`),
+    repoTags: names
+      .filter((n) => n.tag !== undefined && n.digest === undefined)
+      .map((n) => `${repositoryName(n)}:${n.tag}`),
     repoDigests: repos.map((repo) => `${repo}@${stored.resolvedDigest}`),
     size: stored.size,
     manifestDigest: stored.manifestDigest,
@@ -100,7 +108,8 @@ function waitForPull(running: RunningPull, name: string, signal: AbortSignal | u
   if (!signal) return running.work;
   return new Promise<ImageRecord>((resolve, reject) => {
     const leave = () => {
-      if (--running.waiters === 0) running.controller.abort(canceled(`pull of ${name} cancelled: no caller waits for it any more`));
+      if (--running.waiters === 0)
+        running.controller.abort(canceled(`pull of ${name} cancelled: no caller waits for it any more`));
       reject(canceled(`pull of ${name}: the caller cancelled or its deadline passed`));
     };
     if (signal.aborted) return leave();
@@ -148,13 +157,21 @@ export class ImageService {
     let running = this.#pulls.get(key);
     if (!running) {
       const controller = new AbortController();
-      running = { controller, waiters: 0, work: this.#pullOnce(parsed, auth, controller).finally(() => this.#pulls.delete(key)) };
+      running = {
+        controller,
+        waiters: 0,
+        work: this.#pullOnce(parsed, auth, controller).finally(() => this.#pulls.delete(key)),
+      };
       this.#pulls.set(key, running);
     }
     return waitForPull(running, key, signal);
   }
 
-  async #pullOnce(ref: ImageReference, auth: AuthConfig__Output | null | undefined, controller: AbortController): Promise<ImageRecord> {
+  async #pullOnce(
+    ref: ImageReference,
+    auth: AuthConfig__Output | null | undefined,
+    controller: AbortController,
+  ): Promise<ImageRecord> {
     const log = this.#opts.log.child({ image: formatReference(ref) });
     const progress = new PullProgress({
       log,
@@ -190,7 +207,11 @@ export class ImageService {
     try {
       // Loaded on use, as the puller is: tar parsing is rarely needed.
       const { importArchive } = await import('./archive-import.ts');
-      const images = await importArchive({ content: this.content, snapshotter: this.snapshotter, log: this.#opts.log }, source, this.#opts.platform);
+      const images = await importArchive(
+        { content: this.content, snapshotter: this.snapshotter, log: this.#opts.log },
+        source,
+        this.#opts.platform,
+      );
       const records: ImageRecord[] = [];
       for (const image of images) records.push(await this.#store.add(toRecord(image.names, image)));
       for (const r of records) this.#opts.log.info({ imageId: r.id, repoTags: r.repoTags }, 'image imported');
@@ -198,7 +219,9 @@ export class ImageService {
     } finally {
       this.#imports--;
       // What the archive brought that no image names (its other files, or all of it after a failure).
-      await this.#collectGarbage().catch((err: unknown) => this.#opts.log.warn({ err: String(err) }, 'image garbage collection after an import failed'));
+      await this.#collectGarbage().catch((err: unknown) =>
+        this.#opts.log.warn({ err: String(err) }, 'image garbage collection after an import failed'),
+      );
     }
   }
 
@@ -228,7 +251,8 @@ export class ImageService {
       return undefined;
     }
     const repo = repositoryName(parsed);
-    if (parsed.digest !== undefined) return this.#store.byReference(`${repo}@${parsed.digest}`) ?? this.#store.get(parsed.digest);
+    if (parsed.digest !== undefined)
+      return this.#store.byReference(`${repo}@${parsed.digest}`) ?? this.#store.get(parsed.digest);
     return this.#store.byReference(`${repo}:${parsed.tag}`);
   }
 
@@ -285,23 +309,41 @@ export class ImageService {
   async #collectGarbage(): Promise<void> {
     if (this.#pulls.size > 0 || this.#imports > 0) return; // a running pull or import may be using content no record names yet
     const images = this.#store.list();
-    const blobs = new Set<string>(images.flatMap((i) => [i.id, i.manifestDigest, ...i.layers.map((l) => l.digest), ...i.repoDigests.map((d) => d.slice(d.indexOf('@') + 1))]));
+    const blobs = new Set<string>(
+      images.flatMap((i) => [
+        i.id,
+        i.manifestDigest,
+        ...i.layers.map((l) => l.digest),
+        ...i.repoDigests.map((d) => d.slice(d.indexOf('@') + 1)),
+      ]),
+    );
     const layers = new Set<string>(images.flatMap((i) => i.layers.map((l) => l.chainId)));
     for (const snap of await this.snapshotter.active()) for (const l of snap.layers) layers.add(l);
     for (const digest of await this.content.list()) if (!blobs.has(digest)) await this.content.delete(digest);
-    for (const chainId of await this.snapshotter.layers()) if (!layers.has(chainId)) await this.snapshotter.removeLayer(chainId);
+    for (const chainId of await this.snapshotter.layers())
+      if (!layers.has(chainId)) await this.snapshotter.removeLayer(chainId);
   }
 
   /** Makes the writable snapshot `key` (a container or sandbox id) over an image's layers. */
   async prepareSnapshot(key: string, imageId: string): Promise<Mount[]> {
     const image = this.getImage(imageId);
     if (image === undefined) throw notFound(`image ${JSON.stringify(imageId)} not found for snapshot ${key}`);
-    return this.snapshotter.prepare(key, image.layers.map((l) => l.chainId));
+    return this.snapshotter.prepare(
+      key,
+      image.layers.map((l) => l.chainId),
+    );
   }
 
   /** Bytes and inodes used by image content and unpacked layers. */
   async fsUsage(): Promise<ImageFsUsage> {
-    const [content, layers] = await Promise.all([diskUsage(this.content.root), diskUsage(join(this.snapshotter.root, 'layers'))]);
-    return { mountpoint: this.snapshotter.root, bytes: content.bytes + layers.bytes, inodes: content.inodes + layers.inodes };
+    const [content, layers] = await Promise.all([
+      diskUsage(this.content.root),
+      diskUsage(join(this.snapshotter.root, 'layers')),
+    ]);
+    return {
+      mountpoint: this.snapshotter.root,
+      bytes: content.bytes + layers.bytes,
+      inodes: content.inodes + layers.inodes,
+    };
   }
 }

@@ -15,8 +15,25 @@ afterEach(() => rm(root, { recursive: true, force: true }));
 function record(name: string, repoTags: string[], repoDigests: string[] = []): ImageRecord {
   const id = sha256Of(name);
   return {
-    id, repoTags, repoDigests, size: 1, manifestDigest: sha256Of(`m-${name}`), layers: [], username: '', createdAt: '1',
-    config: { user: '', env: [], entrypoint: [], cmd: [], workingDir: '', stopSignal: '', labels: {}, exposedPorts: [], volumes: [] },
+    id,
+    repoTags,
+    repoDigests,
+    size: 1,
+    manifestDigest: sha256Of(`m-${name}`),
+    layers: [],
+    username: '',
+    createdAt: '1',
+    config: {
+      user: '',
+      env: [],
+      entrypoint: [],
+      cmd: [],
+      workingDir: '',
+      stopSignal: '',
+      labels: {},
+      exposedPorts: [],
+      volumes: [],
+    },
   };
 }
 
@@ -40,7 +57,17 @@ describe('ImageStore', () => {
     await writeFile(join(root, 'images', 'half-written.json.1234.tmp'), '{"vers');
     await writeFile(join(root, 'images', 'garbage.json'), 'not json');
     const reloaded = await ImageStore.open(root, silentLogger);
-    expect(reloaded.list().map((r) => [r.id, r.repoTags]).sort()).toEqual(store.list().map((r) => [r.id, r.repoTags]).sort());
+    expect(
+      reloaded
+        .list()
+        .map((r) => [r.id, r.repoTags])
+        .sort(),
+    ).toEqual(
+      store
+        .list()
+        .map((r) => [r.id, r.repoTags])
+        .sort(),
+    );
     expect(await readdir(join(root, 'images'))).not.toContain('half-written.json.1234.tmp');
     await reloaded.delete(sha256Of('a'));
     expect((await ImageStore.open(root, silentLogger)).list().map((r) => r.id)).toEqual([sha256Of('b')]);

@@ -8,7 +8,6 @@ import { digestHex, isDigest, type Digest } from '../reference/digest.ts';
 import { removeRecord, writeJsonAtomic } from '../store/checkpoint.ts';
 import { imageIdPrefix } from '../reference/reference.ts';
 
-
 /** The parts of the OCI image config the runtime uses. */
 export interface ImageConfigSummary {
   user: string;
@@ -71,7 +70,8 @@ export class ImageStore {
       }
       try {
         const saved = JSON.parse(await readFile(path, 'utf8')) as { version: number; image: ImageRecord };
-        if (saved.version !== RECORD_VERSION || !isDigest(saved.image.id)) throw new Error(`unknown record version ${saved.version}`);
+        if (saved.version !== RECORD_VERSION || !isDigest(saved.image.id))
+          throw new Error(`unknown record version ${saved.version}`);
         store.#records.set(saved.image.id, saved.image);
       } catch (err) {
         log.warn({ file: path, err: String(err) }, 'skipping unreadable image record');

@@ -61,7 +61,8 @@ export function parseJson<T>(bytes: Buffer, what: string): T {
 }
 
 export function checkDescriptor(d: Descriptor | undefined, what: string): Descriptor {
-  if (d === undefined || typeof d.size !== 'number' || d.size < 0) throw failedPrecondition(`${what}: missing or bad descriptor`);
+  if (d === undefined || typeof d.size !== 'number' || d.size < 0)
+    throw failedPrecondition(`${what}: missing or bad descriptor`);
   return { ...d, digest: parseDigest(d.digest, `${what} digest`) };
 }
 
@@ -70,7 +71,8 @@ export function manifestParts(manifest: ManifestJson, name: string): { config: D
   const config = checkDescriptor(manifest.config, `${name}: config`);
   const layers = (manifest.layers ?? []).map((l, i) => checkDescriptor(l, `${name}: layer ${i}`));
   for (const l of layers) {
-    if (!LAYER_TYPES.includes(l.mediaType)) throw failedPrecondition(`${name}: layer ${l.digest} has unsupported media type ${l.mediaType}`);
+    if (!LAYER_TYPES.includes(l.mediaType))
+      throw failedPrecondition(`${name}: layer ${l.digest} has unsupported media type ${l.mediaType}`);
   }
   return { config, layers };
 }
@@ -78,10 +80,17 @@ export function manifestParts(manifest: ManifestJson, name: string): { config: D
 /** The layers with the diff_ids the config lists for them and their chain ids. */
 export function imageLayers(config: ImageConfigJson, layers: Descriptor[], name: string): ImageLayer[] {
   const diffIds = (config.rootfs?.diff_ids ?? []).map((d) => parseDigest(d, `${name}: diff_id`));
-  if (diffIds.length !== layers.length) throw failedPrecondition(`${name}: config lists ${diffIds.length} diff_ids for ${layers.length} layers`);
+  if (diffIds.length !== layers.length)
+    throw failedPrecondition(`${name}: config lists ${diffIds.length} diff_ids for ${layers.length} layers`);
   if (layers.length === 0) throw failedPrecondition(`${name}: image has no layers`);
   const chains = chainIds(diffIds);
-  return layers.map((d, i) => ({ digest: d.digest, mediaType: d.mediaType, size: d.size, diffId: diffIds[i]!, chainId: chains[i]! }));
+  return layers.map((d, i) => ({
+    digest: d.digest,
+    mediaType: d.mediaType,
+    size: d.size,
+    diffId: diffIds[i]!,
+    chainId: chains[i]!,
+  }));
 }
 
 export interface LayerStores {
@@ -95,7 +104,9 @@ export async function unpackStoredLayer(stores: LayerStores, layer: ImageLayer, 
   await stores.snapshotter.ensureLayer(layer.chainId, async (dir) => {
     const result = await unpackLayer(stores.content.path(layer.digest), dir, stores.log);
     if (result.diffId !== layer.diffId) {
-      throw failedPrecondition(`${name}: layer ${layer.digest} unpacks to ${result.diffId}, the config says ${layer.diffId}`);
+      throw failedPrecondition(
+        `${name}: layer ${layer.digest} unpacks to ${result.diffId}, the config says ${layer.diffId}`,
+      );
     }
   });
 }

@@ -7,7 +7,15 @@ export interface Platform {
   variant?: string;
 }
 
-const ARCH_BY_NODE: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+const ARCH_BY_NODE: Record<string, string> = {
+  x64: 'amd64',
+  arm64: 'arm64',
+  arm: 'arm',
+  ia32: '386',
+  ppc64: 'ppc64le',
+  s390x: 's390x',
+  riscv64: 'riscv64',
+};
 
 export function hostPlatform(): Platform {
   const architecture = ARCH_BY_NODE[process.arch] ?? process.arch;
@@ -26,7 +34,12 @@ function variantMatches(candidate: string | undefined, want: string | undefined)
 }
 
 export function platformMatches(candidate: Platform | undefined, want: Platform): boolean {
-  return candidate !== undefined && candidate.os === want.os && candidate.architecture === want.architecture && variantMatches(candidate.variant, want.variant);
+  return (
+    candidate !== undefined &&
+    candidate.os === want.os &&
+    candidate.architecture === want.architecture &&
+    variantMatches(candidate.variant, want.variant)
+  );
 }
 
 export function formatPlatform(p: Platform | undefined): string {

@@ -28,7 +28,10 @@ export class PullProgress implements TransferObserver {
 
   constructor(opts: PullProgressOptions) {
     this.#opts = opts;
-    const tick = Math.min(opts.logIntervalMs ?? LOG_INTERVAL_MS, opts.stallTimeoutMs > 0 ? Math.max(opts.stallTimeoutMs / 4, 10) : Infinity);
+    const tick = Math.min(
+      opts.logIntervalMs ?? LOG_INTERVAL_MS,
+      opts.stallTimeoutMs > 0 ? Math.max(opts.stallTimeoutMs / 4, 10) : Infinity,
+    );
     this.#timer = setInterval(() => this.#check(), tick);
     this.#timer.unref();
   }
@@ -58,13 +61,20 @@ export class PullProgress implements TransferObserver {
     const { stallTimeoutMs, log } = this.#opts;
     if (stallTimeoutMs > 0 && this.#active > 0 && now - this.#lastData >= stallTimeoutMs) {
       this.stop();
-      this.#opts.onStall(deadlineExceeded(`no data from the registry for ${stallTimeoutMs / 1000} s (image_pull_progress_timeout); pull cancelled after ${this.#bytes} bytes`));
+      this.#opts.onStall(
+        deadlineExceeded(
+          `no data from the registry for ${stallTimeoutMs / 1000} s (image_pull_progress_timeout); pull cancelled after ${this.#bytes} bytes`,
+        ),
+      );
       return;
     }
     if (now - this.#lastLog >= (this.#opts.logIntervalMs ?? LOG_INTERVAL_MS) && this.#bytes !== this.#loggedBytes) {
       this.#lastLog = now;
       this.#loggedBytes = this.#bytes;
-      log.info({ bytes: this.#bytes, ...(this.#total > 0 && { total: this.#total }), requests: this.#active }, 'pulling image');
+      log.info(
+        { bytes: this.#bytes, ...(this.#total > 0 && { total: this.#total }), requests: this.#active },
+        'pulling image',
+      );
     }
   }
 }

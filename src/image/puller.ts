@@ -6,7 +6,17 @@ import type { Logger } from '../log.ts';
 import type { ContentStore } from './content-store.ts';
 import { sha256Of, type Digest } from '../reference/digest.ts';
 import { registryHosts, type InlineRegistry } from './hosts-config.ts';
-import { checkDescriptor, imageLayers, manifestParts, parseJson, unpackStoredLayer, type Descriptor, type ImageConfigJson, type ManifestJson, type StoredImage } from './manifest.ts';
+import {
+  checkDescriptor,
+  imageLayers,
+  manifestParts,
+  parseJson,
+  unpackStoredLayer,
+  type Descriptor,
+  type ImageConfigJson,
+  type ManifestJson,
+  type StoredImage,
+} from './manifest.ts';
 import { INDEX_TYPES, MANIFEST_TYPES } from './media-types.ts';
 import { hostPlatform, selectPlatform, type Platform } from './platform.ts';
 import { formatReference, type ImageReference } from '../reference/reference.ts';
@@ -64,7 +74,9 @@ class Pull {
   }
 
   /** Fetches a manifest or index, checks its digest, and keeps it in the content store. */
-  async manifest(tagOrDigest: string): Promise<{ digest: Digest; json: ManifestJson; mediaType: string; size: number }> {
+  async manifest(
+    tagOrDigest: string,
+  ): Promise<{ digest: Digest; json: ManifestJson; mediaType: string; size: number }> {
     const fetched = await this.#client.fetchManifest(tagOrDigest);
     const digest = sha256Of(fetched.bytes);
     if (tagOrDigest.startsWith('sha256:') && digest !== tagOrDigest) {
@@ -73,7 +85,8 @@ class Pull {
     await this.#deps.content.writeBytes(digest, fetched.bytes);
     const json = parseJson<ManifestJson>(fetched.bytes, `${this.#name}: manifest ${digest}`);
     const mediaType = json.mediaType ?? fetched.mediaType;
-    if (json.schemaVersion === 1) throw failedPrecondition(`${this.#name}: Docker schema 1 manifests are not supported`);
+    if (json.schemaVersion === 1)
+      throw failedPrecondition(`${this.#name}: Docker schema 1 manifests are not supported`);
     return { digest, json, mediaType, size: fetched.bytes.length };
   }
 
@@ -101,7 +114,11 @@ async function resolvePlatformManifest(pull: Pull, ref: ImageReference, platform
   return { resolved: top, manifest: top };
 }
 
-export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: AuthConfig__Output | null | undefined): Promise<StoredImage> {
+export async function pullImage(
+  deps: PullerDeps,
+  ref: ImageReference,
+  auth: AuthConfig__Output | null | undefined,
+): Promise<StoredImage> {
   const name = formatReference(ref);
   const hosts = await registryHosts(deps.registryConfigPath, ref.domain, deps.inlineRegistry);
   const { transport, signal, progress } = deps;
@@ -121,11 +138,21 @@ export async function pullImage(deps: PullerDeps, ref: ImageReference, auth: Aut
     const parts = manifestParts(manifest.json, name);
     progress?.expect(parts.config.size + parts.layers.reduce((sum, l) => sum + l.size, 0));
     await pull.blob(parts.config);
-    const config = parseJson<ImageConfigJson>(await deps.content.read(parts.config.digest), `${name}: config ${parts.config.digest}`);
+    const config = parseJson<ImageConfigJson>(
+      await deps.content.read(parts.config.digest),
+      `${name}: config ${parts.config.digest}`,
+    );
     const layers = imageLayers(config, parts.layers, name);
     await mapLimit(layers, deps.concurrency, (l) => pull.layer(l));
     const size = manifest.size + parts.config.size + layers.reduce((sum, l) => sum + l.size, 0);
-    return { resolvedDigest: resolved.digest, manifestDigest: manifest.digest, configDigest: parts.config.digest, config, layers, size };
+    return {
+      resolvedDigest: resolved.digest,
+      manifestDigest: manifest.digest,
+      configDigest: parts.config.digest,
+      config,
+      layers,
+      size,
+    };
   } catch (err) {
     throw wrap(signal?.aborted ? signal.reason : err, `pull ${name}`);
   }

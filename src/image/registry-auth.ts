@@ -51,7 +51,11 @@ function serverHost(serverAddress: string): string {
  * The credentials of a CRI AuthConfig for one registry host. Like containerd, an auth whose
  * server_address names another host is not sent to this one.
  */
-export function credentialsFor(auth: AuthConfig__Output | null | undefined, host: string, domain: string): Credentials | undefined {
+export function credentialsFor(
+  auth: AuthConfig__Output | null | undefined,
+  host: string,
+  domain: string,
+): Credentials | undefined {
   if (!auth) return undefined;
   if (auth.server_address !== '') {
     const server = serverHost(auth.server_address);

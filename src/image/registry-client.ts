@@ -5,8 +5,22 @@ import type { AuthConfig__Output } from '../generated/runtime/v1/AuthConfig.ts';
 import { failedPrecondition, notFound, unavailable, type CridError, invalidArgument } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { hostUrl, type HostCapability, type RegistryHost } from './hosts-config.ts';
-import { DEFAULT_CONNECT_TIMEOUT_MS, discardBody, HttpTransport, readBody, type HttpRequest, type HttpResponse, type TransferObserver } from './http-transport.ts';
-import { basicAuthorization, credentialsFor, parseChallenge, type Challenge, type Credentials } from './registry-auth.ts';
+import {
+  DEFAULT_CONNECT_TIMEOUT_MS,
+  discardBody,
+  HttpTransport,
+  readBody,
+  type HttpRequest,
+  type HttpResponse,
+  type TransferObserver,
+} from './http-transport.ts';
+import {
+  basicAuthorization,
+  credentialsFor,
+  parseChallenge,
+  type Challenge,
+  type Credentials,
+} from './registry-auth.ts';
 import { INDEX_TYPES, MANIFEST_TYPES } from './media-types.ts';
 import type { Digest } from '../reference/digest.ts';
 
@@ -49,7 +63,11 @@ export class RegistryClient {
   async fetchManifest(tagOrDigest: string): Promise<FetchedManifest> {
     const capability: HostCapability = tagOrDigest.startsWith('sha256:') ? 'pull' : 'resolve';
     return this.#withHosts(capability, `manifest ${tagOrDigest}`, async (host) => {
-      const res = await this.#send(host, { method: 'GET', suffix: `/manifests/${tagOrDigest}`, headers: { accept: ACCEPT_MANIFESTS } });
+      const res = await this.#send(host, {
+        method: 'GET',
+        suffix: `/manifests/${tagOrDigest}`,
+        headers: { accept: ACCEPT_MANIFESTS },
+      });
       const bytes = await readBody(res, MANIFEST_LIMIT);
       const mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim();
       return { mediaType, bytes };
@@ -91,9 +109,14 @@ export class RegistryClient {
     });
   }
 
-  async #withHosts<T>(capability: HostCapability, what: string, attempt: (host: RegistryHost) => Promise<T>): Promise<T> {
+  async #withHosts<T>(
+    capability: HostCapability,
+    what: string,
+    attempt: (host: RegistryHost) => Promise<T>,
+  ): Promise<T> {
     const hosts = this.#opts.hosts.filter((h) => h.capabilities.includes(capability));
-    if (hosts.length === 0) throw failedPrecondition(`no registry host for ${this.#opts.domain} has the ${capability} capability`);
+    if (hosts.length === 0)
+      throw failedPrecondition(`no registry host for ${this.#opts.domain} has the ${capability} capability`);
     let lastError: unknown;
     for (const host of hosts) {
       try {
@@ -135,7 +158,11 @@ export class RegistryClient {
       const headers = { ...host.header, ...req.headers, ...(authorization && sameOrigin && { authorization }) };
       const res = await this.#sendRaw(host, { ...req, url, headers });
       const location = res.headers.location;
-      const isRedirect = res.status >= 300 && res.status < 400 && location !== undefined && (req.method === 'GET' || req.method === 'HEAD');
+      const isRedirect =
+        res.status >= 300 &&
+        res.status < 400 &&
+        location !== undefined &&
+        (req.method === 'GET' || req.method === 'HEAD');
       if (!isRedirect) return res;
       if (hop >= MAX_REDIRECTS) throw unavailable(`too many redirects from ${req.url.origin}${req.url.pathname}`);
       discardBody(res);
@@ -163,25 +190,46 @@ export class RegistryClient {
     if (creds?.registryToken !== undefined) return `Bearer ${creds.registryToken}`;
     if (challenge?.scheme === 'basic') {
       const basic = creds && basicAuthorization(creds);
-      if (basic === undefined) throw failedPrecondition(`registry ${host.host} requires credentials (401 Unauthorized, basic auth) for ${this.#opts.repository}`);
+      if (basic === undefined)
+        throw failedPrecondition(
+          `registry ${host.host} requires credentials (401 Unauthorized, basic auth) for ${this.#opts.repository}`,
+        );
       return basic;
     }
     if (challenge?.scheme === 'bearer' && challenge.params.realm !== undefined) {
       return `Bearer ${await this.#fetchToken(host, challenge.params, scope, creds)}`;
     }
-    throw failedPrecondition(`registry ${host.host} answered 401 Unauthorized without a usable WWW-Authenticate challenge`);
+    throw failedPrecondition(
+      `registry ${host.host} answered 401 Unauthorized without a usable WWW-Authenticate challenge`,
+    );
   }
 
   /** Token service: GET with basic credentials (docker style), or POST a refresh token (OAuth2). */
-  async #fetchToken(host: RegistryHost, params: Record<string, string>, scope: string, creds: Credentials | undefined): Promise<string> {
+  async #fetchToken(
+    host: RegistryHost,
+    params: Record<string, string>,
+    scope: string,
+    creds: Credentials | undefined,
+  ): Promise<string> {
     const realm = new URL(params.realm!);
     const service = params.service ?? '';
     const scopes = [...new Set([params.scope, scope].filter((s): s is string => s !== undefined && s !== ''))];
     let res: HttpResponse;
     if (creds?.identityToken !== undefined) {
-      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: creds.identityToken, service, client_id: 'crid', scope: scopes.join(' ') });
+      const form = new URLSearchParams({
+        grant_type: 'refresh_token',
+        refresh_token: creds.identityToken,
+        service,
+        client_id: 'crid',
+        scope: scopes.join(' '),
+      });
       const body = Buffer.from(form.toString());
-      res = await this.#sendRaw(host, { method: 'POST', url: realm, headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body });
+      res = await this.#sendRaw(host, {
+        method: 'POST',
+        url: realm,
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) },
+        body,
+      });
     } else {
       if (service !== '') realm.searchParams.set('service', service);
       for (const s of scopes) realm.searchParams.append('scope', s);
@@ -193,7 +241,8 @@ export class RegistryClient {
       const why = creds === undefined ? 'requires credentials' : 'rejected the credentials';
       throw failedPrecondition(`token service ${realm.host} ${why} for ${this.#opts.repository} (${res.status})`);
     }
-    if (res.status !== 200) throw unavailable(`token service ${realm.host} answered ${res.status} for ${this.#opts.repository}`);
+    if (res.status !== 200)
+      throw unavailable(`token service ${realm.host} answered ${res.status} for ${this.#opts.repository}`);
     const json = JSON.parse(body.toString('utf8')) as { token?: string; access_token?: string };
     const token = json.token ?? json.access_token;
     if (token === undefined || token === '') throw unavailable(`token service ${realm.host} returned no token`);
@@ -203,8 +252,11 @@ export class RegistryClient {
   #statusError(host: RegistryHost, req: HttpRequest, status: number): CridError {
     const what = `${req.method} ${host.scheme}://${host.host}${req.url.pathname}`;
     if (status === 401 || status === 403) {
-      const creds = this.#credentials(host) === undefined ? 'no credentials were given' : 'the credentials were rejected';
-      return failedPrecondition(`registry ${host.host} denied access to ${this.#opts.repository} (${status}): ${creds}`);
+      const creds =
+        this.#credentials(host) === undefined ? 'no credentials were given' : 'the credentials were rejected';
+      return failedPrecondition(
+        `registry ${host.host} denied access to ${this.#opts.repository} (${status}): ${creds}`,
+      );
     }
     if (status === 404) return notFound(`${what}: not found (404)`);
     if (status === 400) return invalidArgument(`${what}: registry answered 400 Bad Request`);

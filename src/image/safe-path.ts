@@ -31,7 +31,12 @@ async function lstatOrUndefined(path: string) {
  * The absolute path of directory `components` inside `root`. Missing directories are created when
  * `create` is set; symlinks on the way are followed only when relative and inside the root.
  */
-export async function resolveDirectory(root: string, components: string[], create: boolean, entry: string): Promise<string> {
+export async function resolveDirectory(
+  root: string,
+  components: string[],
+  create: boolean,
+  entry: string,
+): Promise<string> {
   const refuse = (why: string) => invalidArgument(`layer entry ${JSON.stringify(entry)}: ${why}`);
   const resolved: string[] = [];
   const pending = [...components];
@@ -53,7 +58,8 @@ export async function resolveDirectory(root: string, components: string[], creat
     } else if (st.isSymbolicLink()) {
       if (++hops > MAX_SYMLINK_HOPS) throw refuse('too many symlinks on its path');
       const target = await readlink(abs);
-      if (target.startsWith('/')) throw refuse(`its path goes through ${join(...resolved, part)} -> ${target}, an absolute symlink`);
+      if (target.startsWith('/'))
+        throw refuse(`its path goes through ${join(...resolved, part)} -> ${target}, an absolute symlink`);
       pending.unshift(...target.split('/'));
     } else if (st.isDirectory()) {
       resolved.push(part);

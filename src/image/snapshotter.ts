@@ -42,7 +42,10 @@ export class Snapshotter {
   }
 
   async hasLayer(chainId: Digest): Promise<boolean> {
-    return stat(this.layerPath(chainId)).then(() => true, () => false);
+    return stat(this.layerPath(chainId)).then(
+      () => true,
+      () => false,
+    );
   }
 
   /**
@@ -79,7 +82,8 @@ export class Snapshotter {
   }
 
   #activeDir(key: string): string {
-    if (!KEY.test(key)) throw invalidArgument(`snapshot key ${JSON.stringify(key)} must be 1-128 characters of [A-Za-z0-9_.-]`);
+    if (!KEY.test(key))
+      throw invalidArgument(`snapshot key ${JSON.stringify(key)} must be 1-128 characters of [A-Za-z0-9_.-]`);
     return join(this.root, 'active', key);
   }
 

@@ -120,7 +120,12 @@ class LayerWriter {
         return;
       case 'character-device':
       case 'block-device':
-        await run('mknod', [target, header.type === 'character-device' ? 'c' : 'b', String(header.devmajor ?? 0), String(header.devminor ?? 0)]);
+        await run('mknod', [
+          target,
+          header.type === 'character-device' ? 'c' : 'b',
+          String(header.devmajor ?? 0),
+          String(header.devminor ?? 0),
+        ]);
         return;
       case 'fifo':
         await run('mknod', [target, 'p']);
@@ -133,12 +138,19 @@ class LayerWriter {
   async #hardLink(header: Header, target: string): Promise<void> {
     const linkname = header.linkname ?? '';
     const parts = entryComponents(linkname);
-    if (parts.length === 0) throw invalidArgument(`layer entry ${JSON.stringify(header.name)}: hard link to the layer root`);
+    if (parts.length === 0)
+      throw invalidArgument(`layer entry ${JSON.stringify(header.name)}: hard link to the layer root`);
     const dir = await resolveDirectory(this.#root, parts.slice(0, -1), false, header.name);
     const source = join(dir, parts.at(-1)!);
     const st = await lstat(source).catch(() => undefined);
-    if (st === undefined) throw invalidArgument(`layer entry ${JSON.stringify(header.name)}: hard link target ${JSON.stringify(linkname)} is not in this layer`);
-    if (st.isDirectory()) throw invalidArgument(`layer entry ${JSON.stringify(header.name)}: hard link to directory ${JSON.stringify(linkname)}`);
+    if (st === undefined)
+      throw invalidArgument(
+        `layer entry ${JSON.stringify(header.name)}: hard link target ${JSON.stringify(linkname)} is not in this layer`,
+      );
+    if (st.isDirectory())
+      throw invalidArgument(
+        `layer entry ${JSON.stringify(header.name)}: hard link to directory ${JSON.stringify(linkname)}`,
+      );
     await link(source, target);
   }
 
@@ -180,7 +192,12 @@ class LayerWriter {
 export async function unpackLayer(blobPath: string, target: string, log: Logger): Promise<UnpackResult> {
   const hasher = new Hasher();
   const extract = tar.extract();
-  const feeding = pipeline(createReadStream(blobPath, { highWaterMark: 1 << 20 }), await decompressorFor(blobPath), hasher, extract);
+  const feeding = pipeline(
+    createReadStream(blobPath, { highWaterMark: 1 << 20 }),
+    await decompressorFor(blobPath),
+    hasher,
+    extract,
+  );
   const writer = new LayerWriter(target, log);
   try {
     for await (const entry of extract) {

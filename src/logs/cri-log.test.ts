@@ -72,7 +72,9 @@ describe('CriLogWriter', () => {
     out.end('unseen\n');
     await writer.done();
     expect(seen).toEqual(['stdout:hello', 'stdout: tty\r\n']);
-    expect(fs.readFileSync(file, 'utf8')).toBe('1970-01-01T00:00:00Z stdout F hello tty\n1970-01-01T00:00:00Z stdout F unseen\n');
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      '1970-01-01T00:00:00Z stdout F hello tty\n1970-01-01T00:00:00Z stdout F unseen\n',
+    );
     fs.rmSync(dir, { recursive: true });
   });
 
@@ -95,7 +97,9 @@ describe('CriLogWriter on FIFOs', () => {
     fs.closeSync(w);
     writer.finish();
     await writer.done();
-    expect(fs.readFileSync(file, 'utf8')).toBe('1970-01-01T00:00:00Z stdout F one\n1970-01-01T00:00:00Z stdout P two\n');
+    expect(fs.readFileSync(file, 'utf8')).toBe(
+      '1970-01-01T00:00:00Z stdout F one\n1970-01-01T00:00:00Z stdout P two\n',
+    );
     fs.rmSync(dir, { recursive: true });
   });
 });

@@ -29,7 +29,10 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   const parsed = parseListenAddress(opts.address);
   if (parsed === undefined) throw invalidArgument(`invalid metrics_address "${opts.address}": expected host:port`);
   const loopback = parsed.host !== '' && isLoopbackHost(parsed.host);
-  if (!loopback && !opts.explicit) throw invalidArgument(`refusing to serve metrics on non-loopback address "${opts.address}" that the config does not set`);
+  if (!loopback && !opts.explicit)
+    throw invalidArgument(
+      `refusing to serve metrics on non-loopback address "${opts.address}" that the config does not set`,
+    );
   if (!loopback) opts.log.warn({ address: opts.address }, 'metrics are served beyond loopback, as configured');
   const server = http.createServer((req, res) => respond(opts.metrics, req, res, opts.log));
   await new Promise<void>((resolve, reject) => {
@@ -45,10 +48,11 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   opts.log.info({ address }, 'serving metrics');
   return {
     address,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      server.closeAllConnections();
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
   };
 }
 
@@ -66,7 +70,9 @@ function respond(metrics: CridMetrics, req: http.IncomingMessage, res: http.Serv
     (text) => res.writeHead(200, { 'content-type': metrics.contentType }).end(req.method === 'HEAD' ? undefined : text),
     (err: unknown) => {
       log.warn({ err }, 'metrics scrape failed');
-      res.writeHead(500, { 'content-type': 'text/plain' }).end(`scrape failed: ${err instanceof Error ? err.message : String(err)}\n`);
+      res
+        .writeHead(500, { 'content-type': 'text/plain' })
+        .end(`scrape failed: ${err instanceof Error ? err.message : String(err)}\n`);
     },
   );
 }

@@ -26,7 +26,9 @@ describe('CridMetrics', () => {
     expect(sample(text, 'crid_grpc_requests_total{method="RunPodSandbox",code="OK"}')).toBe(1);
     expect(sample(text, 'crid_grpc_requests_total{method="RunPodSandbox",code="FAILED_PRECONDITION"}')).toBe(1);
     expect(sample(text, 'crid_grpc_request_duration_seconds_count{method="RunPodSandbox",handler="crun"}')).toBe(1);
-    expect(sample(text, 'crid_grpc_request_duration_seconds_bucket{le="0.25",method="RunPodSandbox",handler="runc"}')).toBe(1);
+    expect(
+      sample(text, 'crid_grpc_request_duration_seconds_bucket{le="0.25",method="RunPodSandbox",handler="runc"}'),
+    ).toBe(1);
     expect(sample(text, 'crid_grpc_request_duration_seconds_count{method="Version",handler=""}')).toBe(1);
     expect(grpcCodeName(99)).toBe('99');
   });
@@ -42,7 +44,11 @@ describe('CridMetrics', () => {
   it('times sandbox phases, failed ones too', async () => {
     const m = new CridMetrics();
     await m.timeSandboxPhase('runc', 'shim_start', async () => 'ok');
-    await expect(m.timeSandboxPhase('kata', 'task_create', async () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(
+      m.timeSandboxPhase('kata', 'task_create', async () => {
+        throw new Error('boom');
+      }),
+    ).rejects.toThrow('boom');
     m.observeSandboxPhase('runc', 'image_ensure', 3);
     const text = await m.scrape();
     expect(sample(text, 'crid_sandbox_run_phase_duration_seconds_count{handler="runc",phase="shim_start"}')).toBe(1);
@@ -51,14 +57,24 @@ describe('CridMetrics', () => {
   });
 
   it('computes pods, containers, shims and handler checks at scrape time from the callbacks', async () => {
-    let pods = [{ handler: 'runc', state: 'ready', count: 2 }, { handler: 'kata', state: 'notready', count: 1 }];
+    let pods = [
+      { handler: 'runc', state: 'ready', count: 2 },
+      { handler: 'kata', state: 'notready', count: 1 },
+    ];
     const m = new CridMetrics({ pods: () => pods });
     m.setSources({
       containers: () => [{ handler: 'runc', state: 'running', count: 3 }],
       shimsRunning: () => ({ runc: 2, kata: 1 }),
       handlerChecks: () => [
         { handler: 'runc', ok: true, reason: '', checkedAt: '', durationMs: 1 },
-        { handler: 'crun', ok: true, reason: '', checkedAt: '', durationMs: 1, deep: { ok: false, reason: 'x', seconds: 1, checkedAt: '' } },
+        {
+          handler: 'crun',
+          ok: true,
+          reason: '',
+          checkedAt: '',
+          durationMs: 1,
+          deep: { ok: false, reason: 'x', seconds: 1, checkedAt: '' },
+        },
         { handler: 'gone', ok: false, reason: 'missing', checkedAt: '', durationMs: 1 },
       ],
     });
@@ -114,10 +130,12 @@ describe('the /metrics endpoint', () => {
   it('"" turns metrics off; a non-loopback address is served only when the config sets it', async () => {
     const metrics = new CridMetrics();
     expect(await startMetricsServer({ address: '', explicit: true, metrics, log: silentLogger })).toBeUndefined();
-    await expect(startMetricsServer({ address: '0.0.0.0:0', explicit: false, metrics, log: silentLogger })).rejects.toThrow(
-      'refusing to serve metrics on non-loopback address "0.0.0.0:0" that the config does not set',
+    await expect(
+      startMetricsServer({ address: '0.0.0.0:0', explicit: false, metrics, log: silentLogger }),
+    ).rejects.toThrow('refusing to serve metrics on non-loopback address "0.0.0.0:0" that the config does not set');
+    await expect(startMetricsServer({ address: ':0', explicit: false, metrics, log: silentLogger })).rejects.toThrow(
+      /non-loopback/,
     );
-    await expect(startMetricsServer({ address: ':0', explicit: false, metrics, log: silentLogger })).rejects.toThrow(/non-loopback/);
     server = await startMetricsServer({ address: '0.0.0.0:0', explicit: true, metrics, log: silentLogger });
     const port = server!.address.split(':').at(-1);
     expect((await fetch(`http://127.0.0.1:${port}/metrics`)).status).toBe(200);
@@ -126,6 +144,8 @@ describe('the /metrics endpoint', () => {
   it('a port already in use is an error, not a silent failure', async () => {
     const metrics = new CridMetrics();
     server = await startMetricsServer({ address: '127.0.0.1:0', explicit: false, metrics, log: silentLogger });
-    await expect(startMetricsServer({ address: server!.address, explicit: false, metrics, log: silentLogger })).rejects.toThrow(/EADDRINUSE/);
+    await expect(
+      startMetricsServer({ address: server!.address, explicit: false, metrics, log: silentLogger }),
+    ).rejects.toThrow(/EADDRINUSE/);
   });
 });

@@ -32,9 +32,23 @@ export interface MetricsSources {
 }
 
 const GRPC_CODES = [
-  'OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS',
-  'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE',
-  'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
 ];
 
 /** gRPC status code number → its name, as the label shows it. */
@@ -55,7 +69,12 @@ export class CridMetrics {
   constructor(sources: MetricsSources = {}) {
     this.sources = { ...sources };
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'crid_grpc_requests_total', help: 'CRI gRPC requests by method and status code.', labelNames: ['method', 'code'], registers });
+    this.requests = new Counter({
+      name: 'crid_grpc_requests_total',
+      help: 'CRI gRPC requests by method and status code.',
+      labelNames: ['method', 'code'],
+      registers,
+    });
     this.requestSeconds = new Histogram({
       name: 'crid_grpc_request_duration_seconds',
       help: 'CRI gRPC request duration by method and runtime handler ("" when the call has none).',
@@ -70,20 +89,35 @@ export class CridMetrics {
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
       registers,
     });
-    this.reloads = new Counter({ name: 'crid_config_reloads_total', help: 'Config reloads by result (success, failure).', labelNames: ['result'], registers });
+    this.reloads = new Counter({
+      name: 'crid_config_reloads_total',
+      help: 'Config reloads by result (success, failure).',
+      labelNames: ['result'],
+      registers,
+    });
     this.reloads.inc({ result: 'success' }, 0);
     this.reloads.inc({ result: 'failure' }, 0);
-    this.lastReloadOk = new Gauge({ name: 'crid_config_last_reload_success', help: '1 when the last config reload was applied, 0 when it was rejected.', registers });
+    this.lastReloadOk = new Gauge({
+      name: 'crid_config_last_reload_success',
+      help: '1 when the last config reload was applied, 0 when it was rejected.',
+      registers,
+    });
     this.lastReloadOk.set(1);
-    this.lastReloadTime = new Gauge({ name: 'crid_config_last_reload_success_timestamp_seconds', help: 'Unix time of the last applied config (start or reload).', registers });
+    this.lastReloadTime = new Gauge({
+      name: 'crid_config_last_reload_success_timestamp_seconds',
+      help: 'Unix time of the last applied config (start or reload).',
+      registers,
+    });
     this.lastReloadTime.setToCurrentTime();
     this.scrapeGauges(registers);
     // Process and Node runtime: CPU, RSS, open fds, event-loop lag, heap, GC pauses.
     collectDefaultMetrics({ register: this.registry });
-    new Gauge({ name: 'crid_build_info', help: 'Always 1; labels: crid version and Node.js version.', labelNames: ['version', 'node'], registers }).set(
-      { version: CRID_VERSION, node: process.version },
-      1,
-    );
+    new Gauge({
+      name: 'crid_build_info',
+      help: 'Always 1; labels: crid version and Node.js version.',
+      labelNames: ['version', 'node'],
+      registers,
+    }).set({ version: CRID_VERSION, node: process.version }, 1);
   }
 
   setSources(sources: MetricsSources): void {
@@ -157,7 +191,8 @@ export class CridMetrics {
       registers,
       collect() {
         this.reset();
-        for (const r of sources().handlerChecks?.() ?? []) this.set({ handler: r.handler }, r.ok && r.deep?.ok !== false ? 1 : 0);
+        for (const r of sources().handlerChecks?.() ?? [])
+          this.set({ handler: r.handler }, r.ok && r.deep?.ok !== false ? 1 : 0);
       },
     });
   }

@@ -77,7 +77,12 @@ export async function readCache(
   };
 }
 
-export async function removeCache(cacheDir: string, networkName: string, containerId: string, ifName: string): Promise<void> {
+export async function removeCache(
+  cacheDir: string,
+  networkName: string,
+  containerId: string,
+  ifName: string,
+): Promise<void> {
   await rm(cachePath(cacheDir, networkName, containerId, ifName), { force: true });
 }
 

@@ -13,19 +13,30 @@ afterEach(async () => {
 });
 
 const conflist = (name: string) =>
-  JSON.stringify({ cniVersion: '1.0.0', name, plugins: [{ type: 'bridge' }, { type: 'portmap', capabilities: { portMappings: true } }] });
+  JSON.stringify({
+    cniVersion: '1.0.0',
+    name,
+    plugins: [{ type: 'bridge' }, { type: 'portmap', capabilities: { portMappings: true } }],
+  });
 
 describe('parseNetworkConfig', () => {
   it('wraps a single-plugin .conf as a one-plugin list with its name and version', () => {
-    const net = parseNetworkConfig(JSON.stringify({ cniVersion: '0.4.0', name: 'n', type: 'bridge', bridge: 'b0' }), '/x/10-n.conf');
+    const net = parseNetworkConfig(
+      JSON.stringify({ cniVersion: '0.4.0', name: 'n', type: 'bridge', bridge: 'b0' }),
+      '/x/10-n.conf',
+    );
     expect(net.name).toBe('n');
     expect(net.cniVersion).toBe('0.4.0');
     expect(net.plugins).toEqual([{ cniVersion: '0.4.0', name: 'n', type: 'bridge', bridge: 'b0' }]);
   });
 
   it('names what is missing', () => {
-    expect(() => parseNetworkConfig('{"cniVersion":"1.0.0","name":"n","plugins":[]}', 'a.conflist')).toThrow('no "plugins"');
-    expect(() => parseNetworkConfig('{"name":"n","plugins":[{"x":1}]}', 'a.conflist')).toThrow('plugins[0]: plugin has no "type"');
+    expect(() => parseNetworkConfig('{"cniVersion":"1.0.0","name":"n","plugins":[]}', 'a.conflist')).toThrow(
+      'no "plugins"',
+    );
+    expect(() => parseNetworkConfig('{"name":"n","plugins":[{"x":1}]}', 'a.conflist')).toThrow(
+      'plugins[0]: plugin has no "type"',
+    );
     expect(() => parseNetworkConfig('{"type":"bridge"}', 'a.conf')).toThrow('no "name"');
     expect(() => parseNetworkConfig('{', 'a.json')).toThrow('invalid JSON');
   });
@@ -41,7 +52,9 @@ describe('loadNetworks', () => {
 
     const one = await loadNetworks(dir, 1);
     expect(one.networks.map((n) => n.name)).toEqual(['b']);
-    expect(one.skipped).toEqual([{ file: join(dir, '05-broken.conflist'), reason: expect.stringContaining('invalid JSON') }]);
+    expect(one.skipped).toEqual([
+      { file: join(dir, '05-broken.conflist'), reason: expect.stringContaining('invalid JSON') },
+    ]);
 
     const all = await loadNetworks(dir, 0);
     expect(all.networks.map((n) => n.name)).toEqual(['b', 'a', 'c']);
@@ -57,6 +70,8 @@ describe('loadNetworks', () => {
 
   it('a dir of only invalid files reports why each was skipped', async () => {
     await writeFile(join(dir, '10-x.conf'), JSON.stringify({ name: 'x' }));
-    await expect(loadPodNetworks(dir, 1)).rejects.toThrow(`skipped ${join(dir, '10-x.conf')}: network: plugin has no "type"`);
+    await expect(loadPodNetworks(dir, 1)).rejects.toThrow(
+      `skipped ${join(dir, '10-x.conf')}: network: plugin has no "type"`,
+    );
   });
 });

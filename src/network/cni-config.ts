@@ -35,7 +35,10 @@ async function confFiles(confDir: string): Promise<string[]> {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
     throw err;
   }
-  return names.filter((n) => CONF_EXTENSIONS.has(extname(n))).sort().map((n) => join(confDir, n));
+  return names
+    .filter((n) => CONF_EXTENSIONS.has(extname(n)))
+    .sort()
+    .map((n) => join(confDir, n));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

@@ -73,7 +73,11 @@ export function describePluginFailure(stdout: string, stderr: string, exitCode: 
 export async function execPlugin(call: PluginCall): Promise<CniResult> {
   const binary = await findPlugin(call.type, call.binDirs);
   const what = `CNI plugin type=${JSON.stringify(call.type)} name=${JSON.stringify(call.networkName)}`;
-  const run = await tryCommand(binary, [], { input: JSON.stringify(call.stdin), env: pluginEnv(call), timeoutMs: call.timeoutMs });
+  const run = await tryCommand(binary, [], {
+    input: JSON.stringify(call.stdin),
+    env: pluginEnv(call),
+    timeoutMs: call.timeoutMs,
+  });
   if (run.timedOut) {
     throw deadlineExceeded(`${what} timed out after ${call.timeoutMs}ms (${call.command.toLowerCase()})`);
   }
@@ -85,6 +89,9 @@ export async function execPlugin(call: PluginCall): Promise<CniResult> {
   try {
     return JSON.parse(run.stdout) as CniResult;
   } catch (err) {
-    throw internal(`${what} printed an unreadable result (${call.command.toLowerCase()}): ${run.stdout.slice(0, 200)}`, err);
+    throw internal(
+      `${what} printed an unreadable result (${call.command.toLowerCase()}): ${run.stdout.slice(0, 200)}`,
+      err,
+    );
   }
 }

@@ -17,7 +17,10 @@ describe('podIps', () => {
 
   it('takes addresses without an interface index, and 0.2.0 ip4/ip6', () => {
     expect(podIps({ ips: [{ address: '10.1.0.2/16' }] })).toEqual(['10.1.0.2']);
-    expect(podIps({ cniVersion: '0.2.0', ip6: { ip: 'fd00::2/64' }, ip4: { ip: '10.2.0.2/16' } })).toEqual(['10.2.0.2', 'fd00::2']);
+    expect(podIps({ cniVersion: '0.2.0', ip6: { ip: 'fd00::2/64' }, ip4: { ip: '10.2.0.2/16' } })).toEqual([
+      '10.2.0.2',
+      'fd00::2',
+    ]);
     expect(podIps({})).toEqual([]);
   });
 });

@@ -17,8 +17,7 @@ function sandboxIps(result: CniResult): string[] {
   const interfaces = Array.isArray(result.interfaces) ? (result.interfaces as ResultInterface[]) : [];
   const ips = Array.isArray(result.ips) ? (result.ips as ResultIp[]) : [];
   // An IP bound to a host-side interface (no `sandbox`) is not the pod's.
-  const inSandbox = (ip: ResultIp) =>
-    typeof ip.interface !== 'number' || Boolean(interfaces[ip.interface]?.sandbox);
+  const inSandbox = (ip: ResultIp) => typeof ip.interface !== 'number' || Boolean(interfaces[ip.interface]?.sandbox);
   return ips.filter(inSandbox).map((ip) => String(ip.address ?? ''));
 }
 

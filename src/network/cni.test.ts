@@ -36,7 +36,12 @@ beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'crid-cni-'));
   bin = join(dir, 'bin');
   await mkdir(bin);
-  for (const [name, body] of [['rec-a', RECORDER], ['rec-b', RECORDER], ['failer', FAILER], ['sleeper', SLEEPER]] as const) {
+  for (const [name, body] of [
+    ['rec-a', RECORDER],
+    ['rec-b', RECORDER],
+    ['failer', FAILER],
+    ['sleeper', SLEEPER],
+  ] as const) {
     await writeFile(join(bin, name), body);
     await chmod(join(bin, name), 0o755);
   }
@@ -48,7 +53,12 @@ afterAll(async () => {
 beforeEach(async () => {
   log = await mkdtemp(join(dir, 'log-'));
   process.env.CNI_TEST_LOG = log;
-  opts = { binDirs: [join(dir, 'empty'), bin], cacheDir: await mkdtemp(join(dir, 'cache-')), timeoutMs: 10_000, log: silentLogger };
+  opts = {
+    binDirs: [join(dir, 'empty'), bin],
+    cacheDir: await mkdtemp(join(dir, 'cache-')),
+    timeoutMs: 10_000,
+    log: silentLogger,
+  };
 });
 
 const network = (...types: string[]): CniNetworkList => ({
@@ -62,12 +72,20 @@ const att: CniAttachment = {
   containerId: 'pod1',
   netnsPath: '/run/netns/whatever',
   ifName: 'eth0',
-  cniArgs: [['IgnoreUnknown', '1'], ['K8S_POD_NAME', 'p']],
-  capabilityArgs: { portMappings: [{ hostPort: 80, containerPort: 8080, protocol: 'tcp' }], bandwidth: { ingressRate: 1 } },
+  cniArgs: [
+    ['IgnoreUnknown', '1'],
+    ['K8S_POD_NAME', 'p'],
+  ],
+  capabilityArgs: {
+    portMappings: [{ hostPort: 80, containerPort: 8080, protocol: 'tcp' }],
+    bandwidth: { ingressRate: 1 },
+  },
 };
 
 async function recorded(): Promise<{ file: string; stdin: Record<string, unknown>; env: string }[]> {
-  const files = (await readdir(log)).filter((f) => f.endsWith('.stdin')).sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
+  const files = (await readdir(log))
+    .filter((f) => f.endsWith('.stdin'))
+    .sort((a, b) => parseInt(a, 10) - parseInt(b, 10));
   return Promise.all(
     files.map(async (f) => ({
       file: f.replace(/^\d+-/, '').replace('.stdin', ''),
@@ -100,7 +118,13 @@ describe('addNetworkList / delNetworkList', () => {
     );
 
     const cache = JSON.parse(await readFile(cachePath(opts.cacheDir, 'testnet', 'pod1', 'eth0'), 'utf8'));
-    expect(cache).toMatchObject({ kind: 'cniCacheV1', containerId: 'pod1', ifName: 'eth0', networkName: 'testnet', result });
+    expect(cache).toMatchObject({
+      kind: 'cniCacheV1',
+      containerId: 'pod1',
+      ifName: 'eth0',
+      networkName: 'testnet',
+      result,
+    });
   });
 
   it('DEL runs in reverse with the cached config and prevResult, then drops the cache', async () => {

@@ -82,7 +82,11 @@ async function runPlugin(
 }
 
 /** Runs ADD through the list and caches the final result. Does not undo on failure: call delNetworkList. */
-export async function addNetworkList(network: CniNetworkList, att: CniAttachment, opts: CniRunOptions): Promise<CniResult> {
+export async function addNetworkList(
+  network: CniNetworkList,
+  att: CniAttachment,
+  opts: CniRunOptions,
+): Promise<CniResult> {
   let result: CniResult | undefined;
   for (const plugin of network.plugins) {
     result = await runPlugin('ADD', network, plugin, att, result, opts);

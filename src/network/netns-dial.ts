@@ -35,7 +35,12 @@ export function dialInNetns(netnsPath: string, port: number, host = '127.0.0.1')
     child.on('error', (err) => reject(unavailable(`cannot enter network namespace ${netnsPath}: ${err.message}`, err)));
     child.on('close', (code, signal) => {
       if (code === 0 || signal === 'SIGTERM') resolve();
-      else reject(unavailable(`connection to ${host}:${port} in ${netnsPath} failed: ${stderr.trim() || `exit ${code ?? signal}`}`));
+      else
+        reject(
+          unavailable(
+            `connection to ${host}:${port} in ${netnsPath} failed: ${stderr.trim() || `exit ${code ?? signal}`}`,
+          ),
+        );
     });
   });
   return {

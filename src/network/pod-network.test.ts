@@ -34,11 +34,20 @@ beforeEach(async () => {
   log = await mkdtemp(join(dir, 'log-'));
   process.env.CNI_TEST_LOG = log;
   const confDir = await mkdtemp(join(dir, 'conf-'));
-  settings = { binDirs: [join(dir, 'bin')], confDir, maxConfNum: 1, cacheDir: await mkdtemp(join(dir, 'cache-')), timeoutMs: 10_000 };
+  settings = {
+    binDirs: [join(dir, 'bin')],
+    confDir,
+    maxConfNum: 1,
+    cacheDir: await mkdtemp(join(dir, 'cache-')),
+    timeoutMs: 10_000,
+  };
 });
 
 async function writeNetwork(...plugins: object[]): Promise<void> {
-  await writeFile(join(settings.confDir, '10-net.conflist'), JSON.stringify({ cniVersion: '1.0.0', name: 'net', plugins }));
+  await writeFile(
+    join(settings.confDir, '10-net.conflist'),
+    JSON.stringify({ cniVersion: '1.0.0', name: 'net', plugins }),
+  );
 }
 
 const pod = { podId: 'p1', netnsPath: '/run/netns/x', podName: 'web', podNamespace: 'ns', podUid: 'u1' };
@@ -93,8 +102,15 @@ describe('cniSettingsFor', () => {
   const cni: CniConfig = { bin_dirs: ['/opt/cni/bin'], conf_dir: '/etc/cni/net.d', max_conf_num: 1 };
   it("uses the handler's cni_conf_dir and cni_max_conf_num when set, the global ones otherwise", () => {
     const handler = { cni_conf_dir: '/etc/kata/net.d', cni_max_conf_num: 0 } as RuntimeHandler;
-    expect(cniSettingsFor(cni, handler)).toMatchObject({ confDir: '/etc/kata/net.d', maxConfNum: 0, binDirs: ['/opt/cni/bin'] });
-    expect(cniSettingsFor(cni, { ...handler, cni_conf_dir: '' })).toMatchObject({ confDir: '/etc/cni/net.d', maxConfNum: 1 });
+    expect(cniSettingsFor(cni, handler)).toMatchObject({
+      confDir: '/etc/kata/net.d',
+      maxConfNum: 0,
+      binDirs: ['/opt/cni/bin'],
+    });
+    expect(cniSettingsFor(cni, { ...handler, cni_conf_dir: '' })).toMatchObject({
+      confDir: '/etc/cni/net.d',
+      maxConfNum: 1,
+    });
     expect(cniSettingsFor(cni)).toMatchObject({ confDir: '/etc/cni/net.d', cacheDir: '/var/lib/cni' });
   });
 });

@@ -64,7 +64,11 @@ export interface NetworkStatus {
 }
 
 /** The CNI settings a pod of this handler uses: the handler's `cni_conf_dir` wins, like containerd. */
-export function cniSettingsFor(cni: CniConfig, handler?: RuntimeHandler, cacheDir = DEFAULT_CNI_CACHE_DIR): CniSettings {
+export function cniSettingsFor(
+  cni: CniConfig,
+  handler?: RuntimeHandler,
+  cacheDir = DEFAULT_CNI_CACHE_DIR,
+): CniSettings {
   const own = handler !== undefined && handler.cni_conf_dir !== '';
   return {
     binDirs: cni.bin_dirs,
@@ -119,7 +123,12 @@ function slots(networks: CniNetworkList[]): Slot[] {
   return networks.map((network, i) => ({ network, ifName: `eth${i}` }));
 }
 
-function attachment(t: PodNetworkTarget, ifName: string, netnsPath: string, capArgs: Record<string, unknown>): CniAttachment {
+function attachment(
+  t: PodNetworkTarget,
+  ifName: string,
+  netnsPath: string,
+  capArgs: Record<string, unknown>,
+): CniAttachment {
   return { containerId: t.podId, netnsPath, ifName, cniArgs: cniArgs(t), capabilityArgs: capArgs };
 }
 
@@ -161,7 +170,9 @@ async function delNetworks(
 ): Promise<void> {
   const failures: unknown[] = [];
   for (const { network, ifName } of [...planned].reverse()) {
-    await delNetworkList(network, attachment(t, ifName, netnsPath, capArgs), opts).catch((err: unknown) => failures.push(err));
+    await delNetworkList(network, attachment(t, ifName, netnsPath, capArgs), opts).catch((err: unknown) =>
+      failures.push(err),
+    );
   }
   if (failures.length > 0) throw failures[0];
 }

@@ -12,16 +12,24 @@ const Mi = 1024n * 1024n;
 
 describe('sandboxSizingAnnotations', () => {
   it('adds the overhead to containerd keys and writes both CRI-O JSONs', () => {
-    const res = resources({ cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: String(256n * Mi) });
+    const res = resources({
+      cpu_period: '100000',
+      cpu_quota: '50000',
+      cpu_shares: '512',
+      memory_limit_in_bytes: String(256n * Mi),
+    });
     const over = resources({ cpu_period: '100000', cpu_quota: '10000', memory_limit_in_bytes: String(64n * Mi) });
     expect(sandboxSizingAnnotations(res, over)).toEqual({
       'io.kubernetes.cri.sandbox-cpu-period': '100000',
       'io.kubernetes.cri.sandbox-cpu-quota': '60000',
       'io.kubernetes.cri.sandbox-cpu-shares': '512',
       'io.kubernetes.cri.sandbox-memory': '335544320',
-      'io.kubernetes.cri-o.PodLinuxResources': '{"cpu_period":100000,"cpu_quota":50000,"cpu_shares":512,"memory_limit_in_bytes":268435456}',
-      'pod-linux-resources.crio.io': '{"cpu_period":100000,"cpu_quota":50000,"cpu_shares":512,"memory_limit_in_bytes":268435456}',
-      'io.kubernetes.cri-o.PodLinuxOverhead': '{"cpu_period":100000,"cpu_quota":10000,"memory_limit_in_bytes":67108864}',
+      'io.kubernetes.cri-o.PodLinuxResources':
+        '{"cpu_period":100000,"cpu_quota":50000,"cpu_shares":512,"memory_limit_in_bytes":268435456}',
+      'pod-linux-resources.crio.io':
+        '{"cpu_period":100000,"cpu_quota":50000,"cpu_shares":512,"memory_limit_in_bytes":268435456}',
+      'io.kubernetes.cri-o.PodLinuxOverhead':
+        '{"cpu_period":100000,"cpu_quota":10000,"memory_limit_in_bytes":67108864}',
       'pod-linux-overhead.crio.io': '{"cpu_period":100000,"cpu_quota":10000,"memory_limit_in_bytes":67108864}',
     });
   });
@@ -36,7 +44,10 @@ describe('sandboxSizingAnnotations', () => {
   });
 
   it('keeps an unlimited pod unlimited', () => {
-    const out = sandboxSizingAnnotations(resources({ cpu_quota: '-1', cpu_shares: '2' }), resources({ cpu_quota: '10000', cpu_period: '100000', memory_limit_in_bytes: '1000' }));
+    const out = sandboxSizingAnnotations(
+      resources({ cpu_quota: '-1', cpu_shares: '2' }),
+      resources({ cpu_quota: '10000', cpu_period: '100000', memory_limit_in_bytes: '1000' }),
+    );
     expect(out['io.kubernetes.cri.sandbox-cpu-quota']).toBe('-1');
     expect(out['io.kubernetes.cri.sandbox-cpu-period']).toBe('100000');
     expect(out['io.kubernetes.cri.sandbox-memory']).toBe('0');
@@ -50,13 +61,18 @@ describe('sandboxSizingAnnotations', () => {
   });
 
   it('keeps int64 values exact', () => {
-    const out = sandboxSizingAnnotations(resources({ memory_limit_in_bytes: '9223372036854775000' }), resources({ memory_limit_in_bytes: '700' }));
+    const out = sandboxSizingAnnotations(
+      resources({ memory_limit_in_bytes: '9223372036854775000' }),
+      resources({ memory_limit_in_bytes: '700' }),
+    );
     expect(out['io.kubernetes.cri.sandbox-memory']).toBe('9223372036854775700');
     expect(out['io.kubernetes.cri-o.PodLinuxResources']).toBe('{"memory_limit_in_bytes":9223372036854775000}');
   });
 
   it('rejects a value that is not an integer, naming the field', () => {
-    expect(() => sandboxSizingAnnotations(resources({ cpu_quota: 'ten' }), null)).toThrow(/linux\.resources\.cpu_quota/);
+    expect(() => sandboxSizingAnnotations(resources({ cpu_quota: 'ten' }), null)).toThrow(
+      /linux\.resources\.cpu_quota/,
+    );
   });
 });
 
@@ -65,7 +81,10 @@ describe('resourcesJson', () => {
     const json = resourcesJson(
       resources({
         cpuset_cpus: '0-1',
-        hugepage_limits: [{ page_size: '2MB', limit: '0' }, { page_size: '1GB', limit: '1073741824' }],
+        hugepage_limits: [
+          { page_size: '2MB', limit: '0' },
+          { page_size: '1GB', limit: '1073741824' },
+        ],
         unified: { 'memory.max': '1G', 'cpu.weight': '10' },
         memory_swap_limit_in_bytes: '5',
         oom_score_adj: '-998',
@@ -112,7 +131,7 @@ describe('passthroughAnnotations', () => {
     'io.katacontainers.config.hypervisor.default_vcpus': '2',
     'io.katacontainers/odd': 'x',
     'example.com/team': 'a',
-    'other': 'b',
+    other: 'b',
   };
 
   it('lets through only the keys an allow-list glob matches', () => {
@@ -125,7 +144,9 @@ describe('passthroughAnnotations', () => {
   it('passes nothing with an empty list or a malformed pattern, and everything with "*"/"*/*"', () => {
     expect(passthroughAnnotations(annotations, [])).toEqual({});
     expect(passthroughAnnotations(annotations, ['[io'])).toEqual({});
-    expect(Object.keys(passthroughAnnotations(annotations, ['*', '*/*'])).sort()).toEqual(Object.keys(annotations).sort());
+    expect(Object.keys(passthroughAnnotations(annotations, ['*', '*/*'])).sort()).toEqual(
+      Object.keys(annotations).sort(),
+    );
     expect(passthroughAnnotations(null, ['*'])).toEqual({});
   });
 });

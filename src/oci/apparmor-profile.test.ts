@@ -22,7 +22,11 @@ describe('the RuntimeDefault AppArmor profile', () => {
     expect(loads).toHaveLength(1);
     expect(loads[0]).toContain(`profile ${DEFAULT_PROFILE_NAME} flags=(attach_disconnected,mediate_deleted)`);
     expect(loads[0]).toContain('deny mount,');
-    await ensureProfileLoaded(DEFAULT_PROFILE_NAME, host([DEFAULT_PROFILE_NAME]), async (text) => void loads.push(text));
+    await ensureProfileLoaded(
+      DEFAULT_PROFILE_NAME,
+      host([DEFAULT_PROFILE_NAME]),
+      async (text) => void loads.push(text),
+    );
     expect(loads).toHaveLength(1);
   });
 

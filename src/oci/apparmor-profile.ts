@@ -14,7 +14,9 @@ export function defaultProfileText(name: string, daemonProfile = 'unconfined'): 
   const signals = [
     '  # Host (privileged) processes may send signals to container processes.',
     '  signal (receive) peer=unconfined,',
-    ...(daemonProfile === 'unconfined' ? [] : ['  # The daemon may send signals to container processes.', `  signal (receive) peer=${daemonProfile},`]),
+    ...(daemonProfile === 'unconfined'
+      ? []
+      : ['  # The daemon may send signals to container processes.', `  signal (receive) peer=${daemonProfile},`]),
     '  # Container processes may send signals amongst themselves.',
     `  signal (send,receive) peer=${name},`,
   ];
@@ -57,7 +59,12 @@ ${signals.join('\n')}
 /** Profile names the kernel has loaded ("name (mode)" lines of the securityfs profiles file). */
 export async function loadedProfiles(host: AppArmorHost): Promise<Set<string>> {
   const text = await fs.readFile(host.profilesFile, 'utf8').catch(() => '');
-  return new Set(text.split('\n').map((l) => l.replace(/ \([^)]*\)$/, '').trim()).filter(Boolean));
+  return new Set(
+    text
+      .split('\n')
+      .map((l) => l.replace(/ \([^)]*\)$/, '').trim())
+      .filter(Boolean),
+  );
 }
 
 /** Loads (or replaces) a profile with apparmor_parser, keeping it in the kernel's cache (-K). */
@@ -77,10 +84,16 @@ export async function loadProfile(text: string, parser = 'apparmor_parser'): Pro
  * Makes sure the profile a container spec names is loaded: crid's default is loaded on first use,
  * any other (a Localhost profile) must have been loaded by the admin.
  */
-export async function ensureProfileLoaded(profile: string, host: AppArmorHost, load: (text: string) => Promise<void> = loadProfile): Promise<void> {
+export async function ensureProfileLoaded(
+  profile: string,
+  host: AppArmorHost,
+  load: (text: string) => Promise<void> = loadProfile,
+): Promise<void> {
   if ((await loadedProfiles(host)).has(profile)) return;
   if (profile !== host.defaultProfile) {
-    throw failedPrecondition(`AppArmor profile ${JSON.stringify(profile)} is not loaded on this host (load it with apparmor_parser first)`);
+    throw failedPrecondition(
+      `AppArmor profile ${JSON.stringify(profile)} is not loaded on this host (load it with apparmor_parser first)`,
+    );
   }
   await load(defaultProfileText(profile));
 }

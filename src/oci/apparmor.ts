@@ -21,10 +21,17 @@ export interface AppArmorHost {
 }
 
 /** process.apparmorProfile, or undefined for none. */
-export function apparmorProfileFor(profile: Profile | undefined, privileged: boolean, host: AppArmorHost, field: string): string | undefined {
+export function apparmorProfileFor(
+  profile: Profile | undefined,
+  privileged: boolean,
+  host: AppArmorHost,
+  field: string,
+): string | undefined {
   if (!host.enabled) {
     if (profile?.kind === 'Localhost') {
-      throw invalidArgument(`${field}: AppArmor profile ${quote(profile.localhostRef)} requested, but AppArmor is not enabled on this host`);
+      throw invalidArgument(
+        `${field}: AppArmor profile ${quote(profile.localhostRef)} requested, but AppArmor is not enabled on this host`,
+      );
     }
     return undefined;
   }

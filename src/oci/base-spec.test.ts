@@ -11,7 +11,12 @@ const built = (): Spec => ({
     { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: [] },
   ],
   annotations: { 'io.kubernetes.cri.container-type': 'container' },
-  linux: { namespaces: [{ type: 'mount' }], resources: { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 1n << 62n } }, maskedPaths: [], readonlyPaths: [] },
+  linux: {
+    namespaces: [{ type: 'mount' }],
+    resources: { devices: [{ allow: false, access: 'rwm' }], memory: { limit: 1n << 62n } },
+    maskedPaths: [],
+    readonlyPaths: [],
+  },
 });
 
 describe('onBaseSpec', () => {
@@ -21,7 +26,10 @@ describe('onBaseSpec', () => {
       hooks: { prestart: [{ path: '/bin/true' }] },
       process: { env: ['A=base', 'B=base'], rlimits: [{ type: 'RLIMIT_NOFILE', hard: 10, soft: 10 }], args: ['base'] },
       annotations: { extra: '1', 'io.kubernetes.cri.container-type': 'base' },
-      linux: { sysctl: { 'net.ipv4.ip_forward': '1' }, resources: { pids: { limit: 5 }, devices: [{ allow: true, access: 'rwm' }] } },
+      linux: {
+        sysctl: { 'net.ipv4.ip_forward': '1' },
+        resources: { pids: { limit: 5 }, devices: [{ allow: true, access: 'rwm' }] },
+      },
     };
     const spec = onBaseSpec(base, built()) as Spec & Record<string, unknown>;
     expect(spec.ociVersion).toBe('1.0.2-dev');
@@ -31,7 +39,11 @@ describe('onBaseSpec', () => {
     expect(spec.process.rlimits).toEqual(base.process.rlimits);
     expect(spec.annotations).toEqual({ extra: '1', 'io.kubernetes.cri.container-type': 'container' });
     expect(spec.linux.sysctl).toEqual({ 'net.ipv4.ip_forward': '1' });
-    expect(spec.linux.resources).toEqual({ pids: { limit: 5 }, devices: [{ allow: false, access: 'rwm' }], memory: { limit: 1n << 62n } });
+    expect(spec.linux.resources).toEqual({
+      pids: { limit: 5 },
+      devices: [{ allow: false, access: 'rwm' }],
+      memory: { limit: 1n << 62n },
+    });
   });
 
   it("keeps the base's own mounts after crid's, dropping those crid mounts at the same destination", () => {
@@ -41,6 +53,10 @@ describe('onBaseSpec', () => {
         { destination: '/dev/fuse', type: 'bind', source: '/dev/fuse', options: ['bind'] },
       ],
     };
-    expect(onBaseSpec(base, built()).mounts.map((m) => `${m.destination}:${m.source}`)).toEqual(['/proc:proc', '/dev:tmpfs', '/dev/fuse:/dev/fuse']);
+    expect(onBaseSpec(base, built()).mounts.map((m) => `${m.destination}:${m.source}`)).toEqual([
+      '/proc:proc',
+      '/dev:tmpfs',
+      '/dev/fuse:/dev/fuse',
+    ]);
   });
 });

@@ -40,7 +40,11 @@ export function onBaseSpec(base: JsonObject, spec: Spec): Spec {
   const baseMounts = Array.isArray(base.mounts) ? (base.mounts as Mount[]) : [];
   const taken = new Set(spec.mounts.map((m) => path.posix.resolve('/', m.destination)));
   const extraMounts = baseMounts.filter((m) => !taken.has(path.posix.resolve('/', m.destination)));
-  return { ...merged, process: { ...merged.process, env: mergeEnv(baseEnv, spec.process.env) }, mounts: [...spec.mounts, ...extraMounts] };
+  return {
+    ...merged,
+    process: { ...merged.process, env: mergeEnv(baseEnv, spec.process.env) },
+    mounts: [...spec.mounts, ...extraMounts],
+  };
 }
 
 /** The spec a handler's container or sandbox gets: `spec` alone, or on top of the handler's base spec. */

@@ -23,9 +23,23 @@ import {
 } from './mounts.ts';
 import { containerArgs, criEnv, DEFAULT_PATH_ENV, mergeEnv, workingDir } from './process.ts';
 import { containerResources, oomScoreAdj, requestedOomScoreAdj } from './resources.ts';
-import { checkUserNamespace, NAMESPACE_MODES, sandboxNamespaceModes, type SandboxFiles, type SandboxNamespaceModes } from './sandbox-spec.ts';
+import {
+  checkUserNamespace,
+  NAMESPACE_MODES,
+  sandboxNamespaceModes,
+  type SandboxFiles,
+  type SandboxNamespaceModes,
+} from './sandbox-spec.ts';
 import { requestedProfile, seccompFor, type ReadProfileFile } from './seccomp.ts';
-import { type Device, type DeviceCgroup, type ImageConfig, type Mount, type Namespace, OCI_VERSION, type Spec } from './spec-types.ts';
+import {
+  type Device,
+  type DeviceCgroup,
+  type ImageConfig,
+  type Mount,
+  type Namespace,
+  OCI_VERSION,
+  type Spec,
+} from './spec-types.ts';
 import { resolveProcessUser, type UserFiles } from './user.ts';
 
 export interface ContainerSpecInput {
@@ -75,13 +89,16 @@ export function buildContainerSpec(input: ContainerSpecInput): Spec {
   const { mounts, rootfsPropagation } = containerMounts(input, privileged);
   const resources = config.linux?.resources ?? null;
   const requestedOom = requestedOomScoreAdj(resources, `${FIELD}: linux.resources`);
-  const seccomp = seccompFor(requestedProfile(security?.seccomp, security?.seccomp_profile_path ?? '', `${SC}.seccomp`), {
-    privileged,
-    capabilities,
-    arch: host.arch,
-    field: `${SC}.seccomp`,
-    readFile: input.readSeccompProfile,
-  });
+  const seccomp = seccompFor(
+    requestedProfile(security?.seccomp, security?.seccomp_profile_path ?? '', `${SC}.seccomp`),
+    {
+      privileged,
+      capabilities,
+      arch: host.arch,
+      field: `${SC}.seccomp`,
+      readFile: input.readSeccompProfile,
+    },
+  );
   const apparmorProfile = apparmorProfileFor(
     requestedProfile(security?.apparmor, security?.apparmor_profile ?? '', `${SC}.apparmor`),
     privileged,
@@ -100,7 +117,9 @@ export function buildContainerSpec(input: ContainerSpecInput): Spec {
           uid: security?.run_as_user?.value,
           gid: security?.run_as_group?.value,
           supplementalGroups: security?.supplemental_groups ?? [],
-          strict: enumValue(security?.supplemental_groups_policy, ['Merge', 'Strict'], `${SC}.supplemental_groups_policy`) === 'Strict',
+          strict:
+            enumValue(security?.supplemental_groups_policy, ['Merge', 'Strict'], `${SC}.supplemental_groups_policy`) ===
+            'Strict',
           imageUser: input.imageConfig.User ?? '',
           field: SC,
         },
@@ -112,7 +131,9 @@ export function buildContainerSpec(input: ContainerSpecInput): Spec {
       capabilities: capabilitySet(capabilities),
       noNewPrivileges: security?.no_new_privs ?? false,
       ...(apparmorProfile && { apparmorProfile }),
-      ...(requestedOom !== undefined && { oomScoreAdj: oomScoreAdj(requestedOom, input.restrictOomScoreAdj, host.oomScoreAdj) }),
+      ...(requestedOom !== undefined && {
+        oomScoreAdj: oomScoreAdj(requestedOom, input.restrictOomScoreAdj, host.oomScoreAdj),
+      }),
     },
     root: { path: 'rootfs', readonly: security?.readonly_rootfs ?? false },
     mounts,
@@ -129,7 +150,9 @@ export function buildContainerSpec(input: ContainerSpecInput): Spec {
       ...(seccomp && { seccomp }),
       ...(rootfsPropagation && { rootfsPropagation }),
       maskedPaths: privileged ? [] : pathList(security?.masked_paths, DEFAULT_MASKED_PATHS, `${SC}.masked_paths`),
-      readonlyPaths: privileged ? [] : pathList(security?.readonly_paths, DEFAULT_READONLY_PATHS, `${SC}.readonly_paths`),
+      readonlyPaths: privileged
+        ? []
+        : pathList(security?.readonly_paths, DEFAULT_READONLY_PATHS, `${SC}.readonly_paths`),
     },
   };
 }
@@ -137,7 +160,11 @@ export function buildContainerSpec(input: ContainerSpecInput): Spec {
 /** PATH, HOSTNAME (the pod's), TERM for a tty, the image's env, then the config's; later wins by key. */
 function containerEnv(input: ContainerSpecInput, podNs: SandboxNamespaceModes): string[] {
   const podHostname = podNs.network === 'NODE' ? '' : input.sandboxConfig.hostname;
-  const base = [DEFAULT_PATH_ENV, ...(input.config.tty ? ['TERM=xterm'] : []), `HOSTNAME=${podHostname || input.host.hostname}`];
+  const base = [
+    DEFAULT_PATH_ENV,
+    ...(input.config.tty ? ['TERM=xterm'] : []),
+    `HOSTNAME=${podHostname || input.host.hostname}`,
+  ];
   return mergeEnv(base, [...(input.imageConfig.Env ?? []), ...criEnv(input.config.envs ?? [], `${FIELD}: envs`)]);
 }
 
@@ -157,7 +184,8 @@ function containerNamespaces(
   checkUserNamespace(options, field);
   const pid = enumValue(options?.pid, NAMESPACE_MODES, `${field}.pid`);
   const proc = (ns: string, pidOf: number | undefined, what: string) => {
-    if (!pidOf || !Number.isInteger(pidOf) || pidOf <= 0) throw invalidArgument(`${field}: ${what} has no running process to join`);
+    if (!pidOf || !Number.isInteger(pidOf) || pidOf <= 0)
+      throw invalidArgument(`${field}: ${what} has no running process to join`);
     return `/proc/${pidOf}/ns/${ns}`;
   };
   const namespaces: Namespace[] = [{ type: 'mount' }];
@@ -166,10 +194,14 @@ function containerNamespaces(
     namespaces.push({ type: 'uts', path: proc('uts', input.sandboxPid, 'the sandbox') });
   }
   if (podNs.ipc !== 'NODE') namespaces.push({ type: 'ipc', path: proc('ipc', input.sandboxPid, 'the sandbox') });
-  if (pid === 'POD' && podNs.pid !== 'NODE') namespaces.push({ type: 'pid', path: proc('pid', input.sandboxPid, 'the sandbox') });
+  if (pid === 'POD' && podNs.pid !== 'NODE')
+    namespaces.push({ type: 'pid', path: proc('pid', input.sandboxPid, 'the sandbox') });
   if (pid === 'TARGET') {
     if (!options?.target_id) throw invalidArgument(`${field}.target_id is required for a TARGET pid namespace`);
-    namespaces.push({ type: 'pid', path: proc('pid', input.targetPid, `target container ${quote(options.target_id)}`) });
+    namespaces.push({
+      type: 'pid',
+      path: proc('pid', input.targetPid, `target container ${quote(options.target_id)}`),
+    });
   }
   if (pid === 'CONTAINER') namespaces.push({ type: 'pid' });
   if (input.host.cgroupV2 && !privileged) namespaces.push({ type: 'cgroup' });
@@ -177,7 +209,10 @@ function containerNamespaces(
 }
 
 /** Default filesystems, the pod's shared files unless mounted by the config, then the config's mounts. */
-function containerMounts(input: ContainerSpecInput, privileged: boolean): { mounts: Mount[]; rootfsPropagation?: string } {
+function containerMounts(
+  input: ContainerSpecInput,
+  privileged: boolean,
+): { mounts: Mount[]; rootfsPropagation?: string } {
   const requested = input.config.mounts ?? [];
   const { mounts, rootfsPropagation } = criMounts(requested, `${FIELD}: mounts`);
   const readonly = input.config.linux?.security_context?.readonly_rootfs ?? false;
@@ -203,11 +238,14 @@ function containerDevices(input: ContainerSpecInput, privileged: boolean): { nod
   (input.config.devices ?? []).forEach((d, i) => {
     const field = `${FIELD}: devices[${i}]`;
     const device = input.devices[d.host_path];
-    if (!device) throw invalidArgument(`${field}.host_path ${quote(d.host_path ?? '')} is not a device node on this host`);
+    if (!device)
+      throw invalidArgument(`${field}.host_path ${quote(d.host_path ?? '')} is not a device node on this host`);
     const containerPath = d.container_path || d.host_path;
-    if (!containerPath.startsWith('/')) throw invalidArgument(`${field}.container_path ${quote(containerPath)} must be an absolute path`);
+    if (!containerPath.startsWith('/'))
+      throw invalidArgument(`${field}.container_path ${quote(containerPath)} must be an absolute path`);
     const access = d.permissions || 'rwm';
-    if (!/^[rwm]{1,3}$/.test(access)) throw invalidArgument(`${field}.permissions ${quote(access)}: expected letters of "rwm"`);
+    if (!/^[rwm]{1,3}$/.test(access))
+      throw invalidArgument(`${field}.permissions ${quote(access)}: expected letters of "rwm"`);
     nodes.push(specDevice(device, containerPath));
     rules.push(deviceRule(device, access));
   });
@@ -222,10 +260,15 @@ function containerDevices(input: ContainerSpecInput, privileged: boolean): { nod
 }
 
 /** The request's list when it gives one, else the defaults; every entry an absolute path. */
-function pathList(requested: readonly string[] | null | undefined, defaults: readonly string[], field: string): string[] {
+function pathList(
+  requested: readonly string[] | null | undefined,
+  defaults: readonly string[],
+  field: string,
+): string[] {
   const list = requested && requested.length > 0 ? [...requested] : [...defaults];
   list.forEach((p, i) => {
-    if (!p.startsWith('/') || p.includes('\0')) throw invalidArgument(`${field}[${i}] ${quote(p)} must be an absolute path`);
+    if (!p.startsWith('/') || p.includes('\0'))
+      throw invalidArgument(`${field}[${i}] ${quote(p)} must be an absolute path`);
   });
   return list;
 }

@@ -50,7 +50,9 @@ export async function readHostFacts(): Promise<HostFacts> {
       ? await exists(path.join('/sys/fs/cgroup', own, 'memory.swap.max'))
       : await exists('/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes'),
     hugetlbAvailable: cgroupV2
-      ? (await fs.readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => '')).split(/\s+/).includes('hugetlb')
+      ? (await fs.readFile('/sys/fs/cgroup/cgroup.controllers', 'utf8').catch(() => ''))
+          .split(/\s+/)
+          .includes('hugetlb')
       : await exists('/sys/fs/cgroup/hugetlb'),
     apparmor: apparmorHost(apparmorFlag.trim() === 'Y'),
     selinuxEnabled: await exists('/sys/fs/selinux/enforce'),
@@ -59,10 +61,18 @@ export async function readHostFacts(): Promise<HostFacts> {
 }
 
 function apparmorHost(enabled: boolean): AppArmorHost {
-  return { enabled, defaultProfile: enabled ? DEFAULT_PROFILE_NAME : '', profilesFile: '/sys/kernel/security/apparmor/profiles' };
+  return {
+    enabled,
+    defaultProfile: enabled ? DEFAULT_PROFILE_NAME : '',
+    profilesFile: '/sys/kernel/security/apparmor/profiles',
+  };
 }
 
-const exists = (p: string): Promise<boolean> => fs.access(p).then(() => true, () => false);
+const exists = (p: string): Promise<boolean> =>
+  fs.access(p).then(
+    () => true,
+    () => false,
+  );
 
 /**
  * crid's own cgroup from /proc/self/cgroup: the unified ("0::") entry on cgroup v2, else the

@@ -8,28 +8,58 @@ import type { Mount } from './spec-types.ts';
 
 /** containerd's default masked paths (pkg/oci populateDefaultUnixSpec). */
 export const DEFAULT_MASKED_PATHS: readonly string[] = [
-  '/proc/acpi', '/proc/asound', '/proc/kcore', '/proc/keys', '/proc/latency_stats', '/proc/timer_list',
-  '/proc/timer_stats', '/proc/sched_debug', '/sys/firmware', '/sys/devices/virtual/powercap', '/proc/scsi',
+  '/proc/acpi',
+  '/proc/asound',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/sys/firmware',
+  '/sys/devices/virtual/powercap',
+  '/proc/scsi',
 ];
 
-export const DEFAULT_READONLY_PATHS: readonly string[] = ['/proc/bus', '/proc/fs', '/proc/irq', '/proc/sys', '/proc/sysrq-trigger'];
+export const DEFAULT_READONLY_PATHS: readonly string[] = [
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
 
 /** /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys and a read-only /sys/fs/cgroup (rw when privileged). */
 export function defaultMounts(privileged: boolean): Mount[] {
   const ro = privileged ? 'rw' : 'ro';
   return [
     { destination: '/proc', type: 'proc', source: 'proc', options: ['nosuid', 'noexec', 'nodev'] },
-    { destination: '/dev', type: 'tmpfs', source: 'tmpfs', options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'] },
+    {
+      destination: '/dev',
+      type: 'tmpfs',
+      source: 'tmpfs',
+      options: ['nosuid', 'strictatime', 'mode=755', 'size=65536k'],
+    },
     {
       destination: '/dev/pts',
       type: 'devpts',
       source: 'devpts',
       options: ['nosuid', 'noexec', 'newinstance', 'ptmxmode=0666', 'mode=0620', 'gid=5'],
     },
-    { destination: '/dev/shm', type: 'tmpfs', source: 'shm', options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'] },
+    {
+      destination: '/dev/shm',
+      type: 'tmpfs',
+      source: 'shm',
+      options: ['nosuid', 'noexec', 'nodev', 'mode=1777', 'size=65536k'],
+    },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ro] },
-    { destination: '/sys/fs/cgroup', type: 'cgroup', source: 'cgroup', options: ['nosuid', 'noexec', 'nodev', 'relatime', ro] },
+    {
+      destination: '/sys/fs/cgroup',
+      type: 'cgroup',
+      source: 'cgroup',
+      options: ['nosuid', 'noexec', 'nodev', 'relatime', ro],
+    },
   ];
 }
 
@@ -69,23 +99,33 @@ export function criMounts(requested: readonly Mount__Output[], field: string): C
     }
     options.push(m.readonly ? 'ro' : 'rw');
     const destination = path.posix.normalize(m.container_path);
-    mounts.push({ depth: destination.split('/').length, mount: { destination, type: 'bind', source: m.host_path, options } });
+    mounts.push({
+      depth: destination.split('/').length,
+      mount: { destination, type: 'bind', source: m.host_path, options },
+    });
   });
   mounts.sort((a, b) => a.depth - b.depth);
   return { mounts: mounts.map((m) => m.mount), rootfsPropagation };
 }
 
 function checkMount(m: Mount__Output, field: string): void {
-  if (!m.container_path?.startsWith('/')) throw invalidArgument(`${field}.container_path ${quote(m.container_path ?? '')} must be an absolute path`);
+  if (!m.container_path?.startsWith('/'))
+    throw invalidArgument(`${field}.container_path ${quote(m.container_path ?? '')} must be an absolute path`);
   if (m.image?.image) throw invalidArgument(`${field}.image: image volumes are not supported`);
-  if (!m.host_path?.startsWith('/')) throw invalidArgument(`${field}.host_path ${quote(m.host_path ?? '')} must be an absolute path`);
+  if (!m.host_path?.startsWith('/'))
+    throw invalidArgument(`${field}.host_path ${quote(m.host_path ?? '')} must be an absolute path`);
   if (m.recursive_read_only) {
-    throw invalidArgument(`${field}.recursive_read_only: recursive read-only mounts are not supported by crid's OCI runtimes`);
+    throw invalidArgument(
+      `${field}.recursive_read_only: recursive read-only mounts are not supported by crid's OCI runtimes`,
+    );
   }
   if ((m.uidMappings?.length ?? 0) > 0 || (m.gidMappings?.length ?? 0) > 0) {
     throw invalidArgument(`${field}: id-mapped mounts are not supported`);
   }
-  for (const [name, value] of [['container_path', m.container_path], ['host_path', m.host_path]] as const) {
+  for (const [name, value] of [
+    ['container_path', m.container_path],
+    ['host_path', m.host_path],
+  ] as const) {
     if (value.includes('\0')) throw invalidArgument(`${field}.${name} contains a NUL byte`);
   }
 }

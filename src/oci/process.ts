@@ -12,7 +12,12 @@ export const DEFAULT_PATH_ENV = 'PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/
  * replace the cmd and keep the entrypoint; with neither, entrypoint + cmd. An image entrypoint of
  * exactly [""] means "no entrypoint" (Docker's `ENTRYPOINT [""]`).
  */
-export function containerArgs(command: readonly string[], args: readonly string[], image: ImageConfig, field: string): string[] {
+export function containerArgs(
+  command: readonly string[],
+  args: readonly string[],
+  image: ImageConfig,
+  field: string,
+): string[] {
   let cmd = [...command];
   let rest = [...args];
   if (cmd.length === 0) {
@@ -21,7 +26,10 @@ export function containerArgs(command: readonly string[], args: readonly string[
     if (!(entrypoint.length === 1 && entrypoint[0] === '')) cmd = [...entrypoint];
   }
   const argv = [...cmd, ...rest];
-  if (argv.length === 0) throw invalidArgument(`${field}: no command specified (neither the config's command/args nor the image's entrypoint/cmd)`);
+  if (argv.length === 0)
+    throw invalidArgument(
+      `${field}: no command specified (neither the config's command/args nor the image's entrypoint/cmd)`,
+    );
   checkArgv(argv, field);
   return argv;
 }
@@ -65,7 +73,8 @@ export function criEnv(envs: readonly KeyValue__Output[], field: string): string
   return envs.map((kv, i) => {
     const key = kv.key ?? '';
     const value = typeof kv.value === 'string' ? kv.value : Buffer.from(kv.value ?? []).toString('utf8');
-    if (key === '' || key.includes('=') || key.includes('\0')) throw invalidArgument(`${field}[${i}].key ${quote(key)} is not a valid variable name`);
+    if (key === '' || key.includes('=') || key.includes('\0'))
+      throw invalidArgument(`${field}[${i}].key ${quote(key)} is not a valid variable name`);
     if (value.includes('\0')) throw invalidArgument(`${field}[${i}] (${quote(key)}): the value contains a NUL byte`);
     return `${key}=${value}`;
   });

@@ -28,14 +28,22 @@ const PAGE_SIZE = /^[0-9]+(KB|MB|GB|TB|PB)$/;
  * containerd. Hugepage limits are dropped when the host has no usable hugetlb controller (containerd's
  * default tolerate_missing_hugetlb_controller: kubelet sends them for every page size).
  */
-export function containerResources(res: LinuxContainerResources__Output | null | undefined, host: HostFacts, field: string): Omit<Resources, 'devices'> {
+export function containerResources(
+  res: LinuxContainerResources__Output | null | undefined,
+  host: HostFacts,
+  field: string,
+): Omit<Resources, 'devices'> {
   if (!res) return {};
   const period = int64(res.cpu_period, `${field}.cpu_period`);
   const quota = int64(res.cpu_quota, `${field}.cpu_quota`);
   const shares = int64(res.cpu_shares, `${field}.cpu_shares`);
   const limit = int64(res.memory_limit_in_bytes, `${field}.memory_limit_in_bytes`);
   const swap = int64(res.memory_swap_limit_in_bytes, `${field}.memory_swap_limit_in_bytes`);
-  for (const [name, value] of [['cpu_period', period], ['cpu_shares', shares], ['memory_limit_in_bytes', limit]] as const) {
+  for (const [name, value] of [
+    ['cpu_period', period],
+    ['cpu_shares', shares],
+    ['memory_limit_in_bytes', limit],
+  ] as const) {
     if (value < 0n) throw invalidArgument(`${field}.${name}: ${value} is negative`);
   }
   if (quota < -1n) throw invalidArgument(`${field}.cpu_quota: ${quota} (use -1 for no limit)`);
@@ -51,7 +59,10 @@ export function containerResources(res: LinuxContainerResources__Output | null |
   if (Object.keys(cpu).length > 0) out.cpu = cpu;
   const memorySwap = swap !== 0n ? swap : limit;
   if (limit !== 0n || swap !== 0n) {
-    out.memory = { ...(limit !== 0n && { limit }), ...(host.swapAvailable && memorySwap !== 0n && { swap: memorySwap }) };
+    out.memory = {
+      ...(limit !== 0n && { limit }),
+      ...(host.swapAvailable && memorySwap !== 0n && { swap: memorySwap }),
+    };
   }
   const pages = hugepageLimits(res, field);
   if (pages.length > 0 && host.hugetlbAvailable) out.hugepageLimits = pages;
@@ -59,7 +70,8 @@ export function containerResources(res: LinuxContainerResources__Output | null |
   if (unified.length > 0) {
     if (!host.cgroupV2) throw invalidArgument(`${field}.unified: needs cgroup v2, and this host uses cgroup v1`);
     for (const [key] of unified) {
-      if (key.includes('/') || key.startsWith('.') || key === '') throw invalidArgument(`${field}.unified: invalid cgroup file name ${quote(key)}`);
+      if (key.includes('/') || key.startsWith('.') || key === '')
+        throw invalidArgument(`${field}.unified: invalid cgroup file name ${quote(key)}`);
     }
     out.unified = Object.fromEntries(unified);
   }
@@ -73,7 +85,10 @@ function cpuset(value: string, field: string): string {
 
 function hugepageLimits(res: LinuxContainerResources__Output, field: string) {
   return (res.hugepage_limits ?? []).map((h, i) => {
-    if (!PAGE_SIZE.test(h.page_size ?? '')) throw invalidArgument(`${field}.hugepage_limits[${i}].page_size: ${quote(h.page_size ?? '')} is not a size such as "2MB"`);
+    if (!PAGE_SIZE.test(h.page_size ?? ''))
+      throw invalidArgument(
+        `${field}.hugepage_limits[${i}].page_size: ${quote(h.page_size ?? '')} is not a size such as "2MB"`,
+      );
     const limit = int64(h.limit, `${field}.hugepage_limits[${i}].limit`);
     if (limit < 0n) throw invalidArgument(`${field}.hugepage_limits[${i}].limit: ${limit} is negative`);
     return { pageSize: h.page_size, limit };
@@ -81,7 +96,10 @@ function hugepageLimits(res: LinuxContainerResources__Output, field: string) {
 }
 
 /** The requested oom_score_adj of a container, undefined when resources are absent. */
-export function requestedOomScoreAdj(res: LinuxContainerResources__Output | null | undefined, field: string): number | undefined {
+export function requestedOomScoreAdj(
+  res: LinuxContainerResources__Output | null | undefined,
+  field: string,
+): number | undefined {
   if (!res) return undefined;
   return boundedInt(res.oom_score_adj, `${field}.oom_score_adj`, -1000, 1000);
 }

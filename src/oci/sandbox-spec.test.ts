@@ -1,7 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import { buildSandboxSpec, type SandboxSpecInput } from './sandbox-spec.ts';
 import { serializeSpec } from './spec-types.ts';
-import { handler, hostFacts, namespaceOptions, podConfig, resources, sandboxSecurity } from '../../test/helpers/oci-requests.ts';
+import {
+  handler,
+  hostFacts,
+  namespaceOptions,
+  podConfig,
+  resources,
+  sandboxSecurity,
+} from '../../test/helpers/oci-requests.ts';
 
 const input = (over: Partial<SandboxSpecInput> = {}): SandboxSpecInput => ({
   config: podConfig(),
@@ -10,14 +17,21 @@ const input = (over: Partial<SandboxSpecInput> = {}): SandboxSpecInput => ({
   imageName: 'registry.k8s.io/pause:3.9',
   imageConfig: { Entrypoint: ['/pause'], Env: ['PATH=/bin', 'A=1'], User: '65535:65535' },
   netnsPath: '/var/run/netns/cni-1',
-  files: { devShm: '/run/crid/sb1/shm', resolvConf: '/run/crid/sb1/resolv.conf', hosts: '/run/crid/sb1/hosts', hostname: '/run/crid/sb1/hostname' },
+  files: {
+    devShm: '/run/crid/sb1/shm',
+    resolvConf: '/run/crid/sb1/resolv.conf',
+    hosts: '/run/crid/sb1/hosts',
+    hostname: '/run/crid/sb1/hostname',
+  },
   host: hostFacts({ oomScoreAdj: 0 }),
   restrictOomScoreAdj: false,
   ...over,
 });
 
 const withSecurity = (over: Parameters<typeof sandboxSecurity>[0]) =>
-  podConfig({ linux: { cgroup_parent: '', security_context: sandboxSecurity(over), sysctls: {}, overhead: null, resources: null } });
+  podConfig({
+    linux: { cgroup_parent: '', security_context: sandboxSecurity(over), sysctls: {}, overhead: null, resources: null },
+  });
 
 describe('buildSandboxSpec', () => {
   it('builds the pause container spec', () => {
@@ -47,10 +61,22 @@ describe('buildSandboxSpec', () => {
     expect(spec.linux.readonlyPaths).toContain('/proc/sys');
     expect(spec.linux.seccomp).toBeUndefined();
     expect(spec.mounts.map((m) => m.destination)).toEqual([
-      '/proc', '/dev', '/dev/pts', '/dev/mqueue', '/sys', '/sys/fs/cgroup', '/dev/shm', '/etc/resolv.conf', '/etc/hosts', '/etc/hostname',
+      '/proc',
+      '/dev',
+      '/dev/pts',
+      '/dev/mqueue',
+      '/sys',
+      '/sys/fs/cgroup',
+      '/dev/shm',
+      '/etc/resolv.conf',
+      '/etc/hosts',
+      '/etc/hostname',
     ]);
     expect(spec.mounts.find((m) => m.destination === '/dev/shm')).toEqual({
-      destination: '/dev/shm', type: 'bind', source: '/run/crid/sb1/shm', options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
+      destination: '/dev/shm',
+      type: 'bind',
+      source: '/run/crid/sb1/shm',
+      options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'],
     });
     expect(spec.annotations['io.kubernetes.cri.container-type']).toBe('sandbox');
     expect(spec.annotations['io.kubernetes.cri.sandbox-id']).toBe('sb1');
@@ -59,22 +85,32 @@ describe('buildSandboxSpec', () => {
   });
 
   it('uses catatonit -P style entrypoint+cmd and refuses an image with neither', () => {
-    expect(buildSandboxSpec(input({ imageConfig: { Entrypoint: ['/catatonit'], Cmd: ['-P'] } })).process.args).toEqual(['/catatonit', '-P']);
+    expect(buildSandboxSpec(input({ imageConfig: { Entrypoint: ['/catatonit'], Cmd: ['-P'] } })).process.args).toEqual([
+      '/catatonit',
+      '-P',
+    ]);
     expect(() => buildSandboxSpec(input({ imageConfig: {} }))).toThrow(/neither entrypoint nor cmd/);
   });
 
   it('writes sizing annotations with overhead and passes allowed pod annotations', () => {
     const config = podConfig({
-      annotations: { 'io.katacontainers.config.hypervisor.default_memory': '512', 'secret': 'x' },
+      annotations: { 'io.katacontainers.config.hypervisor.default_memory': '512', secret: 'x' },
       linux: {
         cgroup_parent: '/kubepods/burstable/poduid-1',
         security_context: sandboxSecurity(),
         sysctls: {},
-        resources: resources({ cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: '268435456' }),
+        resources: resources({
+          cpu_period: '100000',
+          cpu_quota: '50000',
+          cpu_shares: '512',
+          memory_limit_in_bytes: '268435456',
+        }),
         overhead: resources({ cpu_period: '100000', cpu_quota: '10000', memory_limit_in_bytes: '67108864' }),
       },
     });
-    const spec = buildSandboxSpec(input({ config, handler: handler({ name: 'kata', pod_annotations: ['io.katacontainers.*'] }) }));
+    const spec = buildSandboxSpec(
+      input({ config, handler: handler({ name: 'kata', pod_annotations: ['io.katacontainers.*'] }) }),
+    );
     expect(spec.annotations).toMatchObject({
       'io.kubernetes.cri.sandbox-cpu-period': '100000',
       'io.kubernetes.cri.sandbox-cpu-quota': '60000',
@@ -87,7 +123,15 @@ describe('buildSandboxSpec', () => {
   });
 
   it('uses the systemd slice form under a .slice parent', () => {
-    const config = podConfig({ linux: { cgroup_parent: 'kubepods-besteffort-pod1.slice', security_context: null, sysctls: {}, overhead: null, resources: null } });
+    const config = podConfig({
+      linux: {
+        cgroup_parent: 'kubepods-besteffort-pod1.slice',
+        security_context: null,
+        sysctls: {},
+        overhead: null,
+        resources: null,
+      },
+    });
     expect(buildSandboxSpec(input({ config })).linux.cgroupsPath).toBe('kubepods-besteffort-pod1.slice:crid:sb1');
   });
 
@@ -98,9 +142,14 @@ describe('buildSandboxSpec', () => {
     expect(spec.hostname).toBeUndefined();
   });
 
-  it('clamps the pause oom_score_adj to crid\'s own when restricted', () => {
-    expect(buildSandboxSpec(input({ restrictOomScoreAdj: true, host: hostFacts({ oomScoreAdj: -500 }) })).process.oomScoreAdj).toBe(-500);
-    expect(buildSandboxSpec(input({ restrictOomScoreAdj: true, host: hostFacts({ oomScoreAdj: 0 }) })).process.oomScoreAdj).toBe(0);
+  it("clamps the pause oom_score_adj to crid's own when restricted", () => {
+    expect(
+      buildSandboxSpec(input({ restrictOomScoreAdj: true, host: hostFacts({ oomScoreAdj: -500 }) })).process
+        .oomScoreAdj,
+    ).toBe(-500);
+    expect(
+      buildSandboxSpec(input({ restrictOomScoreAdj: true, host: hostFacts({ oomScoreAdj: 0 }) })).process.oomScoreAdj,
+    ).toBe(0);
   });
 
   it('applies run_as_user/group, supplemental groups, sysctls and the runtime/default seccomp profile', () => {
@@ -119,17 +168,32 @@ describe('buildSandboxSpec', () => {
 
   it('opens low ports and ping to non-root processes when configured, unless the pod says otherwise', () => {
     const on = { unprivilegedPorts: true, unprivilegedIcmp: true };
-    expect(buildSandboxSpec(input(on)).linux.sysctl).toEqual({ 'net.ipv4.ip_unprivileged_port_start': '0', 'net.ipv4.ping_group_range': '0 2147483647' });
-    const own = podConfig({ linux: { cgroup_parent: '', security_context: null, sysctls: { 'net.ipv4.ip_unprivileged_port_start': '1024' }, overhead: null, resources: null } });
-    expect(buildSandboxSpec(input({ ...on, config: own })).linux.sysctl!['net.ipv4.ip_unprivileged_port_start']).toBe('1024');
+    expect(buildSandboxSpec(input(on)).linux.sysctl).toEqual({
+      'net.ipv4.ip_unprivileged_port_start': '0',
+      'net.ipv4.ping_group_range': '0 2147483647',
+    });
+    const own = podConfig({
+      linux: {
+        cgroup_parent: '',
+        security_context: null,
+        sysctls: { 'net.ipv4.ip_unprivileged_port_start': '1024' },
+        overhead: null,
+        resources: null,
+      },
+    });
+    expect(buildSandboxSpec(input({ ...on, config: own })).linux.sysctl!['net.ipv4.ip_unprivileged_port_start']).toBe(
+      '1024',
+    );
     expect(buildSandboxSpec(input()).linux.sysctl).toEqual({});
     const host = withSecurity({ namespace_options: namespaceOptions({ network: 'NODE' }) });
     expect(buildSandboxSpec(input({ ...on, config: host })).linux.sysctl).toEqual({});
   });
 
-  it('gives a privileged pod crid\'s capabilities, no masked paths and no seccomp', () => {
+  it("gives a privileged pod crid's capabilities, no masked paths and no seccomp", () => {
     const config = withSecurity({ privileged: true, seccomp: { profile_type: 'RuntimeDefault', localhost_ref: '' } });
-    const spec = buildSandboxSpec(input({ config, host: hostFacts({ capabilities: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] }) }));
+    const spec = buildSandboxSpec(
+      input({ config, host: hostFacts({ capabilities: ['CAP_SYS_ADMIN', 'CAP_NET_ADMIN'] }) }),
+    );
     expect(spec.process.capabilities!.bounding).toEqual(['CAP_SYS_ADMIN', 'CAP_NET_ADMIN']);
     expect(spec.linux.maskedPaths).toEqual([]);
     expect(spec.linux.readonlyPaths).toEqual([]);
@@ -138,11 +202,15 @@ describe('buildSandboxSpec', () => {
   });
 
   it('rejects hostile input naming the field', () => {
-    expect(() => buildSandboxSpec(input({ config: podConfig({ metadata: null }) }))).toThrow('sandbox config: metadata is required');
-    expect(() => buildSandboxSpec(input({ config: podConfig({ metadata: { name: 'a', uid: '', namespace: 'n', attempt: 0 } }) }))).toThrow(
-      'sandbox config: metadata.uid is required',
+    expect(() => buildSandboxSpec(input({ config: podConfig({ metadata: null }) }))).toThrow(
+      'sandbox config: metadata is required',
     );
-    expect(() => buildSandboxSpec(input({ config: podConfig({ hostname: 'x'.repeat(100_000) }) }))).toThrow(/hostname "x{128}…\(100000 chars\)"/);
+    expect(() =>
+      buildSandboxSpec(input({ config: podConfig({ metadata: { name: 'a', uid: '', namespace: 'n', attempt: 0 } }) })),
+    ).toThrow('sandbox config: metadata.uid is required');
+    expect(() => buildSandboxSpec(input({ config: podConfig({ hostname: 'x'.repeat(100_000) }) }))).toThrow(
+      /hostname "x{128}…\(100000 chars\)"/,
+    );
     const badMode = withSecurity({ namespace_options: namespaceOptions({ network: 7 as unknown as 'POD' }) });
     expect(() => buildSandboxSpec(input({ config: badMode }))).toThrow(/namespace_options\.network: unknown value "7"/);
     const target = withSecurity({ namespace_options: namespaceOptions({ pid: 'TARGET' }) });
@@ -153,12 +221,18 @@ describe('buildSandboxSpec', () => {
     const badSysctl = podConfig();
     badSysctl.linux!.sysctls = { '../../etc': '1' };
     expect(() => buildSandboxSpec(input({ config: badSysctl }))).toThrow(/not a sysctl name/);
-    expect(() => buildSandboxSpec(input({ config: withSecurity({ run_as_user: { value: '-5' } }) }))).toThrow(/run_as_user: -5 is outside/);
-    expect(() => buildSandboxSpec(input({ imageConfig: { Entrypoint: ['/pause'], User: 'nobody' } }))).toThrow(/sandbox image config User "nobody"/);
+    expect(() => buildSandboxSpec(input({ config: withSecurity({ run_as_user: { value: '-5' } }) }))).toThrow(
+      /run_as_user: -5 is outside/,
+    );
+    expect(() => buildSandboxSpec(input({ imageConfig: { Entrypoint: ['/pause'], User: 'nobody' } }))).toThrow(
+      /sandbox image config User "nobody"/,
+    );
   });
 
   it('survives a config whose nested messages are all null', () => {
-    const spec = buildSandboxSpec(input({ config: podConfig({ linux: null, dns_config: null }), netnsPath: undefined }));
+    const spec = buildSandboxSpec(
+      input({ config: podConfig({ linux: null, dns_config: null }), netnsPath: undefined }),
+    );
     expect(spec.linux.namespaces).toContainEqual({ type: 'network' });
     expect(spec.linux.sysctl).toEqual({});
   });

@@ -58,7 +58,11 @@ export function buildSandboxSpec(input: SandboxSpecInput): Spec {
   const ns = sandboxNamespaceModes(security?.namespace_options ?? null);
   const privileged = security?.privileged ?? false;
   const capabilities = privileged ? [...host.capabilities] : [...DEFAULT_CAPABILITIES];
-  const profile = requestedProfile(security?.seccomp, security?.seccomp_profile_path ?? '', `${FIELD}: linux.security_context.seccomp`);
+  const profile = requestedProfile(
+    security?.seccomp,
+    security?.seccomp_profile_path ?? '',
+    `${FIELD}: linux.security_context.seccomp`,
+  );
   const seccomp = seccompFor(profile, {
     privileged,
     capabilities,
@@ -91,7 +95,10 @@ export function buildSandboxSpec(input: SandboxSpecInput): Spec {
       namespaces: sandboxNamespaces(ns, input.netnsPath),
       resources: { devices: [DENY_ALL_DEVICES], cpu: { shares: SANDBOX_CPU_SHARES } },
       cgroupsPath: cgroupsPath(linux?.cgroup_parent || host.defaultCgroupParent, input.sandboxId),
-      sysctl: { ...unprivilegedDefaults(input, ns.network === 'NODE'), ...sysctls(linux?.sysctls ?? {}, ns.network === 'NODE') },
+      sysctl: {
+        ...unprivilegedDefaults(input, ns.network === 'NODE'),
+        ...sysctls(linux?.sysctls ?? {}, ns.network === 'NODE'),
+      },
       ...(seccomp && { seccomp }),
       maskedPaths: privileged ? [] : [...DEFAULT_MASKED_PATHS],
       readonlyPaths: privileged ? [] : [...DEFAULT_READONLY_PATHS],
@@ -155,7 +162,9 @@ function sandboxNamespaces(ns: SandboxNamespaceModes, netnsPath: string | undefi
 function sandboxHostname(hostname: string, hostNetwork: boolean): string | undefined {
   if (hostNetwork || hostname === '') return undefined;
   if (hostname.length > 64 || !/^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$/.test(hostname)) {
-    throw invalidArgument(`${FIELD}: hostname ${quote(hostname)} is not a valid host name (letters, digits, '-', '.', at most 64)`);
+    throw invalidArgument(
+      `${FIELD}: hostname ${quote(hostname)} is not a valid host name (letters, digits, '-', '.', at most 64)`,
+    );
   }
   return hostname;
 }
@@ -179,13 +188,16 @@ function sandboxUser(input: SandboxSpecInput) {
   }
   const user = resolveUserString(userstr || '0', input.userFiles ?? {}, userField);
   if (security?.run_as_group) user.gid = linuxId(security.run_as_group.value, `${field}.run_as_group`);
-  const supplemental = (security?.supplemental_groups ?? []).map((g, i) => linuxId(g, `${field}.supplemental_groups[${i}]`));
+  const supplemental = (security?.supplemental_groups ?? []).map((g, i) =>
+    linuxId(g, `${field}.supplemental_groups[${i}]`),
+  );
   return { uid: user.uid, gid: user.gid, additionalGids: mergeGids([user.gid], supplemental) };
 }
 
 function sandboxBinds(files: SandboxFiles): Mount[] {
   const binds: Mount[] = [];
-  if (files.devShm) binds.push({ ...bindMount(files.devShm, '/dev/shm', true), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
+  if (files.devShm)
+    binds.push({ ...bindMount(files.devShm, '/dev/shm', true), options: ['rbind', 'ro', 'nosuid', 'nodev', 'noexec'] });
   if (files.resolvConf) binds.push(bindMount(files.resolvConf, '/etc/resolv.conf', true));
   if (files.hosts) binds.push(bindMount(files.hosts, '/etc/hosts', true));
   if (files.hostname) binds.push(bindMount(files.hostname, '/etc/hostname', true));
@@ -209,7 +221,8 @@ function sysctls(requested: Record<string, string>, hostNetwork: boolean): Recor
     const field = `${FIELD}: linux.sysctls[${quote(name)}]`;
     if (!SYSCTL_NAME.test(name)) throw invalidArgument(`${field}: not a sysctl name`);
     if (value.includes('\0')) throw invalidArgument(`${field}: the value contains a NUL byte`);
-    if (hostNetwork && name.startsWith('net.')) throw invalidArgument(`${field}: network sysctls cannot be set for a host-network pod`);
+    if (hostNetwork && name.startsWith('net.'))
+      throw invalidArgument(`${field}: network sysctls cannot be set for a host-network pod`);
   }
   return { ...requested };
 }

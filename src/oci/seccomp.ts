@@ -20,12 +20,18 @@ export interface Profile {
  * The requested profile: the `seccomp`/`apparmor` message, else the deprecated path string
  * (`runtime/default`, `docker/default`, `unconfined`, `localhost/<ref>`); undefined when neither is set.
  */
-export function requestedProfile(message: SecurityProfile__Output | null | undefined, deprecatedPath: string, field: string): Profile | undefined {
+export function requestedProfile(
+  message: SecurityProfile__Output | null | undefined,
+  deprecatedPath: string,
+  field: string,
+): Profile | undefined {
   if (message) {
     const kind = enumValue(message.profile_type, PROFILE_KINDS, `${field}.profile_type`);
     const localhostRef = message.localhost_ref ?? '';
-    if (kind !== 'Localhost' && localhostRef !== '') throw invalidArgument(`${field}.localhost_ref must only be set for a Localhost profile`);
-    if (kind === 'Localhost' && localhostRef === '') throw invalidArgument(`${field}.localhost_ref is required for a Localhost profile`);
+    if (kind !== 'Localhost' && localhostRef !== '')
+      throw invalidArgument(`${field}.localhost_ref must only be set for a Localhost profile`);
+    if (kind === 'Localhost' && localhostRef === '')
+      throw invalidArgument(`${field}.localhost_ref is required for a Localhost profile`);
     return { kind, localhostRef: localhostRef.replace(/^localhost\//, '') };
   }
   switch (deprecatedPath) {
@@ -37,7 +43,8 @@ export function requestedProfile(message: SecurityProfile__Output | null | undef
     case 'unconfined':
       return { kind: 'Unconfined', localhostRef: '' };
     default:
-      if (!deprecatedPath.startsWith('localhost/')) throw invalidArgument(`${field}_profile_path: invalid profile ${quote(deprecatedPath)}`);
+      if (!deprecatedPath.startsWith('localhost/'))
+        throw invalidArgument(`${field}_profile_path: invalid profile ${quote(deprecatedPath)}`);
       return { kind: 'Localhost', localhostRef: deprecatedPath.slice('localhost/'.length) };
   }
 }
@@ -52,7 +59,13 @@ const readUtf8: ReadProfileFile = (path) => readFileSync(path, 'utf8');
  */
 export function seccompFor(
   profile: Profile | undefined,
-  options: { privileged: boolean; capabilities: readonly string[]; arch: string; field: string; readFile?: ReadProfileFile },
+  options: {
+    privileged: boolean;
+    capabilities: readonly string[];
+    arch: string;
+    field: string;
+    readFile?: ReadProfileFile;
+  },
 ): Seccomp | undefined {
   if (options.privileged || !profile) return undefined;
   switch (profile.kind) {
@@ -66,7 +79,8 @@ export function seccompFor(
 }
 
 function loadLocalhostProfile(path: string, field: string, readFile: ReadProfileFile): Seccomp {
-  if (!path.startsWith('/')) throw invalidArgument(`${field}: localhost profile ${quote(path)} must be an absolute path`);
+  if (!path.startsWith('/'))
+    throw invalidArgument(`${field}: localhost profile ${quote(path)} must be an absolute path`);
   let text: string;
   try {
     text = readFile(path);

@@ -4,8 +4,14 @@
 import { failedPrecondition } from '../errors.ts';
 import type { SELinuxOption__Output } from '../generated/runtime/v1/SELinuxOption.ts';
 
-export function checkSelinuxLabels(options: SELinuxOption__Output | null | undefined, selinuxEnabled: boolean, field: string): void {
+export function checkSelinuxLabels(
+  options: SELinuxOption__Output | null | undefined,
+  selinuxEnabled: boolean,
+  field: string,
+): void {
   if (!selinuxEnabled || !options) return;
   if (![options.user, options.role, options.type, options.level].some((v) => v)) return;
-  throw failedPrecondition(`${field}.selinux_options: SELinux is enabled on this host, but crid cannot label containers; refusing to run them unlabelled`);
+  throw failedPrecondition(
+    `${field}.selinux_options: SELinux is enabled on this host, but crid cannot label containers; refusing to run them unlabelled`,
+  );
 }

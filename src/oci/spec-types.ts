@@ -23,7 +23,9 @@ export interface Hook {
   timeout?: number;
 }
 
-export type Hooks = Partial<Record<'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop', Hook[]>>;
+export type Hooks = Partial<
+  Record<'prestart' | 'createRuntime' | 'createContainer' | 'startContainer' | 'poststart' | 'poststop', Hook[]>
+>;
 
 export interface Process {
   terminal?: boolean;

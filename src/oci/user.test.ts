@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { memberGids, parseGroup, parsePasswd, resolveProcessUser, resolveUserString, type UserRequest } from './user.ts';
+import {
+  memberGids,
+  parseGroup,
+  parsePasswd,
+  resolveProcessUser,
+  resolveUserString,
+  type UserRequest,
+} from './user.ts';
 
 const files = {
   passwd: [
@@ -54,10 +61,14 @@ describe('resolveUserString', () => {
   });
 
   it('names the field, the value and the missing entry', () => {
-    expect(() => resolveUserString('nosuch', files, 'container config: linux.security_context.run_as_username')).toThrow(
+    expect(() =>
+      resolveUserString('nosuch', files, 'container config: linux.security_context.run_as_username'),
+    ).toThrow(
       'container config: linux.security_context.run_as_username "nosuch": no such user "nosuch" in /etc/passwd',
     );
-    expect(() => resolveUserString('app:nosuch', files, 'image config User')).toThrow(/no such group "nosuch" in \/etc\/group/);
+    expect(() => resolveUserString('app:nosuch', files, 'image config User')).toThrow(
+      /no such group "nosuch" in \/etc\/group/,
+    );
     expect(() => resolveUserString('a:b:c', files, 'image config User')).toThrow(/expected user, uid/);
     expect(() => resolveUserString('4294967296', files, 'image config User')).toThrow(/out of range/);
     expect(() => resolveUserString('app', { passwd: null }, 'image config User')).toThrow(/no such user/);
@@ -83,27 +94,50 @@ describe('resolveProcessUser', () => {
   });
 
   it('uses the image USER, by name or uid:gid', () => {
-    expect(resolveProcessUser(request({ imageUser: 'app' }), files)).toEqual({ uid: 1000, gid: 1000, additionalGids: [10, 29, 1000] });
-    expect(resolveProcessUser(request({ imageUser: '1000:50' }), files)).toEqual({ uid: 1000, gid: 50, additionalGids: [10, 29, 50] });
+    expect(resolveProcessUser(request({ imageUser: 'app' }), files)).toEqual({
+      uid: 1000,
+      gid: 1000,
+      additionalGids: [10, 29, 1000],
+    });
+    expect(resolveProcessUser(request({ imageUser: '1000:50' }), files)).toEqual({
+      uid: 1000,
+      gid: 50,
+      additionalGids: [10, 29, 50],
+    });
   });
 
   it('prefers run_as_username over run_as_user over the image', () => {
     expect(resolveProcessUser(request({ username: 'daemon', uid: '1000', imageUser: 'app' }), files).uid).toBe(1);
-    expect(resolveProcessUser(request({ uid: '65534', imageUser: 'app' }), files)).toEqual({ uid: 65534, gid: 65534, additionalGids: [65534] });
+    expect(resolveProcessUser(request({ uid: '65534', imageUser: 'app' }), files)).toEqual({
+      uid: 65534,
+      gid: 65534,
+      additionalGids: [65534],
+    });
   });
 
   it('applies run_as_group and supplemental groups, sorted and unique', () => {
-    const user = resolveProcessUser(request({ uid: '1000', gid: '3000', supplementalGroups: ['4000', '10', '3000'] }), files);
+    const user = resolveProcessUser(
+      request({ uid: '1000', gid: '3000', supplementalGroups: ['4000', '10', '3000'] }),
+      files,
+    );
     expect(user).toEqual({ uid: 1000, gid: 3000, additionalGids: [10, 29, 3000, 4000] });
   });
 
   it('refuses run_as_group without run_as_user or run_as_username', () => {
-    expect(() => resolveProcessUser(request({ gid: '7', imageUser: 'app' }), files)).toThrow('user group "7" is specified without user');
-    expect(resolveProcessUser(request({ username: 'app', gid: '7' }), files)).toEqual({ uid: 1000, gid: 7, additionalGids: [7, 10, 29] });
+    expect(() => resolveProcessUser(request({ gid: '7', imageUser: 'app' }), files)).toThrow(
+      'user group "7" is specified without user',
+    );
+    expect(resolveProcessUser(request({ username: 'app', gid: '7' }), files)).toEqual({
+      uid: 1000,
+      gid: 7,
+      additionalGids: [7, 10, 29],
+    });
   });
 
   it('skips /etc/group memberships under the Strict policy', () => {
-    expect(resolveProcessUser(request({ imageUser: 'app', strict: true, supplementalGroups: ['5'] }), files).additionalGids).toEqual([5, 1000]);
+    expect(
+      resolveProcessUser(request({ imageUser: 'app', strict: true, supplementalGroups: ['5'] }), files).additionalGids,
+    ).toEqual([5, 1000]);
   });
 
   it('rejects bad requests naming the field', () => {

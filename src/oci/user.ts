@@ -40,7 +40,10 @@ export function parseGroup(text: string | null | undefined): GroupEntry[] {
   const entries: GroupEntry[] = [];
   for (const fields of records(text)) {
     const gid = parseId(fields[2]);
-    const members = (fields[3] ?? '').split(',').map((m) => m.trim()).filter((m) => m !== '');
+    const members = (fields[3] ?? '')
+      .split(',')
+      .map((m) => m.trim())
+      .filter((m) => m !== '');
     if (fields[0] && gid !== undefined) entries.push({ name: fields[0], gid, members });
   }
   return entries;
@@ -65,7 +68,8 @@ const isNumeric = (part: string): boolean => /^\d+$/.test(part);
 /** What a user string (`uid`, `name`, `uid:gid`, `name:group`, …) means in this rootfs. */
 export function resolveUserString(userstr: string, files: UserFiles, field: string): { uid: number; gid: number } {
   const parts = userstr.split(':');
-  if (parts.length > 2 || parts.some((p) => p === '')) throw invalidArgument(`${field} ${quote(userstr)}: expected user, uid, user:group or uid:gid`);
+  if (parts.length > 2 || parts.some((p) => p === ''))
+    throw invalidArgument(`${field} ${quote(userstr)}: expected user, uid, user:group or uid:gid`);
   const [userPart, groupPart] = parts;
   let uid: number;
   let gid: number;
@@ -136,7 +140,8 @@ export interface UserRequest {
  */
 export function resolveProcessUser(req: UserRequest, files: UserFiles): User {
   const fromRequest = req.username !== '' || req.uid !== undefined;
-  if (req.gid !== undefined && !fromRequest) throw invalidArgument(`user group ${quote(req.gid)} is specified without user`);
+  if (req.gid !== undefined && !fromRequest)
+    throw invalidArgument(`user group ${quote(req.gid)} is specified without user`);
   let userstr: string;
   let userField: string;
   if (req.username !== '') {
@@ -152,7 +157,8 @@ export function resolveProcessUser(req: UserRequest, files: UserFiles): User {
     userstr = '0';
     userField = 'default user';
   }
-  if (fromRequest && userstr.includes(':')) throw invalidArgument(`${userField} ${quote(userstr)}: must not contain ':'`);
+  if (fromRequest && userstr.includes(':'))
+    throw invalidArgument(`${userField} ${quote(userstr)}: must not contain ':'`);
   const resolved = resolveUserString(userstr, files, userField);
   if (req.gid !== undefined) resolved.gid = linuxId(req.gid, `${req.field}.run_as_group`);
   const supplemental = req.supplementalGroups.map((g, i) => linuxId(g, `${req.field}.supplemental_groups[${i}]`));

@@ -67,7 +67,13 @@ export function containerStatusOf(c: ContainerRecord): ContainerStatus {
     log_path: c.logPath,
     resources: c.config.linux?.resources ? { linux: c.config.linux.resources } : null,
     user: c.process
-      ? { linux: { uid: String(c.process.user.uid), gid: String(c.process.user.gid), supplemental_groups: (c.process.user.additionalGids ?? []).map(String) } }
+      ? {
+          linux: {
+            uid: String(c.process.user.uid),
+            gid: String(c.process.user.gid),
+            supplemental_groups: (c.process.user.additionalGids ?? []).map(String),
+          },
+        }
       : null,
     stop_signal: stopSignalOf(c),
   };

@@ -16,9 +16,16 @@ function count(rows: Array<{ handler: string; state: string }>): ObjectCount[] {
 export function objectCounts(deps: PodDeps): { pods: ObjectCount[]; containers: ObjectCount[] } {
   const handlerOf = new Map(deps.sandboxes.list().map((s) => [s.id, s.runtimeHandler]));
   return {
-    pods: count(deps.sandboxes.list().map((s) => ({ handler: s.runtimeHandler, state: s.state === 'SANDBOX_READY' ? 'ready' : 'notready' }))),
+    pods: count(
+      deps.sandboxes
+        .list()
+        .map((s) => ({ handler: s.runtimeHandler, state: s.state === 'SANDBOX_READY' ? 'ready' : 'notready' })),
+    ),
     containers: count(
-      deps.containers.list().map((c) => ({ handler: handlerOf.get(c.sandboxId) ?? '', state: c.state.replace('CONTAINER_', '').toLowerCase() })),
+      deps.containers.list().map((c) => ({
+        handler: handlerOf.get(c.sandboxId) ?? '',
+        state: c.state.replace('CONTAINER_', '').toLowerCase(),
+      })),
     ),
   };
 }
@@ -39,7 +46,8 @@ export function shimsPerHandler(deps: PodDeps): Record<string, number> {
 export function handlerOfRequest(deps: PodDeps, rpc: string, request: object | null | undefined): string {
   if (!request) return '';
   if (rpc === 'RunPodSandbox') {
-    const requested = 'runtime_handler' in request && typeof request.runtime_handler === 'string' ? request.runtime_handler : '';
+    const requested =
+      'runtime_handler' in request && typeof request.runtime_handler === 'string' ? request.runtime_handler : '';
     return requested || deps.config().default_runtime_name;
   }
   const podId = 'pod_sandbox_id' in request && typeof request.pod_sandbox_id === 'string' ? request.pod_sandbox_id : '';

@@ -20,8 +20,10 @@ export async function recoverState(deps: PodDeps): Promise<void> {
   for (const broken of [...(await deps.sandboxes.load()), ...(await deps.containers.load())]) {
     log.error({ file: broken }, 'unreadable record skipped');
   }
-  for (const s of deps.sandboxes.list()) await step(log, { podId: s.id }, 'reserving the name', async () => deps.names.reserve(s.name, s.id));
-  for (const c of deps.containers.list()) await step(log, { containerId: c.id }, 'reserving the name', async () => deps.names.reserve(c.name, c.id));
+  for (const s of deps.sandboxes.list())
+    await step(log, { podId: s.id }, 'reserving the name', async () => deps.names.reserve(s.name, s.id));
+  for (const c of deps.containers.list())
+    await step(log, { containerId: c.id }, 'reserving the name', async () => deps.names.reserve(c.name, c.id));
 
   for (const s of deps.sandboxes.list().filter((s) => s.creating)) {
     log.warn({ podId: s.id }, 'removing a pod sandbox whose RunPodSandbox did not finish');
@@ -32,7 +34,10 @@ export async function recoverState(deps: PodDeps): Promise<void> {
   await reconnectSandboxes(deps, live, log);
   await reconnectContainers(deps, live, log);
   await removeOrphans(deps, live, log);
-  log.info({ sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size }, 'recovered');
+  log.info(
+    { sandboxes: deps.sandboxes.list().length, containers: deps.containers.list().length, live: live.size },
+    'recovered',
+  );
 }
 
 /**
@@ -60,7 +65,9 @@ async function reconnectContainers(deps: PodDeps, live: Set<string>, log: Logger
 
 async function reconnectContainer(deps: PodDeps, c: ContainerRecord, live: Set<string>, log: Logger): Promise<void> {
   if (c.state === 'CONTAINER_CREATED') {
-    await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () => discardUnstartedTask(deps, c.id));
+    await step(log, { containerId: c.id }, 'dropping a task StartContainer did not finish', () =>
+      discardUnstartedTask(deps, c.id),
+    );
     return;
   }
   if (c.state !== 'CONTAINER_RUNNING') return;
@@ -86,7 +93,12 @@ async function discardTask(deps: PodDeps, id: string): Promise<void> {
 }
 
 /** One part of recovering one object; a failure is logged with the object's id and recovery goes on. */
-async function step(log: Logger, ids: Record<string, string>, what: string, work: () => Promise<unknown>): Promise<void> {
+async function step(
+  log: Logger,
+  ids: Record<string, string>,
+  what: string,
+  work: () => Promise<unknown>,
+): Promise<void> {
   try {
     await work();
   } catch (err) {
@@ -104,7 +116,10 @@ async function reopenLog(deps: PodDeps, c: ContainerRecord, log: Logger): Promis
     await fs.promises.mkdir(path.dirname(c.logPath), { recursive: true, mode: 0o755 });
     attachContainerLogs(deps, c);
   } catch (err) {
-    log.warn({ err, containerId: c.id, logPath: c.logPath }, 'recovery: the container log cannot be reopened; its output is dropped');
+    log.warn(
+      { err, containerId: c.id, logPath: c.logPath },
+      'recovery: the container log cannot be reopened; its output is dropped',
+    );
     attachContainerLogs(deps, { ...c, logPath: '' });
   }
 }
@@ -119,26 +134,43 @@ async function removeOrphans(deps: PodDeps, live: Set<string>, log: Logger): Pro
   for (const id of await deps.shims.listBundles()) {
     if (live.has(id)) continue;
     // A task no record owns was started by a RunPodSandbox/CreateContainer that crid did not finish.
-    await step(log, { containerId: id }, 'removing an orphan task', () => (known.has(id) ? deps.shims.removeTask(id, handlerOf(deps, id)) : discardTask(deps, id)));
+    await step(log, { containerId: id }, 'removing an orphan task', () =>
+      known.has(id) ? deps.shims.removeTask(id, handlerOf(deps, id)) : discardTask(deps, id),
+    );
   }
-  const netnsInUse = new Set(deps.sandboxes.list().map((s) => s.netnsPath).filter(Boolean));
+  const netnsInUse = new Set(
+    deps.sandboxes
+      .list()
+      .map((s) => s.netnsPath)
+      .filter(Boolean),
+  );
   const allNetns = await listNetns(instanceNetnsPrefix(deps.config().crid.state)).catch((err: unknown) => {
     log.warn({ err }, 'recovery: listing network namespaces failed');
     return [] as string[];
   });
   for (const netns of allNetns) {
-    if (!netnsInUse.has(netns)) await step(log, { netns }, 'removing an orphan network namespace', () => removeNetns(netns));
+    if (!netnsInUse.has(netns))
+      await step(log, { netns }, 'removing an orphan network namespace', () => removeNetns(netns));
   }
   // What a pod sandbox whose record is unreadable left on the host (its task went with the bundles).
   const sandboxesRoot = path.dirname(sandboxDir(deps.config(), 'x'));
   for (const id of await fs.promises.readdir(sandboxesRoot).catch(() => [] as string[])) {
-    if (!deps.sandboxes.find(id)) await step(log, { podId: id }, 'removing the files of an unknown pod sandbox', () => removeSandboxFiles(deps, id));
+    if (!deps.sandboxes.find(id))
+      await step(log, { podId: id }, 'removing the files of an unknown pod sandbox', () =>
+        removeSandboxFiles(deps, id),
+      );
   }
   // FIFO and image volume directories of containers whose CreateContainer did not finish.
-  for (const dirOf of [(id: string) => containerIoDir(deps.config().crid.state, id), (id: string) => containerRootDir(deps.config().crid.root, id)]) {
+  for (const dirOf of [
+    (id: string) => containerIoDir(deps.config().crid.state, id),
+    (id: string) => containerRootDir(deps.config().crid.root, id),
+  ]) {
     const parent = path.dirname(dirOf('x'));
     for (const id of await fs.promises.readdir(parent).catch(() => [] as string[])) {
-      if (!deps.containers.find(id)) await step(log, { containerId: id }, 'removing orphan container files', () => fs.promises.rm(path.join(parent, id), { recursive: true, force: true }));
+      if (!deps.containers.find(id))
+        await step(log, { containerId: id }, 'removing orphan container files', () =>
+          fs.promises.rm(path.join(parent, id), { recursive: true, force: true }),
+        );
     }
   }
   const snapshots = await deps.images.snapshotter.active().catch((err: unknown) => {
@@ -146,6 +178,9 @@ async function removeOrphans(deps: PodDeps, live: Set<string>, log: Logger): Pro
     return [];
   });
   for (const snap of snapshots) {
-    if (!known.has(snap.key)) await step(log, { snapshot: snap.key }, 'removing an orphan snapshot', () => deps.images.snapshotter.remove(snap.key));
+    if (!known.has(snap.key))
+      await step(log, { snapshot: snap.key }, 'removing an orphan snapshot', () =>
+        deps.images.snapshotter.remove(snap.key),
+      );
   }
 }

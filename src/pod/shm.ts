@@ -18,7 +18,10 @@ export async function mountPodShm(dir: string): Promise<void> {
 /** Unmounts (when mounted) and removes the directory; missing is fine. */
 export async function removePodShm(dir: string): Promise<void> {
   if (!fs.existsSync(dir)) return;
-  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === dir);
+  const mounted = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === dir);
   if (mounted) await runCommand('umount', [dir]);
   await fs.promises.rm(dir, { recursive: true, force: true });
 }

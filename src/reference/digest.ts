@@ -11,7 +11,8 @@ export function isDigest(value: string): value is Digest {
 }
 
 export function parseDigest(value: string, what = 'digest'): Digest {
-  if (!isDigest(value)) throw invalidArgument(`${what} ${JSON.stringify(value)} is not a sha256 digest (sha256:<64 lowercase hex>)`);
+  if (!isDigest(value))
+    throw invalidArgument(`${what} ${JSON.stringify(value)} is not a sha256 digest (sha256:<64 lowercase hex>)`);
   return value;
 }
 

@@ -40,7 +40,8 @@ export function imageIdPrefix(value: string): string | undefined {
 function splitDomain(name: string): { domain: string; path: string } {
   const slash = name.indexOf('/');
   const first = name.slice(0, slash);
-  const isDomain = slash > 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
+  const isDomain =
+    slash > 0 && (first.includes('.') || first.includes(':') || first === 'localhost' || first !== first.toLowerCase());
   let domain = isDomain ? first : DEFAULT_DOMAIN;
   let path = isDomain ? name.slice(slash + 1) : name;
   if (domain === LEGACY_DEFAULT_DOMAIN) domain = DEFAULT_DOMAIN;
@@ -62,17 +63,20 @@ function splitSuffixes(ref: string): { name: string; tag?: string; digest?: stri
 export function parseReference(ref: string): ImageReference {
   const bad = (why: string) => invalidArgument(`invalid image reference ${JSON.stringify(ref)}: ${why}`);
   if (ref === '') throw bad('empty');
-  if (looksLikeImageId(ref) && !ref.startsWith('sha256:')) throw bad('a 64-character hex string is an image id, not a repository name');
+  if (looksLikeImageId(ref) && !ref.startsWith('sha256:'))
+    throw bad('a 64-character hex string is an image id, not a repository name');
   const { name, tag, digest } = splitSuffixes(ref);
   if (name.length > MAX_NAME_LENGTH) throw bad(`repository name longer than ${MAX_NAME_LENGTH} characters`);
   const { domain, path } = splitDomain(name);
   if (!DOMAIN.test(domain)) throw bad(`invalid registry host ${JSON.stringify(domain)}`);
   if (path !== path.toLowerCase()) throw bad('repository name must be lowercase');
-  if (path === '' || !path.split('/').every((c) => PATH_COMPONENT.test(c))) throw bad(`invalid repository path ${JSON.stringify(path)}`);
+  if (path === '' || !path.split('/').every((c) => PATH_COMPONENT.test(c)))
+    throw bad(`invalid repository path ${JSON.stringify(path)}`);
   if (tag !== undefined && !TAG.test(tag)) throw bad(`invalid tag ${JSON.stringify(tag)}`);
   if (digest !== undefined) {
     if (!ANY_DIGEST.test(digest)) throw bad(`invalid digest ${JSON.stringify(digest)}`);
-    if (!isDigest(digest)) throw bad(`unsupported digest ${JSON.stringify(digest)} (only sha256 with 64 lowercase hex)`);
+    if (!isDigest(digest))
+      throw bad(`unsupported digest ${JSON.stringify(digest)} (only sha256 with 64 lowercase hex)`);
   }
   return { domain, path, ...(tag !== undefined && { tag }), ...(digest !== undefined && { digest }) };
 }

@@ -20,7 +20,10 @@ export async function createBundle(dir: string, spec: object | string): Promise<
   try {
     await fs.promises.mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
     await fs.promises.mkdir(dir, { mode: 0o700 });
-    await fs.promises.writeFile(path.join(dir, 'config.json'), typeof spec === 'string' ? spec : serializeSpec(spec as Spec));
+    await fs.promises.writeFile(
+      path.join(dir, 'config.json'),
+      typeof spec === 'string' ? spec : serializeSpec(spec as Spec),
+    );
     await fs.promises.mkdir(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
   } catch (err) {
     throw wrap(err, `cannot create bundle ${dir}`);

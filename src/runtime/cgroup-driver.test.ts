@@ -19,7 +19,9 @@ describe('cgroupDriver', () => {
   });
 
   it('is cgroupfs for a shim whose options have no such field (a VM shim)', () => {
-    expect(cgroupDriver(handler('kata', 'io.containerd.kata.v2', { SystemdCgroup: true, ConfigPath: '/etc/kata.toml' }))).toBe('cgroupfs');
+    expect(
+      cgroupDriver(handler('kata', 'io.containerd.kata.v2', { SystemdCgroup: true, ConfigPath: '/etc/kata.toml' })),
+    ).toBe('cgroupfs');
   });
 });
 
@@ -33,7 +35,7 @@ describe('RuntimeConfig', () => {
       },
     }) as unknown as CridConfig;
 
-  it("reports the driver in force for the default handler", async () => {
+  it('reports the driver in force for the default handler', async () => {
     expect(await runtimeConfig(() => config('runc'))()).toEqual({ linux: { cgroup_driver: 'SYSTEMD' } });
     expect(await runtimeConfig(() => config('kata'))()).toEqual({ linux: { cgroup_driver: 'CGROUPFS' } });
   });

@@ -45,7 +45,9 @@ export async function killCgroup(cgroupsPath: string): Promise<void> {
   const below = path.relative(CGROUP_ROOT, cgroupDir(cgroupsPath, undefined));
   if (below === '' || below.startsWith('..')) return;
   const hierarchies = await fs.promises.readdir(CGROUP_ROOT).catch(() => [] as string[]);
-  const dirs = [undefined, ...hierarchies].map((h) => cgroupDir(cgroupsPath, h)).filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
+  const dirs = [undefined, ...hierarchies]
+    .map((h) => cgroupDir(cgroupsPath, h))
+    .filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')));
   for (let round = 0; round < 10; round++) {
     const pids = new Set<number>();
     for (const dir of dirs) {

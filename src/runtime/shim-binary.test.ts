@@ -6,7 +6,11 @@ import type { CridConfig } from '../config/model.ts';
 import { builtinRuncHandler, emptyHandler } from '../config/defaults.ts';
 import { findShimBinary, shimBinaryName, shimKind } from './shim-binary.ts';
 
-const handler = (name: string, runtime_type: string, extra: object = {}) => ({ ...emptyHandler(name), runtime_type, ...extra });
+const handler = (name: string, runtime_type: string, extra: object = {}) => ({
+  ...emptyHandler(name),
+  runtime_type,
+  ...extra,
+});
 const config = {
   default_runtime_name: 'runc',
   runtimes: {
@@ -40,8 +44,8 @@ describe('shim binaries', () => {
     expect(() => findShimBinary(config.runtimes.kata!, dir)).toThrow(
       'runtime "io.containerd.kata.v2" binary not installed "containerd-shim-kata-v2": file does not exist',
     );
-    expect(() => findShimBinary(handler('f', 'io.containerd.x.v2', { runtime_path: path.join(dir, 'missing') }), dir)).toThrow(
-      'invalid custom binary path',
-    );
+    expect(() =>
+      findShimBinary(handler('f', 'io.containerd.x.v2', { runtime_path: path.join(dir, 'missing') }), dir),
+    ).toThrow('invalid custom binary path');
   });
 });

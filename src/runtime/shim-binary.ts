@@ -33,7 +33,12 @@ export function shimBinaryName(runtimeType: string): string {
  * `searchPath` (a PATH string). Throws FailedPrecondition with containerd's wording when missing.
  */
 export function findShimBinary(handler: RuntimeHandler, searchPath: string = process.env.PATH ?? ''): string {
-  const custom = handler.runtime_path !== '' ? handler.runtime_path : path.isAbsolute(handler.runtime_type) ? handler.runtime_type : '';
+  const custom =
+    handler.runtime_path !== ''
+      ? handler.runtime_path
+      : path.isAbsolute(handler.runtime_type)
+        ? handler.runtime_type
+        : '';
   if (custom !== '') {
     if (!isExecutableFile(custom)) {
       throw failedPrecondition(`invalid custom binary path: stat ${custom}: no such file or directory`);
@@ -77,7 +82,10 @@ const SHIM_DEFAULT_RUNC_ROOT = '/run/containerd/runc';
 export function ociRuntimeOf(handler: RuntimeHandler): OciRuntime | undefined {
   const text = (value: unknown): string => (typeof value === 'string' ? value : '');
   if (RUNC_SHIM_TYPES.includes(handler.runtime_type)) {
-    return { binary: text(handler.options.BinaryName) || 'runc', root: text(handler.options.Root) || SHIM_DEFAULT_RUNC_ROOT };
+    return {
+      binary: text(handler.options.BinaryName) || 'runc',
+      root: text(handler.options.Root) || SHIM_DEFAULT_RUNC_ROOT,
+    };
   }
   if (handler.runtime_type !== RUNTIME_V1_LINUX) return undefined;
   return {
@@ -90,6 +98,9 @@ export function ociRuntimeOf(handler: RuntimeHandler): OciRuntime | undefined {
 export function lookPath(name: string, searchPath: string): string | undefined {
   const candidates = path.isAbsolute(name)
     ? [name]
-    : searchPath.split(path.delimiter).filter((d) => path.isAbsolute(d)).map((d) => path.join(d, name));
+    : searchPath
+        .split(path.delimiter)
+        .filter((d) => path.isAbsolute(d))
+        .map((d) => path.join(d, name));
   return candidates.find(isExecutableFile);
 }

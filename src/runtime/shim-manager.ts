@@ -14,7 +14,14 @@ import { runtimeOptionsAny } from './runtime-options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
 import { findShimBinary, shimKind } from './shim-binary.ts';
-import { cleanupDeadShimV1, dialShimV1, readShimV1Files, shimV1SocketPath, startShimV1, type ShimV1Invocation } from './shim-v1.ts';
+import {
+  cleanupDeadShimV1,
+  dialShimV1,
+  readShimV1Files,
+  shimV1SocketPath,
+  startShimV1,
+  type ShimV1Invocation,
+} from './shim-v1.ts';
 import { flagValue, killStrayShims } from './stray-shims.ts';
 import {
   deleteShimV2,
@@ -157,18 +164,28 @@ export class ShimManager {
     const binary = req.binary ?? findShimBinary(req.handler);
     const bundle = this.bundleFor(req.id);
     await createBundle(bundle, req.spec);
-    const rec: TaskRecord = { id: req.id, bundle, file: recordFile(req.handler, binary), conn: undefined, shimLog: undefined };
+    const rec: TaskRecord = {
+      id: req.id,
+      bundle,
+      file: recordFile(req.handler, binary),
+      conn: undefined,
+      shimLog: undefined,
+    };
     try {
       rec.shimLog = await openShimLog(bundle, log);
       await fs.promises.writeFile(path.join(bundle, RECORD_FILE), JSON.stringify(rec.file));
       const time = req.time ?? (<T>(_phase: string, work: () => Promise<T>) => work());
-      rec.conn = await time('shim_start', () => (rec.file.kind === 'v1' ? this.launchV1(rec, log) : this.launchV2(rec, req.handler)));
+      rec.conn = await time('shim_start', () =>
+        rec.file.kind === 'v1' ? this.launchV1(rec, log) : this.launchV2(rec, req.handler),
+      );
       rec.conn.tasks.add(req.id);
       this.tasks.set(req.id, rec);
       await req.beforeCreate?.();
       const options = rec.file.kind === 'v2' ? runtimeOptionsAny(req.handler) : undefined;
       const conn = rec.conn;
-      const { pid } = await time('task_create', () => conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options }));
+      const { pid } = await time('task_create', () =>
+        conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options }),
+      );
       log.info({ shimPid: rec.conn.shimPid, pid }, 'task created');
       return this.shimTask(rec, pid);
     } catch (err) {
@@ -224,7 +241,11 @@ export class ShimManager {
   }
 
   /** The bundle's shim record; rebuilt from the handler when it is unreadable. */
-  private async readRecordFile(bundle: string, handler: RuntimeHandler | undefined, log: Logger): Promise<ShimRecordFile | undefined> {
+  private async readRecordFile(
+    bundle: string,
+    handler: RuntimeHandler | undefined,
+    log: Logger,
+  ): Promise<ShimRecordFile | undefined> {
     try {
       return JSON.parse(await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
     } catch (err) {
@@ -253,11 +274,13 @@ export class ShimManager {
   private async learnState(rec: TaskRecord, conn: Connection, pid: number, log: Logger): Promise<void> {
     const { id } = rec;
     const { task } = conn;
-    const state = await withTimeout(task.state(id), this.opts.reconnectTimeoutMs, `State ${id}`).catch((err: unknown) => {
-      if (isKind(err, 'NotFound')) return 'gone' as const;
-      log.warn({ err }, 'the shim did not tell the state of its task; waiting for its exit');
-      return undefined;
-    });
+    const state = await withTimeout(task.state(id), this.opts.reconnectTimeoutMs, `State ${id}`).catch(
+      (err: unknown) => {
+        if (isKind(err, 'NotFound')) return 'gone' as const;
+        log.warn({ err }, 'the shim did not tell the state of its task; waiting for its exit');
+        return undefined;
+      },
+    );
     if (state === 'gone') {
       log.warn('the shim does not have the task; it is taken as exited');
       await this.killStrayShim(rec, conn.shimPid);
@@ -272,7 +295,10 @@ export class ShimManager {
    * as unknown, so that stopping and removing never wait on an exit that cannot come.
    */
   async takeDown(id: string): Promise<void> {
-    this.log.warn({ containerId: id }, 'no exit came after SIGKILL; the task is removed by force and its exit is unknown');
+    this.log.warn(
+      { containerId: id },
+      'no exit came after SIGKILL; the task is removed by force and its exit is unknown',
+    );
     await this.removeTask(id);
     this.emitExit(id, 0, 255);
   }
@@ -311,11 +337,15 @@ export class ShimManager {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
     const hasBundle = fs.existsSync(bundle);
-    const file = hasBundle ? await this.readRecordFile(bundle, handler, log) : handler && this.handlerRecord(handler, log);
+    const file = hasBundle
+      ? await this.readRecordFile(bundle, handler, log)
+      : handler && this.handlerRecord(handler, log);
     if (!file) return undefined;
     const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
     if (!hasBundle) return rec;
-    rec.conn = await withTimeout(this.reattach(rec), this.opts.reconnectTimeoutMs, `reaching the shim of ${id}`).catch(() => undefined);
+    rec.conn = await withTimeout(this.reattach(rec), this.opts.reconnectTimeoutMs, `reaching the shim of ${id}`).catch(
+      () => undefined,
+    );
     rec.conn?.tasks.add(id);
     return rec;
   }
@@ -369,7 +399,11 @@ export class ShimManager {
     return { id: rec.id, bundle: rec.bundle, task: conn.task, shimPid: conn.shimPid, address: conn.address, pid };
   }
 
-  private v2Invocation(rec: TaskRecord, handler?: RuntimeHandler, timeoutMs = this.opts.startTimeoutMs): ShimV2Invocation {
+  private v2Invocation(
+    rec: TaskRecord,
+    handler?: RuntimeHandler,
+    timeoutMs = this.opts.startTimeoutMs,
+  ): ShimV2Invocation {
     return {
       binary: rec.file.binary,
       bundle: rec.bundle,
@@ -415,7 +449,8 @@ export class ShimManager {
     const cached = this.connections.get(bootstrap.address);
     if (cached) {
       const conn = await cached.catch(() => undefined);
-      if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === (await socketIdentity(bootstrap.address))) return conn;
+      if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === (await socketIdentity(bootstrap.address)))
+        return conn;
     }
     const pending = this.dialV2(bootstrap, id);
     this.connections.set(bootstrap.address, pending);
@@ -426,10 +461,12 @@ export class ShimManager {
   private async dialV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
     const socket = await socketIdentity(bootstrap.address);
     const raw = await dialShimV2(bootstrap, this.opts.callTimeoutMs);
-    const info = await withTimeout(raw.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`).catch((err: unknown) => {
-      raw.close();
-      throw err;
-    });
+    const info = await withTimeout(raw.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`).catch(
+      (err: unknown) => {
+        raw.close();
+        throw err;
+      },
+    );
     return this.track(raw, bootstrap.address, info.shimPid, socket);
   }
 
@@ -492,7 +529,8 @@ export class ShimManager {
   private async cleanupDeadShim(rec: TaskRecord): Promise<{ pid: number; exitStatus: number }> {
     await this.killStrayShim(rec);
     try {
-      if (rec.file.kind === 'v2') return await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
+      if (rec.file.kind === 'v2')
+        return await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));
       await cleanupDeadShimV1(this.v1Invocation(rec));
     } catch (err) {
       this.log.warn({ err, containerId: rec.id }, 'cleanup of a dead shim failed');
@@ -509,26 +547,44 @@ export class ShimManager {
     const isShim =
       rec.file.kind === 'v1'
         ? (args: string[]) => flagValue(args, '-workdir') === v1.workdir
-        : (args: string[]) => flagValue(args, '-id') === rec.id && flagValue(args, '-address') === this.opts.shimAddress;
+        : (args: string[]) =>
+            flagValue(args, '-id') === rec.id && flagValue(args, '-address') === this.opts.shimAddress;
     const killed = await killStrayShims(isShim, reached);
     if (killed.length === 0) return;
-    this.log.warn({ containerId: rec.id, shimPids: killed }, 'a shim crid could not reach was still running; it is killed');
+    this.log.warn(
+      { containerId: rec.id, shimPids: killed },
+      'a shim crid could not reach was still running; it is killed',
+    );
     if (reached > 0) return;
-    const socket = rec.file.kind === 'v1' ? shimV1SocketPath(v1) : runcShimSocket(this.opts.shimAddress, this.opts.namespace, rec.id);
+    const socket =
+      rec.file.kind === 'v1'
+        ? shimV1SocketPath(v1)
+        : runcShimSocket(this.opts.shimAddress, this.opts.namespace, rec.id);
     await fs.promises.rm(socket, { force: true });
   }
 
   /** The exit of a task's init process, through the one exit path ('0' or no time: now). */
   private emitExit(id: string, pid: number, exitStatus: number, exitedAt = '0'): void {
     const at = exitedAt === '0' ? nowNanos() : exitedAt;
-    this.opts.monitor.emit({ type: 'exit', namespace: this.opts.namespace, containerId: id, id, pid, exitStatus, exitedAt: at, timestamp: at });
+    this.opts.monitor.emit({
+      type: 'exit',
+      namespace: this.opts.namespace,
+      containerId: id,
+      id,
+      pid,
+      exitStatus,
+      exitedAt: at,
+      timestamp: at,
+    });
   }
 
   private async stopShim(conn: Connection, id: string): Promise<void> {
     conn.closing = true;
     await this.forget(conn);
     if (!conn.task.isClosed()) {
-      await conn.task.shutdown(id, true).catch((err: unknown) => this.log.debug({ err, containerId: id }, 'shim shutdown failed'));
+      await conn.task
+        .shutdown(id, true)
+        .catch((err: unknown) => this.log.debug({ err, containerId: id }, 'shim shutdown failed'));
     }
     conn.task.close();
     // A runc shim refuses to shut down while it holds a task, and it keeps one whose Delete failed
@@ -561,7 +617,12 @@ export class ShimManager {
 
 /** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<first task id>. */
 function runcShimSocket(address: string, namespace: string, id: string): string {
-  return path.join('/run/containerd/s', createHash('sha256').update(path.join(address, namespace, id)).digest('hex'));
+  return path.join(
+    '/run/containerd/s',
+    createHash('sha256')
+      .update(path.join(address, namespace, id))
+      .digest('hex'),
+  );
 }
 
 /** The socket file at a shim address as device and inode ('' when there is none). */
@@ -592,7 +653,9 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 /** linux.cgroupsPath of the bundle's config.json; '' when there is none to read. */
 async function bundleCgroupsPath(bundle: string): Promise<string> {
   try {
-    const spec = JSON.parse(await fs.promises.readFile(path.join(bundle, 'config.json'), 'utf8')) as { linux?: { cgroupsPath?: unknown } };
+    const spec = JSON.parse(await fs.promises.readFile(path.join(bundle, 'config.json'), 'utf8')) as {
+      linux?: { cgroupsPath?: unknown };
+    };
     return typeof spec.linux?.cgroupsPath === 'string' ? spec.linux.cgroupsPath : '';
   } catch {
     return '';
@@ -606,7 +669,8 @@ function isRuncShim(file: ShimRecordFile): boolean {
 
 function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
   const options = handler.options;
-  const pick = (key: string): unknown => Object.entries(options).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
+  const pick = (key: string): unknown =>
+    Object.entries(options).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
   return {
     kind: shimKind(handler),
     binary,

@@ -40,10 +40,14 @@ export interface ShimV1Process {
 
 export function shimV1Args(inv: ShimV1Invocation): string[] {
   return [
-    '-namespace', inv.namespace,
-    '-workdir', inv.workdir,
-    '-address', inv.eventsAddress,
-    '-containerd-binary', inv.publishBinary,
+    '-namespace',
+    inv.namespace,
+    '-workdir',
+    inv.workdir,
+    '-address',
+    inv.eventsAddress,
+    '-containerd-binary',
+    inv.publishBinary,
     ...(inv.runtimeRoot ? ['-runtime-root', inv.runtimeRoot] : []),
     ...(inv.systemdCgroup ? ['-systemd-cgroup'] : []),
     ...(inv.debug ? ['-debug'] : []),
@@ -51,7 +55,9 @@ export function shimV1Args(inv: ShimV1Invocation): string[] {
 }
 
 export function shimV1SocketPath(inv: ShimV1Invocation): string {
-  const hash = createHash('sha256').update(path.join(inv.eventsAddress, inv.namespace, inv.id)).digest('hex');
+  const hash = createHash('sha256')
+    .update(path.join(inv.eventsAddress, inv.namespace, inv.id))
+    .digest('hex');
   return path.join(inv.socketDir, hash);
 }
 
@@ -74,7 +80,10 @@ function listenerFd(server: net.Server): number {
 }
 
 /** The shim logs into two FIFOs in its workdir; crid keeps them drained. */
-async function shimLogFifos(workdir: string, log: Logger): Promise<{ out: number; err: number; readers: net.Socket[] }> {
+async function shimLogFifos(
+  workdir: string,
+  log: Logger,
+): Promise<{ out: number; err: number; readers: net.Socket[] }> {
   const fds: number[] = [];
   const readers: net.Socket[] = [];
   for (const name of ['shim.stdout.log', 'shim.stderr.log']) {
@@ -141,7 +150,12 @@ export async function startShimV1(inv: ShimV1Invocation, log: Logger): Promise<S
 }
 
 /** Connects to a running legacy shim (after `startShimV1`, or on reconnect from the bundle files). */
-export async function dialShimV1(inv: ShimV1Invocation, address: string, pid: number, child?: ChildProcess): Promise<TaskV1> {
+export async function dialShimV1(
+  inv: ShimV1Invocation,
+  address: string,
+  pid: number,
+  child?: ChildProcess,
+): Promise<TaskV1> {
   const client = await TtrpcClient.connect(address, inv.timeoutMs);
   return new TaskV1(client, {
     timeoutMs: inv.timeoutMs,

@@ -28,8 +28,16 @@ describe('shim start output', () => {
 
   it('accepts bootstrap JSON and a protobuf BootstrapResult', () => {
     const json = '{"version":3,"address":"unix:///run/x.sock","protocol":"ttrpc"}';
-    expect(parseStartOutput(Buffer.from(json))).toEqual({ version: 3, address: 'unix:///run/x.sock', protocol: 'ttrpc' });
-    const pb = encodeMessage('containerd.runtime.bootstrap.v1.BootstrapResult', { version: 3, address: 'unix:///run/y.sock', protocol: 'ttrpc' });
+    expect(parseStartOutput(Buffer.from(json))).toEqual({
+      version: 3,
+      address: 'unix:///run/x.sock',
+      protocol: 'ttrpc',
+    });
+    const pb = encodeMessage('containerd.runtime.bootstrap.v1.BootstrapResult', {
+      version: 3,
+      address: 'unix:///run/y.sock',
+      protocol: 'ttrpc',
+    });
     expect(parseStartOutput(pb)).toEqual({ version: 3, address: 'unix:///run/y.sock', protocol: 'ttrpc' });
   });
 
@@ -43,18 +51,37 @@ describe('shim start output', () => {
 describe('shim invocation', () => {
   it('builds start and delete argv like containerd 1.6', () => {
     expect(shimArgs(inv, 'start')).toEqual([
-      '-namespace', 'k8s.io', '-address', '/run/crid/crid.sock', '-publish-binary', '/usr/bin/crid', '-id', 'c1', 'start',
+      '-namespace',
+      'k8s.io',
+      '-address',
+      '/run/crid/crid.sock',
+      '-publish-binary',
+      '/usr/bin/crid',
+      '-id',
+      'c1',
+      'start',
     ]);
     expect(shimArgs(inv, 'delete')).toEqual([
-      '-namespace', 'k8s.io', '-address', '/run/crid/crid.sock', '-publish-binary', '/usr/bin/crid', '-id', 'c1',
-      '-bundle', '/run/crid/tasks/k8s.io/c1', 'delete',
+      '-namespace',
+      'k8s.io',
+      '-address',
+      '/run/crid/crid.sock',
+      '-publish-binary',
+      '/usr/bin/crid',
+      '-id',
+      'c1',
+      '-bundle',
+      '/run/crid/tasks/k8s.io/c1',
+      'delete',
     ]);
   });
 });
 
 describe('runtime options', () => {
   it('sends containerd.runc.v1.Options with the exact type URL for runc shims', () => {
-    const any = runtimeOptionsAny(handler('io.containerd.runc.v2', { BinaryName: 'crun', Root: '/run/crun', SystemdCgroup: true }))!;
+    const any = runtimeOptionsAny(
+      handler('io.containerd.runc.v2', { BinaryName: 'crun', Root: '/run/crun', SystemdCgroup: true }),
+    )!;
     expect(any.type_url).toBe('containerd.runc.v1.Options');
     expect(unpackAny(any)).toMatchObject({ binary_name: 'crun', root: '/run/crun', systemd_cgroup: true });
   });

@@ -36,10 +36,14 @@ export const BOOTSTRAP_FILE = 'bootstrap.json';
 
 export function shimArgs(inv: ShimV2Invocation, action: 'start' | 'delete'): string[] {
   return [
-    '-namespace', inv.namespace,
-    '-address', inv.address,
-    '-publish-binary', inv.publishBinary,
-    '-id', inv.id,
+    '-namespace',
+    inv.namespace,
+    '-address',
+    inv.address,
+    '-publish-binary',
+    inv.publishBinary,
+    '-id',
+    inv.id,
     ...(action === 'delete' ? ['-bundle', inv.bundle] : []),
     ...(inv.debug ? ['-debug'] : []),
     action,
@@ -76,7 +80,9 @@ function bootstrapFromJson(text: string): Bootstrap {
 function bootstrapFromProtobuf(output: Buffer): Bootstrap | undefined {
   try {
     const r = decodeMessage<Bootstrap>('containerd.runtime.bootstrap.v1.BootstrapResult', output);
-    return ADDRESS_PREFIX.test(r.address) ? { version: r.version, address: r.address, protocol: r.protocol || 'ttrpc' } : undefined;
+    return ADDRESS_PREFIX.test(r.address)
+      ? { version: r.version, address: r.address, protocol: r.protocol || 'ttrpc' }
+      : undefined;
   } catch {
     return undefined;
   }
@@ -117,7 +123,11 @@ function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffe
     const timer = setTimeout(() => {
       if (child.pid) killGroup(child.pid);
       const err = Buffer.concat(stderr).toString().trim();
-      reject(deadlineExceeded(`shim ${inv.binary} ${action} for ${inv.id} did not finish within ${inv.timeoutMs} ms; killed${err ? `; stderr: ${err}` : ''}`));
+      reject(
+        deadlineExceeded(
+          `shim ${inv.binary} ${action} for ${inv.id} did not finish within ${inv.timeoutMs} ms; killed${err ? `; stderr: ${err}` : ''}`,
+        ),
+      );
     }, inv.timeoutMs);
     child.on('error', (err) => {
       clearTimeout(timer);

@@ -16,7 +16,14 @@ import {
   type TaskState,
   type TaskStats,
 } from './task-service.ts';
-import { exitFrom, processInfoFrom, stateFrom, type ExitMessage, type ProcessMessage, type StateMessage } from './task-v2.ts';
+import {
+  exitFrom,
+  processInfoFrom,
+  stateFrom,
+  type ExitMessage,
+  type ProcessMessage,
+  type StateMessage,
+} from './task-v2.ts';
 
 const SERVICE = 'containerd.runtime.linux.shim.v1.Shim';
 const PKG = 'containerd.runtime.linux.shim.v1';
@@ -40,14 +47,24 @@ export class TaskV1 implements TaskService {
     this.options = options;
   }
 
-  private call<Res extends object = Message>(method: string, requestType: string, request: Message, responseType: string, timeoutMs = this.options.timeoutMs): Promise<Res> {
+  private call<Res extends object = Message>(
+    method: string,
+    requestType: string,
+    request: Message,
+    responseType: string,
+    timeoutMs = this.options.timeoutMs,
+  ): Promise<Res> {
     const qualify = (t: string) => (t.startsWith('google.') ? t : `${PKG}.${t}`);
-    return this.client.request<Res>(SERVICE, method, qualify(requestType), request, qualify(responseType), { timeoutMs });
+    return this.client.request<Res>(SERVICE, method, qualify(requestType), request, qualify(responseType), {
+      timeoutMs,
+    });
   }
 
   async connect(id: string): Promise<ShimInfo> {
     const info = await this.call<{ shim_pid: number }>('ShimInfo', EMPTY, {}, 'ShimInfoResponse');
-    const state = await this.call<{ pid: number }>('State', 'StateRequest', { id }, 'StateResponse').catch(() => ({ pid: 0 }));
+    const state = await this.call<{ pid: number }>('State', 'StateRequest', { id }, 'StateResponse').catch(() => ({
+      pid: 0,
+    }));
     return { shimPid: info.shim_pid, taskPid: state.pid, version: '' };
   }
 
@@ -77,11 +94,19 @@ export class TaskV1 implements TaskService {
   }
 
   async state(id: string, execId = ''): Promise<TaskState> {
-    return stateFrom(await this.call<StateMessage>('State', 'StateRequest', { id: execId || id }, 'StateResponse'), execId);
+    return stateFrom(
+      await this.call<StateMessage>('State', 'StateRequest', { id: execId || id }, 'StateResponse'),
+      execId,
+    );
   }
 
   async pids(id: string): Promise<ProcessInfo[]> {
-    const r = await this.call<{ processes: ProcessMessage[] }>('ListPids', 'ListPidsRequest', { id }, 'ListPidsResponse');
+    const r = await this.call<{ processes: ProcessMessage[] }>(
+      'ListPids',
+      'ListPidsRequest',
+      { id },
+      'ListPidsResponse',
+    );
     return r.processes.map(processInfoFrom);
   }
 

@@ -1,6 +1,14 @@
 // TaskService over ttrpc `containerd.task.v2.Task` (1.6/1.7 shims, kata) or `containerd.task.v3.Task`
 // (containerd 2.x shims): the same messages and field numbers under another package.
-import { hasType, jsonAny, timestampToNanos, unpackAny, type AnyMessage, type Message, type Timestamp } from '../ttrpc/codec.ts';
+import {
+  hasType,
+  jsonAny,
+  timestampToNanos,
+  unpackAny,
+  type AnyMessage,
+  type Message,
+  type Timestamp,
+} from '../ttrpc/codec.ts';
 import type { TtrpcClient } from '../ttrpc/client.ts';
 import {
   PROCESS_SPEC_TYPE_URL,
@@ -69,7 +77,8 @@ export function stateFrom(message: StateMessage, execId: string): TaskState {
 
 export function processInfoFrom(message: ProcessMessage): ProcessInfo {
   const info = message.info;
-  const details = info?.type_url && hasType(info.type_url.replace(/^.*\//, '')) ? unpackAny<{ exec_id: string }>(info) : undefined;
+  const details =
+    info?.type_url && hasType(info.type_url.replace(/^.*\//, '')) ? unpackAny<{ exec_id: string }>(info) : undefined;
   return { pid: message.pid, execId: details?.exec_id ?? '' };
 }
 
@@ -93,13 +102,26 @@ export class TaskV2 implements TaskService {
     this.timeoutMs = options.timeoutMs;
   }
 
-  private call<Res extends object = Message>(method: string, requestType: string, request: Message, responseType: string, timeoutMs = this.timeoutMs): Promise<Res> {
+  private call<Res extends object = Message>(
+    method: string,
+    requestType: string,
+    request: Message,
+    responseType: string,
+    timeoutMs = this.timeoutMs,
+  ): Promise<Res> {
     const response = responseType.startsWith('google.') ? responseType : `${this.pkg}.${responseType}`;
-    return this.client.request<Res>(this.service, method, `${this.pkg}.${requestType}`, request, response, { timeoutMs });
+    return this.client.request<Res>(this.service, method, `${this.pkg}.${requestType}`, request, response, {
+      timeoutMs,
+    });
   }
 
   async connect(id: string): Promise<ShimInfo> {
-    const r = await this.call<{ shim_pid: number; task_pid: number; version: string }>('Connect', 'ConnectRequest', { id }, 'ConnectResponse');
+    const r = await this.call<{ shim_pid: number; task_pid: number; version: string }>(
+      'Connect',
+      'ConnectRequest',
+      { id },
+      'ConnectResponse',
+    );
     return { shimPid: r.shim_pid, taskPid: r.task_pid, version: r.version };
   }
 
@@ -128,7 +150,10 @@ export class TaskV2 implements TaskService {
   }
 
   async state(id: string, execId = ''): Promise<TaskState> {
-    return stateFrom(await this.call<StateMessage>('State', 'StateRequest', { id, exec_id: execId }, 'StateResponse'), execId);
+    return stateFrom(
+      await this.call<StateMessage>('State', 'StateRequest', { id, exec_id: execId }, 'StateResponse'),
+      execId,
+    );
   }
 
   async pids(id: string): Promise<ProcessInfo[]> {
@@ -180,7 +205,9 @@ export class TaskV2 implements TaskService {
   }
 
   async stats(id: string): Promise<TaskStats> {
-    return statsFrom((await this.call<{ stats: AnyMessage | null }>('Stats', 'StatsRequest', { id }, 'StatsResponse')).stats);
+    return statsFrom(
+      (await this.call<{ stats: AnyMessage | null }>('Stats', 'StatsRequest', { id }, 'StatsResponse')).stats,
+    );
   }
 
   async pause(id: string): Promise<void> {

@@ -19,7 +19,16 @@ export function waitForExit(
   task.wait(id, execId).then(
     (exit) => {
       const exitedAt = exit.exitedAt === '0' ? nowNanos() : exit.exitedAt;
-      monitor.emit({ type: 'exit', namespace, containerId: id, id: execId || id, pid, exitStatus: exit.exitStatus, exitedAt, timestamp: exitedAt });
+      monitor.emit({
+        type: 'exit',
+        namespace,
+        containerId: id,
+        id: execId || id,
+        pid,
+        exitStatus: exit.exitStatus,
+        exitedAt,
+        timestamp: exitedAt,
+      });
     },
     (err: unknown) => log.debug({ err, containerId: id, execId }, 'wait backstop ended without an exit'),
   );

@@ -4,7 +4,10 @@ import { AuthorityRewriter, headerFrames, MAX_METADATA_BYTES, OVERSIZED_METADATA
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
-function encode(fields: Array<[string, string]>, compressor = hpack.compressor.create({ table: { size: 4096 } })): Buffer {
+function encode(
+  fields: Array<[string, string]>,
+  compressor = hpack.compressor.create({ table: { size: 4096 } }),
+): Buffer {
   compressor.write(fields.map(([name, value]) => ({ name, value, huffman: true })));
   return compressor.read()!;
 }
@@ -49,9 +52,24 @@ function run(bytes: Buffer, step: number): { raw: Buffer; headers: Array<Array<[
 
 describe('AuthorityRewriter', () => {
   const compressor = hpack.compressor.create({ table: { size: 4096 } });
-  const first = encode([[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Version'], [':authority', '/run/crid/crid.sock'], ['te', 'trailers']], compressor);
+  const first = encode(
+    [
+      [':method', 'POST'],
+      [':path', '/runtime.v1.RuntimeService/Version'],
+      [':authority', '/run/crid/crid.sock'],
+      ['te', 'trailers'],
+    ],
+    compressor,
+  );
   // The second block refers to the first through the client's dynamic table.
-  const second = encode([[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Status'], [':authority', '/run/crid/crid.sock']], compressor);
+  const second = encode(
+    [
+      [':method', 'POST'],
+      [':path', '/runtime.v1.RuntimeService/Status'],
+      [':authority', '/run/crid/crid.sock'],
+    ],
+    compressor,
+  );
   const padded = Buffer.concat([Buffer.from([3]), first, Buffer.alloc(3)]);
   const input = Buffer.concat([
     PREFACE,
@@ -62,24 +80,52 @@ describe('AuthorityRewriter', () => {
     frame(0x9, 0x4, 3, second.subarray(5)),
   ]);
 
-  it.each([1, 2, 7, 64, input.length])('rewrites path authorities whatever the chunking (%i bytes at a time)', (step) => {
-    const { raw, headers } = run(input, step);
-    expect(raw.subarray(0, PREFACE.length)).toEqual(PREFACE);
-    expect(headers).toEqual([
-      [[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Version'], [':authority', 'localhost'], ['te', 'trailers']],
-      [[':method', 'POST'], [':path', '/runtime.v1.RuntimeService/Status'], [':authority', 'localhost']],
-    ]);
-    // the DATA frame passes through untouched
-    expect(raw.includes(frame(0x0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0])))).toBe(true);
-  });
+  it.each([1, 2, 7, 64, input.length])(
+    'rewrites path authorities whatever the chunking (%i bytes at a time)',
+    (step) => {
+      const { raw, headers } = run(input, step);
+      expect(raw.subarray(0, PREFACE.length)).toEqual(PREFACE);
+      expect(headers).toEqual([
+        [
+          [':method', 'POST'],
+          [':path', '/runtime.v1.RuntimeService/Version'],
+          [':authority', 'localhost'],
+          ['te', 'trailers'],
+        ],
+        [
+          [':method', 'POST'],
+          [':path', '/runtime.v1.RuntimeService/Status'],
+          [':authority', 'localhost'],
+        ],
+      ]);
+      // the DATA frame passes through untouched
+      expect(raw.includes(frame(0x0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0])))).toBe(true);
+    },
+  );
 
   it("passes a clean connection's blocks through as sent, and re-encodes every block after one that had to change", () => {
     const client = hpack.compressor.create({ table: { size: 4096 } });
-    const call = (path: string, authority: string) => encode([[':method', 'POST'], [':path', path], [':authority', authority], ['user-agent', 'kubelet']], client);
+    const call = (path: string, authority: string) =>
+      encode(
+        [
+          [':method', 'POST'],
+          [':path', path],
+          [':authority', authority],
+          ['user-agent', 'kubelet'],
+        ],
+        client,
+      );
     // Each block after the first refers to entries the blocks before added to the client's table.
-    const frames = [call('/a', 'localhost'), call('/b', 'localhost'), call('/c', '/run/crid/crid.sock'), call('/d', 'localhost')].map((block, i) => frame(0x1, 0x5, 2 * i + 1, block));
+    const frames = [
+      call('/a', 'localhost'),
+      call('/b', 'localhost'),
+      call('/c', '/run/crid/crid.sock'),
+      call('/d', 'localhost'),
+    ].map((block, i) => frame(0x1, 0x5, 2 * i + 1, block));
     const { raw, headers } = run(Buffer.concat([PREFACE, ...frames]), 64);
-    expect(raw.subarray(0, PREFACE.length + frames[0]!.length + frames[1]!.length)).toEqual(Buffer.concat([PREFACE, frames[0]!, frames[1]!]));
+    expect(raw.subarray(0, PREFACE.length + frames[0]!.length + frames[1]!.length)).toEqual(
+      Buffer.concat([PREFACE, frames[0]!, frames[1]!]),
+    );
     expect(raw.includes(frames[3]!)).toBe(false);
     expect(headers.map((h) => h.map(([name, value]) => `${name}=${value}`).join(' '))).toEqual([
       ':method=POST :path=/a :authority=localhost user-agent=kubelet',
@@ -90,9 +136,17 @@ describe('AuthorityRewriter', () => {
   });
 
   it('keeps a valid authority', () => {
-    const block = encode([[':authority', 'localhost:1234'], [':path', '/x']]);
+    const block = encode([
+      [':authority', 'localhost:1234'],
+      [':path', '/x'],
+    ]);
     const { headers } = run(Buffer.concat([PREFACE, frame(0x1, 0x4, 1, block)]), 5);
-    expect(headers).toEqual([[[':authority', 'localhost:1234'], [':path', '/x']]]);
+    expect(headers).toEqual([
+      [
+        [':authority', 'localhost:1234'],
+        [':path', '/x'],
+      ],
+    ]);
   });
 
   it('splits a large block into HEADERS and CONTINUATION frames', () => {
@@ -107,19 +161,51 @@ describe('AuthorityRewriter', () => {
   it('replaces oversized metadata by the marker, and later blocks still decode through the client table', () => {
     const client = hpack.compressor.create({ table: { size: 4096 } });
     const call = (path: string, extra: Array<[string, string]> = []) =>
-      encode([[':method', 'POST'], [':path', path], [':authority', 'localhost'], ['content-type', 'application/grpc'], ['user-agent', 'kubelet'], ...extra], client);
+      encode(
+        [
+          [':method', 'POST'],
+          [':path', path],
+          [':authority', 'localhost'],
+          ['content-type', 'application/grpc'],
+          ['user-agent', 'kubelet'],
+          ...extra,
+        ],
+        client,
+      );
     const blocks = [
       call('/runtime.v1.RuntimeService/Version'),
-      call('/runtime.v1.RuntimeService/ListPodSandbox', [['x-big', 'x'.repeat(1 << 20)], [OVERSIZED_METADATA_HEADER, '1']]),
+      call('/runtime.v1.RuntimeService/ListPodSandbox', [
+        ['x-big', 'x'.repeat(1 << 20)],
+        [OVERSIZED_METADATA_HEADER, '1'],
+      ]),
       call('/runtime.v1.RuntimeService/Status', [[OVERSIZED_METADATA_HEADER, '1']]),
     ];
     const input = Buffer.concat([PREFACE, ...blocks.flatMap((block, i) => headerFrames(2 * i + 1, true, block))]);
     const { headers } = run(input, 4096);
-    const common: Array<[string, string]> = [[':method', 'POST'], [':authority', 'localhost'], ['content-type', 'application/grpc']];
-    expect(headers[0]).toEqual([common[0], [':path', '/runtime.v1.RuntimeService/Version'], ...common.slice(1), ['user-agent', 'kubelet']]);
-    expect(headers[1]).toEqual([common[0], [':path', '/runtime.v1.RuntimeService/ListPodSandbox'], ...common.slice(1), [OVERSIZED_METADATA_HEADER, expect.stringMatching(/^\d+$/)]]);
+    const common: Array<[string, string]> = [
+      [':method', 'POST'],
+      [':authority', 'localhost'],
+      ['content-type', 'application/grpc'],
+    ];
+    expect(headers[0]).toEqual([
+      common[0],
+      [':path', '/runtime.v1.RuntimeService/Version'],
+      ...common.slice(1),
+      ['user-agent', 'kubelet'],
+    ]);
+    expect(headers[1]).toEqual([
+      common[0],
+      [':path', '/runtime.v1.RuntimeService/ListPodSandbox'],
+      ...common.slice(1),
+      [OVERSIZED_METADATA_HEADER, expect.stringMatching(/^\d+$/)],
+    ]);
     expect(Number(headers[1]!.at(-1)![1])).toBeGreaterThan(MAX_METADATA_BYTES);
-    expect(headers[2]).toEqual([common[0], [':path', '/runtime.v1.RuntimeService/Status'], ...common.slice(1), ['user-agent', 'kubelet']]);
+    expect(headers[2]).toEqual([
+      common[0],
+      [':path', '/runtime.v1.RuntimeService/Status'],
+      ...common.slice(1),
+      ['user-agent', 'kubelet'],
+    ]);
   });
 
   it('fails on a header block that grows past 4 MiB', async () => {

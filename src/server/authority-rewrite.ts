@@ -107,7 +107,8 @@ export class AuthorityRewriter extends Transform {
 
   private addFragment(block: PendingBlock, frame: Buffer, fragment: Buffer): void {
     block.bytes += fragment.length;
-    if (block.bytes > MAX_BLOCK_BYTES) throw new Error(`header block of stream ${block.streamId} exceeds ${MAX_BLOCK_BYTES} bytes`);
+    if (block.bytes > MAX_BLOCK_BYTES)
+      throw new Error(`header block of stream ${block.streamId} exceeds ${MAX_BLOCK_BYTES} bytes`);
     block.frames.push(frame);
     block.fragments.push(fragment);
   }
@@ -140,14 +141,17 @@ export class AuthorityRewriter extends Transform {
 function needsRewrite(fields: HeaderField[]): boolean {
   let size = 0;
   for (const f of fields) {
-    if (f.name === OVERSIZED_METADATA_HEADER || (f.name === ':authority' && !VALID_AUTHORITY.test(f.value))) return true;
+    if (f.name === OVERSIZED_METADATA_HEADER || (f.name === ':authority' && !VALID_AUTHORITY.test(f.value)))
+      return true;
     size += fieldSize(f);
   }
   return size > MAX_METADATA_BYTES;
 }
 
 function fixAuthority(field: HeaderField): HeaderField {
-  return field.name === ':authority' && !VALID_AUTHORITY.test(field.value) ? { name: field.name, value: 'localhost' } : field;
+  return field.name === ':authority' && !VALID_AUTHORITY.test(field.value)
+    ? { name: field.name, value: 'localhost' }
+    : field;
 }
 
 /** The fields, or those a call needs plus the marker when they are over the limit; a client's own marker is dropped. */

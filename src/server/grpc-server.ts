@@ -124,7 +124,10 @@ export class CriServer {
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
     });
     const services = criServices();
-    this.server.addService(services.runtime, implementation('RuntimeService', services.runtime, rpcs.runtime, rpcs.wrap, opts));
+    this.server.addService(
+      services.runtime,
+      implementation('RuntimeService', services.runtime, rpcs.runtime, rpcs.wrap, opts),
+    );
     this.server.addService(services.image, implementation('ImageService', services.image, rpcs.image, rpcs.wrap, opts));
     const injector = this.server.createConnectionInjector(grpc.ServerCredentials.createInsecure());
     this.listener = net.createServer((socket) => {

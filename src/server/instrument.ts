@@ -31,8 +31,10 @@ interface UnaryCall<Req> {
 function requestFields(req: object | null | undefined): Record<string, string> {
   const fields: Record<string, string> = {};
   if (!req) return fields;
-  if ('pod_sandbox_id' in req && typeof req.pod_sandbox_id === 'string' && req.pod_sandbox_id) fields.podId = req.pod_sandbox_id;
-  if ('container_id' in req && typeof req.container_id === 'string' && req.container_id) fields.containerId = req.container_id;
+  if ('pod_sandbox_id' in req && typeof req.pod_sandbox_id === 'string' && req.pod_sandbox_id)
+    fields.podId = req.pod_sandbox_id;
+  if ('container_id' in req && typeof req.container_id === 'string' && req.container_id)
+    fields.containerId = req.container_id;
   return fields;
 }
 
@@ -46,7 +48,10 @@ function contextFor(call: { cancelled: boolean; on(e: 'cancelled', f: () => void
 /** Refuses a call whose metadata the connection's rewriter took out for being over the limit. */
 function checkMetadataSize(metadata: Metadata): void {
   const [size] = metadata.get(OVERSIZED_METADATA_HEADER);
-  if (size !== undefined) throw resourceExhausted(`request metadata of ${String(size)} bytes exceeds crid's limit of ${MAX_METADATA_BYTES} bytes`);
+  if (size !== undefined)
+    throw resourceExhausted(
+      `request metadata of ${String(size)} bytes exceeds crid's limit of ${MAX_METADATA_BYTES} bytes`,
+    );
 }
 
 /**
@@ -55,7 +60,11 @@ function checkMetadataSize(metadata: Metadata): void {
  */
 const SERVED_WHILE_RECOVERING = new Set(['Version']);
 
-export function instrumentUnary<Req extends object, Res>(rpc: string, handler: UnaryHandler<Req, Res>, opts: InstrumentOptions) {
+export function instrumentUnary<Req extends object, Res>(
+  rpc: string,
+  handler: UnaryHandler<Req, Res>,
+  opts: InstrumentOptions,
+) {
   return (call: UnaryCall<Req>, callback: sendUnaryData<Res>) => {
     const started = process.hrtime.bigint();
     const log = opts.log.child({ rpc, ...requestFields(call.request) });
@@ -67,7 +76,8 @@ export function instrumentUnary<Req extends object, Res>(rpc: string, handler: U
     };
     const run = async () => {
       checkMetadataSize(call.metadata);
-      if (!opts.isReady() && !SERVED_WHILE_RECOVERING.has(rpc)) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
+      if (!opts.isReady() && !SERVED_WHILE_RECOVERING.has(rpc))
+        throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       return handler(call.request, contextFor(call, log));
     };
     run().then(
@@ -85,7 +95,11 @@ export function instrumentUnary<Req extends object, Res>(rpc: string, handler: U
   };
 }
 
-export function instrumentStream<Req extends object, Res>(rpc: string, handler: StreamHandler<Req, Res>, opts: InstrumentOptions) {
+export function instrumentStream<Req extends object, Res>(
+  rpc: string,
+  handler: StreamHandler<Req, Res>,
+  opts: InstrumentOptions,
+) {
   return (call: ServerWritableStream<Req, Res>) => {
     const log = opts.log.child({ rpc });
     const run = async () => {

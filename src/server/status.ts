@@ -9,7 +9,9 @@ import { CridError, CODE_BY_KIND } from '../errors.ts';
 const MAX_DETAILS = 4096;
 
 function clip(message: string): string {
-  return message.length <= MAX_DETAILS ? message : `${message.slice(0, MAX_DETAILS)}… (${message.length - MAX_DETAILS} more characters)`;
+  return message.length <= MAX_DETAILS
+    ? message
+    : `${message.slice(0, MAX_DETAILS)}… (${message.length - MAX_DETAILS} more characters)`;
 }
 
 export function toServiceError(err: unknown): Partial<ServiceError> {

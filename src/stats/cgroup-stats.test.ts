@@ -8,11 +8,19 @@ describe('readCgroupUsage', () => {
       'cpuacct/pods/c1/cpuacct.usage': '123456789\n',
       'memory/pods/c1/memory.usage_in_bytes': '10000\n',
       'memory/pods/c1/memory.limit_in_bytes': '50000\n',
-      'memory/pods/c1/memory.stat': 'rss 10\ntotal_rss 4000\ntotal_inactive_file 3000\ntotal_pgfault 7\ntotal_pgmajfault 2\n',
+      'memory/pods/c1/memory.stat':
+        'rss 10\ntotal_rss 4000\ntotal_inactive_file 3000\ntotal_pgfault 7\ntotal_pgmajfault 2\n',
     });
     expect(await readCgroupUsage('/pods/c1', false, root)).toEqual({
       cpuNanos: 123456789n,
-      memory: { usageBytes: 10000n, workingSetBytes: 7000n, rssBytes: 4000n, pageFaults: 7n, majorPageFaults: 2n, availableBytes: 43000n },
+      memory: {
+        usageBytes: 10000n,
+        workingSetBytes: 7000n,
+        rssBytes: 4000n,
+        pageFaults: 7n,
+        majorPageFaults: 2n,
+        availableBytes: 43000n,
+      },
     });
   });
 

@@ -51,7 +51,11 @@ export function parseFlatKeyed(text: string): Map<string, bigint> {
 
 const clampSub = (a: bigint, b: bigint): bigint => (a > b ? a - b : 0n);
 
-export async function readCgroupUsage(cgroupsPath: string, cgroupV2: boolean, root = CGROUP_ROOT): Promise<CgroupUsage> {
+export async function readCgroupUsage(
+  cgroupsPath: string,
+  cgroupV2: boolean,
+  root = CGROUP_ROOT,
+): Promise<CgroupUsage> {
   return cgroupV2 ? readV2(cgroupDir(cgroupsPath, undefined, root)) : readV1(cgroupsPath, root);
 }
 

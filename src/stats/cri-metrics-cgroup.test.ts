@@ -49,7 +49,8 @@ describe('readCgroupSample', () => {
 
   it('reads the v2 files, microseconds as ns', async () => {
     const root = fakeCgroupRoot({
-      'p/c/cpu.stat': 'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 2\nnr_throttled 1\nthrottled_usec 30\n',
+      'p/c/cpu.stat':
+        'usage_usec 1500\nuser_usec 1000\nsystem_usec 500\nnr_periods 2\nnr_throttled 1\nthrottled_usec 30\n',
       'p/c/memory.current': '8192\n',
       'p/c/memory.peak': '9000\n',
       'p/c/memory.max': '65536\n',

@@ -62,19 +62,33 @@ export async function countProcesses(dir: string): Promise<bigint | undefined> {
   const procs = await readText(path.join(dir, 'cgroup.procs'));
   if (procs === undefined) return undefined;
   const entries = await fs.promises.readdir(dir, { withFileTypes: true }).catch(() => []);
-  const below = await Promise.all(entries.filter((e) => e.isDirectory()).map((e) => countProcesses(path.join(dir, e.name))));
+  const below = await Promise.all(
+    entries.filter((e) => e.isDirectory()).map((e) => countProcesses(path.join(dir, e.name))),
+  );
   const own = BigInt(procs.split('\n').filter((l) => l.trim()).length);
   return below.reduce<bigint>((sum, n) => sum + (n ?? 0n), own);
 }
 
 const times1000 = (usec: bigint | undefined) => (usec === undefined ? undefined : usec * 1000n);
-const minus = (a: bigint | undefined, b: bigint | undefined) => (a === undefined || b === undefined ? undefined : a > b ? a - b : 0n);
+const minus = (a: bigint | undefined, b: bigint | undefined) =>
+  a === undefined || b === undefined ? undefined : a > b ? a - b : 0n;
 
 /** The first v1 hierarchy of a controller that holds the file (cpu and cpuacct may be co-mounted). */
-async function v1File(root: string | undefined, cgroupsPath: string, controllers: string[], file: string): Promise<string> {
+async function v1File(
+  root: string | undefined,
+  cgroupsPath: string,
+  controllers: string[],
+  file: string,
+): Promise<string> {
   for (const c of controllers) {
     const candidate = path.join(cgroupDir(cgroupsPath, c, root), file);
-    if (await fs.promises.access(candidate).then(() => true, () => false)) return candidate;
+    if (
+      await fs.promises.access(candidate).then(
+        () => true,
+        () => false,
+      )
+    )
+      return candidate;
   }
   return path.join(cgroupDir(cgroupsPath, controllers[0], root), file);
 }
@@ -83,20 +97,21 @@ async function readV1Extras(cgroupsPath: string, root: string | undefined): Prom
   const cpuacct = (file: string) => v1File(root, cgroupsPath, ['cpuacct', 'cpu,cpuacct'], file);
   const mem = (file: string) => path.join(cgroupDir(cgroupsPath, 'memory', root), file);
   const pids = cgroupDir(cgroupsPath, 'pids', root);
-  const [user, system, cpuStat, maxUsage, limit, memsw, usage, stat, oom, threads, threadsMax, processes] = await Promise.all([
-    cpuacct('cpuacct.usage_user').then(readNumber),
-    cpuacct('cpuacct.usage_sys').then(readNumber),
-    v1File(root, cgroupsPath, ['cpu', 'cpu,cpuacct'], 'cpu.stat').then(readKeyed),
-    readNumber(mem('memory.max_usage_in_bytes')),
-    readNumber(mem('memory.limit_in_bytes')),
-    readNumber(mem('memory.memsw.usage_in_bytes')),
-    readNumber(mem('memory.usage_in_bytes')),
-    readKeyed(mem('memory.stat')),
-    readKeyed(mem('memory.oom_control')),
-    readNumber(path.join(pids, 'pids.current')),
-    readNumber(path.join(pids, 'pids.max')),
-    countProcesses(pids),
-  ]);
+  const [user, system, cpuStat, maxUsage, limit, memsw, usage, stat, oom, threads, threadsMax, processes] =
+    await Promise.all([
+      cpuacct('cpuacct.usage_user').then(readNumber),
+      cpuacct('cpuacct.usage_sys').then(readNumber),
+      v1File(root, cgroupsPath, ['cpu', 'cpu,cpuacct'], 'cpu.stat').then(readKeyed),
+      readNumber(mem('memory.max_usage_in_bytes')),
+      readNumber(mem('memory.limit_in_bytes')),
+      readNumber(mem('memory.memsw.usage_in_bytes')),
+      readNumber(mem('memory.usage_in_bytes')),
+      readKeyed(mem('memory.stat')),
+      readKeyed(mem('memory.oom_control')),
+      readNumber(path.join(pids, 'pids.current')),
+      readNumber(path.join(pids, 'pids.max')),
+      countProcesses(pids),
+    ]);
   return {
     cpuUserNanos: user,
     cpuSystemNanos: system,

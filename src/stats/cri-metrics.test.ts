@@ -41,9 +41,18 @@ describe('metricDescriptors', () => {
     const descriptors = metricDescriptors();
     const names = descriptors.map((d) => d.name);
     expect(new Set(names).size).toBe(names.length);
-    expect(names).toEqual(expect.arrayContaining(['container_cpu_usage_seconds_total', 'container_memory_working_set_bytes', 'container_oom_events_total']));
+    expect(names).toEqual(
+      expect.arrayContaining([
+        'container_cpu_usage_seconds_total',
+        'container_memory_working_set_bytes',
+        'container_oom_events_total',
+      ]),
+    );
     for (const d of descriptors) expect(d.label_keys!.slice(0, BASE_LABEL_KEYS.length)).toEqual(BASE_LABEL_KEYS);
-    expect(descriptors.find((d) => d.name === 'container_cpu_usage_seconds_total')!.label_keys).toEqual([...BASE_LABEL_KEYS, 'cpu']);
+    expect(descriptors.find((d) => d.name === 'container_cpu_usage_seconds_total')!.label_keys).toEqual([
+      ...BASE_LABEL_KEYS,
+      'cpu',
+    ]);
   });
 });
 
@@ -51,7 +60,10 @@ describe('metricsOf', () => {
   const base = ['id', 'name', 'image', 'container', 'pod', 'namespace'];
 
   it('gives whole seconds, counters as COUNTER, one label value per label key', () => {
-    const metrics = metricsOf({ sample: { cpuNanos: 2_999_999_999n, workingSet: 4096n }, at: 5_000_000_000n, startedAt: 1_000_000_000n }, base);
+    const metrics = metricsOf(
+      { sample: { cpuNanos: 2_999_999_999n, workingSet: 4096n }, at: 5_000_000_000n, startedAt: 1_000_000_000n },
+      base,
+    );
     const keys = new Map(metricDescriptors().map((d) => [d.name, d.label_keys!]));
     for (const m of metrics) expect(m.label_values).toHaveLength(keys.get(m.name!)!.length);
     expect(metrics).toContainEqual({
@@ -61,7 +73,10 @@ describe('metricsOf', () => {
       label_values: [...base, 'total'],
       value: { value: '2' },
     });
-    expect(metrics.find((m) => m.name === 'container_memory_working_set_bytes')).toMatchObject({ metric_type: 'GAUGE', value: { value: '4096' } });
+    expect(metrics.find((m) => m.name === 'container_memory_working_set_bytes')).toMatchObject({
+      metric_type: 'GAUGE',
+      value: { value: '4096' },
+    });
     expect(metrics.find((m) => m.name === 'container_last_seen')?.value).toEqual({ value: '5' });
     expect(metrics.find((m) => m.name === 'container_start_time_seconds')?.value).toEqual({ value: '1' });
   });
@@ -72,8 +87,17 @@ describe('metricsOf', () => {
   });
 
   it('reports page faults per failure type and scope', () => {
-    const metrics = metricsOf({ sample: { pageFaults: 1n, pageFaultsHierarchy: 2n, majorPageFaults: 3n, majorPageFaultsHierarchy: 4n }, at: 1n, startedAt: 0n }, base);
-    const faults = metrics.filter((m) => m.name === 'container_memory_failures_total').map((m) => [...m.label_values!.slice(6), m.value!.value]);
+    const metrics = metricsOf(
+      {
+        sample: { pageFaults: 1n, pageFaultsHierarchy: 2n, majorPageFaults: 3n, majorPageFaultsHierarchy: 4n },
+        at: 1n,
+        startedAt: 0n,
+      },
+      base,
+    );
+    const faults = metrics
+      .filter((m) => m.name === 'container_memory_failures_total')
+      .map((m) => [...m.label_values!.slice(6), m.value!.value]);
     expect(faults).toEqual([
       ['pgfault', 'container', '1'],
       ['pgfault', 'hierarchy', '2'],
@@ -89,7 +113,11 @@ describe('podSandboxMetricsOf', () => {
 
   it('sums the sandbox and running containers for a pod without a cgroup parent; running containers only', async () => {
     const root = fakeCgroupRoot({ ...v2Cgroup('crid/pod1', 1_000_000, 1000), ...v2Cgroup('crid/a', 2_000_000, 3000) });
-    const m = await podSandboxMetricsOf(sandbox(), [container('a', 'CONTAINER_RUNNING'), container('b', 'CONTAINER_EXITED')], host(root));
+    const m = await podSandboxMetricsOf(
+      sandbox(),
+      [container('a', 'CONTAINER_RUNNING'), container('b', 'CONTAINER_EXITED')],
+      host(root),
+    );
     expect(m.pod_sandbox_id).toBe('pod1');
     expect(value(m.metrics!, 'container_cpu_usage_seconds_total')).toBe('3');
     expect(value(m.metrics!, 'container_memory_working_set_bytes')).toBe('4000');
@@ -103,8 +131,15 @@ describe('podSandboxMetricsOf', () => {
   });
 
   it("reads the pod's own cgroup when it has a cgroup parent", async () => {
-    const root = fakeCgroupRoot({ ...v2Cgroup('kubepods/podx', 5_000_000, 100), 'kubepods/podx/memory.max': '1048576\n' });
-    const m = await podSandboxMetricsOf(sandbox({ config: { metadata: { name: 'web', namespace: 'ns' }, linux: { cgroup_parent: '/kubepods/podx' } } }), [], host(root));
+    const root = fakeCgroupRoot({
+      ...v2Cgroup('kubepods/podx', 5_000_000, 100),
+      'kubepods/podx/memory.max': '1048576\n',
+    });
+    const m = await podSandboxMetricsOf(
+      sandbox({ config: { metadata: { name: 'web', namespace: 'ns' }, linux: { cgroup_parent: '/kubepods/podx' } } }),
+      [],
+      host(root),
+    );
     expect(value(m.metrics!, 'container_cpu_usage_seconds_total')).toBe('5');
     expect(value(m.metrics!, 'container_spec_memory_limit_bytes')).toBe('1048576');
   });

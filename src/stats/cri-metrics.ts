@@ -37,7 +37,13 @@ const NS_PER_SECOND = 1_000_000_000n;
 const seconds = (ns: bigint | undefined) => (ns === undefined ? undefined : ns / NS_PER_SECOND);
 const one = (value: bigint | undefined): Series => [{ labels: [], value }];
 
-function def(name: string, type: MetricDef['type'], help: string, series: MetricDef['series'], extraKeys: string[] = []): MetricDef {
+function def(
+  name: string,
+  type: MetricDef['type'],
+  help: string,
+  series: MetricDef['series'],
+  extraKeys: string[] = [],
+): MetricDef {
   return { name, help, type, extraKeys, series };
 }
 
@@ -52,34 +58,82 @@ const faults = ({ sample: s }: MetricInput): Series => [
 ];
 
 const METRICS: MetricDef[] = [
-  def('container_cpu_usage_seconds_total', 'COUNTER', 'Cumulative CPU time consumed in seconds.',
-    (i) => [{ labels: ['total'], value: seconds(i.sample.cpuNanos) }], ['cpu']),
-  def('container_cpu_user_seconds_total', 'COUNTER', 'Cumulative user CPU time consumed in seconds.', secondsOf('cpuUserNanos')),
-  def('container_cpu_system_seconds_total', 'COUNTER', 'Cumulative system CPU time consumed in seconds.', secondsOf('cpuSystemNanos')),
-  def('container_cpu_cfs_periods_total', 'COUNTER', 'Number of elapsed enforcement period intervals.', field('cfsPeriods')),
-  def('container_cpu_cfs_throttled_periods_total', 'COUNTER', 'Number of throttled period intervals.', field('cfsThrottledPeriods')),
-  def('container_cpu_cfs_throttled_seconds_total', 'COUNTER', 'Total time duration the container has been throttled.',
-    secondsOf('cfsThrottledNanos')),
-  def('container_memory_usage_bytes', 'GAUGE',
-    'Current memory usage in bytes, including all memory regardless of when it was accessed.', field('memoryUsage')),
+  def(
+    'container_cpu_usage_seconds_total',
+    'COUNTER',
+    'Cumulative CPU time consumed in seconds.',
+    (i) => [{ labels: ['total'], value: seconds(i.sample.cpuNanos) }],
+    ['cpu'],
+  ),
+  def(
+    'container_cpu_user_seconds_total',
+    'COUNTER',
+    'Cumulative user CPU time consumed in seconds.',
+    secondsOf('cpuUserNanos'),
+  ),
+  def(
+    'container_cpu_system_seconds_total',
+    'COUNTER',
+    'Cumulative system CPU time consumed in seconds.',
+    secondsOf('cpuSystemNanos'),
+  ),
+  def(
+    'container_cpu_cfs_periods_total',
+    'COUNTER',
+    'Number of elapsed enforcement period intervals.',
+    field('cfsPeriods'),
+  ),
+  def(
+    'container_cpu_cfs_throttled_periods_total',
+    'COUNTER',
+    'Number of throttled period intervals.',
+    field('cfsThrottledPeriods'),
+  ),
+  def(
+    'container_cpu_cfs_throttled_seconds_total',
+    'COUNTER',
+    'Total time duration the container has been throttled.',
+    secondsOf('cfsThrottledNanos'),
+  ),
+  def(
+    'container_memory_usage_bytes',
+    'GAUGE',
+    'Current memory usage in bytes, including all memory regardless of when it was accessed.',
+    field('memoryUsage'),
+  ),
   def('container_memory_max_usage_bytes', 'GAUGE', 'Maximum memory usage recorded in bytes.', field('memoryMaxUsage')),
   def('container_memory_working_set_bytes', 'GAUGE', 'Current working set in bytes.', field('workingSet')),
   def('container_memory_rss', 'GAUGE', 'Size of RSS in bytes.', field('rss')),
   def('container_memory_cache', 'GAUGE', 'Number of bytes of page cache memory.', field('cache')),
   def('container_memory_mapped_file', 'GAUGE', 'Size of memory mapped files in bytes.', field('mappedFile')),
   def('container_memory_swap', 'GAUGE', 'Container swap usage in bytes.', field('swap')),
-  def('container_memory_failures_total', 'COUNTER', 'Cumulative count of memory allocation failures.', faults,
-    ['failure_type', 'scope']),
-  def('container_spec_memory_limit_bytes', 'GAUGE', 'Memory limit for the container in bytes (0: unlimited).',
-    field('memoryLimit')),
-  def('container_oom_events_total', 'COUNTER', 'Count of out of memory events observed for the container.',
-    field('oomKills')),
+  def('container_memory_failures_total', 'COUNTER', 'Cumulative count of memory allocation failures.', faults, [
+    'failure_type',
+    'scope',
+  ]),
+  def(
+    'container_spec_memory_limit_bytes',
+    'GAUGE',
+    'Memory limit for the container in bytes (0: unlimited).',
+    field('memoryLimit'),
+  ),
+  def(
+    'container_oom_events_total',
+    'COUNTER',
+    'Count of out of memory events observed for the container.',
+    field('oomKills'),
+  ),
   def('container_processes', 'GAUGE', 'Number of processes running inside the container.', field('processes')),
   def('container_threads', 'GAUGE', 'Number of threads running inside the container.', field('threads')),
-  def('container_threads_max', 'GAUGE',
-    'Maximum number of threads allowed inside the container, infinity if value is zero.', field('threadsMax')),
-  def('container_start_time_seconds', 'GAUGE', 'Start time of the container since unix epoch in seconds.',
-    (i) => one(seconds(i.startedAt))),
+  def(
+    'container_threads_max',
+    'GAUGE',
+    'Maximum number of threads allowed inside the container, infinity if value is zero.',
+    field('threadsMax'),
+  ),
+  def('container_start_time_seconds', 'GAUGE', 'Start time of the container since unix epoch in seconds.', (i) =>
+    one(seconds(i.startedAt)),
+  ),
   def('container_last_seen', 'GAUGE', 'Last time a container was seen by the exporter.', (i) => one(seconds(i.at))),
 ];
 
@@ -94,7 +148,15 @@ export function metricsOf(input: MetricInput, baseLabels: string[]): Metric[] {
     m.series(input).flatMap(({ labels, value }) =>
       value === undefined
         ? []
-        : [{ name: m.name, timestamp, metric_type: m.type, label_values: [...baseLabels, ...labels], value: { value: `${value}` } }],
+        : [
+            {
+              name: m.name,
+              timestamp,
+              metric_type: m.type,
+              label_values: [...baseLabels, ...labels],
+              value: { value: `${value}` },
+            },
+          ],
     ),
   );
 }
@@ -127,7 +189,10 @@ const read = (path: string, host: CgroupHost) => readCgroupSample(path, host.cgr
 
 async function containerMetricsOf(c: ContainerRecord, s: SandboxRecord, host: CgroupHost): Promise<ContainerMetrics> {
   const { sample, at } = await sampleAt(read(c.cgroupsPath, host));
-  return { container_id: c.id, metrics: metricsOf({ sample, at, startedAt: BigInt(c.startedAt) }, containerLabels(c, s)) };
+  return {
+    container_id: c.id,
+    metrics: metricsOf({ sample, at, startedAt: BigInt(c.startedAt) }, containerLabels(c, s)),
+  };
 }
 
 /**

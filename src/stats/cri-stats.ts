@@ -34,7 +34,12 @@ export interface StatsSources {
 }
 
 export function statsSources(images: ImageService, host: HostFacts, now = () => BigInt(nowNanos())): StatsSources {
-  return { images, host, usage: new SampleCache(USAGE_INTERVAL_MS, now), layers: new SampleCache(LAYER_INTERVAL_MS, now) };
+  return {
+    images,
+    host,
+    usage: new SampleCache(USAGE_INTERVAL_MS, now),
+    layers: new SampleCache(LAYER_INTERVAL_MS, now),
+  };
 }
 
 /** Drops the samples of objects that are gone. */
@@ -44,7 +49,11 @@ export function retainSamples(src: StatsSources, ids: Set<string>): void {
 }
 
 /** CPU ns used per wall-clock s between two samples, as containerd computes it from the sample it keeps. */
-export function nanoCores(cpuNanos: bigint | undefined, at: bigint, previous: Sample<UsageSample> | undefined): bigint | undefined {
+export function nanoCores(
+  cpuNanos: bigint | undefined,
+  at: bigint,
+  previous: Sample<UsageSample> | undefined,
+): bigint | undefined {
   const before = previous?.value.usage.cpuNanos;
   if (cpuNanos === undefined || before === undefined || at <= previous!.at || cpuNanos < before) return undefined;
   return ((cpuNanos - before) * 1_000_000_000n) / (at - previous!.at);
@@ -100,7 +109,12 @@ export async function containerStatsOf(c: ContainerRecord, src: StatsSources): P
     cpu: cpuMessage(sample.value, at),
     memory: memoryMessage(sample.value.usage, at),
     writable_layer: layer.value
-      ? { timestamp: layerAt, fs_id: { mountpoint: src.images.snapshotter.root }, used_bytes: u64(layer.value.bytes), inodes_used: u64(layer.value.inodes) }
+      ? {
+          timestamp: layerAt,
+          fs_id: { mountpoint: src.images.snapshotter.root },
+          used_bytes: u64(layer.value.bytes),
+          inodes_used: u64(layer.value.inodes),
+        }
       : null,
   };
 }
@@ -113,11 +127,19 @@ async function podUsage(s: SandboxRecord, containers: ContainerRecord[], host: H
   const parent = s.config.linux?.cgroup_parent;
   if (parent) return readCgroupUsage(parent, host.cgroupV2);
   const sandboxCgroup = cgroupsPath(host.defaultCgroupParent, s.id);
-  return sumUsage([await readCgroupUsage(sandboxCgroup, host.cgroupV2), ...(await Promise.all(containers.map((c) => containerUsage(c, host))))]);
+  return sumUsage([
+    await readCgroupUsage(sandboxCgroup, host.cgroupV2),
+    ...(await Promise.all(containers.map((c) => containerUsage(c, host)))),
+  ]);
 }
 
-export async function podSandboxStatsOf(s: SandboxRecord, containers: ContainerRecord[], src: StatsSources): Promise<PodSandboxStats> {
-  const sample = s.state === 'SANDBOX_READY' ? await sampleUsage(src, s.id, () => podUsage(s, containers, src.host)) : NO_USAGE;
+export async function podSandboxStatsOf(
+  s: SandboxRecord,
+  containers: ContainerRecord[],
+  src: StatsSources,
+): Promise<PodSandboxStats> {
+  const sample =
+    s.state === 'SANDBOX_READY' ? await sampleUsage(src, s.id, () => podUsage(s, containers, src.host)) : NO_USAGE;
   const at = sample.at ? String(sample.at) : nowNanos();
   return {
     attributes: { id: s.id, metadata: s.config.metadata, labels: s.config.labels, annotations: s.config.annotations },

@@ -29,7 +29,11 @@ function writeUsage(root: string, usec: number, bytes: number): void {
 
 describe('SampleCache', () => {
   it('reads a cgroup once per interval, however many calls ask, and afresh after it', async () => {
-    const root = fakeCgroupRoot({ 'c/cpu.stat': 'usage_usec 1000\n', 'c/memory.current': '4096\n', 'c/memory.stat': 'anon 10\n' });
+    const root = fakeCgroupRoot({
+      'c/cpu.stat': 'usage_usec 1000\n',
+      'c/memory.current': '4096\n',
+      'c/memory.stat': 'anon 10\n',
+    });
     const t = usageCache(root);
     const [a, b] = await Promise.all([t.sample(), t.sample()]);
     expect(a).toBe(b);

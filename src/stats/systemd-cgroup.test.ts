@@ -12,7 +12,7 @@ const POD_SLICE = 'kubepods-burstable-pod1234.slice';
 const POD_DIR = 'kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod1234.slice';
 
 describe('expandSlice', () => {
-  it("expands a slice into its ancestry as systemd lays it out", () => {
+  it('expands a slice into its ancestry as systemd lays it out', () => {
     expect(expandSlice(POD_SLICE)).toBe(`/${POD_DIR}`);
     expect(expandSlice('system.slice')).toBe('/system.slice');
     expect(expandSlice('-.slice')).toBe('/');
@@ -62,7 +62,10 @@ describe('reading cgroups placed by the systemd driver', () => {
       [`${scope}/memory.stat`]: 'anon 1024\ninactive_file 96\n',
     });
     const usage = await readCgroupUsage(cgroupsPath(POD_SLICE, id), true, root);
-    expect(usage).toMatchObject({ cpuNanos: 7000n, memory: { usageBytes: 4096n, workingSetBytes: 4000n, rssBytes: 1024n } });
+    expect(usage).toMatchObject({
+      cpuNanos: 7000n,
+      memory: { usageBytes: 4096n, workingSetBytes: 4000n, rssBytes: 1024n },
+    });
   });
 
   it('counts OOM kills in a systemd scope, v1 and v2', () => {
@@ -80,10 +83,30 @@ describe('reading cgroups placed by the systemd driver', () => {
       [`${dir}/cgroup.procs`]: '',
     });
     const root = fakeCgroupRoot({ ...v2(POD_DIR, 3_000_000), ...v2(scope, 2_000_000) });
-    const pod = { id: 'pod1', name: 'p', state: 'SANDBOX_READY', createdAt: '0', config: { metadata: {}, linux: { cgroup_parent: POD_SLICE } } };
-    const c = { id, sandboxId: 'pod1', name: 'c', imageName: 'i', state: 'CONTAINER_RUNNING', startedAt: '0', cgroupsPath: cgroupsPath(POD_SLICE, id), config: { metadata: {} } };
-    const m = await podSandboxMetricsOf(pod as unknown as SandboxRecord, [c as unknown as ContainerRecord], { cgroupV2: true, defaultCgroupParent: '/crid', cgroupRoot: root });
-    const cpu = (metrics: typeof m.metrics) => metrics!.find((x) => x.name === 'container_cpu_usage_seconds_total')?.value?.value;
+    const pod = {
+      id: 'pod1',
+      name: 'p',
+      state: 'SANDBOX_READY',
+      createdAt: '0',
+      config: { metadata: {}, linux: { cgroup_parent: POD_SLICE } },
+    };
+    const c = {
+      id,
+      sandboxId: 'pod1',
+      name: 'c',
+      imageName: 'i',
+      state: 'CONTAINER_RUNNING',
+      startedAt: '0',
+      cgroupsPath: cgroupsPath(POD_SLICE, id),
+      config: { metadata: {} },
+    };
+    const m = await podSandboxMetricsOf(pod as unknown as SandboxRecord, [c as unknown as ContainerRecord], {
+      cgroupV2: true,
+      defaultCgroupParent: '/crid',
+      cgroupRoot: root,
+    });
+    const cpu = (metrics: typeof m.metrics) =>
+      metrics!.find((x) => x.name === 'container_cpu_usage_seconds_total')?.value?.value;
     expect(cpu(m.metrics)).toBe('3');
     expect(cpu(m.container_metrics![0]!.metrics)).toBe('2');
   });

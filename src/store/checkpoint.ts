@@ -40,7 +40,10 @@ async function syncDir(dir: string): Promise<void> {
  * Every `*.json` record in a directory that `isValid` accepts (and is an object with a string id);
  * leftovers of interrupted writes are removed.
  */
-export async function readJsonRecords<T>(dir: string, isValid: (value: object) => boolean = () => true): Promise<{ records: T[]; broken: string[] }> {
+export async function readJsonRecords<T>(
+  dir: string,
+  isValid: (value: object) => boolean = () => true,
+): Promise<{ records: T[]; broken: string[] }> {
   const names = await fs.promises.readdir(dir).catch(() => [] as string[]);
   const records: T[] = [];
   const broken: string[] = [];

@@ -46,5 +46,12 @@ export interface ContainerRecord {
 export function isContainerRecord(value: object): boolean {
   const r = value as Partial<ContainerRecord>;
   const metadata: unknown = r.config?.metadata;
-  return typeof r.sandboxId === 'string' && typeof r.name === 'string' && typeof r.state === 'string' && typeof r.ioDir === 'string' && typeof metadata === 'object' && metadata !== null;
+  return (
+    typeof r.sandboxId === 'string' &&
+    typeof r.name === 'string' &&
+    typeof r.state === 'string' &&
+    typeof r.ioDir === 'string' &&
+    typeof metadata === 'object' &&
+    metadata !== null
+  );
 }

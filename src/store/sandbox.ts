@@ -47,5 +47,12 @@ export function isSandboxRecord(value: object): boolean {
   const r = value as Partial<SandboxRecord>;
   const metadata: unknown = r.config?.metadata;
   const handler: unknown = r.handler;
-  return typeof r.name === 'string' && typeof r.state === 'string' && typeof metadata === 'object' && metadata !== null && typeof handler === 'object' && handler !== null;
+  return (
+    typeof r.name === 'string' &&
+    typeof r.state === 'string' &&
+    typeof metadata === 'object' &&
+    metadata !== null &&
+    typeof handler === 'object' &&
+    handler !== null
+  );
 }

@@ -26,7 +26,8 @@ function requestId(stream: SpdyStream, type: string): string {
 }
 
 function validate(stream: SpdyStream): string | undefined {
-  if (parsePort(streamHeader(stream, 'port')) === undefined) return `invalid or missing port header ${JSON.stringify(streamHeader(stream, 'port'))}`;
+  if (parsePort(streamHeader(stream, 'port')) === undefined)
+    return `invalid or missing port header ${JSON.stringify(streamHeader(stream, 'port'))}`;
   const type = streamHeader(stream, 'streamType');
   if (type !== 'data' && type !== 'error') return `invalid stream type ${JSON.stringify(type)}`;
   return undefined;
@@ -100,8 +101,12 @@ export function servePortForwardOverSpdy(
       error.abort();
     });
   });
-  options.gone.addEventListener('abort', () => {
-    for (const pair of pairs.values()) clearTimeout(pair.timer);
-    pairs.clear();
-  }, { once: true });
+  options.gone.addEventListener(
+    'abort',
+    () => {
+      for (const pair of pairs.values()) clearTimeout(pair.timer);
+      pairs.clear();
+    },
+    { once: true },
+  );
 }

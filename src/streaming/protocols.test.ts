@@ -13,7 +13,9 @@ describe('protocol negotiation', () => {
   });
 
   it("takes the client's most preferred protocol the server supports", () => {
-    expect(negotiate(['v9.channel.k8s.io', 'v3.channel.k8s.io', 'v4.channel.k8s.io'], REMOTE_COMMAND_SPDY_PROTOCOLS)).toBe('v3.channel.k8s.io');
+    expect(
+      negotiate(['v9.channel.k8s.io', 'v3.channel.k8s.io', 'v4.channel.k8s.io'], REMOTE_COMMAND_SPDY_PROTOCOLS),
+    ).toBe('v3.channel.k8s.io');
     expect(negotiate(['v9.channel.k8s.io'], REMOTE_COMMAND_SPDY_PROTOCOLS)).toBeUndefined();
   });
 

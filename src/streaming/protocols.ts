@@ -60,7 +60,10 @@ export const DEFAULT_CHANNEL_PROTOCOL: ChannelProtocol = channelProtocol('', fal
 /** Splits repeated and comma-separated header values into protocol names. */
 export function headerProtocols(value: string | string[] | undefined): string[] {
   const values = value === undefined ? [] : Array.isArray(value) ? value : [value];
-  return values.flatMap((v) => v.split(',')).map((p) => p.trim()).filter((p) => p.length > 0);
+  return values
+    .flatMap((v) => v.split(','))
+    .map((p) => p.trim())
+    .filter((p) => p.length > 0);
 }
 
 /** The first protocol of the client's list (its preference order) that the server supports. */

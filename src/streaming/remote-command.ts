@@ -39,7 +39,12 @@ function resizeFeed(source: Readable | undefined, tty: boolean): { sizes?: Resiz
   };
 }
 
-async function run(command: RemoteCommand, runtime: StreamingRuntime, io: StreamIO, signal: AbortSignal): Promise<Outcome> {
+async function run(
+  command: RemoteCommand,
+  runtime: StreamingRuntime,
+  io: StreamIO,
+  signal: AbortSignal,
+): Promise<Outcome> {
   const { request } = command;
   if (command.kind === 'attach') {
     await runtime.attach(request.container_id, io, signal);
@@ -65,7 +70,13 @@ export async function runRemoteCommand(
 ): Promise<void> {
   const { tty } = command.request;
   const resize = resizeFeed(streams.resize, tty);
-  const io: StreamIO = { stdin: streams.stdin, stdout: streams.stdout, stderr: streams.stderr, tty, resize: resize.sizes };
+  const io: StreamIO = {
+    stdin: streams.stdin,
+    stdout: streams.stdout,
+    stderr: streams.stderr,
+    tty,
+    resize: resize.sizes,
+  };
   let outcome: Outcome;
   try {
     outcome = await run(command, runtime, io, streams.gone);

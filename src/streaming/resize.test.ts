@@ -20,7 +20,9 @@ describe('resize stream decoding', () => {
 
   it('turns split chunks into sizes and stops at the first malformed object', async () => {
     const chunks = ['{"Width":80,', '"Height":24}\n', '{"Width":100,"Height":30}', 'garbage', '{"Width":1,"Height":1}'];
-    const sizes = await Readable.from(chunks.map((c) => Buffer.from(c))).pipe(new ResizeDecoder()).toArray();
+    const sizes = await Readable.from(chunks.map((c) => Buffer.from(c)))
+      .pipe(new ResizeDecoder())
+      .toArray();
     expect(sizes).toEqual([
       { width: 80, height: 24 },
       { width: 100, height: 30 },

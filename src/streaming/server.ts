@@ -54,10 +54,17 @@ type PendingRequest = RemoteCommand | { kind: 'portforward'; request: PortForwar
 
 const HOUR_MS = 60 * 60 * 1000;
 
-function validateStdio(request: { container_id: string; tty: boolean; stdin: boolean; stdout: boolean; stderr: boolean }): void {
+function validateStdio(request: {
+  container_id: string;
+  tty: boolean;
+  stdin: boolean;
+  stdout: boolean;
+  stderr: boolean;
+}): void {
   if (request.container_id === '') throw invalidArgument('missing required container_id');
   if (request.tty && request.stderr) throw invalidArgument('tty and stderr cannot both be true');
-  if (!request.stdin && !request.stdout && !request.stderr) throw invalidArgument('one of stdin, stdout, or stderr must be set');
+  if (!request.stdin && !request.stdout && !request.stderr)
+    throw invalidArgument('one of stdin, stdout, or stderr must be set');
 }
 
 function isWebSocket(req: IncomingMessage): boolean {
@@ -75,10 +82,16 @@ function route(req: IncomingMessage): { kind: string; token: string; query: URLS
   return match ? { kind: match[1]!, token: match[2]!, query: url.searchParams } : undefined;
 }
 
-function chooseChannelProtocol(req: IncomingMessage, supported: readonly ChannelProtocol[]): ChannelProtocol | undefined {
+function chooseChannelProtocol(
+  req: IncomingMessage,
+  supported: readonly ChannelProtocol[],
+): ChannelProtocol | undefined {
   const requested = headerProtocols(req.headers['sec-websocket-protocol']);
   if (requested.length === 0) return DEFAULT_CHANNEL_PROTOCOL;
-  const name = negotiate(requested, supported.map((p) => p.name));
+  const name = negotiate(
+    requested,
+    supported.map((p) => p.name),
+  );
   return supported.find((p) => p.name === name);
 }
 
@@ -87,18 +100,27 @@ function chooseChannelProtocol(req: IncomingMessage, supported: readonly Channel
  * rarely, and the daemon does not carry that code's memory until it does.
  */
 async function loadSpdy() {
-  const [connection, remoteCommand, portForward] = await Promise.all([import('./spdy-connection.ts'), import('./spdy-remote-command.ts'), import('./port-forward-spdy.ts')]);
+  const [connection, remoteCommand, portForward] = await Promise.all([
+    import('./spdy-connection.ts'),
+    import('./spdy-remote-command.ts'),
+    import('./port-forward-spdy.ts'),
+  ]);
   return { ...connection, ...remoteCommand, ...portForward };
 }
 
 async function loadWebSocket() {
-  const [ws, remoteCommand, portForward] = await Promise.all([import('ws'), import('./ws-remote-command.ts'), import('./port-forward-ws.ts')]);
+  const [ws, remoteCommand, portForward] = await Promise.all([
+    import('ws'),
+    import('./ws-remote-command.ts'),
+    import('./port-forward-ws.ts'),
+  ]);
   return { WebSocketServer: ws.WebSocketServer, ...remoteCommand, ...portForward };
 }
 
 export class StreamingServer {
   readonly #runtime: StreamingRuntime;
-  readonly #options: Required<Omit<StreamingServerOptions, 'baseUrl' | 'tls'>> & Pick<StreamingServerOptions, 'baseUrl' | 'tls'>;
+  readonly #options: Required<Omit<StreamingServerOptions, 'baseUrl' | 'tls'>> &
+    Pick<StreamingServerOptions, 'baseUrl' | 'tls'>;
   readonly #cache: RequestCache<PendingRequest>;
   readonly #server: Server;
   #wss: WebSocketServer | undefined;
@@ -120,10 +142,18 @@ export class StreamingServer {
       logger: silentLogger,
       ...options,
     };
-    this.#cache = new RequestCache({ ttlMs: this.#options.tokenTtlMs, maxInFlight: this.#options.maxInFlight, now: this.#options.now });
+    this.#cache = new RequestCache({
+      ttlMs: this.#options.tokenTtlMs,
+      maxInFlight: this.#options.maxInFlight,
+      now: this.#options.now,
+    });
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
-    this.#server = options.tls ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest) : createHttpServer(onRequest);
-    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => this.#onUpgrade(req, socket, head));
+    this.#server = options.tls
+      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+      : createHttpServer(onRequest);
+    this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
+      this.#onUpgrade(req, socket, head),
+    );
   }
 
   async start(): Promise<void> {
@@ -200,7 +230,9 @@ export class StreamingServer {
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('404 page not found\n');
       return;
     }
-    res.writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' }).end('unable to upgrade: missing upgrade headers in request\n');
+    res
+      .writeHead(400, { 'Content-Type': 'text/plain; charset=utf-8' })
+      .end('unable to upgrade: missing upgrade headers in request\n');
   }
 
   #onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
@@ -212,7 +244,11 @@ export class StreamingServer {
       return;
     }
     this.#track(socket);
-    const served = isWebSocket(req) ? this.#serveWebSocket(req, socket, head, pending, target.query) : isSpdy(req) ? this.#serveSpdy(req, socket, head, pending) : undefined;
+    const served = isWebSocket(req)
+      ? this.#serveWebSocket(req, socket, head, pending, target.query)
+      : isSpdy(req)
+        ? this.#serveSpdy(req, socket, head, pending)
+        : undefined;
     if (served) {
       served.catch((err: unknown) => {
         this.#options.logger.error({ err }, 'streaming upgrade failed');
@@ -236,12 +272,15 @@ export class StreamingServer {
     const abort = () => gone.abort();
     socket.once('close', abort);
     this.#stopping.signal.addEventListener('abort', abort, { once: true });
-    gone.signal.addEventListener('abort', () => this.#stopping.signal.removeEventListener('abort', abort), { once: true });
+    gone.signal.addEventListener('abort', () => this.#stopping.signal.removeEventListener('abort', abort), {
+      once: true,
+    });
     return gone.signal;
   }
 
   async #serveSpdy(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest): Promise<void> {
-    const { upgradeToSpdy, PROTOCOL_VERSION_HEADER, servePortForwardOverSpdy, serveRemoteCommandOverSpdy } = await loadSpdy();
+    const { upgradeToSpdy, PROTOCOL_VERSION_HEADER, servePortForwardOverSpdy, serveRemoteCommandOverSpdy } =
+      await loadSpdy();
     const supported = pending.kind === 'portforward' ? PORT_FORWARD_SPDY_PROTOCOLS : REMOTE_COMMAND_SPDY_PROTOCOLS;
     const upgraded = upgradeToSpdy(socket, head, req.headers[PROTOCOL_VERSION_HEADER.toLowerCase()], supported);
     if (upgraded === undefined) return;
@@ -254,26 +293,45 @@ export class StreamingServer {
     const gone = this.#goneSignal(socket);
     if (pending.kind === 'portforward') {
       const podId = pending.request.pod_sandbox_id;
-      servePortForwardOverSpdy(connection, podId, this.#runtime, { streamCreationTimeoutMs, gone, logger: logger.child({ podId }) });
+      servePortForwardOverSpdy(connection, podId, this.#runtime, {
+        streamCreationTimeoutMs,
+        gone,
+        logger: logger.child({ podId }),
+      });
       return;
     }
-    const session = { streamCreationTimeoutMs, closeGraceMs, gone, logger: logger.child({ containerId: pending.request.container_id }) };
+    const session = {
+      streamCreationTimeoutMs,
+      closeGraceMs,
+      gone,
+      logger: logger.child({ containerId: pending.request.container_id }),
+    };
     serveRemoteCommandOverSpdy(connection, socket, protocol, pending, this.#runtime, session).catch((err: unknown) => {
       logger.error({ err }, 'spdy session failed');
       socket.destroy();
     });
   }
 
-  async #serveWebSocket(req: IncomingMessage, socket: Duplex, head: Buffer, pending: PendingRequest, query: URLSearchParams): Promise<void> {
+  async #serveWebSocket(
+    req: IncomingMessage,
+    socket: Duplex,
+    head: Buffer,
+    pending: PendingRequest,
+    query: URLSearchParams,
+  ): Promise<void> {
     const supported = pending.kind === 'portforward' ? PORT_FORWARD_WS_PROTOCOLS : REMOTE_COMMAND_WS_PROTOCOLS;
     const protocol = chooseChannelProtocol(req, supported);
     if (protocol === undefined) {
-      rejectUpgrade(socket, 400, `requested protocol(s) are not supported: ${req.headers['sec-websocket-protocol']}; supports ${supported.map((p) => p.name).join(', ')}`);
+      rejectUpgrade(
+        socket,
+        400,
+        `requested protocol(s) are not supported: ${req.headers['sec-websocket-protocol']}; supports ${supported.map((p) => p.name).join(', ')}`,
+      );
       return;
     }
     const ports = pending.kind === 'portforward' ? this.#forwardedPorts(pending.request, query) : [];
     if (ports === undefined) {
-      rejectUpgrade(socket, 400, 'port-forward needs at least one valid port (the request\'s port list or ?ports=)');
+      rejectUpgrade(socket, 400, "port-forward needs at least one valid port (the request's port list or ?ports=)");
       return;
     }
     const sessions = await loadWebSocket();
@@ -281,13 +339,32 @@ export class StreamingServer {
     this.#wss.handleUpgrade(req, socket, head, (ws) => this.#onWebSocket(ws, protocol, pending, ports, sessions));
   }
 
-  #onWebSocket(ws: WebSocket, protocol: ChannelProtocol, pending: PendingRequest, ports: number[], sessions: Awaited<ReturnType<typeof loadWebSocket>>): void {
+  #onWebSocket(
+    ws: WebSocket,
+    protocol: ChannelProtocol,
+    pending: PendingRequest,
+    ports: number[],
+    sessions: Awaited<ReturnType<typeof loadWebSocket>>,
+  ): void {
     const { logger } = this.#options;
     const { servePortForwardOverWebSocket, serveRemoteCommandOverWebSocket } = sessions;
     const session =
       pending.kind === 'portforward'
-        ? servePortForwardOverWebSocket(ws, protocol, pending.request.pod_sandbox_id, ports, this.#runtime, logger.child({ podId: pending.request.pod_sandbox_id }))
-        : serveRemoteCommandOverWebSocket(ws, protocol, pending, this.#runtime, logger.child({ containerId: pending.request.container_id }));
+        ? servePortForwardOverWebSocket(
+            ws,
+            protocol,
+            pending.request.pod_sandbox_id,
+            ports,
+            this.#runtime,
+            logger.child({ podId: pending.request.pod_sandbox_id }),
+          )
+        : serveRemoteCommandOverWebSocket(
+            ws,
+            protocol,
+            pending,
+            this.#runtime,
+            logger.child({ containerId: pending.request.container_id }),
+          );
     session.catch((err: unknown) => {
       logger.error({ err }, 'websocket session failed');
       ws.terminate();
@@ -296,7 +373,8 @@ export class StreamingServer {
 
   /** The CRI request's ports are authoritative; a WebSocket client may name them in ?ports= otherwise. */
   #forwardedPorts(request: PortForwardRequest__Output, query: URLSearchParams): number[] | undefined {
-    const named = request.port.length > 0 ? request.port.map(String) : query.getAll('ports').flatMap((v) => v.split(','));
+    const named =
+      request.port.length > 0 ? request.port.map(String) : query.getAll('ports').flatMap((v) => v.split(','));
     const ports = named.map((p) => parsePort(p.trim()));
     return ports.length > 0 && ports.every((p) => p !== undefined) ? (ports as number[]) : undefined;
   }

@@ -50,7 +50,10 @@ function waitForStreams(
     };
     const onGone = () => done(undefined);
     const timer = setTimeout(() => {
-      options.logger.warn({ received: [...streams.keys()], expected }, 'timed out waiting for client to create streams');
+      options.logger.warn(
+        { received: [...streams.keys()], expected },
+        'timed out waiting for client to create streams',
+      );
       done(undefined);
     }, options.streamCreationTimeoutMs);
     connection.on('stream', onStream);

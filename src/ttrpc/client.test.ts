@@ -77,7 +77,9 @@ describe('ttrpc client and server', () => {
     try {
       const client = await dial();
       for (let i = 0; i < 3; i++) {
-        void client.call('t.S', 'M', Buffer.alloc(0), { timeoutMs: 1500, metadata: { 'Containerd-Namespace-TTRPC': 'ns' } }).catch(() => {});
+        void client
+          .call('t.S', 'M', Buffer.alloc(0), { timeoutMs: 1500, metadata: { 'Containerd-Namespace-TTRPC': 'ns' } })
+          .catch(() => {});
       }
       await expect.poll(() => seen.length).toBe(3);
       expect(seen.map((s) => s.id)).toEqual([1, 3, 5]);
@@ -125,6 +127,8 @@ describe('ttrpc client and server', () => {
     socket.write(Buffer.concat([header, Buffer.alloc((4 << 20) + 1)]));
     const frame = new FrameDecoder().push(await reply)[0]!;
     socket.destroy();
-    expect('data' in frame && decodeMessage<{ status: { code: number } }>('ttrpc.Response', frame.data).status.code).toBe(8);
+    expect(
+      'data' in frame && decodeMessage<{ status: { code: number } }>('ttrpc.Response', frame.data).status.code,
+    ).toBe(8);
   });
 });

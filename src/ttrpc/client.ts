@@ -51,7 +51,9 @@ export class TtrpcClient {
     this.socket = socket;
     this.address = address;
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
-    socket.on('error', (err) => this.shutdown(unavailable(`ttrpc connection to ${address} failed: ${err.message}`, err)));
+    socket.on('error', (err) =>
+      this.shutdown(unavailable(`ttrpc connection to ${address} failed: ${err.message}`, err)),
+    );
     socket.on('close', () => this.shutdown(unavailable(`ttrpc connection to ${address} closed`)));
   }
 

@@ -28,8 +28,7 @@ let root: protobuf.Root | undefined;
 
 function loadRoot(): protobuf.Root {
   const r = new protobuf.Root();
-  r.resolvePath = (_origin, target) =>
-    target.startsWith('google/protobuf/') ? target : path.join(PROTO_DIR, target);
+  r.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(PROTO_DIR, target));
   r.loadSync(PROTO_FILES, { keepCase: true });
   r.resolveAll();
   return r;

@@ -3,16 +3,30 @@ import { runCommand, tryCommand } from './command.ts';
 
 describe('tryCommand', () => {
   it('passes input and added environment, and returns output and exit status', async () => {
-    const run = await tryCommand('/bin/sh', ['-c', 'read line; echo "$line $CRID_TEST_VAR $HOME"; echo oops >&2; exit 3'], {
-      input: 'hello\n',
-      env: { CRID_TEST_VAR: 'added' },
+    const run = await tryCommand(
+      '/bin/sh',
+      ['-c', 'read line; echo "$line $CRID_TEST_VAR $HOME"; echo oops >&2; exit 3'],
+      {
+        input: 'hello\n',
+        env: { CRID_TEST_VAR: 'added' },
+      },
+    );
+    expect(run).toMatchObject({
+      exitCode: 3,
+      stdout: `hello added ${process.env.HOME}\n`,
+      stderr: 'oops\n',
+      timedOut: false,
+      failed: true,
     });
-    expect(run).toMatchObject({ exitCode: 3, stdout: `hello added ${process.env.HOME}\n`, stderr: 'oops\n', timedOut: false, failed: true });
-    expect(run.message).toBe(`/bin/sh -c read line; echo "$line $CRID_TEST_VAR $HOME"; echo oops >&2; exit 3 exited with status 3: oops`);
+    expect(run.message).toBe(
+      `/bin/sh -c read line; echo "$line $CRID_TEST_VAR $HOME"; echo oops >&2; exit 3 exited with status 3: oops`,
+    );
   });
 
   it('kills a program past its timeout, with SIGKILL when it ignores SIGTERM', async () => {
-    const run = await tryCommand('/bin/sh', ['-c', "trap '' TERM; echo started; while :; do sleep 0.05; done"], { timeoutMs: 300 });
+    const run = await tryCommand('/bin/sh', ['-c', "trap '' TERM; echo started; while :; do sleep 0.05; done"], {
+      timeoutMs: 300,
+    });
     expect(run).toMatchObject({ timedOut: true, failed: true, exitCode: undefined, stdout: 'started\n' });
     expect(run.message).toMatch(/ timed out$/);
   });
@@ -30,6 +44,8 @@ describe('tryCommand', () => {
 
 describe('runCommand', () => {
   it('rejects with the command, its status and its stderr', async () => {
-    await expect(runCommand('/bin/sh', ['-c', 'echo broken >&2; exit 2'])).rejects.toThrow(/exited with status 2: broken$/);
+    await expect(runCommand('/bin/sh', ['-c', 'echo broken >&2; exit 2'])).rejects.toThrow(
+      /exited with status 2: broken$/,
+    );
   });
 });

@@ -34,7 +34,8 @@ function loadExeca(): Promise<typeof import('execa')> {
 }
 
 function why(r: Result): string {
-  if (r.exitCode === undefined && !r.isTerminated && !r.timedOut) return `failed: ${(r.cause as Error | undefined)?.message ?? 'cannot start'}`;
+  if (r.exitCode === undefined && !r.isTerminated && !r.timedOut)
+    return `failed: ${(r.cause as Error | undefined)?.message ?? 'cannot start'}`;
   if (r.timedOut) return 'timed out';
   if (r.signal) return `was killed by ${r.signal}`;
   return `exited with status ${r.exitCode}`;

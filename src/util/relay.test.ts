@@ -4,7 +4,9 @@ import { silentLogger } from '../log.ts';
 import { relay } from './relay.ts';
 
 function broken(): Writable {
-  return new Writable({ write: (_chunk, _encoding, callback) => callback(Object.assign(new Error('EPIPE'), { code: 'EPIPE' })) });
+  return new Writable({
+    write: (_chunk, _encoding, callback) => callback(Object.assign(new Error('EPIPE'), { code: 'EPIPE' })),
+  });
 }
 
 describe('relay', () => {

@@ -46,8 +46,22 @@ it('survives a minute of chaos: crid serves, everything is removable, nothing is
   });
   const seed = Number(process.env.CRID_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
   console.log(`chaos seed ${seed} (replay: CRID_CHAOS_SEED=${seed})`);
-  report = await runChaos({ env, seed, durationMs: 60_000, workers: 3, chaosEveryMs: 4_000, killCridEveryMs: 12_000, log: (line) => console.log(line) });
-  console.log(JSON.stringify({ seed, lifecycles: report.lifecycles, actions: report.actions, failures: report.failures }, null, 2));
+  report = await runChaos({
+    env,
+    seed,
+    durationMs: 60_000,
+    workers: 3,
+    chaosEveryMs: 4_000,
+    killCridEveryMs: 12_000,
+    log: (line) => console.log(line),
+  });
+  console.log(
+    JSON.stringify(
+      { seed, lifecycles: report.lifecycles, actions: report.actions, failures: report.failures },
+      null,
+      2,
+    ),
+  );
   if (!report.serving) throw new Error(`crid could not be started again (seed ${seed}):\n${report.crashes.join('\n')}`);
 
   const version = await env.client.runtime.Version({});

@@ -131,7 +131,10 @@ class Chaos {
 
   private failure(op: string, err: unknown): void {
     const e = err as { code?: number; details?: string; message?: string };
-    const text = (e.details ?? e.message ?? String(err)).replace(/[0-9a-f]{64}/g, '<id>').replace(/\d+/g, 'N').slice(0, 90);
+    const text = (e.details ?? e.message ?? String(err))
+      .replace(/[0-9a-f]{64}/g, '<id>')
+      .replace(/\d+/g, 'N')
+      .slice(0, 90);
     this.count(this.report.failures, `${op}: ${e.code ?? '-'} ${text}`);
   }
 
@@ -178,11 +181,13 @@ class Chaos {
 
   /** `Res`: the fields of the response the caller reads. */
   private call<Res = unknown>(rpc: string, request: object, service: 'runtime' | 'image' = 'runtime'): Promise<Res> {
-    return (this.env.client[service][rpc] as Call<object, Res>)(request, CALL_TIMEOUT_MS).catch(async (err: unknown) => {
-      this.failure(rpc, err);
-      await sleep(100 + this.random() * 200);
-      throw err;
-    });
+    return (this.env.client[service][rpc] as Call<object, Res>)(request, CALL_TIMEOUT_MS).catch(
+      async (err: unknown) => {
+        this.failure(rpc, err);
+        await sleep(100 + this.random() * 200);
+        throw err;
+      },
+    );
   }
 
   /** One pod as kubelet drives it; false when a step failed (the failure is counted). */
@@ -191,14 +196,22 @@ class Chaos {
     const logDir = path.join(this.env.dir, 'logs', name);
     fs.mkdirSync(logDir, { recursive: true });
     const config = podConfig(name, { log_directory: logDir });
-    const { pod_sandbox_id: pod } = await this.call<{ pod_sandbox_id: string }>('RunPodSandbox', { config, runtime_handler: handler });
+    const { pod_sandbox_id: pod } = await this.call<{ pod_sandbox_id: string }>('RunPodSandbox', {
+      config,
+      runtime_handler: handler,
+    });
     this.report.podIds.add(pod);
     await this.notePodPids(pod);
     const container = await this.startWebContainer(pod, config);
     await this.call('ListPodSandbox', {});
     await this.call('ListContainers', { filter: { pod_sandbox_id: pod } });
     await this.call('ContainerStatus', { container_id: container });
-    const streams = [() => this.execSync(container), () => this.execStream(container), () => this.execWebSocket(container), () => this.portForward(pod)];
+    const streams = [
+      () => this.execSync(container),
+      () => this.execStream(container),
+      () => this.execWebSocket(container),
+      () => this.portForward(pod),
+    ];
     for (let k = 0; k < 2; k++) await this.pick(streams)();
     if (this.random() < 0.5) await this.call('StopContainer', { container_id: container, timeout: 1 });
     await this.call('StopPodSandbox', { pod_sandbox_id: pod });
@@ -213,7 +226,10 @@ class Chaos {
   }
 
   private async notePodPids(pod: string): Promise<void> {
-    const { info } = await this.call<{ info: Record<string, string> }>('PodSandboxStatus', { pod_sandbox_id: pod, verbose: true });
+    const { info } = await this.call<{ info: Record<string, string> }>('PodSandboxStatus', {
+      pod_sandbox_id: pod,
+      verbose: true,
+    });
     const { pid, shimPid } = JSON.parse(info.info) as { pid?: number; shimPid?: number };
     for (const p of [pid, shimPid]) if (typeof p === 'number' && p > 0) this.noteProcess(p);
   }
@@ -227,13 +243,24 @@ class Chaos {
     const config = {
       metadata: { name: 'web', attempt: 0 },
       image: { image: this.env.busyboxImage },
-      command: ['/bin/sh', '-c', `mkdir -p /www && echo chaos > /www/index.html && exec httpd -f -p 127.0.0.1:${WEB_PORT} -h /www`],
+      command: [
+        '/bin/sh',
+        '-c',
+        `mkdir -p /www && echo chaos > /www/index.html && exec httpd -f -p 127.0.0.1:${WEB_PORT} -h /www`,
+      ],
       log_path: 'web/0.log',
       linux: {},
     };
-    const { container_id: id } = await this.call<{ container_id: string }>('CreateContainer', { pod_sandbox_id: pod, config, sandbox_config: sandboxConfig });
+    const { container_id: id } = await this.call<{ container_id: string }>('CreateContainer', {
+      pod_sandbox_id: pod,
+      config,
+      sandbox_config: sandboxConfig,
+    });
     await this.call('StartContainer', { container_id: id });
-    const { info } = await this.call<{ info: Record<string, string> }>('ContainerStatus', { container_id: id, verbose: true });
+    const { info } = await this.call<{ info: Record<string, string> }>('ContainerStatus', {
+      container_id: id,
+      verbose: true,
+    });
     const pid = (JSON.parse(info.info ?? '{}') as { pid?: number }).pid;
     if (typeof pid === 'number' && pid > 0) this.noteProcess(pid);
     return id;
@@ -245,14 +272,23 @@ class Chaos {
 
   /** An SPDY exec whose client goes away at a random phase: before, during or after the output. */
   private async execStream(container: string): Promise<void> {
-    const { url } = await this.call<{ url: string }>('Exec', { container_id: container, cmd: ['/bin/sh', '-c', 'echo started; sleep 2; echo done'], stdout: true, stderr: true });
+    const { url } = await this.call<{ url: string }>('Exec', {
+      container_id: container,
+      cmd: ['/bin/sh', '-c', 'echo started; sleep 2; echo done'],
+      stdout: true,
+      stderr: true,
+    });
     try {
       const session = await within(10_000, 'exec dial', dialSpdy(url, ['v4.channel.k8s.io']));
       const phase = this.pick(['after-dial', 'mid-output', 'to-the-end']);
       if (phase === 'after-dial') return session.close();
       const { stdout } = await within(10_000, 'exec streams', openCommandStreams(session, { stderr: true }));
       if (phase === 'mid-output') {
-        await within(10_000, 'exec output', new Promise((resolve) => stdout.once('data', resolve).once('close', resolve)));
+        await within(
+          10_000,
+          'exec output',
+          new Promise((resolve) => stdout.once('data', resolve).once('close', resolve)),
+        );
         return session.close();
       }
       await within(10_000, 'exec end', readAll(stdout));
@@ -263,7 +299,11 @@ class Chaos {
   }
 
   private async execWebSocket(container: string): Promise<void> {
-    const { url } = await this.call<{ url: string }>('Exec', { container_id: container, cmd: ['/bin/sh', '-c', 'echo ws; sleep 1'], stdout: true });
+    const { url } = await this.call<{ url: string }>('Exec', {
+      container_id: container,
+      cmd: ['/bin/sh', '-c', 'echo ws; sleep 1'],
+      stdout: true,
+    });
     try {
       const session = await within(10_000, 'ws dial', dialWebSocket(url, ['v5.channel.k8s.io', 'v4.channel.k8s.io']));
       if (this.random() < 0.5) session.ws.terminate();
@@ -279,8 +319,16 @@ class Chaos {
     const { url } = await this.call<{ url: string }>('PortForward', { pod_sandbox_id: pod, port: [port] });
     try {
       const session = await within(10_000, 'port-forward dial', dialSpdy(url, ['portforward.k8s.io']));
-      const error = await within(10_000, 'port-forward error stream', session.open({ streamtype: 'error', port: String(port), requestid: '0' }));
-      const data = await within(10_000, 'port-forward data stream', session.open({ streamtype: 'data', port: String(port), requestid: '0' }));
+      const error = await within(
+        10_000,
+        'port-forward error stream',
+        session.open({ streamtype: 'error', port: String(port), requestid: '0' }),
+      );
+      const data = await within(
+        10_000,
+        'port-forward data stream',
+        session.open({ streamtype: 'data', port: String(port), requestid: '0' }),
+      );
       data.on('error', () => {});
       error.on('error', () => {});
       data.write('GET /index.html HTTP/1.0\r\n\r\n');
@@ -296,7 +344,10 @@ class Chaos {
   /** Stops and removes this worker's pods that a failed lifecycle left behind. */
   private async collectGarbage(prefix: string): Promise<void> {
     try {
-      const { items } = await this.call<{ items: Array<{ id: string; metadata: { name: string } }> }>('ListPodSandbox', {});
+      const { items } = await this.call<{ items: Array<{ id: string; metadata: { name: string } }> }>(
+        'ListPodSandbox',
+        {},
+      );
       for (const pod of items) {
         if (!pod.metadata.name.startsWith(prefix)) continue;
         await this.call('StopPodSandbox', { pod_sandbox_id: pod.id });
@@ -342,7 +393,9 @@ class Chaos {
 
   /** A client that cancels its call after a random moment, as kubelet does when a context ends. */
   private async cancelCall(): Promise<void> {
-    const pkg = grpc.loadPackageDefinition(loadCri()) as unknown as { runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } } };
+    const pkg = grpc.loadPackageDefinition(loadCri()) as unknown as {
+      runtime: { v1: { RuntimeService: grpc.ServiceClientConstructor } };
+    };
     const client = new pkg.runtime.v1.RuntimeService(`unix://${this.env.socket}`, grpc.credentials.createInsecure());
     const name = `chaos-cancel-${this.serial++}`;
     const [rpc, request] = this.pick([
@@ -351,7 +404,11 @@ class Chaos {
       ['ListPodSandbox', {}],
       ['Status', { verbose: true }],
     ] as const);
-    const call = (client[rpc] as (req: object, cb: (err: unknown) => void) => grpc.ClientUnaryCall).call(client, request, () => {});
+    const call = (client[rpc] as (req: object, cb: (err: unknown) => void) => grpc.ClientUnaryCall).call(
+      client,
+      request,
+      () => {},
+    );
     await sleep(this.random() * 300);
     call.cancel();
     client.close();
@@ -373,12 +430,19 @@ setTimeout(() => {}, 60000);`;
   }
 
   private async killPodProcess(which: 'pid' | 'shimPid'): Promise<void> {
-    const { items } = await this.env.client.runtime.ListPodSandbox({ filter: { state: { state: 'SANDBOX_READY' } } }, CALL_TIMEOUT_MS);
+    const { items } = await this.env.client.runtime.ListPodSandbox(
+      { filter: { state: { state: 'SANDBOX_READY' } } },
+      CALL_TIMEOUT_MS,
+    );
     if (items.length === 0) return;
     const pod = this.pick(items as Array<{ id: string }>);
-    const { info } = await this.env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true }, CALL_TIMEOUT_MS);
+    const { info } = await this.env.client.runtime.PodSandboxStatus(
+      { pod_sandbox_id: pod.id, verbose: true },
+      CALL_TIMEOUT_MS,
+    );
     const pid = (JSON.parse(info.info) as Record<string, number | undefined>)[which];
-    if (typeof pid !== 'number' || pid <= 0 || pid === this.env.crid.child.pid) throw new Error(`PodSandboxStatus verbose gave ${which} ${pid}`);
+    if (typeof pid !== 'number' || pid <= 0 || pid === this.env.crid.child.pid)
+      throw new Error(`PodSandboxStatus verbose gave ${which} ${pid}`);
     process.kill(pid, 'SIGKILL');
   }
 }

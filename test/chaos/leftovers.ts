@@ -18,12 +18,15 @@ const SHIM_SOCKET_DIR = '/run/containerd/s';
 export async function removeEverything(env: PodEnv): Promise<string[]> {
   const failed: string[] = [];
   const attempt = (what: string, call: Promise<unknown>) =>
-    call.catch((err: { code?: number; details?: string; message?: string }) => failed.push(`${what}: ${err.code ?? ''} ${err.details ?? err.message}`));
+    call.catch((err: { code?: number; details?: string; message?: string }) =>
+      failed.push(`${what}: ${err.code ?? ''} ${err.details ?? err.message}`),
+    );
   for (let round = 0; round < 3; round++) {
     const { containers } = await env.client.runtime.ListContainers({});
     const { items: pods } = await env.client.runtime.ListPodSandbox({});
     if (containers.length === 0 && pods.length === 0) break;
-    for (const c of containers as Array<{ id: string }>) await attempt(`RemoveContainer ${c.id}`, env.client.runtime.RemoveContainer({ container_id: c.id }, 60_000));
+    for (const c of containers as Array<{ id: string }>)
+      await attempt(`RemoveContainer ${c.id}`, env.client.runtime.RemoveContainer({ container_id: c.id }, 60_000));
     for (const p of pods as Array<{ id: string }>) {
       await attempt(`StopPodSandbox ${p.id}`, env.client.runtime.StopPodSandbox({ pod_sandbox_id: p.id }, 60_000));
       await attempt(`RemovePodSandbox ${p.id}`, env.client.runtime.RemovePodSandbox({ pod_sandbox_id: p.id }, 60_000));
@@ -68,7 +71,12 @@ async function processesLeft(env: PodEnv, report: ChaosReport): Promise<string[]
     const [pid, ...args] = line.trim().split(/\s+/);
     const command = args.join(' ');
     // crid itself (and its wrapper script) runs on the test's config; everything else naming the test dir is a leftover
-    if (!command.includes(env.dir) || command.includes(`serve --config ${env.configFile}`) || Number(pid) === process.pid) continue;
+    if (
+      !command.includes(env.dir) ||
+      command.includes(`serve --config ${env.configFile}`) ||
+      Number(pid) === process.pid
+    )
+      continue;
     if (!report.pids.has(Number(pid)) && isLive(Number(pid))) left.push(`process ${pid}: ${command}`);
   }
   return left;
@@ -85,7 +93,10 @@ function mountsLeft(env: PodEnv): string[] {
 async function vethsLeft(env: PodEnv): Promise<string[]> {
   const { stdout, exitCode } = await execa('ip', ['-o', 'link', 'show', 'master', env.cni.bridge], { reject: false });
   if (exitCode !== 0) return [];
-  return stdout.split('\n').filter(Boolean).map((line) => `veth on ${env.cni.bridge}: ${line.split(':')[1]!.trim()}`);
+  return stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => `veth on ${env.cni.bridge}: ${line.split(':')[1]!.trim()}`);
 }
 
 function ipAllocationsLeft(env: PodEnv): string[] {
@@ -99,11 +110,19 @@ function ipAllocationsLeft(env: PodEnv): string[] {
 
 /** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<pod id>. */
 export function shimSocketPath(socket: string, podId: string): string {
-  return path.join(SHIM_SOCKET_DIR, createHash('sha256').update(path.join(socket, SHIM_NAMESPACE, podId)).digest('hex'));
+  return path.join(
+    SHIM_SOCKET_DIR,
+    createHash('sha256')
+      .update(path.join(socket, SHIM_NAMESPACE, podId))
+      .digest('hex'),
+  );
 }
 
 function shimSocketsLeft(env: PodEnv, report: ChaosReport): string[] {
-  return [...report.podIds].map((id) => shimSocketPath(env.socket, id)).filter((p) => fs.existsSync(p)).map((p) => `shim socket ${p}`);
+  return [...report.podIds]
+    .map((id) => shimSocketPath(env.socket, id))
+    .filter((p) => fs.existsSync(p))
+    .map((p) => `shim socket ${p}`);
 }
 
 function dirsLeft(env: PodEnv): string[] {
@@ -151,12 +170,19 @@ export async function forceCleanup(env: PodEnv, report: ChaosReport): Promise<vo
     }
     await processGone(pid);
   }
-  for (const mount of mountsLeft(env).map((m) => m.slice('mount '.length)).reverse()) await execa('umount', ['-l', mount], { reject: false });
+  for (const mount of mountsLeft(env)
+    .map((m) => m.slice('mount '.length))
+    .reverse())
+    await execa('umount', ['-l', mount], { reject: false });
   for (const ns of namespaces) await execa('ip', ['netns', 'delete', path.basename(ns)], { reject: false });
   for (const id of ids) fs.rmSync(shimSocketPath(env.socket, id), { force: true });
   if (ids.size > 0) {
     const pattern = `.*/(${[...ids].join('|')})`;
-    const { stdout } = await execa('find', ['/sys/fs/cgroup', '-depth', '-type', 'd', '-regextype', 'egrep', '-regex', pattern], { reject: false });
+    const { stdout } = await execa(
+      'find',
+      ['/sys/fs/cgroup', '-depth', '-type', 'd', '-regextype', 'egrep', '-regex', pattern],
+      { reject: false },
+    );
     for (const dir of stdout.split('\n').filter(Boolean)) await fs.promises.rmdir(dir).catch(() => {});
   }
 }

@@ -43,7 +43,9 @@ function sampleRss(env: PodEnv, samples: RssSample[]): NodeJS.Timeout {
 function rssSummary(samples: RssSample[]): string {
   const mib = (kib: number) => `${(kib / 1024).toFixed(1)} MiB`;
   const line = (label: string, s: RssSample[]) =>
-    s.length === 0 ? `${label}: no samples` : `${label}: first ${mib(s[0]!.kib)}, last ${mib(s.at(-1)!.kib)}, max ${mib(Math.max(...s.map((x) => x.kib)))} (${s.length} samples)`;
+    s.length === 0
+      ? `${label}: no samples`
+      : `${label}: first ${mib(s[0]!.kib)}, last ${mib(s.at(-1)!.kib)}, max ${mib(Math.max(...s.map((x) => x.kib)))} (${s.length} samples)`;
   const longest = [...Map.groupBy(samples, (s) => s.pid).values()].sort((a, b) => b.length - a.length)[0] ?? [];
   return `${line('crid RSS, all samples', samples)}\n${line(`crid RSS, longest-lived crid (pid ${longest[0]?.pid})`, longest)}`;
 }
@@ -78,7 +80,13 @@ async function main(): Promise<number> {
       log: (line) => console.log(`${new Date().toISOString()} ${line}`),
     });
     clearInterval(sampler);
-    console.log(JSON.stringify({ seed, lifecycles: report.lifecycles, actions: report.actions, failures: report.failures }, null, 2));
+    console.log(
+      JSON.stringify(
+        { seed, lifecycles: report.lifecycles, actions: report.actions, failures: report.failures },
+        null,
+        2,
+      ),
+    );
     console.log(rssSummary(samples));
     const found = Object.entries(await findings(env, report)).filter(([, list]) => list.length > 0);
     for (const [kind, list] of found) console.log(`FINDING ${kind}:\n  ${list.join('\n  ')}`);

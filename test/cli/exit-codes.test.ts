@@ -12,16 +12,30 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
 const good = path.join(tmp, 'good.toml');
-writeFileSync(good, `version = 2\n[${CRI}.containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n[crid]\n  state = "${tmp}/state"\n  root = "${tmp}/root"\n`);
+writeFileSync(
+  good,
+  `version = 2\n[${CRI}.containerd.runtimes.runc]\n  runtime_type = "io.containerd.runc.v2"\n[crid]\n  state = "${tmp}/state"\n  root = "${tmp}/root"\n`,
+);
 const bad = path.join(tmp, 'bad.toml');
-writeFileSync(bad, `version = 2\n[${CRI}]\n  stream_idle_timeout = "forever"\n[crid]\n  state = "${tmp}/state"\n  root = "${tmp}/root"\n  socket = "${tmp}/crid.sock"\n`);
+writeFileSync(
+  bad,
+  `version = 2\n[${CRI}]\n  stream_idle_timeout = "forever"\n[crid]\n  state = "${tmp}/state"\n  root = "${tmp}/root"\n  socket = "${tmp}/crid.sock"\n`,
+);
 const positioned = `${bad}:3:3: error: stream_idle_timeout: "forever" is not a duration such as "4h0m0s" or "30s"`;
 
 const crid = (args: string[]) => execa(CRID, args, { reject: false, timeout: 60_000 });
 
 describe('crid exit status', () => {
   it('a config error: every command that reads the config exits 1 with the same positioned error, serve before binding its socket', async () => {
-    for (const args of [['serve'], ['config', 'check'], ['config', 'reload'], ['explain'], ['check'], ['runtimeclass'], ['images', 'import', 'pause.tar']]) {
+    for (const args of [
+      ['serve'],
+      ['config', 'check'],
+      ['config', 'reload'],
+      ['explain'],
+      ['check'],
+      ['runtimeclass'],
+      ['images', 'import', 'pause.tar'],
+    ]) {
       const r = await crid([...args, '--config', bad]);
       expect({ args, code: r.exitCode }).toEqual({ args, code: 1 });
       expect(`${r.stdout}${r.stderr}`).toContain(positioned);
@@ -44,12 +58,27 @@ describe('crid exit status', () => {
   });
 
   it('unknown flags and commands exit 2 in every command; --help documents the codes', async () => {
-    for (const args of [['serve', '--nope'], ['serve', '--log-level', 'verbose'], ['serve', '--socket', 'crid.sock'], ['config', 'check', '--nope'], ['explain', '--nope'], ['check', '--nope'], ['runtimeclass', '--nope'], ['images', 'import', '--nope', 'pause.tar'], ['images', 'export', 'pause.tar'], ['images', 'import'], ['publish', '--nope'], ['frobnicate']]) {
+    for (const args of [
+      ['serve', '--nope'],
+      ['serve', '--log-level', 'verbose'],
+      ['serve', '--socket', 'crid.sock'],
+      ['config', 'check', '--nope'],
+      ['explain', '--nope'],
+      ['check', '--nope'],
+      ['runtimeclass', '--nope'],
+      ['images', 'import', '--nope', 'pause.tar'],
+      ['images', 'export', 'pause.tar'],
+      ['images', 'import'],
+      ['publish', '--nope'],
+      ['frobnicate'],
+    ]) {
       const r = await crid(args);
       expect({ args, code: r.exitCode }).toEqual({ args, code: 2 });
     }
     const help = await crid(['--help']);
     expect(help.exitCode).toBe(0);
-    expect(help.stdout).toMatch(/^Exit status, the same for every command:\n {2}0 {2}ok\n {2}1 {2}a config or runtime fault/m);
+    expect(help.stdout).toMatch(
+      /^Exit status, the same for every command:\n {2}0 {2}ok\n {2}1 {2}a config or runtime fault/m,
+    );
   });
 });

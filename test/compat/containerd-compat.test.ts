@@ -5,7 +5,15 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { buildLayer, busyboxEntries, dir, file, pushImage, symlink } from '../helpers/image-builder.ts';
-import { containerConfig, logFile, logRecords, runContainer, runPod, status, waitExited } from '../container/container-env.ts';
+import {
+  containerConfig,
+  logFile,
+  logRecords,
+  runContainer,
+  runPod,
+  status,
+  waitExited,
+} from '../container/container-env.ts';
 
 describe('containerd compatibility', () => {
   let env: PodEnv;
@@ -36,9 +44,13 @@ describe('containerd compatibility', () => {
     const s = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: byDefault.id, verbose: true });
     expect(s.status!.runtime_handler).toBe('');
     expect(JSON.parse(s.info.info).runtimeHandler).toBe('runc');
-    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: named.id })).status!.runtime_handler).toBe('runc');
+    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: named.id })).status!.runtime_handler).toBe(
+      'runc',
+    );
     const { items } = await env.client.runtime.ListPodSandbox({});
-    const handlers = Object.fromEntries(items.map((p: { id: string; runtime_handler: string }) => [p.id, p.runtime_handler]));
+    const handlers = Object.fromEntries(
+      items.map((p: { id: string; runtime_handler: string }) => [p.id, p.runtime_handler]),
+    );
     expect(handlers[byDefault.id]).toBe('');
     expect(handlers[named.id]).toBe('runc');
     for (const pod of [byDefault, named]) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
@@ -65,7 +77,9 @@ describe('containerd compatibility', () => {
     const before = (await status(env, id)).status!;
     const imageId: string = before.image_id;
     expect(imageId).toMatch(/^sha256:/);
-    const byPrefix = await env.client.image.ImageStatus({ image: { image: imageId.slice('sha256:'.length, 'sha256:'.length + 12) } });
+    const byPrefix = await env.client.image.ImageStatus({
+      image: { image: imageId.slice('sha256:'.length, 'sha256:'.length + 12) },
+    });
     expect(byPrefix.image!.id).toBe(imageId);
 
     await env.client.image.RemoveImage({ image: { image: env.busyboxImage } });
@@ -73,7 +87,11 @@ describe('containerd compatibility', () => {
     const after = (await status(env, id)).status!;
     expect(after.state).toBe('CONTAINER_RUNNING');
     expect(after.image_id).toBe(imageId);
-    const exec = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo still here'], timeout: 10 });
+    const exec = await env.client.runtime.ExecSync({
+      container_id: id,
+      cmd: ['/bin/sh', '-c', 'echo still here'],
+      timeout: 10,
+    });
     expect(exec.stdout.toString()).toBe('still here\n');
 
     await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
@@ -83,10 +101,16 @@ describe('containerd compatibility', () => {
     await env.client.image.PullImage({ image: { image: env.busyboxImage } });
   });
 
-  it('ends a stop at the caller\'s deadline without killing: the container keeps running', async () => {
+  it("ends a stop at the caller's deadline without killing: the container keeps running", async () => {
     const pod = await runPod(env, 'stop-cancel', 'runc');
-    const id = await runContainer(env, pod, containerConfig(env, 'stubborn', "trap '' TERM; while true; do sleep 1; done"));
-    await expect(env.client.runtime.StopContainer({ container_id: id, timeout: 3 }, 1000)).rejects.toMatchObject({ code: 4 });
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'stubborn', "trap '' TERM; while true; do sleep 1; done"),
+    );
+    await expect(env.client.runtime.StopContainer({ container_id: id, timeout: 3 }, 1000)).rejects.toMatchObject({
+      code: 4,
+    });
     // Past the 3 s grace period the call would have had: no SIGKILL came.
     await new Promise((r) => setTimeout(r, 4000));
     expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
@@ -97,7 +121,7 @@ describe('containerd compatibility', () => {
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
   }, 30_000);
 
-  it('gives each image VOLUME a host directory with the image\'s content, bind-mounted, removed with the container', async () => {
+  it("gives each image VOLUME a host directory with the image's content, bind-mounted, removed with the container", async () => {
     const base = await buildLayer(await busyboxEntries());
     const content = await buildLayer([
       dir('data', { uid: 1234, gid: 2345, mode: 0o750 }),
@@ -124,7 +148,11 @@ describe('containerd compatibility', () => {
     );
     const seen = await env.client.runtime.ExecSync({
       container_id: id,
-      cmd: ['/bin/sh', '-c', 'cat /data/seed.txt; stat -c %u:%g:%a /data; cat /cache/hit; grep -c " /data \\| /real-cache \\| /mounted " /proc/mounts'],
+      cmd: [
+        '/bin/sh',
+        '-c',
+        'cat /data/seed.txt; stat -c %u:%g:%a /data; cat /cache/hit; grep -c " /data \\| /real-cache \\| /mounted " /proc/mounts',
+      ],
       timeout: 10,
     });
     expect(seen.stdout.toString()).toBe('from the image\nwritten\n1234:2345:750\ncached\n3\n');
@@ -145,7 +173,11 @@ describe('containerd compatibility', () => {
   it('creates a container whose command does not exist; StartContainer fails and leaves it EXITED with StartError 128', async () => {
     const pod = await runPod(env, 'start-error', 'runc');
     const config = containerConfig(env, 'missing', '', { command: ['something-that-doesnt-exist'] });
-    const { container_id: id } = await env.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config });
+    const { container_id: id } = await env.client.runtime.CreateContainer({
+      pod_sandbox_id: pod.id,
+      config,
+      sandbox_config: pod.config,
+    });
     expect((await status(env, id)).status!.state).toBe('CONTAINER_CREATED');
     await expect(env.client.runtime.StartContainer({ container_id: id })).rejects.toMatchObject({
       details: expect.stringContaining('something-that-doesnt-exist'),
@@ -179,7 +211,11 @@ describe('containerd compatibility', () => {
     await env.client.runtime.UpdateContainerResources({ container_id: id, linux: { cpu_shares: '777' } });
     await env.client.runtime.StartContainer({ container_id: id });
     expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
-    const shares = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.shares'], timeout: 10 });
+    const shares = await env.client.runtime.ExecSync({
+      container_id: id,
+      cmd: ['/bin/sh', '-c', 'cat /sys/fs/cgroup/cpu/cpu.shares'],
+      timeout: 10,
+    });
     expect(shares.stdout.toString().trim()).toBe('777');
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
   });

@@ -12,7 +12,15 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { buildLayer, dir, file, hardlink, pushImage, type BuiltLayer, type LayerEntry } from '../helpers/image-builder.ts';
+import {
+  buildLayer,
+  dir,
+  file,
+  hardlink,
+  pushImage,
+  type BuiltLayer,
+  type LayerEntry,
+} from '../helpers/image-builder.ts';
 
 /** Upstream registries whose repositories the local registry serves. */
 export const MIRRORED_REGISTRIES = ['registry.k8s.io', 'gcr.io', 'docker.io', 'public.ecr.aws'];
@@ -143,7 +151,14 @@ function definitions(nonewprivs: Buffer): ImageDefinition[] {
       config: { Entrypoint: ['/pause', '-P'], Cmd: null, User: '65535:65535' },
     },
     {
-      refs: [`${E2E}/busybox:1.29-2`, `${ECR_LIBRARY}/busybox:1.35.0-glibc`, `${ECR_LIBRARY}/busybox:1-uclibc`, `${ECR_LIBRARY}/busybox:1`, `${ECR_LIBRARY}/busybox:1-glibc`, `${ECR_LIBRARY}/busybox:1-musl`],
+      refs: [
+        `${E2E}/busybox:1.29-2`,
+        `${ECR_LIBRARY}/busybox:1.35.0-glibc`,
+        `${ECR_LIBRARY}/busybox:1-uclibc`,
+        `${ECR_LIBRARY}/busybox:1`,
+        `${ECR_LIBRARY}/busybox:1-glibc`,
+        `${ECR_LIBRARY}/busybox:1-musl`,
+      ],
       base: 'busybox',
       entries: [],
       config: { Cmd: ['sh'] },
@@ -173,7 +188,10 @@ function definitions(nonewprivs: Buffer): ImageDefinition[] {
     testImage([`${STAGING}/test-image-3:latest`], 'test-image-3'),
     testImage([`${STAGING}/test-image-tag:test`], 'test'),
     testImage([`${STAGING}/test-image-tag:all`], 'all'),
-    testImage([`${STAGING}/test-image-tags:1`, `${STAGING}/test-image-tags:2`, `${STAGING}/test-image-tags:3`], 'same-image'),
+    testImage(
+      [`${STAGING}/test-image-tags:1`, `${STAGING}/test-image-tags:2`, `${STAGING}/test-image-tags:3`],
+      'same-image',
+    ),
     userImage('test-image-user-uid', '1002'),
     userImage('test-image-user-username', 'www-data'),
     userImage('test-image-user-uid-group', '1003:1004'),
@@ -206,7 +224,19 @@ function sharedLibraries(binary: string): string[] {
   return [...out.matchAll(/(?:=> )?(\/\S+) \(0x/g)].map((m) => m[1]!);
 }
 
-const BASE_DIRS = ['bin', 'dev', 'etc', 'home', 'proc', 'sys', 'usr/bin', 'usr/sbin', 'usr/local/bin', 'var/run', 'var/www'];
+const BASE_DIRS = [
+  'bin',
+  'dev',
+  'etc',
+  'home',
+  'proc',
+  'sys',
+  'usr/bin',
+  'usr/sbin',
+  'usr/local/bin',
+  'var/run',
+  'var/www',
+];
 
 /** Directory entries for these paths and all their parents, parents first. */
 function dirsFor(paths: string[]): LayerEntry[] {
@@ -222,7 +252,9 @@ async function busyboxBaseLayer(cacheDir: string): Promise<BuiltLayer> {
   try {
     execFileSync('dpkg-deb', ['-x', busyboxDeb(cacheDir), unpacked]);
     const busybox = path.join(unpacked, 'bin/busybox');
-    const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' }).split('\n').filter((a) => a !== '' && a !== 'busybox');
+    const applets = execFileSync(busybox, ['--list'], { encoding: 'utf8' })
+      .split('\n')
+      .filter((a) => a !== '' && a !== 'busybox');
     const libraries = sharedLibraries(busybox);
     return await buildLayer([
       ...dirsFor([...BASE_DIRS, ...libraries.map((lib) => path.dirname(lib).slice(1))]),
@@ -249,8 +281,19 @@ function nonewprivsBinary(cacheDir: string): Buffer {
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-nonewprivs-'));
     try {
       fs.writeFileSync(path.join(work, 'main.go'), NONEWPRIVS_GO);
-      const env = { ...process.env, CGO_ENABLED: '0', GOPROXY: 'off', GOFLAGS: '', GOCACHE: path.join(work, 'cache'), GOPATH: path.join(work, 'gopath') };
-      execFileSync('go', ['build', '-o', `${binary}.tmp`, 'main.go'], { cwd: work, env, stdio: ['ignore', 'ignore', 'inherit'] });
+      const env = {
+        ...process.env,
+        CGO_ENABLED: '0',
+        GOPROXY: 'off',
+        GOFLAGS: '',
+        GOCACHE: path.join(work, 'cache'),
+        GOPATH: path.join(work, 'gopath'),
+      };
+      execFileSync('go', ['build', '-o', `${binary}.tmp`, 'main.go'], {
+        cwd: work,
+        env,
+        stdio: ['ignore', 'ignore', 'inherit'],
+      });
       fs.renameSync(`${binary}.tmp`, binary);
     } finally {
       fs.rmSync(work, { recursive: true, force: true });
@@ -288,6 +331,9 @@ export function writeMirrorHosts(configDir: string, address: string): void {
   for (const registry of MIRRORED_REGISTRIES) {
     const server = registry === 'docker.io' ? 'https://registry-1.docker.io' : `https://${registry}`;
     fs.mkdirSync(path.join(configDir, registry), { recursive: true });
-    fs.writeFileSync(path.join(configDir, registry, 'hosts.toml'), `server = "${server}"\n[host."http://${address}"]\n  capabilities = ["pull", "resolve"]\n`);
+    fs.writeFileSync(
+      path.join(configDir, registry, 'hosts.toml'),
+      `server = "${server}"\n[host."http://${address}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
   }
 }

@@ -3,7 +3,16 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import path from 'node:path';
 import { podConfig, processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
-import { instanceContainers, instanceMounts, instanceNetns, instanceProcesses, leftovers, removeInstanceLeftovers, settledLeftovers, type CridInstance } from './node-leftovers.ts';
+import {
+  instanceContainers,
+  instanceMounts,
+  instanceNetns,
+  instanceProcesses,
+  leftovers,
+  removeInstanceLeftovers,
+  settledLeftovers,
+  type CridInstance,
+} from './node-leftovers.ts';
 
 let env: PodEnv;
 let instance: CridInstance;

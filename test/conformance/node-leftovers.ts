@@ -27,7 +27,9 @@ async function listedPods(client: CriClient): Promise<string[]> {
 }
 
 /** Containers the instance's OCI runtimes still hold, as `<binary> <root> <id>`. */
-export async function instanceContainers(instance: CridInstance): Promise<Array<{ binary: string; root: string; id: string }>> {
+export async function instanceContainers(
+  instance: CridInstance,
+): Promise<Array<{ binary: string; root: string; id: string }>> {
   const found: Array<{ binary: string; root: string; id: string }> = [];
   for (const { binary, root } of instance.runtimeRoots) {
     if (!fs.existsSync(root)) continue;
@@ -38,7 +40,10 @@ export async function instanceContainers(instance: CridInstance): Promise<Array<
 }
 
 /** Processes whose command line names the instance's directory (its shims and their children). */
-export function instanceProcesses(instance: CridInstance, exclude: number[] = []): Array<{ pid: number; args: string }> {
+export function instanceProcesses(
+  instance: CridInstance,
+  exclude: number[] = [],
+): Array<{ pid: number; args: string }> {
   const found: Array<{ pid: number; args: string }> = [];
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry) || exclude.includes(Number(entry)) || Number(entry) === process.pid) continue;
@@ -80,7 +85,12 @@ export async function leftovers(client: CriClient, instance: CridInstance, cridP
 }
 
 /** Leftovers once shims have had the time to exit after their pods went away. */
-export async function settledLeftovers(client: CriClient, instance: CridInstance, cridPid: number, timeoutMs = 15_000): Promise<string[]> {
+export async function settledLeftovers(
+  client: CriClient,
+  instance: CridInstance,
+  cridPid: number,
+  timeoutMs = 15_000,
+): Promise<string[]> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const found = await leftovers(client, instance, cridPid);
@@ -94,7 +104,8 @@ export async function settledLeftovers(client: CriClient, instance: CridInstance
  * stopped). Containers go first: a killed shim would leave its containers running.
  */
 export async function removeInstanceLeftovers(instance: CridInstance): Promise<void> {
-  for (const c of await instanceContainers(instance)) await execa(c.binary, ['--root', c.root, 'delete', '--force', c.id], { reject: false });
+  for (const c of await instanceContainers(instance))
+    await execa(c.binary, ['--root', c.root, 'delete', '--force', c.id], { reject: false });
   for (const { pid } of instanceProcesses(instance)) {
     try {
       process.kill(pid, 'SIGKILL');

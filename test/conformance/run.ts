@@ -124,7 +124,10 @@ async function startCridOf(node: Node): Promise<void> {
 }
 
 async function setUp(node: Node): Promise<string> {
-  const { stdout: toolsDir } = await execa(path.join(REPO, 'scripts/build-cri-tools'), { stderr: 'inherit', cancelSignal: node.abort.signal });
+  const { stdout: toolsDir } = await execa(path.join(REPO, 'scripts/build-cri-tools'), {
+    stderr: 'inherit',
+    cancelSignal: node.abort.signal,
+  });
   node.registry = await startRegistry();
   await pushCritestImages(node.registry.address, path.join(REPO, '.tools/conformance'));
   const hostsDir = path.join(node.dir, 'certs.d');
@@ -139,7 +142,11 @@ function benchmarkArgs(node: Node, opts: Options): string[] {
   const params = path.join(node.dir, 'benchmark-params.yaml');
   fs.writeFileSync(params, BENCHMARK_PARAMS);
   if (opts.benchmarkOut) fs.mkdirSync(opts.benchmarkOut, { recursive: true });
-  return ['-benchmark', `--benchmarking-params-file=${params}`, ...(opts.benchmarkOut ? [`--benchmarking-output-dir=${opts.benchmarkOut}`] : [])];
+  return [
+    '-benchmark',
+    `--benchmarking-params-file=${params}`,
+    ...(opts.benchmarkOut ? [`--benchmarking-output-dir=${opts.benchmarkOut}`] : []),
+  ];
 }
 
 function critestArgs(node: Node, handler: string, opts: Options, report: string): string[] {
@@ -168,7 +175,8 @@ async function runCritest(node: Node, toolsDir: string, handler: string, opts: O
     stderr: opts.benchmark ? 'inherit' : log,
   });
   node.abort.signal.throwIfAborted();
-  if (!fs.existsSync(report)) throw new Error(`critest wrote no report for ${handler}; see ${node.logDir}/critest-${handler}.log`);
+  if (!fs.existsSync(report))
+    throw new Error(`critest wrote no report for ${handler}; see ${node.logDir}/critest-${handler}.log`);
   return summarize(specOutcomes(fs.readFileSync(report, 'utf8')));
 }
 
@@ -183,7 +191,10 @@ async function removePods(client: CriClient): Promise<void> {
 /** The end of what crid wrote outside its JSON log lines: an uncaught error's message and stack. */
 function crashReport(stderr: string): string {
   const plain = stderr.split('\n').filter((line) => line.trim() !== '' && !line.startsWith('{'));
-  return plain.slice(-12).map((line) => `\n    ${line}`).join('');
+  return plain
+    .slice(-12)
+    .map((line) => `\n    ${line}`)
+    .join('');
 }
 
 /** Problems with crid after a handler's run; restarts it when it died so later handlers still run. */
@@ -191,7 +202,9 @@ async function checkCrid(node: Node, handler: string): Promise<string[]> {
   const problems: string[] = [];
   const crid = node.crid!;
   if (!alive(crid)) {
-    problems.push(`${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode})${crashReport(crid.stderr())}`);
+    problems.push(
+      `${handler}: crid died (exit ${crid.child.exitCode}, signal ${crid.child.signalCode})${crashReport(crid.stderr())}`,
+    );
     node.earlierCridLogs += crid.stderr();
     node.client!.close();
     await removeInstanceLeftovers(node.instance);
@@ -204,7 +217,9 @@ async function checkCrid(node: Node, handler: string): Promise<string[]> {
 }
 
 function printSummary(node: Node, handler: string, summary: CritestSummary, seconds: number): void {
-  console.log(`${handler}: ${summary.passed} passed, ${summary.failed.length} failed, ${summary.skipped} skipped (${seconds.toFixed(0)} s)`);
+  console.log(
+    `${handler}: ${summary.passed} passed, ${summary.failed.length} failed, ${summary.skipped} skipped (${seconds.toFixed(0)} s)`,
+  );
   // After crid died every later spec fails the same way: one line for them, not one each.
   const unreachable = summary.failed.filter((spec) => spec.failure.includes(node.socket));
   for (const spec of summary.failed.filter((s) => !unreachable.includes(s))) {
@@ -264,7 +279,8 @@ async function main(): Promise<number> {
     earlierCridLogs: '',
     abort: new AbortController(),
   };
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => node.abort.abort(new Error(`stopped by ${signal}`)));
+  for (const signal of ['SIGINT', 'SIGTERM'] as const)
+    process.once(signal, () => node.abort.abort(new Error(`stopped by ${signal}`)));
   let problems = ['interrupted'];
   const restoreHost = await prepareHostForCrun();
   try {

@@ -9,7 +9,12 @@ export interface TestPod {
   logDir: string;
 }
 
-export async function runPod(env: PodEnv, name: string, handler: string, extra: Record<string, unknown> = {}): Promise<TestPod> {
+export async function runPod(
+  env: PodEnv,
+  name: string,
+  handler: string,
+  extra: Record<string, unknown> = {},
+): Promise<TestPod> {
   const logDir = path.join(env.dir, 'logs', name);
   fs.mkdirSync(logDir, { recursive: true });
   const config = podConfig(name, { log_directory: logDir, ...extra });
@@ -17,7 +22,12 @@ export async function runPod(env: PodEnv, name: string, handler: string, extra: 
   return { id, config, logDir };
 }
 
-export function containerConfig(env: PodEnv, name: string, script: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function containerConfig(
+  env: PodEnv,
+  name: string,
+  script: string,
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   return {
     metadata: { name, attempt: 0 },
     image: { image: env.busyboxImage },
@@ -29,7 +39,11 @@ export function containerConfig(env: PodEnv, name: string, script: string, extra
 }
 
 export async function createContainer(env: PodEnv, pod: TestPod, config: Record<string, unknown>): Promise<string> {
-  const { container_id: id } = await env.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config });
+  const { container_id: id } = await env.client.runtime.CreateContainer({
+    pod_sandbox_id: pod.id,
+    config,
+    sandbox_config: pod.config,
+  });
   return id;
 }
 

@@ -84,33 +84,60 @@ describe('handler settings in real containers', () => {
   }, 120_000);
 
   it("starts the handler's containers from its base_runtime_spec, the CRI request winning where both set a key", async () => {
-    const id = await runContainer(env, pod, containerConfig(env, 'based', 'sleep 1000', { envs: [{ key: 'OVERRIDDEN', value: Buffer.from('cri') }] }));
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'based', 'sleep 1000', { envs: [{ key: 'OVERRIDDEN', value: Buffer.from('cri') }] }),
+    );
     const limits = await exec(env, id, 'grep "Max open files" /proc/1/limits');
     expect(limits.split(/\s+/).slice(3, 5)).toEqual(['555', '777']);
     expect(await exec(env, id, 'echo "$FROM_BASE $OVERRIDDEN"')).toBe('base cri\n');
-    const spec = JSON.parse((await env.client.runtime.ContainerStatus({ container_id: id, verbose: true })).info.info).runtimeSpec;
+    const spec = JSON.parse(
+      (await env.client.runtime.ContainerStatus({ container_id: id, verbose: true })).info.info,
+    ).runtimeSpec;
     expect(spec.annotations['example.com/from-base']).toBe('yes');
     expect(spec.annotations['io.kubernetes.cri.container-type']).toBe('container');
   });
 
   it("starts the handler's pod sandboxes from its base_runtime_spec too", async () => {
-    const { pid } = JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info);
-    const line = fs.readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').find((l) => l.startsWith('Max open files'))!;
+    const { pid } = JSON.parse(
+      (await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info,
+    );
+    const line = fs
+      .readFileSync(`/proc/${pid}/limits`, 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('Max open files'))!;
     expect(line.split(/\s+/).slice(3, 5)).toEqual(['555', '777']);
   });
 
   it("injects a CDI device's node, mount and env into a running container, by CDI_devices or annotation", async () => {
-    const byField = await runContainer(env, pod, containerConfig(env, 'cdi-field', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }));
-    const byAnnotation = await runContainer(env, pod, containerConfig(env, 'cdi-annotation', 'sleep 1000', { annotations: { 'cdi.k8s.io/test': 'crid.test/dev=null0' } }));
+    const byField = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'cdi-field', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }),
+    );
+    const byAnnotation = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'cdi-annotation', 'sleep 1000', {
+        annotations: { 'cdi.k8s.io/test': 'crid.test/dev=null0' },
+      }),
+    );
     for (const id of [byField, byAnnotation]) {
-      expect(await exec(env, id, 'test -c /dev/cdi-null && echo written > /dev/cdi-null && echo node-ok')).toBe('node-ok\n');
+      expect(await exec(env, id, 'test -c /dev/cdi-null && echo written > /dev/cdi-null && echo node-ok')).toBe(
+        'node-ok\n',
+      );
       expect(await exec(env, id, 'cat /cdi-data/file; echo "$CDI_ENV"')).toBe('cdi-mounted\none\n');
     }
   });
 
   it('fails CreateContainer with InvalidArgument naming an unknown CDI device', async () => {
-    const config = containerConfig(env, 'cdi-unknown', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=missing' }] });
-    await expect(env.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config })).rejects.toMatchObject({
+    const config = containerConfig(env, 'cdi-unknown', 'sleep 1000', {
+      CDI_devices: [{ name: 'crid.test/dev=missing' }],
+    });
+    await expect(
+      env.client.runtime.CreateContainer({ pod_sandbox_id: pod.id, config, sandbox_config: pod.config }),
+    ).rejects.toMatchObject({
       code: 3,
       details: expect.stringContaining('crid.test/dev=missing'),
     });
@@ -118,10 +145,18 @@ describe('handler settings in real containers', () => {
 
   it('reads a CDI spec again when it changes, and a higher-priority directory wins', async () => {
     fs.writeFileSync(path.join(cdiDirs[0]!, 'crid-test.json'), cdiSpec(path.join(dir, 'data'), 'changed'));
-    const changed = await runContainer(env, pod, containerConfig(env, 'cdi-changed', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }));
+    const changed = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'cdi-changed', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }),
+    );
     expect(await exec(env, changed, 'echo "$CDI_ENV"')).toBe('changed\n');
     fs.writeFileSync(path.join(cdiDirs[1]!, 'crid-test.json'), cdiSpec(path.join(dir, 'data'), 'run-dir'));
-    const overridden = await runContainer(env, pod, containerConfig(env, 'cdi-run', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }));
+    const overridden = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'cdi-run', 'sleep 1000', { CDI_devices: [{ name: 'crid.test/dev=null0' }] }),
+    );
     expect(await exec(env, overridden, 'echo "$CDI_ENV"')).toBe('run-dir\n');
   });
 });

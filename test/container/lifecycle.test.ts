@@ -4,7 +4,16 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import { startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { buildLayer, busyboxEntries, file, pushImage } from '../helpers/image-builder.ts';
-import { containerConfig, logFile, logRecords, runContainer, runPod, status, waitExited, type TestPod } from './container-env.ts';
+import {
+  containerConfig,
+  logFile,
+  logRecords,
+  runContainer,
+  runPod,
+  status,
+  waitExited,
+  type TestPod,
+} from './container-env.ts';
 
 const HANDLERS = ['runc', 'crun', 'runc-v1'];
 
@@ -69,25 +78,43 @@ describe('containers', () => {
         linux: { security_context: { run_as_user: { value: 4321 }, run_as_group: { value: 765 } } },
       });
       await waitExited(env, id);
-      expect(logRecords(fs.readFileSync(logFile(pod, 'proc'), 'utf8'))).toEqual([['stdout', 'F', 'config value /tmp 4321:765']]);
+      expect(logRecords(fs.readFileSync(logFile(pod, 'proc'), 'utf8'))).toEqual([
+        ['stdout', 'F', 'config value /tmp 4321:765'],
+      ]);
     });
 
     it('resolves the user by name and from the image USER, with the image env and workdir', async () => {
       const script = 'echo "$(id -u):$(id -g) $(id -G) $(pwd) $FROM_IMAGE $OVERRIDE"';
-      const byName = await run('byname', script, { image: { image: userImage }, linux: { security_context: { run_as_username: 'app' } } });
-      const fromImage = await run('fromimage', script, { image: { image: userImage }, envs: [{ key: 'OVERRIDE', value: Buffer.from('config') }] });
+      const byName = await run('byname', script, {
+        image: { image: userImage },
+        linux: { security_context: { run_as_username: 'app' } },
+      });
+      const fromImage = await run('fromimage', script, {
+        image: { image: userImage },
+        envs: [{ key: 'OVERRIDE', value: Buffer.from('config') }],
+      });
       await Promise.all([waitExited(env, byName), waitExited(env, fromImage)]);
-      expect(logRecords(fs.readFileSync(logFile(pod, 'byname'), 'utf8'))[0]![2]).toBe('1234:2345 2345 3000 /tmp image image');
-      expect(logRecords(fs.readFileSync(logFile(pod, 'fromimage'), 'utf8'))[0]![2]).toBe('1234:2345 2345 3000 /tmp image config');
+      expect(logRecords(fs.readFileSync(logFile(pod, 'byname'), 'utf8'))[0]![2]).toBe(
+        '1234:2345 2345 3000 /tmp image image',
+      );
+      expect(logRecords(fs.readFileSync(logFile(pod, 'fromimage'), 'utf8'))[0]![2]).toBe(
+        '1234:2345 2345 3000 /tmp image config',
+      );
       const s = (await status(env, byName)).status!;
-      expect(s.user).toEqual({ linux: { uid: '1234', gid: '2345', supplemental_groups: expect.arrayContaining(['2345', '3000']) } });
+      expect(s.user).toEqual({
+        linux: { uid: '1234', gid: '2345', supplemental_groups: expect.arrayContaining(['2345', '3000']) },
+      });
       expect(s.stop_signal).toBe('SIGTERM');
     });
 
     it('refuses writes to a read-only rootfs', async () => {
-      const id = await run('ro', 'touch /written 2>&1 || echo "write failed"; touch /tmp/also 2>&1 || echo "tmp failed"', {
-        linux: { security_context: { readonly_rootfs: true } },
-      });
+      const id = await run(
+        'ro',
+        'touch /written 2>&1 || echo "write failed"; touch /tmp/also 2>&1 || echo "tmp failed"',
+        {
+          linux: { security_context: { readonly_rootfs: true } },
+        },
+      );
       const s = await waitExited(env, id);
       expect(s.exit_code).toBe(0);
       const texts = logRecords(fs.readFileSync(logFile(pod, 'ro'), 'utf8')).map((r) => r[2]);
@@ -98,9 +125,12 @@ describe('containers', () => {
     it('drops a capability from the effective set', async () => {
       const script = '/bin/busybox cat /proc/self/status | /bin/busybox grep CapEff';
       const full = await run('caps', script);
-      const dropped = await run('nochown', script, { linux: { security_context: { capabilities: { drop_capabilities: ['CHOWN'] } } } });
+      const dropped = await run('nochown', script, {
+        linux: { security_context: { capabilities: { drop_capabilities: ['CHOWN'] } } },
+      });
       await Promise.all([waitExited(env, full), waitExited(env, dropped)]);
-      const mask = (name: string) => BigInt(`0x${logRecords(fs.readFileSync(logFile(pod, name), 'utf8'))[0]![2].split(/\s+/)[1]}`);
+      const mask = (name: string) =>
+        BigInt(`0x${logRecords(fs.readFileSync(logFile(pod, name), 'utf8'))[0]![2].split(/\s+/)[1]}`);
       const CAP_CHOWN = 1n;
       expect(mask('caps') & CAP_CHOWN).toBe(CAP_CHOWN);
       expect(mask('nochown') & CAP_CHOWN).toBe(0n);
@@ -120,11 +150,17 @@ describe('containers', () => {
 
     it('runs ExecSync with output and exit code, and times it out', async () => {
       const id = await run('exec', 'trap "exit 0" TERM; while true; do sleep 1; done');
-      const res = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo out; echo err >&2; exit 7'], timeout: 10 });
+      const res = await env.client.runtime.ExecSync({
+        container_id: id,
+        cmd: ['/bin/sh', '-c', 'echo out; echo err >&2; exit 7'],
+        timeout: 10,
+      });
       expect(Buffer.from(res.stdout).toString()).toBe('out\n');
       expect(Buffer.from(res.stderr).toString()).toBe('err\n');
       expect(res.exit_code).toBe(7);
-      await expect(env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'sleep 30'], timeout: 1 })).rejects.toMatchObject({
+      await expect(
+        env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'sleep 30'], timeout: 1 }),
+      ).rejects.toMatchObject({
         code: 4,
         details: expect.stringContaining('timeout 1s exceeded'),
       });

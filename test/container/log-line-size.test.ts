@@ -8,7 +8,9 @@ let env: PodEnv;
 
 beforeAll(async () => {
   env = await startPodEnv();
-  const config = fs.readFileSync(env.configFile, 'utf8').replace('restrict_oom_score_adj = true', 'restrict_oom_score_adj = true\n  max_container_log_line_size = 8');
+  const config = fs
+    .readFileSync(env.configFile, 'utf8')
+    .replace('restrict_oom_score_adj = true', 'restrict_oom_score_adj = true\n  max_container_log_line_size = 8');
   fs.writeFileSync(env.configFile, config);
   await env.restart();
   await env.client.image.PullImage({ image: { image: env.busyboxImage } });

@@ -61,7 +61,14 @@ describe('CRI metrics', () => {
     expect(metricValue(metrics, 'container_processes')).toBeGreaterThanOrEqual(1n);
     const cpu = metrics.find((m) => m.name === 'container_cpu_usage_seconds_total')!;
     expect(cpu.metric_type).toBe('COUNTER');
-    expect(cpu.label_values.slice(0, 6)).toEqual([busyId, expect.stringContaining('busy'), env.busyboxImage, 'busy', 'metrics', 'crid-test']);
+    expect(cpu.label_values.slice(0, 6)).toEqual([
+      busyId,
+      expect.stringContaining('busy'),
+      env.busyboxImage,
+      'busy',
+      'metrics',
+      'crid-test',
+    ]);
   }, 60_000);
 
   it('reports pod-level metrics of the ready pod', async () => {
@@ -73,7 +80,9 @@ describe('CRI metrics', () => {
 
   it('describes every metric it sends, with one label value per label key', async () => {
     const { descriptors } = await env.client.runtime.ListMetricDescriptors({});
-    const keys = new Map<string, string[]>(descriptors.map((d: { name: string; label_keys: string[] }) => [d.name, d.label_keys]));
+    const keys = new Map<string, string[]>(
+      descriptors.map((d: { name: string; label_keys: string[] }) => [d.name, d.label_keys]),
+    );
     const all = (await listPods()).flatMap((p) => [...p.metrics, ...p.container_metrics.flatMap((c) => c.metrics)]);
     expect(all.length).toBeGreaterThan(0);
     for (const m of all) {
@@ -92,6 +101,8 @@ describe('CRI metrics', () => {
     });
     const listed = await listPods();
     expect(streamed.map((p) => p.pod_sandbox_id).sort()).toEqual(listed.map((p) => p.pod_sandbox_id).sort());
-    expect(streamed.find((p) => p.pod_sandbox_id === pod.id)?.container_metrics.map((c) => c.container_id)).toEqual([busyId]);
+    expect(streamed.find((p) => p.pod_sandbox_id === pod.id)?.container_metrics.map((c) => c.container_id)).toEqual([
+      busyId,
+    ]);
   });
 });

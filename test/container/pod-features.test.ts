@@ -66,7 +66,11 @@ describe('containers in a pod', () => {
     const client = await runContainer(env, pod, containerConfig(env, 'client', 'while true; do sleep 1; done'));
     let reply = '';
     for (let attempt = 0; attempt < 50 && !reply.includes('pong'); attempt++) {
-      const res = await env.client.runtime.ExecSync({ container_id: client, cmd: ['/bin/sh', '-c', 'nc 127.0.0.1 8080 </dev/null'], timeout: 5 });
+      const res = await env.client.runtime.ExecSync({
+        container_id: client,
+        cmd: ['/bin/sh', '-c', 'nc 127.0.0.1 8080 </dev/null'],
+        timeout: 5,
+      });
       reply = Buffer.from(res.stdout).toString();
       if (!reply.includes('pong')) await new Promise((r) => setTimeout(r, 100));
     }
@@ -85,7 +89,11 @@ describe('containers in a pod', () => {
   });
 
   it('keeps logging into a new file after ReopenContainerLog', async () => {
-    const id = await runContainer(env, pod, containerConfig(env, 'rotate', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.1; done'));
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'rotate', 'i=0; while true; do echo "line $i"; i=$((i+1)); sleep 0.1; done'),
+    );
     const file = logFile(pod, 'rotate');
     await waitForFile(file, (t) => t.includes('line 1\n'));
     fs.renameSync(file, `${file}.1`);
@@ -100,7 +108,11 @@ describe('containers in a pod', () => {
   });
 
   it('reports CPU and memory of a busy container and its pod, and applies new resources', async () => {
-    const id = await runContainer(env, pod, containerConfig(env, 'busy', 'x=$(head -c 4000000 /dev/zero | tr "\\0" x); while true; do :; done'));
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'busy', 'x=$(head -c 4000000 /dev/zero | tr "\\0" x); while true; do :; done'),
+    );
     await new Promise((r) => setTimeout(r, 500));
     const first = (await env.client.runtime.ContainerStats({ container_id: id })).stats!;
     expect(BigInt(first.cpu!.usage_core_nano_seconds!.value)).toBeGreaterThan(0n);
@@ -110,17 +122,26 @@ describe('containers in a pod', () => {
     await new Promise((r) => setTimeout(r, USAGE_INTERVAL_MS + 100));
     const second = (await env.client.runtime.ContainerStats({ container_id: id })).stats!;
     expect(BigInt(second.cpu!.usage_nano_cores!.value)).toBeGreaterThan(0n);
-    const listed = (await env.client.runtime.ListContainerStats({ filter: { pod_sandbox_id: pod.id, label_selector: {} } })).stats;
+    const listed = (
+      await env.client.runtime.ListContainerStats({ filter: { pod_sandbox_id: pod.id, label_selector: {} } })
+    ).stats;
     expect(listed.map((s) => s.attributes!.id)).toContain(id);
     const podStats = (await env.client.runtime.PodSandboxStats({ pod_sandbox_id: pod.id })).stats!;
     expect(BigInt(podStats.linux!.cpu!.usage_core_nano_seconds!.value)).toBeGreaterThan(0n);
     expect(podStats.linux!.containers.map((s) => s.attributes!.id)).toContain(id);
-    const pods = (await env.client.runtime.ListPodSandboxStats({ filter: { label_selector: { app: 'features' } } })).stats;
+    const pods = (await env.client.runtime.ListPodSandboxStats({ filter: { label_selector: { app: 'features' } } }))
+      .stats;
     expect(pods.map((s) => s.attributes!.id)).toEqual([pod.id]);
 
-    await env.client.runtime.UpdateContainerResources({ container_id: id, linux: { memory_limit_in_bytes: String(96 * 1024 * 1024), cpu_shares: '512' } });
+    await env.client.runtime.UpdateContainerResources({
+      container_id: id,
+      linux: { memory_limit_in_bytes: String(96 * 1024 * 1024), cpu_shares: '512' },
+    });
     const spec = JSON.parse((await status(env, id, true)).info.info).runtimeSpec;
-    const limit = fs.readFileSync(path.join('/sys/fs/cgroup/memory', spec.linux.cgroupsPath, 'memory.limit_in_bytes'), 'utf8');
+    const limit = fs.readFileSync(
+      path.join('/sys/fs/cgroup/memory', spec.linux.cgroupsPath, 'memory.limit_in_bytes'),
+      'utf8',
+    );
     expect(limit.trim()).toBe(String(96 * 1024 * 1024));
     await env.client.runtime.StopContainer({ container_id: id, timeout: 1 });
   });
@@ -134,7 +155,8 @@ describe('containers in a pod', () => {
     const id = await runContainer(env, pod, containerConfig(env, 'evented', 'sleep 0.2'));
     await waitExited(env, id);
     await env.client.runtime.RemoveContainer({ container_id: id });
-    for (let i = 0; i < 50 && events.filter((e) => e.container_id === id).length < 4; i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 50 && events.filter((e) => e.container_id === id).length < 4; i++)
+      await new Promise((r) => setTimeout(r, 50));
     stream.cancel();
     expect(events.filter((e) => e.container_id === id).map((e) => e.container_event_type)).toEqual([
       'CONTAINER_CREATED_EVENT',
@@ -142,7 +164,9 @@ describe('containers in a pod', () => {
       'CONTAINER_STOPPED_EVENT',
       'CONTAINER_DELETED_EVENT',
     ]);
-    expect(events.find((e) => e.container_event_type === 'CONTAINER_STOPPED_EVENT')!.containers_statuses[0]!.state).toBe('CONTAINER_EXITED');
+    expect(
+      events.find((e) => e.container_event_type === 'CONTAINER_STOPPED_EVENT')!.containers_statuses[0]!.state,
+    ).toBe('CONTAINER_EXITED');
   });
 
   it("streams a sandbox's created and started events from RunPodSandbox and exactly one stopped event", async () => {
@@ -172,11 +196,18 @@ describe('containers in a pod', () => {
   });
 
   it('lists containers by id prefix, state, pod and labels', async () => {
-    const id = await runContainer(env, pod, containerConfig(env, 'listed', 'while true; do sleep 1; done', { labels: { tier: 'listed' } }));
-    const list = async (filter: object) => (await env.client.runtime.ListContainers({ filter })).containers.map((c) => c.id);
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'listed', 'while true; do sleep 1; done', { labels: { tier: 'listed' } }),
+    );
+    const list = async (filter: object) =>
+      (await env.client.runtime.ListContainers({ filter })).containers.map((c) => c.id);
     expect(await list({ id: id.slice(0, 10) })).toEqual([id]);
     expect(await list({ label_selector: { tier: 'listed' } })).toEqual([id]);
-    expect(await list({ pod_sandbox_id: pod.id, state: { state: 'CONTAINER_RUNNING' }, label_selector: { tier: 'listed' } })).toEqual([id]);
+    expect(
+      await list({ pod_sandbox_id: pod.id, state: { state: 'CONTAINER_RUNNING' }, label_selector: { tier: 'listed' } }),
+    ).toEqual([id]);
     expect(await list({ state: { state: 'CONTAINER_EXITED' }, label_selector: { tier: 'listed' } })).toEqual([]);
     expect(await list({ pod_sandbox_id: 'f'.repeat(64) })).toEqual([]);
   });
@@ -188,20 +219,30 @@ describe('containers in a pod', () => {
     const create = (podId: string, config: Record<string, unknown>) =>
       env.client.runtime.CreateContainer({ pod_sandbox_id: podId, config, sandbox_config: pod.config });
     await expect(create('0'.repeat(64), containerConfig(env, 'bad', 'true'))).rejects.toMatchObject({ code: 5 });
-    await expect(create(pod.id, containerConfig(env, 'bad', 'true', { image: { image: 'example.invalid/nothing:here' } }))).rejects.toMatchObject({
+    await expect(
+      create(pod.id, containerConfig(env, 'bad', 'true', { image: { image: 'example.invalid/nothing:here' } })),
+    ).rejects.toMatchObject({
       code: 5,
       details: expect.stringContaining('example.invalid/nothing:here'),
     });
-    await expect(create(pod.id, containerConfig(env, 'bad', 'true', { log_path: '../../escape.log' }))).rejects.toMatchObject({
+    await expect(
+      create(pod.id, containerConfig(env, 'bad', 'true', { log_path: '../../escape.log' })),
+    ).rejects.toMatchObject({
       code: 3,
       details: expect.stringContaining('log_path'),
     });
-    await expect(create(pod.id, { ...containerConfig(env, 'bad', 'true'), metadata: { name: '' } })).rejects.toMatchObject({
+    await expect(
+      create(pod.id, { ...containerConfig(env, 'bad', 'true'), metadata: { name: '' } }),
+    ).rejects.toMatchObject({
       code: 3,
       details: expect.stringContaining('metadata.name'),
     });
-    await expect(create(pod.id, containerConfig(env, 'bad', 'true', { working_dir: 'relative' }))).rejects.toMatchObject({ code: 3 });
-    await expect(env.client.runtime.StartContainer({ container_id: 'f'.repeat(64) })).rejects.toMatchObject({ code: 5 });
+    await expect(
+      create(pod.id, containerConfig(env, 'bad', 'true', { working_dir: 'relative' })),
+    ).rejects.toMatchObject({ code: 3 });
+    await expect(env.client.runtime.StartContainer({ container_id: 'f'.repeat(64) })).rejects.toMatchObject({
+      code: 5,
+    });
     await env.client.runtime.RemoveContainer({ container_id: 'f'.repeat(64) });
     expect((await env.client.runtime.ListContainers({})).containers.length).toBe(countBefore);
     expect(fs.readdirSync(path.join(env.dir, 'root/snapshots/active')).length).toBe(snapshotsBefore);
@@ -213,11 +254,23 @@ describe('containers in a pod', () => {
   });
 
   it('keeps a container across a crid restart: status, exec, logs and stop still work', async () => {
-    const id = await runContainer(env, pod, containerConfig(env, 'survivor', 'trap "exit 5" TERM; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done'));
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(
+        env,
+        'survivor',
+        'trap "exit 5" TERM; i=0; while true; do echo "tick $i"; i=$((i+1)); sleep 0.1; done',
+      ),
+    );
     await waitForFile(logFile(pod, 'survivor'), (t) => t.includes('tick 1\n'));
     await env.restart();
     expect((await status(env, id)).status!.state).toBe('CONTAINER_RUNNING');
-    const res = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo still here'], timeout: 10 });
+    const res = await env.client.runtime.ExecSync({
+      container_id: id,
+      cmd: ['/bin/sh', '-c', 'echo still here'],
+      timeout: 10,
+    });
     expect(Buffer.from(res.stdout).toString()).toBe('still here\n');
     const linesBefore = logRecords(fs.readFileSync(logFile(pod, 'survivor'), 'utf8')).length;
     await waitForFile(logFile(pod, 'survivor'), (t) => logRecords(t).length > linesBefore + 2);
@@ -230,7 +283,11 @@ describe('containers in a pod', () => {
     const id = await runContainer(
       env,
       pod,
-      containerConfig(env, 'stdin', 'read line; echo "got $line"', { stdin: true, stdin_once: true, linux: { resources: { cpu_shares: '256' } } }),
+      containerConfig(env, 'stdin', 'read line; echo "got $line"', {
+        stdin: true,
+        stdin_once: true,
+        linux: { resources: { cpu_shares: '256' } },
+      }),
     );
     const s = (await status(env, id)).status!;
     expect(s.state).toBe('CONTAINER_RUNNING');
@@ -242,7 +299,9 @@ describe('containers in a pod', () => {
   it('refuses containers in a stopped pod', async () => {
     const stopped = await runPod(env, 'stopped', 'runc');
     await env.client.runtime.StopPodSandbox({ pod_sandbox_id: stopped.id });
-    await expect(createContainer(env, stopped, containerConfig(env, 'late', 'true'))).rejects.toMatchObject({ code: 9 });
+    await expect(createContainer(env, stopped, containerConfig(env, 'late', 'true'))).rejects.toMatchObject({
+      code: 9,
+    });
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: stopped.id });
   });
 });

@@ -58,7 +58,10 @@ function mountRootfs(bundle: string, mounts: Mount[]): void {
 
 function unmountRootfs(bundle: string): void {
   const target = path.join(bundle, 'rootfs');
-  const mounted = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').some((l) => l.split(' ')[4] === target);
+  const mounted = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .some((l) => l.split(' ')[4] === target);
   if (mounted) execFileSync('umount', [target]);
 }
 
@@ -103,11 +106,26 @@ async function start(values: Record<string, string>): Promise<void> {
   fs.mkdirSync(dir, { recursive: true });
   const socket = path.join(dir, `${hash}.sock`);
   if (!(await accepts(socket))) {
-    const server = spawn(process.execPath, [import.meta.filename, '-namespace', values.namespace!, '-id', values.id!, '-socket', socket, '-mode', mode, 'serve'], {
-      cwd: bundle,
-      detached: true,
-      stdio: ['ignore', 'ignore', fs.openSync(`${socket}.log`, 'a')],
-    });
+    const server = spawn(
+      process.execPath,
+      [
+        import.meta.filename,
+        '-namespace',
+        values.namespace!,
+        '-id',
+        values.id!,
+        '-socket',
+        socket,
+        '-mode',
+        mode,
+        'serve',
+      ],
+      {
+        cwd: bundle,
+        detached: true,
+        stdio: ['ignore', 'ignore', fs.openSync(`${socket}.log`, 'a')],
+      },
+    );
     server.unref();
     fs.writeFileSync(path.join(bundle, 'shim.pid'), String(server.pid));
     for (let i = 0; i < 100 && !(await accepts(socket)); i++) await new Promise((r) => setTimeout(r, 50));
@@ -141,7 +159,11 @@ class FakeTaskService {
     this.namespace = namespace;
     this.mode = mode;
     const handlers: Record<string, [string, string, (r: TaskRequest) => Promise<Message>]> = {
-      Connect: ['ConnectRequest', 'ConnectResponse', async (r) => ({ shim_pid: process.pid, task_pid: this.procs.get(r.id)?.child.pid ?? 0 })],
+      Connect: [
+        'ConnectRequest',
+        'ConnectResponse',
+        async (r) => ({ shim_pid: process.pid, task_pid: this.procs.get(r.id)?.child.pid ?? 0 }),
+      ],
       Create: ['CreateTaskRequest', 'CreateTaskResponse', (r) => this.create(r)],
       Start: ['StartRequest', 'StartResponse', (r) => this.start(r)],
       State: ['StateRequest', 'StateResponse', async (r) => this.state(r.id)],
@@ -153,7 +175,9 @@ class FakeTaskService {
     };
     for (const [method, [req, res, fn]] of Object.entries(handlers)) {
       const resType = res.startsWith('google.') ? res : `${TASK}.${res}`;
-      this.server.register(`${TASK}.Task`, method, async (payload) => encodeMessage(resType, await fn(decodeMessage<TaskRequest>(`${TASK}.${req}`, payload))));
+      this.server.register(`${TASK}.Task`, method, async (payload) =>
+        encodeMessage(resType, await fn(decodeMessage<TaskRequest>(`${TASK}.${req}`, payload))),
+      );
     }
   }
 
@@ -168,18 +192,32 @@ class FakeTaskService {
     if (!address) return;
     this.events ??= TtrpcClient.connect(address);
     const client = await this.events;
-    const envelope = { timestamp: nowTimestamp(), namespace: this.namespace, topic, event: { type_url: type, value: encodeMessage(type, event) } };
-    await client.call('containerd.services.events.ttrpc.v1.Events', 'Forward', encodeMessage('containerd.services.events.ttrpc.v1.ForwardRequest', { envelope }), {
-      timeoutMs: 5000,
-      metadata: { 'containerd-namespace-ttrpc': this.namespace },
-    });
+    const envelope = {
+      timestamp: nowTimestamp(),
+      namespace: this.namespace,
+      topic,
+      event: { type_url: type, value: encodeMessage(type, event) },
+    };
+    await client.call(
+      'containerd.services.events.ttrpc.v1.Events',
+      'Forward',
+      encodeMessage('containerd.services.events.ttrpc.v1.ForwardRequest', { envelope }),
+      {
+        timeoutMs: 5000,
+        metadata: { 'containerd-namespace-ttrpc': this.namespace },
+      },
+    );
   }
 
   private async create(r: TaskRequest): Promise<Message> {
     if (this.mode === 'create-error') throw failedPrecondition('fake kata: the VM failed to boot');
     this.pending.set(r.id, r);
     mountRootfs(r.bundle, r.rootfs);
-    await this.publish('/tasks/create', 'containerd.events.TaskCreate', { container_id: r.id, bundle: r.bundle, pid: process.pid });
+    await this.publish('/tasks/create', 'containerd.events.TaskCreate', {
+      container_id: r.id,
+      bundle: r.bundle,
+      pid: process.pid,
+    });
     return { pid: process.pid };
   }
 
@@ -189,13 +227,26 @@ class FakeTaskService {
     const spec = readSpec(req.bundle);
     const root = path.resolve(req.bundle, spec.root.path);
     const out = req.stdout ? fs.openSync(req.stdout, 'w') : 'ignore';
-    const child = spawn('/usr/sbin/chroot', [root, ...spec.process.args], { env: Object.fromEntries(spec.process.env.map((e: string) => e.split('=', 2))), stdio: ['ignore', out, out] });
+    const child = spawn('/usr/sbin/chroot', [root, ...spec.process.args], {
+      env: Object.fromEntries(spec.process.env.map((e: string) => e.split('=', 2))),
+      stdio: ['ignore', out, out],
+    });
     if (typeof out === 'number') fs.closeSync(out);
-    const proc: Proc = { child, bundle: req.bundle, exited: new Promise((resolve) => child.once('exit', () => resolve())) };
+    const proc: Proc = {
+      child,
+      bundle: req.bundle,
+      exited: new Promise((resolve) => child.once('exit', () => resolve())),
+    };
     child.once('exit', (code, signal) => {
       proc.exitStatus = signal ? 128 + (signal === 'SIGKILL' ? 9 : 15) : (code ?? 255);
       proc.exitedAt = nowTimestamp();
-      void this.publish('/tasks/exit', 'containerd.events.TaskExit', { container_id: r.id, id: r.id, pid: child.pid, exit_status: proc.exitStatus, exited_at: proc.exitedAt });
+      void this.publish('/tasks/exit', 'containerd.events.TaskExit', {
+        container_id: r.id,
+        id: r.id,
+        pid: child.pid,
+        exit_status: proc.exitStatus,
+        exited_at: proc.exitedAt,
+      });
     });
     this.procs.set(r.id, proc);
     fs.writeFileSync(path.join(req.bundle, 'init.pid'), String(child.pid));
@@ -208,7 +259,14 @@ class FakeTaskService {
     const created = this.pending.get(id);
     if (!p && !created) throw notFound(`container ${id} not created: not found`);
     const status = !p ? 'CREATED' : p.exitStatus === undefined ? 'RUNNING' : 'STOPPED';
-    return { id, bundle: created?.bundle ?? '', pid: p?.child.pid ?? 0, status, exit_status: p?.exitStatus ?? 0, exited_at: p?.exitedAt };
+    return {
+      id,
+      bundle: created?.bundle ?? '',
+      pid: p?.child.pid ?? 0,
+      status,
+      exit_status: p?.exitStatus ?? 0,
+      exited_at: p?.exitedAt,
+    };
   }
 
   private kill(r: TaskRequest): Message {
@@ -235,7 +293,7 @@ class FakeTaskService {
   }
 
   private shutdown(r: TaskRequest): Message {
-    if (this.procs.size === 0 && this.pending.size === 0 || r.now) setTimeout(() => process.exit(0), 10);
+    if ((this.procs.size === 0 && this.pending.size === 0) || r.now) setTimeout(() => process.exit(0), 10);
     return {};
   }
 }

@@ -7,7 +7,8 @@ export const BUSYBOX = '/bin/busybox';
 
 /** Fills dir (created if needed) with a busybox tree; returns dir. */
 export function buildBusyboxRootfs(dir: string): string {
-  for (const sub of ['bin', 'dev', 'proc', 'sys', 'tmp', 'etc', 'root']) fs.mkdirSync(path.join(dir, sub), { recursive: true });
+  for (const sub of ['bin', 'dev', 'proc', 'sys', 'tmp', 'etc', 'root'])
+    fs.mkdirSync(path.join(dir, sub), { recursive: true });
   fs.copyFileSync(BUSYBOX, path.join(dir, 'bin/busybox'));
   fs.chmodSync(path.join(dir, 'bin/busybox'), 0o755);
   const applets = execFileSync(BUSYBOX, ['--list'], { encoding: 'utf8' }).split('\n').filter(Boolean);

@@ -11,7 +11,14 @@ export type Call<Req = object, Res = unknown> = (request?: Req, timeoutMs?: numb
 
 /** The promisified RPCs of a service definition, typed by name; any RPC by a computed name. */
 type Calls<D> = Record<string, Call> & {
-  [R in keyof D as string extends R ? never : R]: D[R] extends MethodDefinition<infer Req, infer _Res, infer _ReqOut, infer Res> ? Call<Req, Res> : never;
+  [R in keyof D as string extends R ? never : R]: D[R] extends MethodDefinition<
+    infer Req,
+    infer _Res,
+    infer _ReqOut,
+    infer Res
+  >
+    ? Call<Req, Res>
+    : never;
 };
 
 export interface CriClient {
@@ -23,7 +30,9 @@ export interface CriClient {
 }
 
 /** An RPC method of a generated client (grpc-js adds one per RPC), for calls by a computed name; `call` it on the client. */
-export type ClientMethod = ((...args: unknown[]) => grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>) & { responseStream?: boolean };
+export type ClientMethod = ((...args: unknown[]) => grpc.ClientUnaryCall | grpc.ClientReadableStream<unknown>) & {
+  responseStream?: boolean;
+};
 
 export function clientMethod(client: grpc.Client, rpc: string): ClientMethod | undefined {
   const fn = (client as unknown as Record<string, unknown>)[rpc];
@@ -37,12 +46,19 @@ export function criPackage(): ProtoGrpcType {
 
 function promisify<T>(client: grpc.Client): T {
   return new Proxy({} as T & object, {
-    get: (_target, rpc: string) => (request: object = {}, timeoutMs = 120_000) =>
-      new Promise((resolve, reject) => {
-        const fn = clientMethod(client, rpc);
-        if (fn === undefined) return reject(new Error(`no RPC ${rpc}`));
-        fn.call(client, request, { deadline: Date.now() + timeoutMs }, (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)));
-      }),
+    get:
+      (_target, rpc: string) =>
+      (request: object = {}, timeoutMs = 120_000) =>
+        new Promise((resolve, reject) => {
+          const fn = clientMethod(client, rpc);
+          if (fn === undefined) return reject(new Error(`no RPC ${rpc}`));
+          fn.call(
+            client,
+            request,
+            { deadline: Date.now() + timeoutMs },
+            (err: grpc.ServiceError | null, res: unknown) => (err ? reject(err) : resolve(res)),
+          );
+        }),
   });
 }
 

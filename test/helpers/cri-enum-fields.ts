@@ -5,8 +5,13 @@ import { requestType } from '../../src/cri/request-values.ts';
 
 const root = requestType('RuntimeService', 'Version').root as protobuf.Root;
 
-export const RPCS: Array<{ service: string; rpc: string; stream: boolean }> = ['RuntimeService', 'ImageService'].flatMap((service) =>
-  root.lookupService(`runtime.v1.${service}`).methodsArray.map((m) => ({ service, rpc: m.name, stream: Boolean(m.responseStream) })),
+export const RPCS: Array<{ service: string; rpc: string; stream: boolean }> = [
+  'RuntimeService',
+  'ImageService',
+].flatMap((service) =>
+  root
+    .lookupService(`runtime.v1.${service}`)
+    .methodsArray.map((m) => ({ service, rpc: m.name, stream: Boolean(m.responseStream) })),
 );
 
 /** A path step: the field name, and whether the field holds a list. */
@@ -21,7 +26,8 @@ export function enumFieldPaths(type: protobuf.Type, at: Step[] = []): Step[][] {
   for (const field of type.fieldsArray) {
     const step = { name: field.name, repeated: field.repeated };
     if (field.resolvedType instanceof protobuf.Enum) out.push([...at, step]);
-    else if (field.resolvedType instanceof protobuf.Type && !field.map) out.push(...enumFieldPaths(field.resolvedType, [...at, step]));
+    else if (field.resolvedType instanceof protobuf.Type && !field.map)
+      out.push(...enumFieldPaths(field.resolvedType, [...at, step]));
   }
   return out;
 }

@@ -4,7 +4,13 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { plannedMoves, prepareHostForCrun, removeChildCgroups, type ControllerMove, type HostOps } from './host-cgroups.ts';
+import {
+  plannedMoves,
+  prepareHostForCrun,
+  removeChildCgroups,
+  type ControllerMove,
+  type HostOps,
+} from './host-cgroups.ts';
 
 const V1 = ['cpu', 'cpuacct', 'cpuset', 'memory', 'devices', 'freezer', 'blkio', 'pids']
   .map((c) => `cgroup /sys/fs/cgroup/${c} cgroup rw,nosuid,nodev,noexec,relatime,${c} 0 0`)
@@ -52,7 +58,9 @@ describe('host preparation for crun', () => {
 
   it('moves what a hybrid host holds in cgroup2 beside the v1 hierarchies, and nothing elsewhere', () => {
     const view = (mounts: string, controllers: string) => ({ mounts: () => mounts, controllers: () => controllers });
-    expect(plannedMoves(view(HYBRID, 'hugetlb\n'))).toEqual([{ controller: 'hugetlb', mountpoint: '/sys/fs/cgroup/hugetlb' }]);
+    expect(plannedMoves(view(HYBRID, 'hugetlb\n'))).toEqual([
+      { controller: 'hugetlb', mountpoint: '/sys/fs/cgroup/hugetlb' },
+    ]);
     expect(plannedMoves(view(HYBRID, 'hugetlb misc\n'))).toEqual([
       { controller: 'hugetlb', mountpoint: '/sys/fs/cgroup/hugetlb' },
       { controller: 'misc', mountpoint: '/sys/fs/cgroup/misc' },
@@ -89,7 +97,13 @@ describe('host preparation for crun', () => {
     expect(host.calls).toEqual(['mount hugetlb /sys/fs/cgroup/hugetlb', 'umount /sys/fs/cgroup/hugetlb']);
     expect(fs.readdirSync(stateDir)).toEqual([]);
 
-    const byHand = fakeHost(`${HYBRID}none /sys/fs/cgroup/hugetlb cgroup rw,hugetlb 0 0\n`, '', tmp(), 203, new Set([203]));
+    const byHand = fakeHost(
+      `${HYBRID}none /sys/fs/cgroup/hugetlb cgroup rw,hugetlb 0 0\n`,
+      '',
+      tmp(),
+      203,
+      new Set([203]),
+    );
     await (await prepareHostForCrun(byHand.ops))();
     expect(byHand.host.calls).toEqual([]);
   });
@@ -110,7 +124,8 @@ describe('host preparation for crun', () => {
 
   it('removes child cgroups deepest first and keeps the root', () => {
     const root = tmp();
-    for (const dir of ['process_api/crid/pod1/c1', 'process_api/crid/pod2', 'other']) fs.mkdirSync(path.join(root, dir), { recursive: true });
+    for (const dir of ['process_api/crid/pod1/c1', 'process_api/crid/pod2', 'other'])
+      fs.mkdirSync(path.join(root, dir), { recursive: true });
     fs.writeFileSync(path.join(root, 'tasks'), '');
     removeChildCgroups(root);
     expect(fs.readdirSync(root)).toEqual(['tasks']);

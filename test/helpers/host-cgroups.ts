@@ -44,12 +44,17 @@ export interface HostOps extends CgroupHostView {
 }
 
 function parseMounts(text: string): MountEntry[] {
-  const unescapeOctal = (s: string) => s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+  const unescapeOctal = (s: string) =>
+    s.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
   return text
     .split('\n')
     .map((line) => line.split(' '))
     .filter((fields) => fields.length >= 4)
-    .map(([, mountpoint, type, options]) => ({ mountpoint: unescapeOctal(mountpoint!), type: type!, options: options!.split(',') }));
+    .map(([, mountpoint, type, options]) => ({
+      mountpoint: unescapeOctal(mountpoint!),
+      type: type!,
+      options: options!.split(','),
+    }));
 }
 
 /**
@@ -129,11 +134,16 @@ export const realHostOps: HostOps = {
  */
 async function onlyRootCgroupLeft(controller: string): Promise<void> {
   for (let i = 0; i < 200; i++) {
-    const line = fs.readFileSync('/proc/cgroups', 'utf8').split('\n').find((l) => l.split('\t')[0] === controller);
+    const line = fs
+      .readFileSync('/proc/cgroups', 'utf8')
+      .split('\n')
+      .find((l) => l.split('\t')[0] === controller);
     if (line === undefined || Number(line.split('\t')[2]) <= 1) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`the v1 ${controller} hierarchy still has child cgroups 10 s after they were removed; it stays mounted`);
+  throw new Error(
+    `the v1 ${controller} hierarchy still has child cgroups 10 s after they were removed; it stays mounted`,
+  );
 }
 
 /** The kernel hands a controller back to cgroup2 once its v1 hierarchy is destroyed, not at once. */
@@ -144,7 +154,9 @@ async function controllerBackInCgroup2(ops: CgroupHostView, controller: string):
     if (ops.controllers(unified).split(/\s+/).includes(controller)) return;
     await new Promise((r) => setTimeout(r, 50));
   }
-  throw new Error(`${controller} did not return to cgroup2 (${unified}/cgroup.controllers) after its v1 hierarchy was unmounted`);
+  throw new Error(
+    `${controller} did not return to cgroup2 (${unified}/cgroup.controllers) after its v1 hierarchy was unmounted`,
+  );
 }
 
 interface SharedState {
@@ -162,7 +174,9 @@ export async function prepareHostForCrun(ops: HostOps = realHostOps): Promise<()
   await withState(ops, async (state) => {
     state.holders = state.holders.filter((pid) => ops.alive(pid));
     for (const move of plannedMoves(ops)) {
-      ops.report(`mounting a v1 ${move.controller} hierarchy at ${move.mountpoint}: crun refuses hybrid hosts whose cgroup2 holds controllers`);
+      ops.report(
+        `mounting a v1 ${move.controller} hierarchy at ${move.mountpoint}: crun refuses hybrid hosts whose cgroup2 holds controllers`,
+      );
       await ops.mount(move);
       if (!state.moves.some((m) => m.mountpoint === move.mountpoint)) state.moves.push(move);
     }
@@ -187,7 +201,9 @@ async function withState(ops: HostOps, change: (state: SharedState) => Promise<v
   const lock = path.join(ops.stateDir, 'crid-host-cgroups.lock');
   await acquire(ops, lock);
   try {
-    const state: SharedState = fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SharedState) : { moves: [], holders: [] };
+    const state: SharedState = fs.existsSync(file)
+      ? (JSON.parse(fs.readFileSync(file, 'utf8')) as SharedState)
+      : { moves: [], holders: [] };
     try {
       await change(state);
     } finally {

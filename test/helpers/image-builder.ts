@@ -81,7 +81,12 @@ export async function buildLayer(entries: LayerEntry[], compression: Compression
 
 export async function compressLayer(raw: Buffer, compression: Compression): Promise<BuiltLayer> {
   const bytes = compression === 'gzip' ? await gzip(raw) : compression === 'zstd' ? await zstd(raw) : raw;
-  const mediaType = compression === 'gzip' ? MEDIA_TYPE.ociLayerGzip : compression === 'zstd' ? MEDIA_TYPE.ociLayerZstd : MEDIA_TYPE.ociLayer;
+  const mediaType =
+    compression === 'gzip'
+      ? MEDIA_TYPE.ociLayerGzip
+      : compression === 'zstd'
+        ? MEDIA_TYPE.ociLayerZstd
+        : MEDIA_TYPE.ociLayer;
   return { bytes, digest: sha256Of(bytes), diffId: sha256Of(raw), mediaType };
 }
 
@@ -98,9 +103,27 @@ export async function busyboxEntries(): Promise<LayerEntry[]> {
   ];
 }
 
-export function registryClient(address: string, repository: string, auth?: Partial<AuthConfig__Output>): RegistryClient {
-  const fullAuth = auth && { username: '', password: '', auth: '', server_address: '', identity_token: '', registry_token: '', ...auth };
-  return new RegistryClient({ domain: address, repository, hosts: [defaultRegistryHost(address)], auth: fullAuth, log: silentLogger });
+export function registryClient(
+  address: string,
+  repository: string,
+  auth?: Partial<AuthConfig__Output>,
+): RegistryClient {
+  const fullAuth = auth && {
+    username: '',
+    password: '',
+    auth: '',
+    server_address: '',
+    identity_token: '',
+    registry_token: '',
+    ...auth,
+  };
+  return new RegistryClient({
+    domain: address,
+    repository,
+    hosts: [defaultRegistryHost(address)],
+    auth: fullAuth,
+    log: silentLogger,
+  });
 }
 
 export interface ImageOptions {
@@ -112,31 +135,50 @@ export interface ImageOptions {
 }
 
 /** Pushes layers, a config and an OCI manifest to `<address>/<repository>`. */
-export async function pushImage(address: string, repository: string, layers: BuiltLayer[], opts: ImageOptions = {}): Promise<PushedImage> {
+export async function pushImage(
+  address: string,
+  repository: string,
+  layers: BuiltLayer[],
+  opts: ImageOptions = {},
+): Promise<PushedImage> {
   const client = registryClient(address, repository, opts.auth);
   const platform = opts.platform ?? { os: 'linux', architecture: 'amd64' };
   const config = imageConfig(layers, { Cmd: ['/bin/sh'], ...opts.config }, platform);
   const configDigest = sha256Of(config);
   for (const l of layers) await client.pushBlob(l.digest, l.bytes);
   await client.pushBlob(configDigest, config);
-  const manifest = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociManifest,
-    config: { mediaType: MEDIA_TYPE.ociConfig, digest: configDigest, size: config.length },
-    layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
-  }));
+  const manifest = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.ociManifest,
+      config: { mediaType: MEDIA_TYPE.ociConfig, digest: configDigest, size: config.length },
+      layers: layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
+    }),
+  );
   const manifestDigest = sha256Of(manifest);
   await client.pushManifest(opts.tag ?? manifestDigest, MEDIA_TYPE.ociManifest, manifest);
   return { manifestDigest, manifestSize: manifest.length, configDigest };
 }
 
 /** Pushes an OCI index over already pushed per-platform manifests. */
-export async function pushIndex(address: string, repository: string, tag: string, manifests: Array<PushedImage & { platform: Platform }>): Promise<Digest> {
-  const index = Buffer.from(JSON.stringify({
-    schemaVersion: 2,
-    mediaType: MEDIA_TYPE.ociIndex,
-    manifests: manifests.map((m) => ({ mediaType: MEDIA_TYPE.ociManifest, digest: m.manifestDigest, size: m.manifestSize, platform: m.platform })),
-  }));
+export async function pushIndex(
+  address: string,
+  repository: string,
+  tag: string,
+  manifests: Array<PushedImage & { platform: Platform }>,
+): Promise<Digest> {
+  const index = Buffer.from(
+    JSON.stringify({
+      schemaVersion: 2,
+      mediaType: MEDIA_TYPE.ociIndex,
+      manifests: manifests.map((m) => ({
+        mediaType: MEDIA_TYPE.ociManifest,
+        digest: m.manifestDigest,
+        size: m.manifestSize,
+        platform: m.platform,
+      })),
+    }),
+  );
   await registryClient(address, repository).pushManifest(tag, MEDIA_TYPE.ociIndex, index);
   return sha256Of(index);
 }
@@ -150,14 +192,20 @@ export interface ArchiveImageSpec {
 }
 
 /** The config blob of an image over `layers`. */
-export function imageConfig(layers: BuiltLayer[], config: Record<string, unknown> = {}, platform: Platform = { os: 'linux', architecture: 'amd64' }): Buffer {
-  return Buffer.from(JSON.stringify({
-    architecture: platform.architecture,
-    os: platform.os,
-    ...(platform.variant && { variant: platform.variant }),
-    config: { Env: ['PATH=/bin'], ...config },
-    rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
-  }));
+export function imageConfig(
+  layers: BuiltLayer[],
+  config: Record<string, unknown> = {},
+  platform: Platform = { os: 'linux', architecture: 'amd64' },
+): Buffer {
+  return Buffer.from(
+    JSON.stringify({
+      architecture: platform.architecture,
+      os: platform.os,
+      ...(platform.variant && { variant: platform.variant }),
+      config: { Env: ['PATH=/bin'], ...config },
+      rootfs: { type: 'layers', diff_ids: layers.map((l) => l.diffId) },
+    }),
+  );
 }
 
 /** An OCI image layout as a tar (what `docker save` writes since Docker 25, or skopeo copy oci-archive:). */
@@ -171,13 +219,21 @@ export async function ociArchive(images: ArchiveImageSpec[], extra: LayerEntry[]
   const manifests = images.map((image) => {
     for (const l of image.layers) add(l.bytes);
     const config = add(imageConfig(image.layers, image.config, image.platform));
-    const manifest = add(Buffer.from(JSON.stringify({
-      schemaVersion: 2,
+    const manifest = add(
+      Buffer.from(
+        JSON.stringify({
+          schemaVersion: 2,
+          mediaType: MEDIA_TYPE.ociManifest,
+          config: { mediaType: MEDIA_TYPE.ociConfig, ...config },
+          layers: image.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
+        }),
+      ),
+    );
+    return {
       mediaType: MEDIA_TYPE.ociManifest,
-      config: { mediaType: MEDIA_TYPE.ociConfig, ...config },
-      layers: image.layers.map((l) => ({ mediaType: l.mediaType, digest: l.digest, size: l.bytes.length })),
-    })));
-    return { mediaType: MEDIA_TYPE.ociManifest, ...manifest, ...(image.annotations && { annotations: image.annotations }) };
+      ...manifest,
+      ...(image.annotations && { annotations: image.annotations }),
+    };
   });
   const index = { schemaVersion: 2, mediaType: MEDIA_TYPE.ociIndex, manifests };
   return tarOf([
@@ -193,5 +249,11 @@ export async function ociArchive(images: ArchiveImageSpec[], extra: LayerEntry[]
 /** A pause image archive: Debian's catatonit (package catatonit) as /pause, as critest's pause image here. */
 export async function pauseArchive(name: string): Promise<Buffer> {
   const layer = await buildLayer([file('pause', await readFile('/usr/bin/catatonit'), { mode: 0o755 })]);
-  return ociArchive([{ layers: [layer], config: { Entrypoint: ['/pause', '-P'], Cmd: null, User: '65535:65535' }, annotations: { 'io.containerd.image.name': name } }]);
+  return ociArchive([
+    {
+      layers: [layer],
+      config: { Entrypoint: ['/pause', '-P'], Cmd: null, User: '65535:65535' },
+      annotations: { 'io.containerd.image.name': name },
+    },
+  ]);
 }

@@ -30,7 +30,9 @@ export function namespaceOptions(over: Partial<NamespaceOption__Output> = {}): N
   return { network: 'POD', pid: 'CONTAINER', ipc: 'POD', target_id: '', userns_options: null, ...over };
 }
 
-export function sandboxSecurity(over: Partial<LinuxSandboxSecurityContext__Output> = {}): LinuxSandboxSecurityContext__Output {
+export function sandboxSecurity(
+  over: Partial<LinuxSandboxSecurityContext__Output> = {},
+): LinuxSandboxSecurityContext__Output {
   return {
     namespace_options: namespaceOptions(),
     selinux_options: null,
@@ -62,7 +64,9 @@ export function podConfig(over: Partial<PodSandboxConfig__Output> = {}): PodSand
   };
 }
 
-export function containerSecurity(over: Partial<LinuxContainerSecurityContext__Output> = {}): LinuxContainerSecurityContext__Output {
+export function containerSecurity(
+  over: Partial<LinuxContainerSecurityContext__Output> = {},
+): LinuxContainerSecurityContext__Output {
   return {
     capabilities: null,
     privileged: false,
@@ -88,7 +92,13 @@ export function containerSecurity(over: Partial<LinuxContainerSecurityContext__O
 export function containerConfig(over: Partial<ContainerConfig__Output> = {}): ContainerConfig__Output {
   return {
     metadata: { name: 'app', attempt: 0 },
-    image: { image: 'docker.io/library/busybox:latest', annotations: {}, user_specified_image: '', runtime_handler: '', image_ref: '' },
+    image: {
+      image: 'docker.io/library/busybox:latest',
+      annotations: {},
+      user_specified_image: '',
+      runtime_handler: '',
+      image_ref: '',
+    },
     command: [],
     args: [],
     working_dir: '',
@@ -116,9 +126,25 @@ export function handler(over: Partial<RuntimeHandler> = {}): RuntimeHandler {
 export function hostFacts(over: Partial<HostFacts> = {}): HostFacts {
   return {
     oomScoreAdj: 0,
-    capabilities: ['CAP_CHOWN', 'CAP_DAC_OVERRIDE', 'CAP_FOWNER', 'CAP_FSETID', 'CAP_KILL', 'CAP_SETGID', 'CAP_SETUID', 'CAP_SETPCAP',
-      'CAP_NET_BIND_SERVICE', 'CAP_NET_ADMIN', 'CAP_NET_RAW', 'CAP_SYS_CHROOT', 'CAP_SYS_ADMIN', 'CAP_SYS_PTRACE', 'CAP_MKNOD',
-      'CAP_AUDIT_WRITE', 'CAP_SETFCAP'],
+    capabilities: [
+      'CAP_CHOWN',
+      'CAP_DAC_OVERRIDE',
+      'CAP_FOWNER',
+      'CAP_FSETID',
+      'CAP_KILL',
+      'CAP_SETGID',
+      'CAP_SETUID',
+      'CAP_SETPCAP',
+      'CAP_NET_BIND_SERVICE',
+      'CAP_NET_ADMIN',
+      'CAP_NET_RAW',
+      'CAP_SYS_CHROOT',
+      'CAP_SYS_ADMIN',
+      'CAP_SYS_PTRACE',
+      'CAP_MKNOD',
+      'CAP_AUDIT_WRITE',
+      'CAP_SETFCAP',
+    ],
     arch: 'x64',
     hostname: 'node-1',
     cgroupV2: false,

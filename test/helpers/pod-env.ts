@@ -104,7 +104,13 @@ export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {
   fs.writeFileSync(
     configFile,
     configToml(
-      { dir, pauseImage: images.pauseImage, cniConf: cni.confDir, cniBin: [cni.binDir, '/usr/lib/cni'], metricsAddress: opts.metricsAddress ?? '' },
+      {
+        dir,
+        pauseImage: images.pauseImage,
+        cniConf: cni.confDir,
+        cniBin: [cni.binDir, '/usr/lib/cni'],
+        metricsAddress: opts.metricsAddress ?? '',
+      },
       (await opts.extraRuntimes?.(cni)) ?? '',
     ),
   );

@@ -69,7 +69,9 @@ export async function startRegistry(opts: RegistryOptions = {}): Promise<TestReg
     await writeFile(join(dir, 'htpasswd'), `${stdout.trim()}\n`);
   }
   await writeFile(join(dir, 'config.yml'), configYaml(dir, address, opts.htpasswd !== undefined));
-  const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/usr/bin/docker-registry', ['serve', join(dir, 'config.yml')], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let log = '';
   child.stdout!.on('data', (d: Buffer) => (log += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (log += d.toString()));

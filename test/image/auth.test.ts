@@ -20,7 +20,13 @@ let tokenProxy: { address: string; close: () => Promise<void>; tokenRequests: st
 let n = 0;
 
 const auth = (fields: Partial<AuthConfig__Output>): AuthConfig__Output => ({
-  username: '', password: '', auth: '', server_address: '', identity_token: '', registry_token: '', ...fields,
+  username: '',
+  password: '',
+  auth: '',
+  server_address: '',
+  identity_token: '',
+  registry_token: '',
+  ...fields,
 });
 
 async function freshService(): Promise<ImageService> {
@@ -49,13 +55,21 @@ async function startTokenProxy(upstream: string): Promise<typeof tokenProxy> {
     }
     const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
     if (token === undefined || !issued.has(token)) {
-      res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${address}/token",service="crid-test",scope="repository:crid/app:pull"` }).end();
+      res
+        .writeHead(401, {
+          'www-authenticate': `Bearer realm="http://${address}/token",service="crid-test",scope="repository:crid/app:pull"`,
+        })
+        .end();
       return;
     }
-    const forward = http.request(`http://${upstream}${req.url}`, { method: req.method, headers: { ...req.headers, host: upstream, authorization: upstreamAuth } }, (up) => {
-      res.writeHead(up.statusCode ?? 502, up.headers);
-      up.pipe(res);
-    });
+    const forward = http.request(
+      `http://${upstream}${req.url}`,
+      { method: req.method, headers: { ...req.headers, host: upstream, authorization: upstreamAuth } },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
     req.pipe(forward);
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -65,7 +79,10 @@ async function startTokenProxy(upstream: string): Promise<typeof tokenProxy> {
 beforeAll(async () => {
   registry = await startRegistry({ htpasswd: user });
   work = await mkdtemp(join(tmpdir(), 'crid-auth-'));
-  app = await pushImage(registry.address, 'crid/app', [await buildLayer(await busyboxEntries())], { tag: 'v1', auth: user });
+  app = await pushImage(registry.address, 'crid/app', [await buildLayer(await busyboxEntries())], {
+    tag: 'v1',
+    auth: user,
+  });
   tokenProxy = await startTokenProxy(registry.address);
 });
 
@@ -83,7 +100,10 @@ describe('basic auth (htpasswd)', () => {
 
   it('pulls with the base64 auth field', async () => {
     const b64 = Buffer.from(`${user.username}:${user.password}`).toString('base64');
-    const image = await (await freshService()).pull(`${registry.address}/crid/app:v1`, auth({ auth: b64, server_address: registry.address }));
+    const image = await (await freshService()).pull(
+      `${registry.address}/crid/app:v1`,
+      auth({ auth: b64, server_address: registry.address }),
+    );
     expect(image.id).toBe(app.configDigest);
   });
 
@@ -96,7 +116,9 @@ describe('basic auth (htpasswd)', () => {
 
   it('fails clearly with wrong credentials and stores nothing', async () => {
     const images = await freshService();
-    await expect(images.pull(`${registry.address}/crid/app:v1`, auth({ username: 'alice', password: 'wrong' }))).rejects.toMatchObject({
+    await expect(
+      images.pull(`${registry.address}/crid/app:v1`, auth({ username: 'alice', password: 'wrong' })),
+    ).rejects.toMatchObject({
       kind: 'FailedPrecondition',
       message: expect.stringContaining('denied access to crid/app (401): the credentials were rejected'),
     });
@@ -113,12 +135,17 @@ describe('bearer token challenge', () => {
 
   it('sends a registry token as is', async () => {
     await (await freshService()).pull(`${tokenProxy.address}/crid/app:v1`, auth(user));
-    const image = await (await freshService()).pull(`${tokenProxy.address}/crid/app:v1`, auth({ registry_token: 'tok-0' }));
+    const image = await (await freshService()).pull(
+      `${tokenProxy.address}/crid/app:v1`,
+      auth({ registry_token: 'tok-0' }),
+    );
     expect(image.id).toBe(app.configDigest);
   });
 
   it('reports a token service that rejects the credentials', async () => {
-    await expect((await freshService()).pull(`${tokenProxy.address}/crid/app:v1`, auth({ username: 'alice', password: 'nope' }))).rejects.toMatchObject({
+    await expect(
+      (await freshService()).pull(`${tokenProxy.address}/crid/app:v1`, auth({ username: 'alice', password: 'nope' })),
+    ).rejects.toMatchObject({
       kind: 'FailedPrecondition',
       message: expect.stringContaining('rejected the credentials for crid/app'),
     });

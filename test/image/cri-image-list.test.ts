@@ -30,7 +30,10 @@ beforeAll(async () => {
   registry = await startRegistry();
   repo = `${registry.address}/e2e-test-images/busybox`;
   const push = async (repository: string, tag: string) =>
-    pushImage(registry.address, repository, [await buildLayer([file('version', tag)])], { tag, config: { Labels: { version: tag } } });
+    pushImage(registry.address, repository, [await buildLayer([file('version', tag)])], {
+      tag,
+      config: { Labels: { version: tag } },
+    });
   old = await push('e2e-test-images/busybox', '1.29-2');
   current = await push('e2e-test-images/busybox', '1.36');
   extra = await push('e2e-test-images/busybox-extra', '1.0');

@@ -30,7 +30,9 @@ interface Responses {
 }
 let call: <R extends keyof Responses>(rpc: R, req: unknown) => Promise<Responses[R]>;
 const ctx: RpcContext = { log: silentLogger, signal: new AbortController().signal };
-const spec = (image: string) => ({ image: { image, annotations: {}, user_specified_image: '', runtime_handler: '', image_ref: '' } });
+const spec = (image: string) => ({
+  image: { image, annotations: {}, user_specified_image: '', runtime_handler: '', image_ref: '' },
+});
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -40,9 +42,15 @@ beforeAll(async () => {
   app = await pushImage(registry.address, 'crid/app', [base, top], { tag: 'v1', config: { User: 'nobody' } });
   await pushImage(registry.address, 'crid/app', [base, top], { tag: 'v2', config: { User: 'nobody' } });
   await pushImage(registry.address, 'crid/pause', [base], { tag: '3.9' });
-  images = await ImageService.open({ root: work, registryConfigPath: '', log: silentLogger, pinnedImages: [`${registry.address}/crid/pause:3.9`] });
+  images = await ImageService.open({
+    root: work,
+    registryConfigPath: '',
+    log: silentLogger,
+    pinnedImages: [`${registry.address}/crid/pause:3.9`],
+  });
   const handlers = imageServiceRpcs({ images, log: silentLogger });
-  call = <R extends keyof Responses>(rpc: R, req: unknown) => (handlers[rpc] as UnaryHandler<unknown, Responses[R]>)(req, ctx);
+  call = <R extends keyof Responses>(rpc: R, req: unknown) =>
+    (handlers[rpc] as UnaryHandler<unknown, Responses[R]>)(req, ctx);
 });
 
 afterAll(async () => {
@@ -61,16 +69,18 @@ describe('ImageService RPCs', () => {
     const all = await call('ListImages', { filter: null });
     expect(all.images).toHaveLength(2);
     const filtered = await call('ListImages', { filter: spec(ref) });
-    expect(filtered.images).toEqual([{
-      id: app.configDigest,
-      repo_tags: [ref, `${registry.address}/crid/app:v2`],
-      repo_digests: [`${registry.address}/crid/app@${app.manifestDigest}`], // v1 and v2 are the same manifest
-      size: expect.stringMatching(/^\d+$/),
-      uid: null,
-      username: 'nobody',
-      spec: { image: app.configDigest, annotations: {} },
-      pinned: false,
-    }]);
+    expect(filtered.images).toEqual([
+      {
+        id: app.configDigest,
+        repo_tags: [ref, `${registry.address}/crid/app:v2`],
+        repo_digests: [`${registry.address}/crid/app@${app.manifestDigest}`], // v1 and v2 are the same manifest
+        size: expect.stringMatching(/^\d+$/),
+        uid: null,
+        username: 'nobody',
+        spec: { image: app.configDigest, annotations: {} },
+        pinned: false,
+      },
+    ]);
     expect((await call('ListImages', { filter: spec('nothing/here') })).images).toEqual([]);
 
     const status = await call('ImageStatus', { ...spec(app.configDigest), verbose: true });
@@ -102,7 +112,9 @@ describe('ImageService RPCs', () => {
     await call('RemoveImage', spec(`${registry.address}/crid/app:v2`));
     expect(images.getImage(app.configDigest)?.repoTags).toEqual([`${registry.address}/crid/app:v1`]);
 
-    await expect(call('RemoveImage', spec(`${registry.address}/crid/pause:3.9`))).rejects.toMatchObject({ kind: 'FailedPrecondition' });
+    await expect(call('RemoveImage', spec(`${registry.address}/crid/pause:3.9`))).rejects.toMatchObject({
+      kind: 'FailedPrecondition',
+    });
 
     const layersBefore = await readdir(join(work, 'snapshots/layers'));
     await call('RemoveImage', spec(digestHex(app.configDigest).slice(0, 12)));
@@ -117,11 +129,19 @@ describe('ImageService RPCs', () => {
   it('rejects a blob whose bytes do not match its digest and stores nothing', async () => {
     const layer = await buildLayer([file('payload', 'the real bytes')]);
     const pushed = await pushImage(registry.address, 'crid/corrupt', [layer], { tag: 'v1' });
-    const data = join(registry.storage, 'docker/registry/v2/blobs/sha256', digestHex(layer.digest).slice(0, 2), digestHex(layer.digest), 'data');
+    const data = join(
+      registry.storage,
+      'docker/registry/v2/blobs/sha256',
+      digestHex(layer.digest).slice(0, 2),
+      digestHex(layer.digest),
+      'data',
+    );
     const bytes = await readFile(data);
     bytes[bytes.length - 20] ^= 0xff;
     await writeFile(data, bytes);
-    await expect(call('PullImage', { ...spec(`${registry.address}/crid/corrupt:v1`), auth: null, sandbox_config: null })).rejects.toMatchObject({
+    await expect(
+      call('PullImage', { ...spec(`${registry.address}/crid/corrupt:v1`), auth: null, sandbox_config: null }),
+    ).rejects.toMatchObject({
       kind: 'FailedPrecondition',
       message: expect.stringContaining(`blob ${layer.digest}: content has digest`),
     });

@@ -17,8 +17,17 @@ let work: string;
 let app: PushedImage;
 let n = 0;
 
-async function service(mirrors: Record<string, string[]>, configs: Record<string, RegistryHostConfig>, registryConfigPath = ''): Promise<ImageService> {
-  return ImageService.open({ root: join(work, `root-${n++}`), registryConfigPath, log: silentLogger, inlineRegistry: { mirrors, configs } });
+async function service(
+  mirrors: Record<string, string[]>,
+  configs: Record<string, RegistryHostConfig>,
+  registryConfigPath = '',
+): Promise<ImageService> {
+  return ImageService.open({
+    root: join(work, `root-${n++}`),
+    registryConfigPath,
+    log: silentLogger,
+    inlineRegistry: { mirrors, configs },
+  });
 }
 
 beforeAll(async () => {

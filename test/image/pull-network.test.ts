@@ -73,7 +73,12 @@ afterAll(async () => {
 describe('pulls on real networks', () => {
   it("pulls through the HTTP proxy of crid's environment, which sees the requests", async () => {
     const proxy = await startProxy();
-    const images = await ImageService.open({ root: path.join(work, 'proxied'), registryConfigPath: '', log: silentLogger, proxyEnv: { HTTP_PROXY: proxy.url } });
+    const images = await ImageService.open({
+      root: path.join(work, 'proxied'),
+      registryConfigPath: '',
+      log: silentLogger,
+      proxyEnv: { HTTP_PROXY: proxy.url },
+    });
     const image = await images.pull(`${registry.address}/crid/proxied:v1`);
     expect(image.id).toBe(app.configDigest);
     expect(proxy.seen).toContain(`GET http://${registry.address}/v2/crid/proxied/manifests/v1`);
@@ -83,7 +88,12 @@ describe('pulls on real networks', () => {
   it('goes direct to hosts NO_PROXY names', async () => {
     const proxy = await startProxy();
     const proxyEnv = { HTTP_PROXY: proxy.url, NO_PROXY: '127.0.0.1' };
-    const images = await ImageService.open({ root: path.join(work, 'no-proxy'), registryConfigPath: '', log: silentLogger, proxyEnv });
+    const images = await ImageService.open({
+      root: path.join(work, 'no-proxy'),
+      registryConfigPath: '',
+      log: silentLogger,
+      proxyEnv,
+    });
     expect((await images.pull(`${registry.address}/crid/proxied:v1`)).id).toBe(app.configDigest);
     expect(proxy.seen).toEqual([]);
   });
@@ -92,7 +102,12 @@ describe('pulls on real networks', () => {
     const silent = net.createServer(() => {});
     const conns = connections(silent);
     const port = await listen(silent);
-    const images = await ImageService.open({ root: path.join(work, 'stalled'), registryConfigPath: '', log: silentLogger, progressTimeoutMs: 300 });
+    const images = await ImageService.open({
+      root: path.join(work, 'stalled'),
+      registryConfigPath: '',
+      log: silentLogger,
+      progressTimeoutMs: 300,
+    });
     await expect(images.pull(`127.0.0.1:${port}/stalled/image:v1`)).rejects.toMatchObject({
       kind: 'DeadlineExceeded',
       message: expect.stringContaining('image_pull_progress_timeout'),
@@ -103,13 +118,29 @@ describe('pulls on real networks', () => {
 
 /** A registry whose manifest points at a config blob it then sends one byte at a time, forever. */
 async function startDribblingRegistry() {
-  const config = { mediaType: 'application/vnd.oci.image.config.v1+json', digest: `sha256:${'a'.repeat(64)}`, size: 10_000_000 };
-  const layer = { mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip', digest: `sha256:${'b'.repeat(64)}`, size: 10_000_000 };
-  const manifest = JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json', config, layers: [layer] });
+  const config = {
+    mediaType: 'application/vnd.oci.image.config.v1+json',
+    digest: `sha256:${'a'.repeat(64)}`,
+    size: 10_000_000,
+  };
+  const layer = {
+    mediaType: 'application/vnd.oci.image.layer.v1.tar+gzip',
+    digest: `sha256:${'b'.repeat(64)}`,
+    size: 10_000_000,
+  };
+  const manifest = JSON.stringify({
+    schemaVersion: 2,
+    mediaType: 'application/vnd.oci.image.manifest.v1+json',
+    config,
+    layers: [layer],
+  });
   const blobRequests: http.IncomingMessage[] = [];
   const server = http.createServer((req, res) => {
     if (req.url?.includes('/manifests/')) {
-      res.writeHead(200, { 'content-type': 'application/vnd.oci.image.manifest.v1+json', 'content-length': Buffer.byteLength(manifest) });
+      res.writeHead(200, {
+        'content-type': 'application/vnd.oci.image.manifest.v1+json',
+        'content-length': Buffer.byteLength(manifest),
+      });
       res.end(manifest);
       return;
     }
@@ -138,7 +169,9 @@ describe('a CRI PullImage whose deadline passes', () => {
     closers.push(async () => client.close());
     const dribbling = await startDribblingRegistry();
 
-    await expect(client.image.PullImage({ image: { image: `${dribbling.address}/slow/image:v1` } }, 1500)).rejects.toMatchObject({ code: 4 });
+    await expect(
+      client.image.PullImage({ image: { image: `${dribbling.address}/slow/image:v1` } }, 1500),
+    ).rejects.toMatchObject({ code: 4 });
     await until(() => dribbling.blobRequests.length > 0 && dribbling.blobRequests.every((r) => r.socket.closed));
     expect(dribbling.blobRequests).toHaveLength(1);
   });

@@ -27,28 +27,91 @@ async function openssl(args: string[]): Promise<void> {
 
 /** A CA, a server certificate for 127.0.0.1 and a client certificate, all signed by the CA. */
 async function makeCertificates(): Promise<void> {
-  await openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '1', '-subj', '/CN=crid test CA']);
-  for (const [name, extra] of [['server', 'subjectAltName=IP:127.0.0.1'], ['client', 'extendedKeyUsage=clientAuth']] as const) {
-    await openssl(['req', '-newkey', 'rsa:2048', '-nodes', '-keyout', `${name}.key`, '-out', `${name}.csr`, '-subj', `/CN=crid test ${name}`]);
+  await openssl([
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-keyout',
+    'ca.key',
+    '-out',
+    'ca.crt',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=crid test CA',
+  ]);
+  for (const [name, extra] of [
+    ['server', 'subjectAltName=IP:127.0.0.1'],
+    ['client', 'extendedKeyUsage=clientAuth'],
+  ] as const) {
+    await openssl([
+      'req',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      `${name}.key`,
+      '-out',
+      `${name}.csr`,
+      '-subj',
+      `/CN=crid test ${name}`,
+    ]);
     fs.writeFileSync(path.join(work, `${name}.ext`), `${extra}\n`);
-    await openssl(['x509', '-req', '-in', `${name}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${name}.crt`, '-days', '1', '-extfile', `${name}.ext`]);
+    await openssl([
+      'x509',
+      '-req',
+      '-in',
+      `${name}.csr`,
+      '-CA',
+      'ca.crt',
+      '-CAkey',
+      'ca.key',
+      '-CAcreateserial',
+      '-out',
+      `${name}.crt`,
+      '-days',
+      '1',
+      '-extfile',
+      `${name}.ext`,
+    ]);
   }
 }
 
 /** TLS in front of the plain registry, refusing connections without a client certificate of the CA. */
 async function startTlsFront(upstream: string): Promise<string> {
   const read = (f: string) => fs.readFileSync(path.join(work, f));
-  const server = https.createServer({ key: read('server.key'), cert: read('server.crt'), ca: read('ca.crt'), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-    clientsSeen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
-    const up = http.request(`http://${upstream}${req.url}`, { method: req.method, headers: { ...req.headers, host: upstream } }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
+  const server = https.createServer(
+    {
+      key: read('server.key'),
+      cert: read('server.crt'),
+      ca: read('ca.crt'),
+      requestCert: true,
+      rejectUnauthorized: true,
+    },
+    (req, res) => {
+      clientsSeen.push(String((req.socket as TLSSocket).getPeerCertificate().subject?.CN));
+      const up = http.request(
+        `http://${upstream}${req.url}`,
+        { method: req.method, headers: { ...req.headers, host: upstream } },
+        (r) => {
+          res.writeHead(r.statusCode ?? 502, r.headers);
+          r.pipe(res);
+        },
+      );
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    },
+  );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+  closers.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  );
   return `127.0.0.1:${(server.address() as net.AddressInfo).port}`;
 }
 
@@ -69,7 +132,13 @@ async function startConnectProxy(): Promise<{ url: string; connects: string[] }>
     client.on('error', () => target.destroy());
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(() => new Promise((resolve) => { server.closeAllConnections(); server.close(resolve); }));
+  closers.push(
+    () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(resolve);
+      }),
+  );
   return { url: `http://127.0.0.1:${(server.address() as net.AddressInfo).port}`, connects };
 }
 
@@ -77,14 +146,24 @@ function hostsDir(withClient: boolean): string {
   const dir = fs.mkdtempSync(path.join(work, 'hosts-'));
   const hostDir = path.join(dir, `${tlsAddress.replace(':', '_')}_`);
   fs.mkdirSync(hostDir);
-  const client = withClient ? `client = [["${path.join(work, 'client.crt')}", "${path.join(work, 'client.key')}"]]\n` : '';
-  fs.writeFileSync(path.join(hostDir, 'hosts.toml'), `server = "https://${tlsAddress}"\nca = "${path.join(work, 'ca.crt')}"\n${client}`);
+  const client = withClient
+    ? `client = [["${path.join(work, 'client.crt')}", "${path.join(work, 'client.key')}"]]\n`
+    : '';
+  fs.writeFileSync(
+    path.join(hostDir, 'hosts.toml'),
+    `server = "https://${tlsAddress}"\nca = "${path.join(work, 'ca.crt')}"\n${client}`,
+  );
   return dir;
 }
 
 let n = 0;
 const service = (registryConfigPath: string, proxyEnv?: NodeJS.ProcessEnv) =>
-  ImageService.open({ root: path.join(work, `root-${n++}`), registryConfigPath, log: silentLogger, ...(proxyEnv && { proxyEnv }) });
+  ImageService.open({
+    root: path.join(work, `root-${n++}`),
+    registryConfigPath,
+    log: silentLogger,
+    ...(proxyEnv && { proxyEnv }),
+  });
 
 beforeAll(async () => {
   registry = await startRegistry();
@@ -108,7 +187,9 @@ describe('pulls from a registry that wants a client certificate', () => {
   });
 
   it('fails without the client certificate', async () => {
-    await expect((await service(hostsDir(false))).pull(`${tlsAddress}/secure/app:v1`)).rejects.toMatchObject({ kind: 'Unavailable' });
+    await expect((await service(hostsDir(false))).pull(`${tlsAddress}/secure/app:v1`)).rejects.toMatchObject({
+      kind: 'Unavailable',
+    });
   });
 
   it('tunnels through the HTTPS_PROXY of its environment', async () => {

@@ -9,7 +9,20 @@ import { ImageService } from '../../src/image/image-service.ts';
 import { digestHex } from '../../src/reference/digest.ts';
 import { silentLogger } from '../../src/log.ts';
 import { startRegistry, type TestRegistry } from '../helpers/registry.ts';
-import { buildLayer, busyboxEntries, dir, file, hardlink, opaque, pushImage, pushIndex, symlink, whiteout, type BuiltLayer, type PushedImage } from '../helpers/image-builder.ts';
+import {
+  buildLayer,
+  busyboxEntries,
+  dir,
+  file,
+  hardlink,
+  opaque,
+  pushImage,
+  pushIndex,
+  symlink,
+  whiteout,
+  type BuiltLayer,
+  type PushedImage,
+} from '../helpers/image-builder.ts';
 
 let registry: TestRegistry;
 let work: string;
@@ -24,16 +37,36 @@ async function openService(name: string, registryConfigPath = ''): Promise<Image
 beforeAll(async () => {
   registry = await startRegistry();
   work = await mkdtemp(join(tmpdir(), 'crid-pull-'));
-  base = await buildLayer([...(await busyboxEntries()), dir('etc/data'), file('etc/data/a', 'A'), file('etc/data/b', 'B'), dir('opq'), file('opq/x', 'x'), file('opq/y', 'y')], 'gzip');
-  const deletions = await buildLayer([dir('etc/data'), whiteout('etc/data/a'), dir('opq'), opaque('opq'), file('opq/z', 'z')], 'zstd');
-  const additions = await buildLayer([
-    dir('etc/data'),
-    file('etc/data/c', 'C from layer 3', { mode: 0o600, uid: 1000, gid: 1001 }),
-    hardlink('etc/data/c-link', 'etc/data/c'),
-    symlink('etc/data/b-link', 'b'),
-    file('usr/local/bin/setuid', '#!/bin/sh\n', { mode: 0o4755 }),
-  ], 'none');
-  app = await pushImage(registry.address, 'crid/app', [base, deletions, additions], { tag: 'v1', config: { User: '1000:1001', WorkingDir: '/etc', Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} } } });
+  base = await buildLayer(
+    [
+      ...(await busyboxEntries()),
+      dir('etc/data'),
+      file('etc/data/a', 'A'),
+      file('etc/data/b', 'B'),
+      dir('opq'),
+      file('opq/x', 'x'),
+      file('opq/y', 'y'),
+    ],
+    'gzip',
+  );
+  const deletions = await buildLayer(
+    [dir('etc/data'), whiteout('etc/data/a'), dir('opq'), opaque('opq'), file('opq/z', 'z')],
+    'zstd',
+  );
+  const additions = await buildLayer(
+    [
+      dir('etc/data'),
+      file('etc/data/c', 'C from layer 3', { mode: 0o600, uid: 1000, gid: 1001 }),
+      hardlink('etc/data/c-link', 'etc/data/c'),
+      symlink('etc/data/b-link', 'b'),
+      file('usr/local/bin/setuid', '#!/bin/sh\n', { mode: 0o4755 }),
+    ],
+    'none',
+  );
+  app = await pushImage(registry.address, 'crid/app', [base, deletions, additions], {
+    tag: 'v1',
+    config: { User: '1000:1001', WorkingDir: '/etc', Labels: { a: 'b' }, ExposedPorts: { '80/tcp': {} } },
+  });
 });
 
 afterAll(async () => {
@@ -50,13 +83,19 @@ describe('pull', () => {
     expect(image.repoTags).toEqual([`${registry.address}/crid/app:v1`]);
     expect(image.repoDigests).toEqual([`${registry.address}/crid/app@${app.manifestDigest}`]);
     expect(image.uid).toBe('1000');
-    expect(image.config).toMatchObject({ workingDir: '/etc', labels: { a: 'b' }, exposedPorts: ['80/tcp'], cmd: ['/bin/sh'] });
+    expect(image.config).toMatchObject({
+      workingDir: '/etc',
+      labels: { a: 'b' },
+      exposedPorts: ['80/tcp'],
+      cmd: ['/bin/sh'],
+    });
     expect(image.layers).toHaveLength(3);
     expect(image.size).toBeGreaterThan(base.bytes.length);
     expect(images.getImage(image.id)).toBe(image);
     expect(images.getImage(digestHex(image.id))?.id).toBe(image.id);
     expect(images.getImage(`${registry.address}/crid/app@${app.manifestDigest}`)?.id).toBe(image.id);
-    for (const l of image.layers) expect((await stat(images.snapshotter.layerPath(l.chainId))).isDirectory()).toBe(true);
+    for (const l of image.layers)
+      expect((await stat(images.snapshotter.layerPath(l.chainId))).isDirectory()).toBe(true);
   });
 
   it('pulls by digest without adding a tag', async () => {
@@ -69,9 +108,16 @@ describe('pull', () => {
 
   it('picks linux/amd64 out of an index with several platforms', async () => {
     const perPlatform = [];
-    for (const platform of [{ os: 'linux', architecture: 'arm64', variant: 'v8' }, { os: 'linux', architecture: 'amd64' }, { os: 'linux', architecture: 's390x' }]) {
+    for (const platform of [
+      { os: 'linux', architecture: 'arm64', variant: 'v8' },
+      { os: 'linux', architecture: 'amd64' },
+      { os: 'linux', architecture: 's390x' },
+    ]) {
       const marker = await buildLayer([file('platform', platform.architecture)]);
-      perPlatform.push({ ...(await pushImage(registry.address, 'crid/multi', [base, marker], { platform })), platform });
+      perPlatform.push({
+        ...(await pushImage(registry.address, 'crid/multi', [base, marker], { platform })),
+        platform,
+      });
     }
     const indexDigest = await pushIndex(registry.address, 'crid/multi', 'latest', perPlatform);
     const images = await openService('index');
@@ -84,8 +130,10 @@ describe('pull', () => {
   it('pulls through a hosts.toml mirror over plain http', async () => {
     const configDir = join(work, 'certs.d');
     await mkdir(join(configDir, 'registry.example.invalid'), { recursive: true });
-    await writeFile(join(configDir, 'registry.example.invalid', 'hosts.toml'),
-      `server = "https://registry.example.invalid"\n[host."http://${registry.address}"]\n  capabilities = ["pull", "resolve"]\n`);
+    await writeFile(
+      join(configDir, 'registry.example.invalid', 'hosts.toml'),
+      `server = "https://registry.example.invalid"\n[host."http://${registry.address}"]\n  capabilities = ["pull", "resolve"]\n`,
+    );
     const images = await openService('mirror', configDir);
     const image = await images.pull('registry.example.invalid/crid/app:v1');
     expect(image.id).toBe(app.configDigest);
@@ -96,7 +144,18 @@ describe('pull', () => {
     const images = await openService('rootfs');
     const image = await images.pull(`${registry.address}/crid/app:v1`);
     const mounts = await images.prepareSnapshot('ctr1', image.id);
-    expect(mounts).toEqual([{ type: 'overlay', source: 'overlay', target: '', options: [expect.stringMatching(/^lowerdir=.+:.+:.+$/), expect.stringMatching(/^upperdir=/), expect.stringMatching(/^workdir=/)] }]);
+    expect(mounts).toEqual([
+      {
+        type: 'overlay',
+        source: 'overlay',
+        target: '',
+        options: [
+          expect.stringMatching(/^lowerdir=.+:.+:.+$/),
+          expect.stringMatching(/^upperdir=/),
+          expect.stringMatching(/^workdir=/),
+        ],
+      },
+    ]);
     const rootfs = join(work, 'rootfs-mnt');
     await mkdir(rootfs);
     await images.snapshotter.mount('ctr1', rootfs);
@@ -106,7 +165,12 @@ describe('pull', () => {
     expect(await readFile(join(rootfs, 'etc/data/c'), 'utf8')).toBe('C from layer 3');
     expect(await readlink(join(rootfs, 'etc/data/b-link'))).toBe('b');
     const c = await stat(join(rootfs, 'etc/data/c'));
-    expect({ mode: c.mode & 0o7777, uid: c.uid, gid: c.gid, nlink: c.nlink }).toEqual({ mode: 0o600, uid: 1000, gid: 1001, nlink: 2 });
+    expect({ mode: c.mode & 0o7777, uid: c.uid, gid: c.gid, nlink: c.nlink }).toEqual({
+      mode: 0o600,
+      uid: 1000,
+      gid: 1001,
+      nlink: 2,
+    });
     expect((await stat(join(rootfs, 'usr/local/bin/setuid'))).mode & 0o7777).toBe(0o4755);
     expect((await stat(join(rootfs, 'tmp'))).mode & 0o7777).toBe(0o1777);
     const { stdout } = await execa('chroot', [rootfs, '/bin/busybox', 'cat', '/etc/data/b', '/etc/data/c']);
@@ -134,7 +198,10 @@ describe('pull', () => {
     expect(a).toBe(b);
     expect(a.id).toBe(pushed.configDigest);
     expect(c.id).not.toBe(a.id);
-    const gets = registry.requests().slice(before).filter((r) => r.startsWith('GET '));
+    const gets = registry
+      .requests()
+      .slice(before)
+      .filter((r) => r.startsWith('GET '));
     for (const layer of [base, big]) {
       expect(gets.filter((r) => r.endsWith(`/blobs/${layer.digest}`))).toHaveLength(1);
     }
@@ -162,7 +229,10 @@ describe('pull', () => {
     const evil = await buildLayer([symlink('escape', '../../../../../../tmp'), file('escape/crid-pwned', 'x')]);
     await pushImage(registry.address, 'crid/evil', [base, evil], { tag: 'v1' });
     const images = await openService('evil');
-    await expect(images.pull(`${registry.address}/crid/evil:v1`)).rejects.toMatchObject({ kind: 'InvalidArgument', message: expect.stringContaining('leads outside the layer') });
+    await expect(images.pull(`${registry.address}/crid/evil:v1`)).rejects.toMatchObject({
+      kind: 'InvalidArgument',
+      message: expect.stringContaining('leads outside the layer'),
+    });
     await expect(stat('/tmp/crid-pwned')).rejects.toThrow();
     expect(await readdir(join(images.snapshotter.root, 'tmp'))).toEqual([]);
     expect(images.list()).toEqual([]);

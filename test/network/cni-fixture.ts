@@ -63,7 +63,11 @@ async function natChainExists(chain: string): Promise<boolean> {
 async function removePortmapChains(): Promise<void> {
   const dnat = (await run('iptables', ['-w', '-t', 'nat', '-S', 'CNI-HOSTPORT-DNAT'])).stdout.trim().split('\n');
   if (dnat.length !== 1) return;
-  for (const [parent, chain] of [['PREROUTING', 'CNI-HOSTPORT-DNAT'], ['OUTPUT', 'CNI-HOSTPORT-DNAT'], ['POSTROUTING', 'CNI-HOSTPORT-MASQ']] as const) {
+  for (const [parent, chain] of [
+    ['PREROUTING', 'CNI-HOSTPORT-DNAT'],
+    ['OUTPUT', 'CNI-HOSTPORT-DNAT'],
+    ['POSTROUTING', 'CNI-HOSTPORT-MASQ'],
+  ] as const) {
     const rules = (await run('iptables', ['-w', '-t', 'nat', '-S', parent])).stdout.split('\n');
     for (const rule of rules.filter((r) => r.includes(`-j ${chain}`))) {
       const words = (rule.match(/"[^"]*"|\S+/g) ?? []).map((w) => w.replace(/^"(.*)"$/, '$1'));
@@ -88,13 +92,32 @@ export async function createCniFixture(): Promise<CniFixture> {
   await Promise.all([mkdir(confDir), mkdir(binDir), mkdir(join(dir, 'cache'))]);
 
   const portmap = { type: 'portmap', capabilities: { portMappings: true } };
-  await writeFile(join(confDir, '10-test.conflist'), JSON.stringify(networkConfig(networkName, bridge, subnetPrefix, ipamDir, [portmap, { type: 'loopback' }])));
+  await writeFile(
+    join(confDir, '10-test.conflist'),
+    JSON.stringify(networkConfig(networkName, bridge, subnetPrefix, ipamDir, [portmap, { type: 'loopback' }])),
+  );
   // Sorts after the pod network, so with max_conf_num 1 it is never used.
-  await writeFile(join(confDir, '99-loopback.conf'), JSON.stringify({ cniVersion: '1.0.0', name: 'lo-only', type: 'loopback' }));
+  await writeFile(
+    join(confDir, '99-loopback.conf'),
+    JSON.stringify({ cniVersion: '1.0.0', name: 'lo-only', type: 'loopback' }),
+  );
 
   const ipForward = (await readFile(IP_FORWARD, 'utf8')).trim();
   const portmapChainsExisted = await natChainExists('CNI-HOSTPORT-DNAT');
-  const guard = ['FORWARD', '-s', `${subnetPrefix}.0/24`, '!', '-d', `${subnetPrefix}.0/24`, '-m', 'comment', '--comment', networkName, '-j', 'DROP'];
+  const guard = [
+    'FORWARD',
+    '-s',
+    `${subnetPrefix}.0/24`,
+    '!',
+    '-d',
+    `${subnetPrefix}.0/24`,
+    '-m',
+    'comment',
+    '--comment',
+    networkName,
+    '-j',
+    'DROP',
+  ];
   await execa('iptables', ['-w', '-I', ...guard]);
 
   return {
@@ -106,7 +129,13 @@ export async function createCniFixture(): Promise<CniFixture> {
     confDir,
     binDir,
     ipamDir,
-    settings: { binDirs: [binDir, SYSTEM_CNI_BIN], confDir, maxConfNum: 1, cacheDir: join(dir, 'cache'), timeoutMs: 30_000 },
+    settings: {
+      binDirs: [binDir, SYSTEM_CNI_BIN],
+      confDir,
+      maxConfNum: 1,
+      cacheDir: join(dir, 'cache'),
+      timeoutMs: 30_000,
+    },
     async confDirWith(extraPluginType) {
       const other = await mkdtemp(join(dir, 'net.d-'));
       const config = networkConfig(networkName, bridge, subnetPrefix, ipamDir, [{ type: extraPluginType }]);

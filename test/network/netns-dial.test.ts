@@ -16,9 +16,13 @@ beforeAll(async () => {
   www = await mkdtemp(join(tmpdir(), 'crid-dial-'));
   await writeFile(join(www, 'index.html'), 'inside the pod\n');
   // Loopback only: reachable from inside the netns and from nowhere else.
-  server = spawn('ip', ['netns', 'exec', basename(netnsPath), '/bin/busybox', 'httpd', '-f', '-p', '127.0.0.1:8081', '-h', www], {
-    stdio: 'ignore',
-  });
+  server = spawn(
+    'ip',
+    ['netns', 'exec', basename(netnsPath), '/bin/busybox', 'httpd', '-f', '-p', '127.0.0.1:8081', '-h', www],
+    {
+      stdio: 'ignore',
+    },
+  );
 });
 
 afterAll(async () => {
@@ -59,6 +63,8 @@ describe('dialInNetns', () => {
   it('a port nobody listens on fails with a clear error', async () => {
     await get();
     const err = await exchange(dialInNetns(netnsPath, 8082), '').catch((e: unknown) => e);
-    expect((err as Error).message).toMatch(/^connection to 127\.0\.0\.1:8082 in \/run\/netns\/crid-.* failed: .*refused/i);
+    expect((err as Error).message).toMatch(
+      /^connection to 127\.0\.0\.1:8082 in \/run\/netns\/crid-.* failed: .*refused/i,
+    );
   });
 });

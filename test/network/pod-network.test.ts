@@ -51,9 +51,13 @@ async function newNetns(): Promise<string> {
 async function serveInNetns(netnsPath: string, port: number, body: string): Promise<void> {
   const www = await mkdtemp(join(fx.dir, 'www-'));
   await writeFile(join(www, 'index.html'), body);
-  const server = spawn('ip', ['netns', 'exec', basename(netnsPath), '/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', www], {
-    stdio: 'ignore',
-  });
+  const server = spawn(
+    'ip',
+    ['netns', 'exec', basename(netnsPath), '/bin/busybox', 'httpd', '-f', '-p', String(port), '-h', www],
+    {
+      stdio: 'ignore',
+    },
+  );
   servers.push(server);
 }
 
@@ -94,7 +98,9 @@ describe('netns', () => {
     expect(lo.stdout).toMatch(/[<,]UP[,>]/);
     // A namespace of its own bound on the file: the file's inode is the namespace's, not crid's.
     expect((await stat(netnsPath)).ino).not.toBe((await stat('/proc/self/ns/net')).ino);
-    expect((await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === netnsPath)).toBe(true);
+    expect(
+      (await readFile('/proc/self/mountinfo', 'utf8')).split('\n').some((l) => l.split(' ')[4] === netnsPath),
+    ).toBe(true);
 
     await removeNetns(netnsPath);
     await removeNetns(netnsPath);

@@ -36,7 +36,9 @@ async function fakeRuntime(): Promise<string> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-fake-runtime-'));
   fakeRuntimeDirs.push(dir);
   const file = path.join(dir, 'fake-oci-runtime');
-  fs.writeFileSync(file, `#!/bin/sh
+  fs.writeFileSync(
+    file,
+    `#!/bin/sh
 case "$1" in
   --version) echo "fake-oci-runtime version 0.1"; exit 0;;
   features) echo '{"ociVersionMin":"1.0.0","ociVersionMax":"1.1.0"}'; exit 0;;
@@ -47,14 +49,17 @@ while [ $# -gt 0 ]; do
   shift
 done
 exit 1
-`, { mode: 0o755 });
+`,
+    { mode: 0o755 },
+  );
   return file;
 }
 
 describe('operating handlers', () => {
   let env: PodEnv;
   let metricsPort = 0;
-  const handlerNames = async () => (await env.client.runtime.Status({})).runtime_handlers.map((h: { name: string }) => h.name) as string[];
+  const handlerNames = async () =>
+    (await env.client.runtime.Status({})).runtime_handlers.map((h: { name: string }) => h.name) as string[];
 
   beforeAll(async () => {
     metricsPort = await freePort();
@@ -85,11 +90,16 @@ describe('operating handlers', () => {
     expect(names).toContain('runc');
     expect(names).not.toContain('broken');
     const checks = JSON.parse(res.info.handlers) as Array<{ handler: string; ok: boolean; reason: string }>;
-    expect(checks.find((c) => c.handler === 'broken')).toMatchObject({ ok: false, reason: expect.stringContaining('/nonexistent/runc') });
+    expect(checks.find((c) => c.handler === 'broken')).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('/nonexistent/runc'),
+    });
     expect(res.status!.conditions.find((c) => c.type === 'RuntimeReady')!.status).toBe(true);
 
     const before = (await env.client.runtime.ListPodSandbox({})).items.length;
-    await expect(env.client.runtime.RunPodSandbox({ config: podConfig('o-broken'), runtime_handler: 'broken' })).rejects.toMatchObject({
+    await expect(
+      env.client.runtime.RunPodSandbox({ config: podConfig('o-broken'), runtime_handler: 'broken' }),
+    ).rejects.toMatchObject({
       code: 9,
       details: expect.stringContaining('/nonexistent/runc'),
     });
@@ -100,14 +110,21 @@ describe('operating handlers', () => {
   });
 
   it("a deep check finds a runtime that answers --version but cannot run pods, and refuses its pods with the runtime's reason and the remedy", async () => {
-    expect((await handlerNames())).toContain('deepfail');
-    const check = await execa(CRID, ['check', '--deep', '--handler', 'deepfail', '--config', env.configFile], { reject: false });
+    expect(await handlerNames()).toContain('deepfail');
+    const check = await execa(CRID, ['check', '--deep', '--handler', 'deepfail', '--config', env.configFile], {
+      reject: false,
+    });
     expect(`${check.stdout}${check.stderr}`).toContain(CRUN_HYBRID);
     expect(`${check.stdout}${check.stderr}`).toContain(REMEDY);
     expect(await handlerNames()).not.toContain('deepfail');
-    const checks = JSON.parse((await env.client.runtime.Status({ verbose: true })).info.handlers) as Array<{ handler: string; deep?: { reason: string } }>;
+    const checks = JSON.parse((await env.client.runtime.Status({ verbose: true })).info.handlers) as Array<{
+      handler: string;
+      deep?: { reason: string };
+    }>;
     expect(checks.find((c) => c.handler === 'deepfail')?.deep?.reason).toMatch(REASON_THEN_REMEDY);
-    await expect(env.client.runtime.RunPodSandbox({ config: podConfig('o-deepfail'), runtime_handler: 'deepfail' })).rejects.toMatchObject({
+    await expect(
+      env.client.runtime.RunPodSandbox({ config: podConfig('o-deepfail'), runtime_handler: 'deepfail' }),
+    ).rejects.toMatchObject({
       code: 9,
       details: expect.stringMatching(REASON_THEN_REMEDY),
     });
@@ -121,16 +138,24 @@ describe('operating handlers', () => {
   it('adds a handler from a drop-in file, and removes it while its pod keeps running', async () => {
     const dropins = path.join(env.dir, 'runtimes.d');
     fs.mkdirSync(dropins, { recursive: true });
-    fs.writeFileSync(path.join(dropins, 'extra.toml'), `runtime_type = "io.containerd.runc.v2"\n[options]\n  BinaryName = "runc"\n  Root = "${env.dir}/extra"\n`);
+    fs.writeFileSync(
+      path.join(dropins, 'extra.toml'),
+      `runtime_type = "io.containerd.runc.v2"\n[options]\n  BinaryName = "runc"\n  Root = "${env.dir}/extra"\n`,
+    );
     await eventually(handlerNames, (names) => names.includes('extra'), 'the drop-in handler');
-    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('o-extra'), runtime_handler: 'extra' });
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+      config: podConfig('o-extra'),
+      runtime_handler: 'extra',
+    });
     expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status!.state).toBe('SANDBOX_READY');
 
     fs.rmSync(path.join(dropins, 'extra.toml'));
     await eventually(handlerNames, (names) => !names.includes('extra'), 'the handler to go away');
     const { status } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id });
     expect(status).toMatchObject({ state: 'SANDBOX_READY', runtime_handler: 'extra' });
-    await expect(env.client.runtime.RunPodSandbox({ config: podConfig('o-extra2'), runtime_handler: 'extra' })).rejects.toMatchObject({ code: 3 });
+    await expect(
+      env.client.runtime.RunPodSandbox({ config: podConfig('o-extra2'), runtime_handler: 'extra' }),
+    ).rejects.toMatchObject({ code: 3 });
     await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
     const { stdout } = await execa('runc', ['--root', `${env.dir}/extra/k8s.io`, 'list', '-q']);
@@ -139,7 +164,8 @@ describe('operating handlers', () => {
 
   it('reloads on SIGHUP and through `crid config reload`, and keeps the old config when the new one is broken', async () => {
     const original = fs.readFileSync(env.configFile, 'utf8');
-    const withHandler = (name: string) => `${original}\n[${CRI}.containerd.runtimes.${name}]\n  runtime_type = "io.containerd.runc.v2"\n`;
+    const withHandler = (name: string) =>
+      `${original}\n[${CRI}.containerd.runtimes.${name}]\n  runtime_type = "io.containerd.runc.v2"\n`;
 
     fs.writeFileSync(env.configFile, withHandler('hup'));
     env.crid.child.kill('SIGHUP');
@@ -157,7 +183,10 @@ describe('operating handlers', () => {
     expect(bad.exitCode).not.toBe(0);
     expect(`${bad.stdout}${bad.stderr}`).toMatch(new RegExp(`${env.configFile.replace(/[.]/g, '\\.')}:\\d+:\\d+`));
     expect(await handlerNames()).toContain('viacli');
-    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('o-after-bad'), runtime_handler: 'viacli' });
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+      config: podConfig('o-after-bad'),
+      runtime_handler: 'viacli',
+    });
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
 
     fs.writeFileSync(env.configFile, original);
@@ -168,15 +197,22 @@ describe('operating handlers', () => {
 
   it('exports metrics per handler and RunPodSandbox phase', async () => {
     for (const handler of ['runc', 'crun']) {
-      const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig(`o-m-${handler}`), runtime_handler: handler });
+      const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+        config: podConfig(`o-m-${handler}`),
+        runtime_handler: handler,
+      });
       await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
     }
     const scrape = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     for (const handler of ['runc', 'crun']) {
       for (const phase of ['image_ensure', 'network_setup', 'shim_start', 'task_create', 'task_start']) {
-        expect(scrape).toMatch(new RegExp(`crid_sandbox_run_phase_duration_seconds_count\\{handler="${handler}",phase="${phase}"\\} [1-9]`));
+        expect(scrape).toMatch(
+          new RegExp(`crid_sandbox_run_phase_duration_seconds_count\\{handler="${handler}",phase="${phase}"\\} [1-9]`),
+        );
       }
-      expect(scrape).toMatch(new RegExp(`crid_grpc_request_duration_seconds_count\\{method="RunPodSandbox",handler="${handler}"\\} [1-9]`));
+      expect(scrape).toMatch(
+        new RegExp(`crid_grpc_request_duration_seconds_count\\{method="RunPodSandbox",handler="${handler}"\\} [1-9]`),
+      );
     }
     expect(scrape).toMatch(/crid_grpc_requests_total\{method="RunPodSandbox",code="OK"\} [1-9]/);
     expect(scrape).toMatch(/crid_handler_check_ok\{handler="broken"\} 0/);
@@ -185,7 +221,9 @@ describe('operating handlers', () => {
 
   it('prints RuntimeClasses for the working handlers only', async () => {
     const { stdout, stderr } = await execa(CRID, ['runtimeclass', '--config', env.configFile]);
-    const docs = parseAllDocuments(stdout).map((d) => d.toJS()).filter(Boolean);
+    const docs = parseAllDocuments(stdout)
+      .map((d) => d.toJS())
+      .filter(Boolean);
     const byHandler = new Map(docs.map((d: { handler: string }) => [d.handler, d]));
     for (const handler of ['runc', 'crun', 'runc-v1', 'kata']) {
       expect(byHandler.get(handler)).toMatchObject({

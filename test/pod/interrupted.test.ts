@@ -6,7 +6,15 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
-import { containerConfig, createContainer, runContainer, runPod, status, waitForFile, type TestPod } from '../container/container-env.ts';
+import {
+  containerConfig,
+  createContainer,
+  runContainer,
+  runPod,
+  status,
+  waitForFile,
+  type TestPod,
+} from '../container/container-env.ts';
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
 const PAUSE_S = 4;
@@ -48,7 +56,12 @@ function handlers(): string {
     Runtime = "${slowRuntime(name, verb, when)}"
     RuntimeRoot = "${root(name)}"
 `;
-  return [v2('v2-slow-create', 'create', 'after'), v1('v1-slow-create', 'create', 'after'), v2('v2-slow-delete', 'delete', 'before'), v1('v1-slow-delete', 'delete', 'before')].join('');
+  return [
+    v2('v2-slow-create', 'create', 'after'),
+    v1('v1-slow-create', 'create', 'after'),
+    v2('v2-slow-delete', 'delete', 'before'),
+    v1('v1-slow-delete', 'delete', 'before'),
+  ].join('');
 }
 
 beforeAll(async () => {
@@ -64,8 +77,13 @@ afterAll(async () => {
 
 /** What the OCI runtime, crid's bundles and the legacy shims' work dirs still hold. */
 function leftovers(handler: string): string[] {
-  const list = (dir: string) => (fs.existsSync(dir) ? fs.readdirSync(dir).map((e) => `${path.relative(env.dir, dir) || dir}/${e}`) : []);
-  return [...list(path.join(root(handler), 'k8s.io')), ...list(path.join(env.dir, 'state/tasks/k8s.io')), ...list(path.join(env.dir, 'state/v1-work/k8s.io'))];
+  const list = (dir: string) =>
+    fs.existsSync(dir) ? fs.readdirSync(dir).map((e) => `${path.relative(env.dir, dir) || dir}/${e}`) : [];
+  return [
+    ...list(path.join(root(handler), 'k8s.io')),
+    ...list(path.join(env.dir, 'state/tasks/k8s.io')),
+    ...list(path.join(env.dir, 'state/v1-work/k8s.io')),
+  ];
 }
 
 /** The init pid the runtime recorded for a container (its state.json). */
@@ -107,7 +125,9 @@ for (const handler of ['v2-slow-delete', 'v1-slow-delete']) {
   it(`${handler}: crid killed while an exited pod sandbox's task is being deleted; the pod is removed without a trace`, async () => {
     const pod = await runPod(env, `killed-in-delete-${handler}`, handler);
     const app = await runContainer(env, pod, containerConfig(env, 'app', 'sleep 1000'));
-    const { pid, shimPid } = JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info);
+    const { pid, shimPid } = JSON.parse(
+      (await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info,
+    );
     fs.rmSync(marker(handler), { force: true });
     process.kill(pid, 'SIGKILL');
     await waitForFile(marker(handler), (text) => text.includes(pod.id));
@@ -128,7 +148,9 @@ for (const [handler, files] of [
 ] as const) {
   it(`${handler}: crid killed between launching a pod's shim and recording its address; the shim does not outlive the pod`, async () => {
     const pod = await runPod(env, `unrecorded-shim-${handler}`, handler);
-    const { shimPid } = JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info);
+    const { shimPid } = JSON.parse(
+      (await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true })).info.info,
+    );
     await env.crid.stop('SIGKILL');
     const bundle = path.join(env.dir, 'state/tasks/k8s.io', pod.id);
     for (const file of files) fs.rmSync(path.join(bundle, file), { force: true });

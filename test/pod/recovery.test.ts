@@ -6,7 +6,16 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 import { processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
-import { containerConfig, logFile, runContainer, runPod, status, waitExited, waitForFile, type TestPod } from '../container/container-env.ts';
+import {
+  containerConfig,
+  logFile,
+  runContainer,
+  runPod,
+  status,
+  waitExited,
+  waitForFile,
+  type TestPod,
+} from '../container/container-env.ts';
 
 let env: PodEnv;
 
@@ -38,7 +47,10 @@ async function expectNothingLeft(pids: number[]): Promise<void> {
   for (const pid of pids) expect(await processGone(pid), `process ${pid} is still there`).toBe(true);
   expect(await listNetns(instanceNetnsPrefix(path.join(env.dir, 'state')))).toEqual([]);
   expect(fs.readdirSync(path.join(env.dir, 'state/tasks/k8s.io'))).toEqual([]);
-  const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8').split('\n').map((line) => line.split(' ')[4]);
+  const mounts = fs
+    .readFileSync('/proc/self/mountinfo', 'utf8')
+    .split('\n')
+    .map((line) => line.split(' ')[4]);
   expect(mounts.filter((m) => m?.startsWith(env.dir))).toEqual([]);
 }
 
@@ -97,7 +109,9 @@ it('recovers every other object when records are garbage or a shim record is gon
   expect(env.crid.stderr()).toContain(stub);
   const pods = (await env.client.runtime.ListPodSandbox({})).items as Array<{ id: string; state: string }>;
   expect(pods.map((p) => p.id).sort()).toEqual([healthy.id, lostShim.id, poisoned.id].sort());
-  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: healthy.id })).status!.state).toBe('SANDBOX_READY');
+  expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: healthy.id })).status!.state).toBe(
+    'SANDBOX_READY',
+  );
   expect((await status(env, healthyContainer)).status!.state).toBe('CONTAINER_RUNNING');
   await waitForFile(logFile(healthy, 'c'), (text) => text.split('\n').length > 3);
 
@@ -118,7 +132,8 @@ it('learns from the shims what happened while it was down, for runc, crun and th
     running.push(await runContainer(env, pod, containerConfig(env, 'keeps', TICKER)));
     killed.push(await runContainer(env, pod, containerConfig(env, 'dies', 'sleep 1000')));
     pids.push((await podInfo(pod.id)).shimPid, (await podInfo(pod.id)).pid);
-    for (const c of [running.at(-1)!, killed.at(-1)!]) pids.push((await containerInfo(c)).shimPid, (await containerInfo(c)).pid);
+    for (const c of [running.at(-1)!, killed.at(-1)!])
+      pids.push((await containerInfo(c)).shimPid, (await containerInfo(c)).pid);
   }
 
   await env.crid.stop('SIGKILL');

@@ -21,7 +21,10 @@ it('keeps 5 pods across a SIGKILL of crid and removes them cleanly afterwards', 
   const handlers = ['runc', 'crun', 'runc-v1', 'kata', ''];
   const pods: Array<{ id: string; ip: string; pid: number; handler: string }> = [];
   for (const [i, handler] of handlers.entries()) {
-    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig(`r-${i}`), runtime_handler: handler });
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+      config: podConfig(`r-${i}`),
+      runtime_handler: handler,
+    });
     const { status, info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
     pods.push({ id, ip: status!.network!.ip, pid: JSON.parse(info.info).pid, handler });
   }
@@ -51,11 +54,13 @@ it('marks a pod NOTREADY when its pause process dies, also while crid is down', 
   const { pod_sandbox_id: live } = await env.client.runtime.RunPodSandbox({ config: podConfig('d-live') });
   const { pod_sandbox_id: down } = await env.client.runtime.RunPodSandbox({ config: podConfig('d-down') });
   const pidOf = async (id: string) =>
-    JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info).pid as number;
+    JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info)
+      .pid as number;
 
   process.kill(await pidOf(live), 'SIGKILL');
   for (let i = 0; i < 100; i++) {
-    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status!.state === 'SANDBOX_NOTREADY') break;
+    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status!.state === 'SANDBOX_NOTREADY')
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: live })).status!.state).toBe('SANDBOX_NOTREADY');
@@ -65,7 +70,8 @@ it('marks a pod NOTREADY when its pause process dies, also while crid is down', 
   process.kill(downPid, 'SIGKILL');
   await env.restart();
   for (let i = 0; i < 100; i++) {
-    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status!.state === 'SANDBOX_NOTREADY') break;
+    if ((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status!.state === 'SANDBOX_NOTREADY')
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: down })).status!.state).toBe('SANDBOX_NOTREADY');
@@ -81,7 +87,10 @@ it("leaves another crid's pods alone when it starts on the same host", async () 
   const otherConfig = path.join(env.dir, 'other.toml');
   fs.writeFileSync(
     otherConfig,
-    fs.readFileSync(env.configFile, 'utf8').replace(`root = "${env.dir}/root"`, `root = "${otherDir}/root"`).replace(`state = "${env.dir}/state"`, `state = "${otherDir}/state"`),
+    fs
+      .readFileSync(env.configFile, 'utf8')
+      .replace(`root = "${env.dir}/root"`, `root = "${otherDir}/root"`)
+      .replace(`state = "${env.dir}/state"`, `state = "${otherDir}/state"`),
   );
   const other = startCrid(otherConfig, path.join(otherDir, 'crid.sock'));
   try {
@@ -97,7 +106,10 @@ it("leaves another crid's pods alone when it starts on the same host", async () 
 
 it('undoes a RunPodSandbox that crid was killed in the middle of', async () => {
   const prefix = instanceNetnsPrefix(path.join(env.dir, 'state'));
-  const ipFiles = () => (fs.existsSync(env.cni.ipamDir) ? fs.readdirSync(env.cni.ipamDir, { recursive: true }) : []).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(path.basename(String(f))));
+  const ipFiles = () =>
+    (fs.existsSync(env.cni.ipamDir) ? fs.readdirSync(env.cni.ipamDir, { recursive: true }) : []).filter((f) =>
+      /^\d+\.\d+\.\d+\.\d+$/.test(path.basename(String(f))),
+    );
   const ipsBefore = ipFiles();
   const config = podConfig('half-made', { annotations: { 'fake-shim/mode': 'hang' } });
   const pending = env.client.runtime.RunPodSandbox({ config, runtime_handler: 'kata' }).catch((err: unknown) => err);

@@ -58,7 +58,10 @@ describe('RunPodSandbox pipeline', () => {
   }, 120_000);
 
   it('sets up the pod network while the shim starts, and creates the pause task after it', async () => {
-    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('p-pipeline'), runtime_handler: 'shimfirst' });
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+      config: podConfig('p-pipeline'),
+      runtime_handler: 'shimfirst',
+    });
     const { status, info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
     expect(status!.state).toBe('SANDBOX_READY');
     expect(status!.network!.ip.startsWith(env.cni.subnetPrefix)).toBe(true);

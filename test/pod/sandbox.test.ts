@@ -18,14 +18,21 @@ async function leftovers(env: PodEnv) {
     netns: await listNetns(instanceNetnsPrefix(state)),
     mounts: mountinfo.split('\n').filter((l) => l.includes(env.dir)).length,
     bundles: fs.existsSync(path.join(state, 'tasks/k8s.io')) ? fs.readdirSync(path.join(state, 'tasks/k8s.io')) : [],
-    records: fs.existsSync(path.join(env.dir, 'root/store/sandboxes')) ? fs.readdirSync(path.join(env.dir, 'root/store/sandboxes')) : [],
-    ips: fs.readdirSync(env.cni.ipamDir, { recursive: true }).filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(path.basename(String(f)))),
+    records: fs.existsSync(path.join(env.dir, 'root/store/sandboxes'))
+      ? fs.readdirSync(path.join(env.dir, 'root/store/sandboxes'))
+      : [],
+    ips: fs
+      .readdirSync(env.cni.ipamDir, { recursive: true })
+      .filter((f) => /^\d+\.\d+\.\d+\.\d+$/.test(path.basename(String(f)))),
     shims: childrenOf(1).filter((p) => p.args.includes(env.dir)).length,
   };
 }
 
 async function runPod(env: PodEnv, name: string, extra: Record<string, unknown> = {}, handler = '') {
-  const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig(name, extra), runtime_handler: handler });
+  const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+    config: podConfig(name, extra),
+    runtime_handler: handler,
+  });
   const { status, info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
   return { id, status, info: JSON.parse(info.info) };
 }
@@ -42,7 +49,10 @@ describe('pod sandboxes', () => {
   beforeAll(async () => {
     env = await startPodEnv({
       extraRuntimes: async (cni) => {
-        await cni.addFakePlugin('crid-test-fail', '#!/bin/sh\necho \'{"cniVersion":"1.0.0","code":7,"msg":"injected failure"}\'\nexit 1\n');
+        await cni.addFakePlugin(
+          'crid-test-fail',
+          '#!/bin/sh\necho \'{"cniVersion":"1.0.0","code":7,"msg":"injected failure"}\'\nexit 1\n',
+        );
         badNetConfDir = await cni.confDirWith('crid-test-fail');
         return `[${CRI}.containerd.runtimes.badnet]
   runtime_type = "io.containerd.runc.v2"
@@ -64,7 +74,9 @@ describe('pod sandboxes', () => {
     expect(status!.network!.ip.startsWith(env.cni.subnetPrefix)).toBe(true);
     expect(fs.readFileSync(`/proc/${info.pid}/cmdline`, 'utf8')).toContain('/pause');
 
-    const listener = spawn('nsenter', [`--net=${info.netnsPath}`, '/bin/busybox', 'nc', '-l', '-p', '7777'], { stdio: ['pipe', 'ignore', 'ignore'] });
+    const listener = spawn('nsenter', [`--net=${info.netnsPath}`, '/bin/busybox', 'nc', '-l', '-p', '7777'], {
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
     listener.stdin.end('pong\n');
     let reply = '';
     for (let attempt = 0; attempt < 50 && reply === ''; attempt++) {
@@ -98,7 +110,13 @@ describe('pod sandboxes', () => {
     expect(status!.state).toBe('SANDBOX_READY');
     expect(status!.runtime_handler).toBe(handler);
     const binary = handler === 'crun' ? 'crun' : 'runc';
-    const { stdout } = await execa(binary, ['--root', path.join(env.dir, rootName, 'k8s.io'), 'list', '--format', 'json']);
+    const { stdout } = await execa(binary, [
+      '--root',
+      path.join(env.dir, rootName, 'k8s.io'),
+      'list',
+      '--format',
+      'json',
+    ]);
     const listed = JSON.parse(stdout || '[]') as Array<{ id: string; pid: number; status: string }>;
     expect(listed.find((c) => c.id === id)).toMatchObject({ pid: info.pid, status: 'running' });
     await removePod(env, id);
@@ -128,8 +146,18 @@ describe('pod sandboxes', () => {
   it('writes VM sizing annotations from resources plus overhead into the bundle config.json', async () => {
     const { id, info } = await runPod(env, 'p-sized', {
       linux: {
-        resources: { cpu_period: '100000', cpu_quota: '50000', cpu_shares: '512', memory_limit_in_bytes: String(256 * 1024 * 1024) },
-        overhead: { cpu_period: '100000', cpu_quota: '10000', cpu_shares: '102', memory_limit_in_bytes: String(64 * 1024 * 1024) },
+        resources: {
+          cpu_period: '100000',
+          cpu_quota: '50000',
+          cpu_shares: '512',
+          memory_limit_in_bytes: String(256 * 1024 * 1024),
+        },
+        overhead: {
+          cpu_period: '100000',
+          cpu_quota: '10000',
+          cpu_shares: '102',
+          memory_limit_in_bytes: String(64 * 1024 * 1024),
+        },
       },
     });
     const spec = JSON.parse(fs.readFileSync(path.join(info.bundle, 'config.json'), 'utf8'));
@@ -142,15 +170,24 @@ describe('pod sandboxes', () => {
       'io.kubernetes.cri.sandbox-id': id,
       'io.kubernetes.cri.runtime-handler': 'runc',
     });
-    expect(JSON.parse(spec.annotations['io.kubernetes.cri-o.PodLinuxOverhead'])).toMatchObject({ cpu_quota: 10000, memory_limit_in_bytes: 64 * 1024 * 1024 });
+    expect(JSON.parse(spec.annotations['io.kubernetes.cri-o.PodLinuxOverhead'])).toMatchObject({
+      cpu_quota: 10000,
+      memory_limit_in_bytes: 64 * 1024 * 1024,
+    });
     await removePod(env, id);
   });
 
   it('records the resources of an in-place pod resize', async () => {
     const { id } = await runPod(env, 'p-resize', { linux: { resources: { cpu_shares: '256' } } });
-    await env.client.runtime.UpdatePodSandboxResources({ pod_sandbox_id: id, resources: { cpu_shares: '1024', memory_limit_in_bytes: '134217728' } });
+    await env.client.runtime.UpdatePodSandboxResources({
+      pod_sandbox_id: id,
+      resources: { cpu_shares: '1024', memory_limit_in_bytes: '134217728' },
+    });
     const { info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
-    expect(JSON.parse(info.info).config.linux.resources).toMatchObject({ cpu_shares: '1024', memory_limit_in_bytes: '134217728' });
+    expect(JSON.parse(info.info).config.linux.resources).toMatchObject({
+      cpu_shares: '1024',
+      memory_limit_in_bytes: '134217728',
+    });
     await expect(
       env.client.runtime.UpdatePodSandboxResources({ pod_sandbox_id: 'nosuchpod', resources: {} }),
     ).rejects.toMatchObject({ code: 5 });
@@ -158,7 +195,12 @@ describe('pod sandboxes', () => {
   });
 
   it('passes only allow-listed pod annotations to the handler', async () => {
-    const { id, info } = await runPod(env, 'p-annot', { annotations: { 'io.katacontainers.config.x': 'y', 'other/key': 'z' } }, 'kata');
+    const { id, info } = await runPod(
+      env,
+      'p-annot',
+      { annotations: { 'io.katacontainers.config.x': 'y', 'other/key': 'z' } },
+      'kata',
+    );
     const spec = JSON.parse(fs.readFileSync(path.join(info.bundle, 'config.json'), 'utf8'));
     expect(spec.annotations['io.katacontainers.config.x']).toBe('y');
     expect(spec.annotations['other/key']).toBeUndefined();
@@ -168,7 +210,10 @@ describe('pod sandboxes', () => {
   it('leaves nothing behind when the shim fails to start', async () => {
     const before = await leftovers(env);
     await expect(
-      env.client.runtime.RunPodSandbox({ config: podConfig('p-garbage', { annotations: { 'fake-shim/mode': 'garbage' } }), runtime_handler: 'kata' }),
+      env.client.runtime.RunPodSandbox({
+        config: podConfig('p-garbage', { annotations: { 'fake-shim/mode': 'garbage' } }),
+        runtime_handler: 'kata',
+      }),
     ).rejects.toMatchObject({ details: expect.stringContaining('shim') });
     expect(await leftovers(env)).toEqual(before);
     const { items } = await env.client.runtime.ListPodSandbox({});
@@ -231,7 +276,9 @@ describe('pod sandboxes', () => {
     expect(streamed.map((p) => p.id).sort()).toEqual([a.id, b.id].sort());
     expect(streamed).toEqual(listed);
     const images = await collect('StreamImages', 'images', {}, 'image');
-    expect(images.map((i) => i.id)).toEqual((await env.client.image.ListImages({})).images.map((i: { id: string }) => i.id));
+    expect(images.map((i) => i.id)).toEqual(
+      (await env.client.image.ListImages({})).images.map((i: { id: string }) => i.id),
+    );
     await removePod(env, a.id);
     await removePod(env, b.id);
   });
@@ -239,14 +286,23 @@ describe('pod sandboxes', () => {
   it('refuses an unknown handler with the configured ones listed, leaving nothing', async () => {
     await expect(
       env.client.runtime.RunPodSandbox({ config: podConfig('p-nope'), runtime_handler: 'nope' }),
-    ).rejects.toMatchObject({ code: 3, details: expect.stringMatching(/no runtime for "nope" is configured.*crun.*runc-v1/) });
+    ).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringMatching(/no runtime for "nope" is configured.*crun.*runc-v1/),
+    });
   });
 
   it('rejects absent or empty metadata fields, naming them', async () => {
     const config = podConfig('p-bad');
     (config.metadata as { namespace: string }).namespace = '';
-    await expect(env.client.runtime.RunPodSandbox({ config })).rejects.toMatchObject({ code: 3, details: expect.stringContaining('metadata.namespace') });
-    await expect(env.client.runtime.RunPodSandbox({})).rejects.toMatchObject({ code: 3, details: expect.stringContaining('config') });
+    await expect(env.client.runtime.RunPodSandbox({ config })).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringContaining('metadata.namespace'),
+    });
+    await expect(env.client.runtime.RunPodSandbox({})).rejects.toMatchObject({
+      code: 3,
+      details: expect.stringContaining('config'),
+    });
     await expect(env.client.runtime.PodSandboxStatus({ pod_sandbox_id: '' })).rejects.toMatchObject({ code: 3 });
     await expect(env.client.runtime.StopPodSandbox({ pod_sandbox_id: 'nosuchpod' })).rejects.toMatchObject({ code: 5 });
     await expect(env.client.runtime.RemovePodSandbox({ pod_sandbox_id: 'nosuchpod' })).resolves.toEqual({});

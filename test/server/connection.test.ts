@@ -62,7 +62,15 @@ it('a call with 1 MiB of metadata fails alone; the 16 calls beside it on the con
   const runtime = new pkg.runtime.v1.RuntimeService(address, credentials, { channelOverride: channel });
   const image = new pkg.runtime.v1.ImageService(address, credentials, { channelOverride: channel });
   const call = (service: grpc.Client, rpc: string, metadata = new grpc.Metadata()) =>
-    new Promise<number>((resolve) => clientMethod(service, rpc)!.call(service, {}, metadata, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : grpc.status.OK)));
+    new Promise<number>((resolve) =>
+      clientMethod(service, rpc)!.call(
+        service,
+        {},
+        metadata,
+        { deadline: Date.now() + 20_000 },
+        (err: grpc.ServiceError | null) => resolve(err ? err.code : grpc.status.OK),
+      ),
+    );
   await call(runtime, 'Version');
   const big = new grpc.Metadata();
   big.set('x-big', 'x'.repeat(1 << 20));

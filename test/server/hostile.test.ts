@@ -28,7 +28,12 @@ function requestsFor(): Array<Record<string, unknown>> {
   return [
     {},
     { pod_sandbox_id: '', container_id: '', config: null, image: null },
-    { pod_sandbox_id: HUGE, container_id: HUGE, image: { image: HUGE }, config: { metadata: metadata(HUGE), hostname: HUGE, log_directory: HUGE } },
+    {
+      pod_sandbox_id: HUGE,
+      container_id: HUGE,
+      image: { image: HUGE },
+      config: { metadata: metadata(HUGE), hostname: HUGE, log_directory: HUGE },
+    },
     {
       pod_sandbox_id: HOSTILE,
       container_id: HOSTILE,
@@ -43,7 +48,11 @@ function requestsFor(): Array<Record<string, unknown>> {
         log_path: HOSTILE,
         dns_config: { servers: [HOSTILE], searches: [HOSTILE], options: [HOSTILE] },
         port_mappings: [{ container_port: -1, host_port: 70000, host_ip: HOSTILE }],
-        linux: { cgroup_parent: HOSTILE, sysctls: { [HOSTILE]: HOSTILE }, resources: { cpu_quota: '-9223372036854775808', memory_limit_in_bytes: '9223372036854775807' } },
+        linux: {
+          cgroup_parent: HOSTILE,
+          sysctls: { [HOSTILE]: HOSTILE },
+          resources: { cpu_quota: '-9223372036854775808', memory_limit_in_bytes: '9223372036854775807' },
+        },
       },
       sandbox_config: { metadata: metadata(HOSTILE) },
     },
@@ -56,12 +65,19 @@ it('answers every RPC with bad input and keeps serving', async () => {
   const address = `unix://${env.socket}`;
   const outcomes: Record<string, number[]> = {};
   for (const Service of services) {
-    const client = new Service(address, grpc.credentials.createInsecure(), { 'grpc.max_send_message_length': 32 * 1024 * 1024 });
+    const client = new Service(address, grpc.credentials.createInsecure(), {
+      'grpc.max_send_message_length': 32 * 1024 * 1024,
+    });
     for (const [rpc, method] of Object.entries(Service.service as grpc.ServiceDefinition)) {
       if (method.responseStream) continue;
       for (const request of requestsFor()) {
         const code = await new Promise<number>((resolve) =>
-          clientMethod(client, rpc)!.call(client, request, { deadline: Date.now() + 20_000 }, (err: grpc.ServiceError | null) => resolve(err ? err.code : 0)),
+          clientMethod(client, rpc)!.call(
+            client,
+            request,
+            { deadline: Date.now() + 20_000 },
+            (err: grpc.ServiceError | null) => resolve(err ? err.code : 0),
+          ),
         );
         outcomes[rpc] ??= [];
         outcomes[rpc].push(code);
@@ -82,7 +98,9 @@ it('answers every RPC with bad input and keeps serving', async () => {
   // bad input is refused as such, not as an internal failure (a huge message once broke the connection)
   expect(Object.entries(outcomes).filter(([, codes]) => codes.includes(grpc.status.INTERNAL))).toEqual([]);
   expect(outcomes.RunPodSandbox!.every((c) => c === grpc.status.INVALID_ARGUMENT)).toBe(true);
-  expect(outcomes.CreateContainer!.every((c) => c === grpc.status.INVALID_ARGUMENT || c === grpc.status.NOT_FOUND)).toBe(true);
+  expect(
+    outcomes.CreateContainer!.every((c) => c === grpc.status.INVALID_ARGUMENT || c === grpc.status.NOT_FOUND),
+  ).toBe(true);
 }, 120_000);
 
 /** The gRPC status code a call ends with (0 = OK); for streams, the code the stream ends with. */
@@ -116,12 +134,27 @@ it('refuses an unknown number in every enum field of every request, and stores n
     PullImage: { image: { image: env.busyboxImage }, sandbox_config: sandboxConfig },
   };
   // the request of the issue: a stop signal that is not a Signal
-  const poisoned = requestWith([{ name: 'config', repeated: false }, { name: 'stop_signal', repeated: false }], 99, valid.CreateContainer);
-  await expect(env.client.runtime.CreateContainer(poisoned)).rejects.toMatchObject({ code: grpc.status.INVALID_ARGUMENT, details: expect.stringContaining('config.stop_signal') });
+  const poisoned = requestWith(
+    [
+      { name: 'config', repeated: false },
+      { name: 'stop_signal', repeated: false },
+    ],
+    99,
+    valid.CreateContainer,
+  );
+  await expect(env.client.runtime.CreateContainer(poisoned)).rejects.toMatchObject({
+    code: grpc.status.INVALID_ARGUMENT,
+    details: expect.stringContaining('config.stop_signal'),
+  });
 
   // kubelet's and critest's conformance: a group without a user is refused (containerd's message)
-  const groupOnly = { ...(valid.CreateContainer!.config as object), linux: { security_context: { run_as_group: { value: '5' } } } };
-  await expect(env.client.runtime.CreateContainer({ ...valid.CreateContainer, config: groupOnly })).rejects.toMatchObject({
+  const groupOnly = {
+    ...(valid.CreateContainer!.config as object),
+    linux: { security_context: { run_as_group: { value: '5' } } },
+  };
+  await expect(
+    env.client.runtime.CreateContainer({ ...valid.CreateContainer, config: groupOnly }),
+  ).rejects.toMatchObject({
     code: grpc.status.INVALID_ARGUMENT,
     details: expect.stringContaining('user group "5" is specified without user'),
   });
@@ -130,7 +163,12 @@ it('refuses an unknown number in every enum field of every request, and stores n
   for (const { service, rpc, stream } of RPCS) {
     for (const path of enumFieldPaths(requestType(service, rpc))) {
       const request = requestWith(path, 99, valid[rpc]);
-      codes[`${rpc} ${pathName(path)}`] = await callCode(rpc, stream, service === 'RuntimeService' ? 'runtime' : 'image', request);
+      codes[`${rpc} ${pathName(path)}`] = await callCode(
+        rpc,
+        stream,
+        service === 'RuntimeService' ? 'runtime' : 'image',
+        request,
+      );
     }
   }
   expect(Object.keys(codes).length).toBeGreaterThan(30);
@@ -150,12 +188,25 @@ it('takes timeouts beyond what a timer holds as long waits, not as none', async 
   await env.client.image.PullImage({ image: { image: env.busyboxImage } });
   const sandboxConfig = podConfig('timeouts');
   const { pod_sandbox_id: podId } = await env.client.runtime.RunPodSandbox({ config: sandboxConfig });
-  const config = { metadata: { name: 'c' }, image: { image: env.busyboxImage }, command: ['/bin/sh', '-c', "trap 'exit 7' TERM; while true; do sleep 1; done"], linux: {} };
-  const { container_id: id } = await env.client.runtime.CreateContainer({ pod_sandbox_id: podId, config, sandbox_config: sandboxConfig });
+  const config = {
+    metadata: { name: 'c' },
+    image: { image: env.busyboxImage },
+    command: ['/bin/sh', '-c', "trap 'exit 7' TERM; while true; do sleep 1; done"],
+    linux: {},
+  };
+  const { container_id: id } = await env.client.runtime.CreateContainer({
+    pod_sandbox_id: podId,
+    config,
+    sandbox_config: sandboxConfig,
+  });
   await env.client.runtime.StartContainer({ container_id: id });
   const forever = '9223372036854775807';
 
-  const exec = await env.client.runtime.ExecSync({ container_id: id, cmd: ['/bin/sh', '-c', 'echo hi'], timeout: forever });
+  const exec = await env.client.runtime.ExecSync({
+    container_id: id,
+    cmd: ['/bin/sh', '-c', 'echo hi'],
+    timeout: forever,
+  });
   expect(exec.stdout.toString()).toBe('hi\n');
   // the stop signal is given its time: the container's own handler ends it, not a SIGKILL
   await env.client.runtime.StopContainer({ container_id: id, timeout: forever });

@@ -15,7 +15,10 @@ beforeAll(async () => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-uncaught-'));
   const configFile = writeMinimalConfig(dir);
   const thrower = path.join(dir, 'throw-on-sigusr2.mjs');
-  fs.writeFileSync(thrower, `process.on('SIGUSR2', () => setImmediate(() => { throw new Error('thrown where nothing catches it'); }));\n`);
+  fs.writeFileSync(
+    thrower,
+    `process.on('SIGUSR2', () => setImmediate(() => { throw new Error('thrown where nothing catches it'); }));\n`,
+  );
   const saved = process.env.NODE_OPTIONS;
   process.env.NODE_OPTIONS = `--import=${thrower}`;
   try {
@@ -37,7 +40,12 @@ afterAll(async () => {
 it('is logged as a crid bug, and crid keeps serving', async () => {
   crid.child.kill('SIGUSR2');
   await vi.waitFor(() => expect(crid.stderr()).toContain('uncaught exception (a crid bug)'), { timeout: 10_000 });
-  const record = JSON.parse(crid.stderr().split('\n').find((line) => line.includes('uncaught exception'))!);
+  const record = JSON.parse(
+    crid
+      .stderr()
+      .split('\n')
+      .find((line) => line.includes('uncaught exception'))!,
+  );
   expect(record).toMatchObject({ level: 50, err: { message: 'thrown where nothing catches it' } });
   expect((await client.runtime.Version({})).runtime_name).toBe('crid');
   expect(crid.child.exitCode).toBeNull();

@@ -10,7 +10,10 @@ import { testSpec } from './spec.ts';
 import { CRI } from '../../src/oci/annotations.ts';
 
 const FAKE_SHIM = path.resolve(import.meta.dirname, '../fake-shim/containerd-shim-fakekata-v2');
-const fakeKata = handler('kata', 'io.containerd.fakekata.v2', { runtime_path: FAKE_SHIM, options: { ConfigPath: '/etc/fake/configuration.toml' } });
+const fakeKata = handler('kata', 'io.containerd.fakekata.v2', {
+  runtime_path: FAKE_SHIM,
+  options: { ConfigPath: '/etc/fake/configuration.toml' },
+});
 
 let h: ShimHarness;
 beforeEach(async () => {
@@ -18,7 +21,7 @@ beforeEach(async () => {
   await h.start();
 });
 afterEach(async () => {
-  await h.cleanup(); 
+  await h.cleanup();
 });
 
 async function startFake(id: string, mode = '') {
@@ -26,7 +29,10 @@ async function startFake(id: string, mode = '') {
   const shim = await h.manager.startTask({
     handler: fakeKata,
     id,
-    spec: testSpec(['/bin/sh', '-c', 'echo booted; exec sleep 300'], '', { [CRI.sandboxId]: id, ...(mode ? { [MODE_ANNOTATION]: mode } : {}) }),
+    spec: testSpec(['/bin/sh', '-c', 'echo booted; exec sleep 300'], '', {
+      [CRI.sandboxId]: id,
+      ...(mode ? { [MODE_ANNOTATION]: mode } : {}),
+    }),
     rootfs: [{ type: 'bind', source: h.rootfs, options: ['rbind'] }],
     io,
   });
@@ -62,7 +68,10 @@ describe('fake kata shim v2', () => {
   });
 
   it('times out a start that hangs and kills it', async () => {
-    await expect(startFake('bad2', 'hang')).rejects.toMatchObject({ kind: 'DeadlineExceeded', message: expect.stringMatching(/did not finish within 3000 ms; killed/) });
+    await expect(startFake('bad2', 'hang')).rejects.toMatchObject({
+      kind: 'DeadlineExceeded',
+      message: expect.stringMatching(/did not finish within 3000 ms; killed/),
+    });
     await expect.poll(() => h.leftovers()).toEqual([]);
   });
 

@@ -79,7 +79,10 @@ export class ShimHarness {
     const reader = openFifoReader(fifos.stdout);
     const chunks: Buffer[] = [];
     reader.on('data', (c: Buffer) => chunks.push(c));
-    this.readers.push(reader, openFifoReader(fifos.stderr).on('data', () => {}));
+    this.readers.push(
+      reader,
+      openFifoReader(fifos.stderr).on('data', () => {}),
+    );
     return {
       io: { stdin: '', stdout: fifos.stdout, stderr: fifos.stderr, terminal: false },
       stdout: { text: () => Buffer.concat(chunks).toString(), close: () => reader.destroy() },
@@ -148,7 +151,8 @@ export async function removeCgroups(name: string): Promise<void> {
     };
     walk(top);
     for (const d of dirs) {
-      for (const pid of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) killQuietly(Number(pid));
+      for (const pid of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean))
+        killQuietly(Number(pid));
     }
     for (const d of dirs) await rmdirWhenEmpty(d);
   }

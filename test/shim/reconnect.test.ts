@@ -17,7 +17,10 @@ afterEach(async () => {
   await h.cleanup();
 });
 
-for (const [kind, record] of [['no shim record', undefined], ['a shim record cut short', '{"kind":"v2","bin']] as const) {
+for (const [kind, record] of [
+  ['no shim record', undefined],
+  ['a shim record cut short', '{"kind":"v2","bin'],
+] as const) {
   it(`a bundle with ${kind} is removed and its task reported exited`, async () => {
     const bundle = h.manager.bundleFor('half-made');
     await createBundle(bundle, { ociVersion: '1.0.2', process: { args: ['/bin/true'] }, root: { path: 'rootfs' } });

@@ -29,9 +29,28 @@ afterEach(async () => {
 
 function cases(): Array<[string, () => RuntimeHandler]> {
   return [
-    ['runc via containerd-shim-runc-v2', () => handler('runc', 'io.containerd.runc.v2', { options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') } })],
-    ['crun via containerd-shim-runc-v2', () => handler('crun', 'io.containerd.runc.v2', { options: { BinaryName: '/usr/bin/crun', Root: path.join(h.dir, 'crun-root') } })],
-    ['runc via the legacy containerd-shim', () => handler('legacy', 'io.containerd.runtime.v1.linux', { runtime_engine: 'runc', runtime_root: path.join(h.dir, 'v1-root') })],
+    [
+      'runc via containerd-shim-runc-v2',
+      () =>
+        handler('runc', 'io.containerd.runc.v2', {
+          options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') },
+        }),
+    ],
+    [
+      'crun via containerd-shim-runc-v2',
+      () =>
+        handler('crun', 'io.containerd.runc.v2', {
+          options: { BinaryName: '/usr/bin/crun', Root: path.join(h.dir, 'crun-root') },
+        }),
+    ],
+    [
+      'runc via the legacy containerd-shim',
+      () =>
+        handler('legacy', 'io.containerd.runtime.v1.linux', {
+          runtime_engine: 'runc',
+          runtime_root: path.join(h.dir, 'v1-root'),
+        }),
+    ],
   ];
 }
 
@@ -75,7 +94,9 @@ describe.each(cases())('%s', (_name, makeHandler) => {
     expect((await exit).exitStatus).toBe(137);
     // The v1 shim publishes through a `crid publish` process of its own, which takes a while to start on a busy machine.
     await expect
-      .poll(() => h.shimEvents.some((e) => e.type === 'exit' && e.containerId === id && e.exitStatus === 137), { timeout: 15_000 })
+      .poll(() => h.shimEvents.some((e) => e.type === 'exit' && e.containerId === id && e.exitStatus === 137), {
+        timeout: 15_000,
+      })
       .toBe(true);
     if (task.kind === 'v2') expect(h.shimEvents.map((e) => e.type)).toContain('start');
 
@@ -109,7 +130,9 @@ describe.each(cases())('%s', (_name, makeHandler) => {
 
 describe('grouping', () => {
   it('runs two containers of one pod in one shim v2 process', async () => {
-    const hd = handler('runc', 'io.containerd.runc.v2', { options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') } });
+    const hd = handler('runc', 'io.containerd.runc.v2', {
+      options: { BinaryName: 'runc', Root: path.join(h.dir, 'runc-root') },
+    });
     const sandbox = await createSleeper(hd, 'pod1', 'pod1');
     const app = await createSleeper(hd, 'app1', 'pod1');
     const other = await createSleeper(hd, 'solo', 'pod2');

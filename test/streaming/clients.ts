@@ -40,7 +40,9 @@ export function dialSpdy(url: string, protocols: string[]): Promise<SpdySession>
             const stream = connection.request({ method: 'POST', path: '/', headers });
             stream.once('response', () => resolveStream(stream));
             stream.once('error', rejectStream);
-            stream.once('close', () => rejectStream(new Error(`stream ${JSON.stringify(headers)} closed before its reply`)));
+            stream.once('close', () =>
+              rejectStream(new Error(`stream ${JSON.stringify(headers)} closed before its reply`)),
+            );
           }),
         close: () => socket.destroy(),
       });
@@ -51,7 +53,10 @@ export function dialSpdy(url: string, protocols: string[]): Promise<SpdySession>
 }
 
 /** Opens a remote command's streams in the order kubectl does: error, stdin, stdout, stderr, resize. */
-export async function openCommandStreams(session: SpdySession, request: { stdin?: boolean; stderr?: boolean; tty?: boolean }) {
+export async function openCommandStreams(
+  session: SpdySession,
+  request: { stdin?: boolean; stderr?: boolean; tty?: boolean },
+) {
   const error = await session.open({ streamtype: 'error' });
   const stdin = request.stdin ? await session.open({ streamtype: 'stdin' }) : undefined;
   const stdout = await session.open({ streamtype: 'stdout' });
@@ -95,7 +100,9 @@ export function dialWebSocket(url: string, protocols: string[], ca?: string): Pr
     const messages: ChannelMessage[] = [];
     const closed = new Promise<number>((r) => ws.once('close', (code) => r(code)));
     ws.on('message', (data: Buffer) => messages.push({ channel: data[0]!, data: data.subarray(1) }));
-    ws.once('unexpected-response', (_req, res) => reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { statusCode: res.statusCode })));
+    ws.once('unexpected-response', (_req, res) =>
+      reject(Object.assign(new Error(`upgrade refused: ${res.statusCode}`), { statusCode: res.statusCode })),
+    );
     ws.once('error', reject);
     ws.once('open', () =>
       resolve({
@@ -104,7 +111,8 @@ export function dialWebSocket(url: string, protocols: string[], ca?: string): Pr
         messages,
         closed,
         send: (channel, data) => ws.send(Buffer.concat([Buffer.of(channel), Buffer.from(data)])),
-        text: (channel) => Buffer.concat(messages.filter((m) => m.channel === channel).map((m) => m.data)).toString('utf8'),
+        text: (channel) =>
+          Buffer.concat(messages.filter((m) => m.channel === channel).map((m) => m.data)).toString('utf8'),
       }),
     );
   });

@@ -37,7 +37,12 @@ const settle = () => new Promise((resolve) => setTimeout(resolve, 1500));
 describe.each(HANDLERS)('attach with stdin on %s', (handler) => {
   it('critest: a stdin_once shell answers input written after the output settled, and exits when stdin closes', async () => {
     const pod = pods.get(handler)!;
-    const id = await runContainer(env, pod, { ...containerConfig(env, 'shell', ''), command: ['/bin/sh'], stdin: true, stdin_once: true });
+    const id = await runContainer(env, pod, {
+      ...containerConfig(env, 'shell', ''),
+      command: ['/bin/sh'],
+      stdin: true,
+      stdin_once: true,
+    });
     const session = await attach(id);
     await settle();
     session.stdin.write('echo -n hello\n');
@@ -51,7 +56,11 @@ describe.each(HANDLERS)('attach with stdin on %s', (handler) => {
 
   it('crictl: `echo … | crictl attach -i` shows the answer and ends; the container keeps its stdin', async () => {
     const pod = pods.get(handler)!;
-    const id = await runContainer(env, pod, containerConfig(env, 'reader', 'while read l; do echo got:$l; done', { stdin: true }));
+    const id = await runContainer(
+      env,
+      pod,
+      containerConfig(env, 'reader', 'while read l; do echo got:$l; done', { stdin: true }),
+    );
     const first = await attach(id);
     await settle();
     first.stdin.end('hello-attach\n');

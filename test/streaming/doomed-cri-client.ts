@@ -8,7 +8,9 @@ const client = new (criPackage().runtime.v1.RuntimeService)(`unix://${socket}`, 
 const method = clientMethod(client, rpc)!;
 const call = method.responseStream
   ? method.call(client, JSON.parse(request))
-  : method.call(client, JSON.parse(request), (err: Error | null) => process.stdout.write(`done ${err?.message ?? ''}\n`));
+  : method.call(client, JSON.parse(request), (err: Error | null) =>
+      process.stdout.write(`done ${err?.message ?? ''}\n`),
+    );
 call.on('metadata', () => process.stdout.write('metadata\n'));
 call.on?.('data', () => process.stdout.write('message\n'));
 call.on?.('error', () => {});

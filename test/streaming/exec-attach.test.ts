@@ -77,7 +77,9 @@ describe('URLs and tokens', () => {
     const { url: b } = server.getExec(execRequest(['true']));
     expect(a).toMatch(new RegExp(`^http://127\\.0\\.0\\.1:${server.address.port}/exec/[A-Za-z0-9_-]{20,}$`));
     expect(a).not.toBe(b);
-    expect(server.getAttach({ container_id: 'c1', stdin: false, tty: false, stdout: true, stderr: false }).url).toContain('/attach/');
+    expect(
+      server.getAttach({ container_id: 'c1', stdin: false, tty: false, stdout: true, stderr: false }).url,
+    ).toContain('/attach/');
     expect(server.getPortForward({ pod_sandbox_id: 'p1', port: [80] }).url).toContain('/portforward/');
   });
 
@@ -144,10 +146,17 @@ describe('exec over SPDY', () => {
   });
 
   it('passes the tty flag and terminal resizes to the runtime', async () => {
-    const { error, stdin, resize } = await execSpdy(execRequest(['/bin/cat'], { stdin: true, tty: true, stderr: false }));
+    const { error, stdin, resize } = await execSpdy(
+      execRequest(['/bin/cat'], { stdin: true, tty: true, stderr: false }),
+    );
     resize!.write('{"Width":120,"Height":40}\n{"Width":');
     resize!.write('80,"Height":24}\n');
-    await vi.waitFor(() => expect(runtime.resizes.slice(-2)).toEqual([{ width: 120, height: 40 }, { width: 80, height: 24 }]));
+    await vi.waitFor(() =>
+      expect(runtime.resizes.slice(-2)).toEqual([
+        { width: 120, height: 40 },
+        { width: 80, height: 24 },
+      ]),
+    );
     expect(runtime.ttys.at(-1)).toBe(true);
     stdin!.end();
     expect(JSON.parse(await readAll(error)).status).toBe('Success');
@@ -163,7 +172,9 @@ describe('exec over SPDY', () => {
 
   it('aborts the exec and kills the process when the client disconnects mid-exec', async () => {
     const before = runtime.children.length;
-    const { session, stdout } = await execSpdy(execRequest(['/bin/sh', '-c', 'echo started; exec sleep 1000'], { stderr: false }));
+    const { session, stdout } = await execSpdy(
+      execRequest(['/bin/sh', '-c', 'echo started; exec sleep 1000'], { stderr: false }),
+    );
     stdout.once('data', () => {});
     await vi.waitFor(() => expect(runtime.children.length).toBe(before + 1));
     const child = runtime.children.at(-1)!;
@@ -178,17 +189,25 @@ describe('exec over SPDY', () => {
 
 describe('exec over WebSocket', () => {
   it('v5: stdout/stderr channels and exit code 3 on the error channel', async () => {
-    const session = await ws(server.getExec(execRequest(SH_OUT_ERR_EXIT3)).url, ['v5.channel.k8s.io', 'v4.channel.k8s.io']);
+    const session = await ws(server.getExec(execRequest(SH_OUT_ERR_EXIT3)).url, [
+      'v5.channel.k8s.io',
+      'v4.channel.k8s.io',
+    ]);
     expect(session.protocol).toBe('v5.channel.k8s.io');
     expect(await session.closed).toBe(1000);
     expect(session.text(1)).toBe('out\n');
     expect(session.text(2)).toBe('err\n');
-    expect(JSON.parse(session.text(3))).toMatchObject({ status: 'Failure', details: { causes: [{ reason: 'ExitCode', message: '3' }] } });
+    expect(JSON.parse(session.text(3))).toMatchObject({
+      status: 'Failure',
+      details: { causes: [{ reason: 'ExitCode', message: '3' }] },
+    });
     expect(session.messages[0]).toEqual({ channel: 1, data: Buffer.alloc(0) });
   });
 
   it('v5: stdin reaches cat and the close signal ends it', async () => {
-    const session = await ws(server.getExec(execRequest(['/bin/cat'], { stdin: true, stderr: false })).url, ['v5.channel.k8s.io']);
+    const session = await ws(server.getExec(execRequest(['/bin/cat'], { stdin: true, stderr: false })).url, [
+      'v5.channel.k8s.io',
+    ]);
     session.send(0, 'hello through websocket\n');
     await vi.waitFor(() => expect(session.text(1)).toBe('hello through websocket\n'));
     session.ws.send(Buffer.of(255, 0));
@@ -197,7 +216,9 @@ describe('exec over WebSocket', () => {
   });
 
   it('v4: resize messages on channel 4 reach the runtime', async () => {
-    const session = await ws(server.getExec(execRequest(['/bin/cat'], { stdin: true, tty: true, stderr: false })).url, ['v4.channel.k8s.io']);
+    const session = await ws(server.getExec(execRequest(['/bin/cat'], { stdin: true, tty: true, stderr: false })).url, [
+      'v4.channel.k8s.io',
+    ]);
     session.send(4, '{"Width":132,"Height":43}');
     await vi.waitFor(() => expect(runtime.resizes.at(-1)).toEqual({ width: 132, height: 43 }));
     session.ws.close();
@@ -205,14 +226,20 @@ describe('exec over WebSocket', () => {
   });
 
   it('v4.base64: text frames with a digit channel and base64 payloads', async () => {
-    const session = await ws(server.getExec(execRequest(['/bin/sh', '-c', 'echo b64'], { stderr: false })).url, ['v4.base64.channel.k8s.io']);
+    const session = await ws(server.getExec(execRequest(['/bin/sh', '-c', 'echo b64'], { stderr: false })).url, [
+      'v4.base64.channel.k8s.io',
+    ]);
     await session.closed;
-    const stdout = session.messages.filter((m) => m.channel === '1'.charCodeAt(0)).map((m) => Buffer.from(m.data.toString(), 'base64').toString());
+    const stdout = session.messages
+      .filter((m) => m.channel === '1'.charCodeAt(0))
+      .map((m) => Buffer.from(m.data.toString(), 'base64').toString());
     expect(stdout.join('')).toBe('b64\n');
   });
 
   it('aborts the exec when the client goes away', async () => {
-    const session = await ws(server.getExec(execRequest(['/bin/sleep', '1000'], { stderr: false })).url, ['v5.channel.k8s.io']);
+    const session = await ws(server.getExec(execRequest(['/bin/sleep', '1000'], { stderr: false })).url, [
+      'v5.channel.k8s.io',
+    ]);
     const child = await vi.waitFor(() => {
       const c = runtime.children.at(-1)!;
       expect(c.spawnargs).toEqual(['/bin/sleep', '1000']);
@@ -255,7 +282,9 @@ describe('port-forward', () => {
   });
 
   it('tunnels HTTP over SPDY data/error stream pairs', async () => {
-    const session = await spdy(server.getPortForward({ pod_sandbox_id: 'p1', port: [port] }).url, ['portforward.k8s.io']);
+    const session = await spdy(server.getPortForward({ pod_sandbox_id: 'p1', port: [port] }).url, [
+      'portforward.k8s.io',
+    ]);
     expect(session.protocol).toBe('portforward.k8s.io');
     for (const requestId of ['0', '1']) {
       const error = await session.open({ streamtype: 'error', port: String(port), requestid: requestId });
@@ -276,14 +305,21 @@ describe('port-forward', () => {
     const session = await spdy(server.getPortForward({ pod_sandbox_id: 'p1', port: [] }).url, ['portforward.k8s.io']);
     const error = await session.open({ streamtype: 'error', port: String(deadPort), requestid: '0' });
     (await session.open({ streamtype: 'data', port: String(deadPort), requestid: '0' })).end();
-    expect(await readAll(error)).toMatch(new RegExp(`^error forwarding port ${deadPort} to pod p1, uid : .*ECONNREFUSED`));
+    expect(await readAll(error)).toMatch(
+      new RegExp(`^error forwarding port ${deadPort} to pod p1, uid : .*ECONNREFUSED`),
+    );
   });
 
   it('tunnels HTTP over WebSocket channels, each prefixed with the port', async () => {
     const session = await ws(server.getPortForward({ pod_sandbox_id: 'p1', port: [port] }).url, ['v4.channel.k8s.io']);
     const portBytes = Buffer.alloc(2);
     portBytes.writeUInt16LE(port);
-    await vi.waitFor(() => expect(session.messages.slice(0, 2)).toEqual([{ channel: 0, data: portBytes }, { channel: 1, data: portBytes }]));
+    await vi.waitFor(() =>
+      expect(session.messages.slice(0, 2)).toEqual([
+        { channel: 0, data: portBytes },
+        { channel: 1, data: portBytes },
+      ]),
+    );
     session.send(0, 'GET / HTTP/1.0\r\n\r\n');
     expect(await session.closed).toBe(1000);
     const data = Buffer.concat(session.messages.filter((m) => m.channel === 0).map((m) => m.data));

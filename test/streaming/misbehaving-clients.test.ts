@@ -32,7 +32,11 @@ beforeAll(async () => {
   await runContainer(env, pod, containerConfig(env, 'sink', `exec nc -ll -p ${SINK_PORT} -e head -c 10`));
   await runContainer(env, pod, containerConfig(env, 'source', `exec nc -ll -p ${SOURCE_PORT} -e cat /dev/zero`));
   sleeper = await runContainer(env, pod, containerConfig(env, 'sleeper', 'exec sleep 3600', { stdin: true }));
-  chatty = await runContainer(env, pod, containerConfig(env, 'chatty', 'while true; do echo chatter; usleep 2000; done', { stdin: true }));
+  chatty = await runContainer(
+    env,
+    pod,
+    containerConfig(env, 'chatty', 'while true; do echo chatter; usleep 2000; done', { stdin: true }),
+  );
 }, 180_000);
 
 afterAll(async () => {
@@ -43,8 +47,17 @@ afterAll(async () => {
 async function expectCridServes(): Promise<void> {
   expect(env.crid.child.exitCode, env.crid.stderr().slice(-3000)).toBeNull();
   expect((await env.client.runtime.Version({})).runtime_name).toBe('crid');
-  expect(env.crid.stderr().split('\n').filter((line) => line.includes('a crid bug'))).toEqual([]);
-  await vi.waitFor(() => expect(childrenOf(env.crid.child.pid!).filter((p) => p.comm === 'nsenter' || p.comm === 'busybox')).toEqual([]), { timeout: 10_000 });
+  expect(
+    env.crid
+      .stderr()
+      .split('\n')
+      .filter((line) => line.includes('a crid bug')),
+  ).toEqual([]);
+  await vi.waitFor(
+    () =>
+      expect(childrenOf(env.crid.child.pid!).filter((p) => p.comm === 'nsenter' || p.comm === 'busybox')).toEqual([]),
+    { timeout: 10_000 },
+  );
 }
 
 /** Writes to `stream` until it refuses or breaks. */
@@ -156,7 +169,8 @@ describe('port-forward over WebSocket', () => {
 
 /** Pids of the container's running exec processes (the shim writes one pid file per exec). */
 function execsOf(containerId: string): number[] {
-  const bundle = JSON.parse(fs.readFileSync(`${env.dir}/root/store/containers/${containerId}.json`, 'utf8')).bundle as string;
+  const bundle = JSON.parse(fs.readFileSync(`${env.dir}/root/store/containers/${containerId}.json`, 'utf8'))
+    .bundle as string;
   return fs
     .readdirSync(bundle)
     .filter((f) => f.endsWith('.pid') && f !== 'init.pid')
@@ -175,11 +189,21 @@ async function execSpdy(request: Record<string, unknown>) {
 
 describe('exec and attach clients that hang up', () => {
   it('after the upgrade, before opening their streams', async () => {
-    const { url } = await env.client.runtime.Exec({ container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '100'], stdin: true, stdout: true, stderr: true });
+    const { url } = await env.client.runtime.Exec({
+      container_id: sleeper,
+      cmd: ['/bin/busybox', 'sleep', '100'],
+      stdin: true,
+      stdout: true,
+      stderr: true,
+    });
     const session = await dialSpdy(url, ['v4.channel.k8s.io']);
     await session.open({ streamtype: 'error' });
     session.close();
-    const ws = await dialWebSocket((await env.client.runtime.Exec({ container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '100'], stdout: true })).url, ['v4.channel.k8s.io']);
+    const ws = await dialWebSocket(
+      (await env.client.runtime.Exec({ container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '100'], stdout: true }))
+        .url,
+      ['v4.channel.k8s.io'],
+    );
     ws.ws.terminate();
     await expectCridServes();
     await expectNoExecs(sleeper);
@@ -187,7 +211,13 @@ describe('exec and attach clients that hang up', () => {
 
   it('right after opening their streams, while the exec starts', async () => {
     for (let attempt = 0; attempt < 3; attempt++) {
-      const { session, stdin } = await execSpdy({ container_id: sleeper, cmd: ['/bin/busybox', 'cat'], stdin: true, stdout: true, stderr: true });
+      const { session, stdin } = await execSpdy({
+        container_id: sleeper,
+        cmd: ['/bin/busybox', 'cat'],
+        stdin: true,
+        stdout: true,
+        stderr: true,
+      });
       stdin!.write('half a line');
       session.close();
     }
@@ -196,10 +226,24 @@ describe('exec and attach clients that hang up', () => {
   });
 
   it('while crid writes output to them (SPDY and WebSocket)', async () => {
-    const { session, stdout } = await execSpdy({ container_id: sleeper, cmd: ['/bin/busybox', 'cat', '/dev/zero'], stdout: true, stderr: true });
+    const { session, stdout } = await execSpdy({
+      container_id: sleeper,
+      cmd: ['/bin/busybox', 'cat', '/dev/zero'],
+      stdout: true,
+      stderr: true,
+    });
     await new Promise((resolve) => stdout.once('data', resolve));
     session.socket.destroy();
-    const ws = await dialWebSocket((await env.client.runtime.Exec({ container_id: sleeper, cmd: ['/bin/busybox', 'cat', '/dev/zero'], stdout: true })).url, ['v5.channel.k8s.io']);
+    const ws = await dialWebSocket(
+      (
+        await env.client.runtime.Exec({
+          container_id: sleeper,
+          cmd: ['/bin/busybox', 'cat', '/dev/zero'],
+          stdout: true,
+        })
+      ).url,
+      ['v5.channel.k8s.io'],
+    );
     await vi.waitFor(() => expect(ws.messages.length).toBeGreaterThan(2), { timeout: 10_000 });
     ws.ws.terminate();
     await expectCridServes();
@@ -207,7 +251,13 @@ describe('exec and attach clients that hang up', () => {
   });
 
   it('while they send input, with a resize stream of garbage', async () => {
-    const { session, stdin, resize } = await execSpdy({ container_id: sleeper, cmd: ['/bin/busybox', 'cat'], stdin: true, stdout: true, tty: true });
+    const { session, stdin, resize } = await execSpdy({
+      container_id: sleeper,
+      cmd: ['/bin/busybox', 'cat'],
+      stdin: true,
+      stdout: true,
+      tty: true,
+    });
     resize!.write('{"Width":80,"Height":24}}}} not json {');
     flood(stdin!);
     await new Promise((r) => setTimeout(r, 100));
@@ -217,7 +267,11 @@ describe('exec and attach clients that hang up', () => {
   });
 
   it('after the process exited, before reading its status', async () => {
-    const { session, stdout } = await execSpdy({ container_id: sleeper, cmd: ['/bin/sh', '-c', 'echo bye; exit 7'], stdout: true });
+    const { session, stdout } = await execSpdy({
+      container_id: sleeper,
+      cmd: ['/bin/sh', '-c', 'echo bye; exit 7'],
+      stdout: true,
+    });
     await new Promise((resolve) => stdout.once('data', resolve));
     await expectNoExecs(sleeper);
     session.socket.destroy();
@@ -226,7 +280,11 @@ describe('exec and attach clients that hang up', () => {
 
   it('that open a stream the session did not ask for and reset it', async () => {
     const PROTOCOL_ERROR = 1;
-    const { url } = await env.client.runtime.Exec({ container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '100'], stdout: true });
+    const { url } = await env.client.runtime.Exec({
+      container_id: sleeper,
+      cmd: ['/bin/busybox', 'sleep', '100'],
+      stdout: true,
+    });
     const client = await dialSpdystream(url, 'v4.channel.k8s.io');
     await client.open(1, { streamtype: 'error' });
     await client.open(3, { streamtype: 'stdout' });
@@ -250,7 +308,9 @@ describe('exec and attach clients that hang up', () => {
     await new Promise((resolve) => stdout.once('data', resolve));
     stdin!.write('ignored\n');
     session.socket.destroy();
-    const ws = await dialWebSocket((await env.client.runtime.Attach({ container_id: chatty, stdout: true })).url, ['v4.channel.k8s.io']);
+    const ws = await dialWebSocket((await env.client.runtime.Attach({ container_id: chatty, stdout: true })).url, [
+      'v4.channel.k8s.io',
+    ]);
     await vi.waitFor(() => expect(ws.messages.length).toBeGreaterThan(2), { timeout: 10_000 });
     ws.ws.terminate();
     await expectCridServes();
@@ -261,7 +321,9 @@ const DOOMED_CLIENT = path.join(path.dirname(fileURLToPath(import.meta.url)), 'd
 
 /** Starts a CRI client process that makes one call, to be SIGKILLed in the middle of it. */
 function doomedClient(rpc: string, request: object) {
-  const child = spawn(process.execPath, [DOOMED_CLIENT, env.socket, rpc, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [DOOMED_CLIENT, env.socket, rpc, JSON.stringify(request)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -278,7 +340,11 @@ function doomedClient(rpc: string, request: object) {
 
 describe('CRI clients killed mid-call', () => {
   it('a unary call (ExecSync): crid kills the exec and serves on', async () => {
-    const client = doomedClient('ExecSync', { container_id: sleeper, cmd: ['/bin/busybox', 'sleep', '300'], timeout: '0' });
+    const client = doomedClient('ExecSync', {
+      container_id: sleeper,
+      cmd: ['/bin/busybox', 'sleep', '300'],
+      timeout: '0',
+    });
     await vi.waitFor(() => expect(execsOf(sleeper), client.output()).toHaveLength(1), { timeout: 20_000 });
     await client.kill();
     await expectNoExecs(sleeper);
@@ -294,10 +360,14 @@ describe('CRI clients killed mid-call', () => {
     events.on('error', () => {});
     // Events before crid has the call are not the client's: make one until the client got one.
     let made = 0;
-    await vi.waitFor(async () => {
-      if (!client.output().includes('message')) await runContainer(env, pod, containerConfig(env, `blip-${made++}`, 'exec sleep 3600'));
-      expect(client.output()).toContain('message');
-    }, { timeout: 30_000, interval: 500 });
+    await vi.waitFor(
+      async () => {
+        if (!client.output().includes('message'))
+          await runContainer(env, pod, containerConfig(env, `blip-${made++}`, 'exec sleep 3600'));
+        expect(client.output()).toContain('message');
+      },
+      { timeout: 30_000, interval: 500 },
+    );
     await client.kill();
     const before = received.length;
     await runContainer(env, pod, containerConfig(env, 'after-kill', 'exec sleep 3600'));

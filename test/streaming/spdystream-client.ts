@@ -6,7 +6,8 @@ import type { Socket } from 'node:net';
 import { constants, createDeflate, type Deflate } from 'node:zlib';
 import transport from 'spdy-transport';
 
-const dictionary = (transport as unknown as { protocol: { spdy: { dictionary: Record<number, Buffer> } } }).protocol.spdy.dictionary[3]!;
+const dictionary = (transport as unknown as { protocol: { spdy: { dictionary: Record<number, Buffer> } } }).protocol
+  .spdy.dictionary[3]!;
 
 function headerBlock(headers: Record<string, string>): Buffer {
   const parts: Buffer[] = [];
@@ -45,7 +46,10 @@ export interface SpdystreamClient {
 
 export function dialSpdystream(url: string, protocol: string): Promise<SpdystreamClient> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol } });
+    const req = request(url, {
+      method: 'POST',
+      headers: { Connection: 'Upgrade', Upgrade: 'SPDY/3.1', 'X-Stream-Protocol-Version': protocol },
+    });
     req.on('response', (res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
     req.on('upgrade', (_res, socket: Socket, head: Buffer) => {
       const deflate = createDeflate({ dictionary });

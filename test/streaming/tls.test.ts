@@ -17,11 +17,31 @@ beforeAll(async () => {
   env = await startPodEnv();
   const certFile = path.join(env.dir, 'stream.crt');
   const keyFile = path.join(env.dir, 'stream.key');
-  await execa('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile]);
+  await execa('openssl', [
+    'req',
+    '-x509',
+    '-newkey',
+    'rsa:2048',
+    '-nodes',
+    '-days',
+    '1',
+    '-subj',
+    '/CN=127.0.0.1',
+    '-addext',
+    'subjectAltName=IP:127.0.0.1',
+    '-keyout',
+    keyFile,
+    '-out',
+    certFile,
+  ]);
   cert = fs.readFileSync(certFile, 'utf8');
-  const config = fs.readFileSync(env.configFile, 'utf8').replace('restrict_oom_score_adj = true', 'restrict_oom_score_adj = true\n  enable_tls_streaming = true');
-  fs.writeFileSync(env.configFile, `${config}\n[${CRI}.x509_key_pair_streaming]\n  tls_cert_file = "${certFile}"\n  tls_key_file = "${keyFile}"\n`);
+  const config = fs
+    .readFileSync(env.configFile, 'utf8')
+    .replace('restrict_oom_score_adj = true', 'restrict_oom_score_adj = true\n  enable_tls_streaming = true');
+  fs.writeFileSync(
+    env.configFile,
+    `${config}\n[${CRI}.x509_key_pair_streaming]\n  tls_cert_file = "${certFile}"\n  tls_key_file = "${keyFile}"\n`,
+  );
   await env.restart();
   await env.client.image.PullImage({ image: { image: env.busyboxImage } });
   const pod = await runPod(env, 'tls', 'runc');
@@ -33,7 +53,12 @@ afterAll(async () => {
 }, 120_000);
 
 it('hands out https URLs and serves exec over TLS', async () => {
-  const { url } = await env.client.runtime.Exec({ container_id: container, cmd: ['/bin/sh', '-c', 'echo over-tls; exit 4'], stdout: true, stderr: true });
+  const { url } = await env.client.runtime.Exec({
+    container_id: container,
+    cmd: ['/bin/sh', '-c', 'echo over-tls; exit 4'],
+    stdout: true,
+    stderr: true,
+  });
   expect(url).toMatch(/^https:\/\/127\.0\.0\.1:\d+\/exec\//);
   const session = await dialWebSocket(url, ['v5.channel.k8s.io'], cert);
   expect(await session.closed).toBe(1000);

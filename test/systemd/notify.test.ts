@@ -32,7 +32,10 @@ describe('crid under systemd (Type=notify)', () => {
     await systemd.next((m) => m === 'listening');
     // The unit's ExecStart, with this checkout's crid and the test's config.
     const [, ...args] = readUnit().get('Service', 'ExecStart')!.replace('/etc/crid/crid.toml', config).split(' ');
-    crid = spawn(CRID, [...args, '--socket', socket], { stdio: 'ignore', env: { ...process.env, NOTIFY_SOCKET: notifySocket } });
+    crid = spawn(CRID, [...args, '--socket', socket], {
+      stdio: 'ignore',
+      env: { ...process.env, NOTIFY_SOCKET: notifySocket },
+    });
   });
 
   afterAll(() => {
@@ -53,13 +56,17 @@ describe('crid under systemd (Type=notify)', () => {
   it('sends a fresh STATUS after a reload (SIGHUP, as ExecReload sends)', async () => {
     expect(readUnit().get('Service', 'ExecReload')).toBe('/bin/kill -HUP $MAINPID');
     crid.kill('SIGHUP');
-    expect(await systemd.next((m) => m.startsWith('STATUS='))).toBe(`STATUS=serving CRI on ${socket}: 0 pods, 0 containers; handlers: runc ok`);
+    expect(await systemd.next((m) => m.startsWith('STATUS='))).toBe(
+      `STATUS=serving CRI on ${socket}: 0 pods, 0 containers; handlers: runc ok`,
+    );
   });
 
   it('sends STOPPING=1 on SIGTERM and exits 0', async () => {
     const exited = new Promise((resolve) => crid.once('exit', resolve));
     crid.kill('SIGTERM');
-    expect(await systemd.next((m) => m.includes('STOPPING=1'))).toBe('STOPPING=1 STATUS=stopping on SIGTERM; pods keep running');
+    expect(await systemd.next((m) => m.includes('STOPPING=1'))).toBe(
+      'STOPPING=1 STATUS=stopping on SIGTERM; pods keep running',
+    );
     expect(await exited).toBe(0);
   });
 });

@@ -3,6 +3,9 @@ import type { ImageService } from '../../image/image-service.ts';
 
 /** What the ImageService handlers need; `images` is crid's ImageService or a stand-in in tests. */
 export interface ImageServiceDeps {
-  images: Pick<ImageService, 'pull' | 'getImage' | 'byReference' | 'list' | 'remove' | 'isPinned' | 'imageSpec' | 'fsUsage'>;
+  images: Pick<
+    ImageService,
+    'pull' | 'getImage' | 'byReference' | 'list' | 'remove' | 'isPinned' | 'imageSpec' | 'fsUsage'
+  >;
   log: Logger;
 }

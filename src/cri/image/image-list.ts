@@ -16,7 +16,9 @@ function bareRepository(ref: string): string | undefined {
 }
 
 function inRepository(image: ImageRecord, repository: string): boolean {
-  return [...image.repoTags, ...image.repoDigests].some((ref) => ref.startsWith(`${repository}:`) || ref.startsWith(`${repository}@`));
+  return [...image.repoTags, ...image.repoDigests].some(
+    (ref) => ref.startsWith(`${repository}:`) || ref.startsWith(`${repository}@`),
+  );
 }
 
 /**
@@ -28,12 +30,14 @@ function selectImages(images: ImageServiceDeps['images'], wanted: string): Image
   const named = images.byReference(wanted);
   const idPrefix = imageIdPrefix(wanted);
   const repository = bareRepository(wanted);
-  return images.list().filter(
-    (image) =>
-      image.id === named?.id ||
-      (idPrefix !== undefined && image.id.startsWith(idPrefix)) ||
-      (repository !== undefined && inRepository(image, repository)),
-  );
+  return images
+    .list()
+    .filter(
+      (image) =>
+        image.id === named?.id ||
+        (idPrefix !== undefined && image.id.startsWith(idPrefix)) ||
+        (repository !== undefined && inRepository(image, repository)),
+    );
 }
 
 export function listImages(deps: ImageServiceDeps) {

@@ -14,7 +14,12 @@ export function imageStatus(deps: ImageServiceDeps) {
     const info: Record<string, string> = {};
     if (req.verbose) {
       const chainId = image.layers.at(-1)?.chainId ?? '';
-      info.info = JSON.stringify({ chainID: chainId, manifestDigest: image.manifestDigest, record: image, imageSpec: await deps.images.imageSpec(image) });
+      info.info = JSON.stringify({
+        chainID: chainId,
+        manifestDigest: image.manifestDigest,
+        record: image,
+        imageSpec: await deps.images.imageSpec(image),
+      });
     }
     return { image: toCriImage(image, deps.images.isPinned(image)), info };
   };

@@ -5,7 +5,11 @@ import type { PodDeps } from '../../pod/deps.ts';
 
 /** GetContainerEvents: every container and sandbox lifecycle event, until the client goes away. */
 export function getContainerEventsRpc(deps: PodDeps) {
-  return (_req: GetEventsRequest__Output, write: (event: ContainerEventResponse) => void, ctx: RpcContext): Promise<void> =>
+  return (
+    _req: GetEventsRequest__Output,
+    write: (event: ContainerEventResponse) => void,
+    ctx: RpcContext,
+  ): Promise<void> =>
     new Promise((resolve) => {
       const unsubscribe = deps.events.subscribe((event) => {
         try {

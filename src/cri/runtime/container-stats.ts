@@ -16,7 +16,8 @@ import { matchesIdPrefix, matchesLabels } from '../filters.ts';
 export function statsHandlers(deps: PodDeps) {
   const src = statsSources(deps.images, deps.host);
   const containersOf = (podId: string) => deps.containers.list().filter((c) => c.sandboxId === podId);
-  const forgetGone = () => retainSamples(src, new Set([...deps.containers.list(), ...deps.sandboxes.list()].map((o) => o.id)));
+  const forgetGone = () =>
+    retainSamples(src, new Set([...deps.containers.list(), ...deps.sandboxes.list()].map((o) => o.id)));
   return {
     ContainerStats: async (req: ContainerStatsRequest__Output): Promise<ContainerStatsResponse> => {
       if (!req.container_id) throw invalidArgument('container_id is required');

@@ -46,13 +46,20 @@ export function execSyncRpc(deps: PodDeps) {
     if (!req.container_id) throw invalidArgument('container_id is required');
     if (!req.cmd?.length) throw invalidArgument('ExecSync: cmd is required');
     const timeoutSeconds = Number(req.timeout);
-    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0) throw invalidArgument(`ExecSync: timeout ${req.timeout} is not a number of seconds`);
+    if (!Number.isInteger(timeoutSeconds) || timeoutSeconds < 0)
+      throw invalidArgument(`ExecSync: timeout ${req.timeout} is not a number of seconds`);
     const timeout = timeoutSeconds > 0 ? AbortSignal.timeout(timerDelayMs(timeoutSeconds)) : undefined;
     const signal = timeout ? AbortSignal.any([ctx.signal, timeout]) : ctx.signal;
     const stdout = collector();
     const stderr = collector();
     try {
-      const { exitCode } = await execInContainer(deps, req.container_id, req.cmd, { stdout: stdout.stream, stderr: stderr.stream, tty: false }, signal);
+      const { exitCode } = await execInContainer(
+        deps,
+        req.container_id,
+        req.cmd,
+        { stdout: stdout.stream, stderr: stderr.stream, tty: false },
+        signal,
+      );
       return { stdout: stdout.buffer.bytes(), stderr: stderr.buffer.bytes(), exit_code: exitCode };
     } catch (err) {
       if (timeout?.aborted && isKind(err, 'Canceled')) throw deadlineExceeded(`timeout ${timeoutSeconds}s exceeded`);

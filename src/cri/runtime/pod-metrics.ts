@@ -11,7 +11,9 @@ export function podMetricsRpcs(deps: PodDeps) {
     ListMetricDescriptors: async (): Promise<ListMetricDescriptorsResponse> => ({ descriptors: metricDescriptors() }),
     ListPodSandboxMetrics: async (): Promise<ListPodSandboxMetricsResponse> => {
       const ready = deps.sandboxes.list().filter((s) => s.state === 'SANDBOX_READY');
-      return { pod_metrics: await Promise.all(ready.map((s) => podSandboxMetricsOf(s, containersOf(s.id), deps.host))) };
+      return {
+        pod_metrics: await Promise.all(ready.map((s) => podSandboxMetricsOf(s, containersOf(s.id), deps.host))),
+      };
     },
   };
 }

@@ -27,6 +27,8 @@ function checkConfig(config: PodSandboxConfig__Output | null): PodSandboxConfig_
 /** A pod on the node's network has the node's hostname; containerd refuses to set another. */
 function refuseHostnameOnHostNetwork(config: PodSandboxConfig__Output | null): void {
   if (config?.hostname && config.linux?.security_context?.namespace_options?.network === 'NODE') {
-    throw invalidArgument(`hostname ${JSON.stringify(config.hostname)} cannot be set for a pod that uses the host network`);
+    throw invalidArgument(
+      `hostname ${JSON.stringify(config.hostname)} cannot be set for a pod that uses the host network`,
+    );
   }
 }

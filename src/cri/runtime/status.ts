@@ -27,8 +27,12 @@ export interface StatusDeps {
 function securityInfo(host: StatusDeps['host']): Record<string, string> {
   const { apparmor } = host;
   return {
-    apparmor: apparmor.enabled ? `RuntimeDefault runs under profile ${apparmor.defaultProfile}` : 'not enabled on this host: RuntimeDefault runs unconfined',
-    selinux: host.selinuxEnabled ? 'enabled on this host: crid cannot label containers and refuses pods that ask for labels' : 'not enabled on this host',
+    apparmor: apparmor.enabled
+      ? `RuntimeDefault runs under profile ${apparmor.defaultProfile}`
+      : 'not enabled on this host: RuntimeDefault runs unconfined',
+    selinux: host.selinuxEnabled
+      ? 'enabled on this host: crid cannot label containers and refuses pods that ask for labels'
+      : 'not enabled on this host',
   };
 }
 
@@ -63,7 +67,9 @@ export function status(deps: StatusDeps) {
       info.config = JSON.stringify(containerdShapedConfig(config));
       info.cridConfig = JSON.stringify(config);
       info.handlers = JSON.stringify(checks);
-      info.cgroupDrivers = JSON.stringify(Object.fromEntries(Object.values(config.runtimes).map((h) => [h.name, cgroupDriver(h)])));
+      info.cgroupDrivers = JSON.stringify(
+        Object.fromEntries(Object.values(config.runtimes).map((h) => [h.name, cgroupDriver(h)])),
+      );
       info.security = JSON.stringify(securityInfo(deps.host));
     }
     return {

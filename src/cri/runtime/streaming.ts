@@ -36,7 +36,8 @@ export function streamingRpcs(deps: PodDeps, server: StreamingServer): RpcTable 
       const sandbox = deps.sandboxes.get(req.pod_sandbox_id);
       if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready`);
       for (const port of req.port) {
-        if (!Number.isInteger(port) || port < 1 || port > 65535) throw invalidArgument(`port ${port} is not a TCP port`);
+        if (!Number.isInteger(port) || port < 1 || port > 65535)
+          throw invalidArgument(`port ${port} is not a TCP port`);
       }
       return server.getPortForward({ ...req, pod_sandbox_id: sandbox.id });
     },

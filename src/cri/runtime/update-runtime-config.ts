@@ -15,7 +15,10 @@ export function updateRuntimeConfig(holder: PodCidrHolder, log: Logger) {
     const cidr = req.runtime_config?.network_config?.pod_cidr ?? '';
     if (cidr === '') return {};
     const first = cidr.split(',')[0]!.trim();
-    if (!CIDR.test(first)) throw invalidArgument(`runtime_config.network_config.pod_cidr: ${JSON.stringify(cidr.slice(0, 100))} is not a CIDR`);
+    if (!CIDR.test(first))
+      throw invalidArgument(
+        `runtime_config.network_config.pod_cidr: ${JSON.stringify(cidr.slice(0, 100))} is not a CIDR`,
+      );
     if (holder.podCidr !== cidr) log.info({ podCidr: cidr }, 'pod CIDR updated');
     holder.podCidr = cidr;
     return {};

@@ -4,7 +4,8 @@ import type { PodSandboxConfig__Output } from '../../generated/runtime/v1/PodSan
 import type { ImageRecord } from '../../image/image-store.ts';
 import { containerName, stopSignalFor } from './create.ts';
 
-const config = (extra: Partial<ContainerConfig__Output>) => ({ metadata: { name: 'app', attempt: 2 }, ...extra }) as ContainerConfig__Output;
+const config = (extra: Partial<ContainerConfig__Output>) =>
+  ({ metadata: { name: 'app', attempt: 2 }, ...extra }) as ContainerConfig__Output;
 const image = (stopSignal: string) => ({ config: { stopSignal } }) as ImageRecord;
 
 describe('container create helpers', () => {

@@ -43,12 +43,18 @@ export function stopSignalFor(config: ContainerConfig__Output, image: ImageRecor
 
 function readySandbox(deps: PodDeps, id: string): SandboxRecord {
   const sandbox = deps.sandboxes.get(id);
-  if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready (${sandbox.state})`);
+  if (sandbox.state !== 'SANDBOX_READY')
+    throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready (${sandbox.state})`);
   return sandbox;
 }
 
 /** Creates a container in a ready sandbox from a checked config; returns its id. */
-export async function createContainer(deps: PodDeps, sandboxId: string, config: ContainerConfig__Output, rpcLog: Logger): Promise<string> {
+export async function createContainer(
+  deps: PodDeps,
+  sandboxId: string,
+  config: ContainerConfig__Output,
+  rpcLog: Logger,
+): Promise<string> {
   const sandbox = readySandbox(deps, sandboxId);
   const image = deps.images.getImage(config.image!.image);
   if (!image) throw notFound(`image ${JSON.stringify(config.image!.image)} not found`);
@@ -85,24 +91,29 @@ async function create(
   await deps.images.prepareSnapshot(id, image.id);
   undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
   const volumeMounts = await imageVolumes(deps, id, config, image, undo);
-  const spec = await finishContainerSpec(deps, sandbox.handler, config, buildContainerSpec({
-    config: { ...config, mounts: [...(config.mounts ?? []), ...volumeMounts] },
-    containerId: id,
-    sandboxId: sandbox.id,
-    sandboxConfig: sandbox.config,
-    sandboxPid: sandbox.pid,
-    netnsPath: sandbox.netnsPath || undefined,
-    targetPid: targetPid(deps, config, sandbox.id),
-    imageName: config.image!.image,
-    imageConfig: imageConfigForSpec(image.config),
-    userFiles: await readImageUserFiles(deps.images, image),
-    sandboxFiles: podSharedFiles(deps, sandbox),
-    handler: sandbox.handler,
-    host: deps.host,
-    devices: await requestedDevices(config),
-    hostDevices: await hostDevicesFor(config),
-    restrictOomScoreAdj: cfg.restrict_oom_score_adj,
-  }));
+  const spec = await finishContainerSpec(
+    deps,
+    sandbox.handler,
+    config,
+    buildContainerSpec({
+      config: { ...config, mounts: [...(config.mounts ?? []), ...volumeMounts] },
+      containerId: id,
+      sandboxId: sandbox.id,
+      sandboxConfig: sandbox.config,
+      sandboxPid: sandbox.pid,
+      netnsPath: sandbox.netnsPath || undefined,
+      targetPid: targetPid(deps, config, sandbox.id),
+      imageName: config.image!.image,
+      imageConfig: imageConfigForSpec(image.config),
+      userFiles: await readImageUserFiles(deps.images, image),
+      sandboxFiles: podSharedFiles(deps, sandbox),
+      handler: sandbox.handler,
+      host: deps.host,
+      devices: await requestedDevices(config),
+      hostDevices: await hostDevicesFor(config),
+      restrictOomScoreAdj: cfg.restrict_oom_score_adj,
+    }),
+  );
 
   const ioDir = containerIoDir(cfg.crid.state, id);
   undo.push('remove stdio FIFOs', () => fs.promises.rm(ioDir, { recursive: true, force: true }));

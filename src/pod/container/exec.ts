@@ -26,7 +26,8 @@ export interface ProcessStreams {
 
 function runningContainer(deps: PodDeps, containerId: string): { container: ContainerRecord; shimTask: ShimTask } {
   const container = deps.containers.get(containerId);
-  if (container.state !== 'CONTAINER_RUNNING') throw failedPrecondition(`container ${container.id} is not running (${container.state})`);
+  if (container.state !== 'CONTAINER_RUNNING')
+    throw failedPrecondition(`container ${container.id} is not running (${container.state})`);
   const shimTask = deps.shims.get(container.id);
   if (!shimTask) throw failedPrecondition(`container ${container.id} has no task (its shim is gone)`);
   return { container, shimTask };
@@ -52,10 +53,7 @@ export async function execInContainer(
   const fifos = await createStdioFifos(container.ioDir, execId, !!io.stdin);
   // The runc shim needs both output FIFOs whenever one stream is set (an empty path is opened as a
   // file); what the client did not ask for is read and dropped.
-  const outputs = [
-    readerInto(fifos.stdout, io.stdout),
-    io.tty ? undefined : readerInto(fifos.stderr, io.stderr),
-  ];
+  const outputs = [readerInto(fifos.stdout, io.stdout), io.tty ? undefined : readerInto(fifos.stderr, io.stderr)];
   let stopStdin = () => {};
   let created = false;
   try {
@@ -83,11 +81,16 @@ export async function execInContainer(
     return { exitCode: exit.exitStatus };
   } finally {
     stopStdin();
-    if (created) await task.delete(id, execId).catch((err: unknown) => {
-      if (!isKind(err, 'NotFound')) deps.log.debug({ err, containerId: id, execId }, 'delete of exec failed');
-    });
+    if (created)
+      await task.delete(id, execId).catch((err: unknown) => {
+        if (!isKind(err, 'NotFound')) deps.log.debug({ err, containerId: id, execId }, 'delete of exec failed');
+      });
     for (const output of outputs) output?.finish();
-    await Promise.all(Object.values(fifos).filter(Boolean).map((f) => fs.promises.rm(f, { force: true })));
+    await Promise.all(
+      Object.values(fifos)
+        .filter(Boolean)
+        .map((f) => fs.promises.rm(f, { force: true })),
+    );
   }
 }
 
@@ -115,7 +118,10 @@ async function untilExitOrAbort<T>(exited: Promise<T>, signal: AbortSignal, kill
   }
 }
 
-async function forwardResizes(sizes: AsyncIterable<{ width: number; height: number }>, resize: (w: number, h: number) => Promise<void>): Promise<void> {
+async function forwardResizes(
+  sizes: AsyncIterable<{ width: number; height: number }>,
+  resize: (w: number, h: number) => Promise<void>,
+): Promise<void> {
   try {
     for await (const size of sizes) await resize(size.width, size.height).catch(() => {});
   } catch {
@@ -136,7 +142,12 @@ const STDIN_CLOSED_LINGER_MS = 1000;
  * (and no tty) the process's stdin is closed and the output keeps flowing until it exits; otherwise
  * the client is detached.
  */
-export async function attachToContainer(deps: PodDeps, containerId: string, io: ProcessStreams, signal: AbortSignal): Promise<void> {
+export async function attachToContainer(
+  deps: PodDeps,
+  containerId: string,
+  io: ProcessStreams,
+  signal: AbortSignal,
+): Promise<void> {
   const { container, shimTask } = runningContainer(deps, containerId);
   const id = container.id;
   const writer = deps.logWriters.get(id);

@@ -16,7 +16,10 @@ export function containerRootDir(root: string, id: string): string {
 }
 
 /** Image volume paths the container's own mounts do not already cover, normalized. */
-export function uncoveredVolumes(volumes: readonly string[], mounts: ReadonlyArray<Pick<Mount__Output, 'container_path'>>): string[] {
+export function uncoveredVolumes(
+  volumes: readonly string[],
+  mounts: ReadonlyArray<Pick<Mount__Output, 'container_path'>>,
+): string[] {
   const mounted = new Set(mounts.map((m) => path.posix.resolve('/', m.container_path ?? '')));
   const wanted = volumes.map((v) => path.posix.resolve('/', v)).filter((v) => v !== '/');
   return [...new Set(wanted)].filter((v) => !mounted.has(v));

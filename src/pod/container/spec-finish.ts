@@ -10,13 +10,19 @@ import { ensureProfileLoaded } from '../../oci/apparmor-profile.ts';
 import type { Spec } from '../../oci/spec-types.ts';
 import type { PodDeps } from '../deps.ts';
 
-export async function finishContainerSpec(deps: PodDeps, handler: RuntimeHandler, config: ContainerConfig__Output, built: Spec): Promise<Spec> {
+export async function finishContainerSpec(
+  deps: PodDeps,
+  handler: RuntimeHandler,
+  config: ContainerConfig__Output,
+  built: Spec,
+): Promise<Spec> {
   if (built.process.apparmorProfile) await ensureProfileLoaded(built.process.apparmorProfile, deps.host.apparmor);
   const spec = await withBaseSpec(handler.base_runtime_spec, built);
   const requested = requestedCdiDevices(config);
   if (requested.length === 0) return spec;
   const cfg = deps.config();
   // A device the pod counts on must not be left out quietly.
-  if (!cfg.enable_cdi) throw failedPrecondition(`the container asks for CDI devices (${requested.join(', ')}) but enable_cdi is off`);
+  if (!cfg.enable_cdi)
+    throw failedPrecondition(`the container asks for CDI devices (${requested.join(', ')}) but enable_cdi is off`);
   return applyCdiDevices(spec, await deps.cdi.resolve(cfg.cdi_spec_dirs, requested));
 }

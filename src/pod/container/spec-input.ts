@@ -41,7 +41,9 @@ export function targetPid(deps: PodDeps, config: ContainerConfig__Output, sandbo
   if (!targetId) return undefined;
   const target = deps.containers.find(targetId);
   if (!target || target.sandboxId !== sandboxId) {
-    throw invalidArgument(`container config: namespace_options.target_id "${targetId}" is not a container of pod ${sandboxId}`);
+    throw invalidArgument(
+      `container config: namespace_options.target_id "${targetId}" is not a container of pod ${sandboxId}`,
+    );
   }
   return target.pid || undefined;
 }

@@ -22,9 +22,11 @@ export async function startContainer(deps: PodDeps, idOrPrefix: string, log: Log
 
 async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
   const container = deps.containers.get(id);
-  if (container.state !== 'CONTAINER_CREATED') throw failedPrecondition(`container ${id} is ${container.state}, not CONTAINER_CREATED`);
+  if (container.state !== 'CONTAINER_CREATED')
+    throw failedPrecondition(`container ${id} is ${container.state}, not CONTAINER_CREATED`);
   const sandbox = deps.sandboxes.find(container.sandboxId);
-  if (sandbox?.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
+  if (sandbox?.state !== 'SANDBOX_READY')
+    throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
   let pid: number;
   // Taken before the start: a process that exits at once has its exit recorded before start returns.
   let startedAt: string;
@@ -70,7 +72,9 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
 }
 
 async function recordStartError(deps: PodDeps, id: string, err: unknown, log: Logger): Promise<void> {
-  await killAndReapTask(deps, id).catch((cleanupErr: unknown) => log.warn({ err: cleanupErr }, 'cleanup after a failed start failed'));
+  await killAndReapTask(deps, id).catch((cleanupErr: unknown) =>
+    log.warn({ err: cleanupErr }, 'cleanup after a failed start failed'),
+  );
   deps.logWriters.get(id)?.finish();
   deps.logWriters.delete(id);
   await deps.containers.update(id, (c) => {

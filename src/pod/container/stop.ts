@@ -39,7 +39,8 @@ export async function stopContainerTask(
     const signal = signalNumber(container.stopSignal || 'SIGTERM');
     await signalTask(shimTask.task, container.id, signal);
     const outcome = await graceOutcome(deps, container.id, timeoutSeconds, cancel);
-    if (outcome === 'canceled') throw canceled(`stopping container ${container.id} was canceled by the caller before the grace period ended`);
+    if (outcome === 'canceled')
+      throw canceled(`stopping container ${container.id} was canceled by the caller before the grace period ended`);
     if (outcome === 'exited') {
       await killAndReapTask(deps, container.id);
       return;
@@ -49,7 +50,12 @@ export async function stopContainerTask(
 }
 
 /** How the grace period after the stop signal ended: the task exited, the time ran out, or the caller left. */
-async function graceOutcome(deps: PodDeps, id: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<'exited' | 'timeout' | 'canceled'> {
+async function graceOutcome(
+  deps: PodDeps,
+  id: string,
+  timeoutSeconds: number,
+  cancel?: AbortSignal,
+): Promise<'exited' | 'timeout' | 'canceled'> {
   let timer: NodeJS.Timeout | undefined;
   let onAbort = () => {};
   try {
@@ -78,7 +84,10 @@ export function exitRecorded(deps: PodDeps, id: string, timeoutMs = RECORD_WAIT_
       if (err) reject(err);
       else resolve();
     };
-    const timer = setTimeout(() => done(deadlineExceeded(`the exit of container ${id} was not recorded within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(deadlineExceeded(`the exit of container ${id} was not recorded within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     unsubscribe = deps.events.subscribe((event) => {
       if (event.container_id === id && event.container_event_type === 'CONTAINER_STOPPED_EVENT') done();
     });
@@ -91,7 +100,12 @@ export function exitRecorded(deps: PodDeps, id: string, timeoutMs = RECORD_WAIT_
  * Stops a created or running container (stop signal, then SIGKILL after timeoutSeconds); no-op once
  * exited. A caller that goes away during the grace period ends the stop there (see stopContainerTask).
  */
-export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<void> {
+export async function stopAndRecord(
+  deps: PodDeps,
+  id: string,
+  timeoutSeconds: number,
+  cancel?: AbortSignal,
+): Promise<void> {
   const container = deps.containers.find(id);
   if (!container || container.state === 'CONTAINER_EXITED') return;
   // Not started: there is no task to stop, and the container stays CREATED, as in containerd.
@@ -108,7 +122,12 @@ export async function stopAndRecord(deps: PodDeps, id: string, timeoutSeconds: n
 }
 
 /** StopContainer's verb: stop the container under its lock and return once its exit is recorded. */
-export async function stopContainer(deps: PodDeps, idOrPrefix: string, timeoutSeconds: number, cancel?: AbortSignal): Promise<void> {
+export async function stopContainer(
+  deps: PodDeps,
+  idOrPrefix: string,
+  timeoutSeconds: number,
+  cancel?: AbortSignal,
+): Promise<void> {
   const id = deps.containers.get(idOrPrefix).id;
   await deps.locks.run(id, () => stopAndRecord(deps, id, timeoutSeconds, cancel));
 }

@@ -16,11 +16,13 @@ export async function updateContainerResources(
   const id = deps.containers.get(idOrPrefix).id;
   await deps.locks.run(id, async () => {
     const container = deps.containers.get(id);
-    if (container.state === 'CONTAINER_EXITED') throw failedPrecondition(`container ${id} has exited; its resources cannot change`);
+    if (container.state === 'CONTAINER_EXITED')
+      throw failedPrecondition(`container ${id} has exited; its resources cannot change`);
     const resources = containerResources(linux, deps.host, 'UpdateContainerResources: linux');
     const shimTask = deps.shims.get(id);
     if (shimTask) await shimTask.task.update(id, resources, annotations);
-    else if (container.state !== 'CONTAINER_CREATED') throw failedPrecondition(`container ${id} has no task (its shim is gone)`);
+    else if (container.state !== 'CONTAINER_CREATED')
+      throw failedPrecondition(`container ${id} has no task (its shim is gone)`);
     await deps.containers.update(id, (c) => {
       c.config.linux = { ...(c.config.linux ?? ({} as NonNullable<typeof c.config.linux>)), resources: linux };
       if (!shimTask) c.runtimeSpec = specWithResources(c.runtimeSpec, resources);

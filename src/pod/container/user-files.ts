@@ -8,7 +8,10 @@ import type { UserFiles } from '../../oci/user.ts';
 
 export async function readImageUserFiles(images: ImageService, image: ImageRecord): Promise<UserFiles> {
   const layerDirs = image.layers.map((l) => images.snapshotter.layerPath(l.chainId)).reverse();
-  const [passwd, group] = await Promise.all([readTopmost(layerDirs, 'etc/passwd'), readTopmost(layerDirs, 'etc/group')]);
+  const [passwd, group] = await Promise.all([
+    readTopmost(layerDirs, 'etc/passwd'),
+    readTopmost(layerDirs, 'etc/group'),
+  ]);
   return { passwd, group };
 }
 

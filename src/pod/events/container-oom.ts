@@ -28,8 +28,8 @@ export function watchContainerOomKills(deps: PodDeps): () => void {
     const container = deps.containers.find(event.containerId);
     if (!container?.cgroupsPath || container.oomKilled || deps.sandboxes.find(event.containerId)) return;
     if (oomKillCount(container.cgroupsPath, deps.host.cgroupV2) === 0n) return;
-    deps.containers.update(container.id, (c) => (c.oomKilled = true)).catch((err: unknown) =>
-      deps.log.warn({ err, containerId: container.id }, 'recording an OOM kill failed'),
-    );
+    deps.containers
+      .update(container.id, (c) => (c.oomKilled = true))
+      .catch((err: unknown) => deps.log.warn({ err, containerId: container.id }, 'recording an OOM kill failed'));
   });
 }

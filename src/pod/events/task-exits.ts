@@ -53,6 +53,9 @@ async function containerExited(deps: PodDeps, event: Extract<TaskEvent, { type: 
     c.finishedAt = event.exitedAt !== '0' ? event.exitedAt : c.finishedAt;
     c.reason = c.oomKilled ? 'OOMKilled' : event.exitStatus === 0 ? 'Completed' : 'Error';
   });
-  deps.log.info({ containerId: id, podId: updated.sandboxId, exitCode: event.exitStatus, reason: updated.reason }, 'container exited');
+  deps.log.info(
+    { containerId: id, podId: updated.sandboxId, exitCode: event.exitStatus, reason: updated.reason },
+    'container exited',
+  );
   publish(deps, id, 'CONTAINER_STOPPED_EVENT');
 }

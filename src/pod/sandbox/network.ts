@@ -32,7 +32,11 @@ async function setUpNetwork(m: SandboxMaking, netnsPath: string): Promise<string
   };
   m.undo.push('tear down pod network', () => teardownPodNetwork(cni, target, log));
   const setup = await m.phase('network_setup', () =>
-    setupPodNetwork(cni, { ...target, portMappings: config.port_mappings, dns: config.dns_config, annotations: config.annotations }, log),
+    setupPodNetwork(
+      cni,
+      { ...target, portMappings: config.port_mappings, dns: config.dns_config, annotations: config.annotations },
+      log,
+    ),
   );
   return setup.ips;
 }

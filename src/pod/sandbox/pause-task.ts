@@ -18,25 +18,31 @@ export interface PauseTaskInput {
 }
 
 /** Rootfs, spec and shim of the pause container, its task created once the network is up, then started. */
-export async function startPauseTask(m: SandboxMaking, input: PauseTaskInput): Promise<{ pid: number; shimPid: number }> {
+export async function startPauseTask(
+  m: SandboxMaking,
+  input: PauseTaskInput,
+): Promise<{ pid: number; shimPid: number }> {
   const { deps, id, config, handler, undo, phase } = m;
   const cfg = deps.config();
   const rootfs = await deps.images.prepareSnapshot(id, input.image.id);
   undo.push('remove sandbox snapshot', () => deps.images.snapshotter.remove(id));
 
-  const spec = await withBaseSpec(handler.base_runtime_spec, buildSandboxSpec({
-    config,
-    sandboxId: id,
-    handler,
-    imageName: cfg.sandbox_image,
-    imageConfig: imageConfigForSpec(input.image.config),
-    netnsPath: input.netnsPath || undefined,
-    files: input.files,
-    host: deps.host,
-    restrictOomScoreAdj: cfg.restrict_oom_score_adj,
-    unprivilegedPorts: cfg.enable_unprivileged_ports,
-    unprivilegedIcmp: cfg.enable_unprivileged_icmp,
-  }));
+  const spec = await withBaseSpec(
+    handler.base_runtime_spec,
+    buildSandboxSpec({
+      config,
+      sandboxId: id,
+      handler,
+      imageName: cfg.sandbox_image,
+      imageConfig: imageConfigForSpec(input.image.config),
+      netnsPath: input.netnsPath || undefined,
+      files: input.files,
+      host: deps.host,
+      restrictOomScoreAdj: cfg.restrict_oom_score_adj,
+      unprivilegedPorts: cfg.enable_unprivileged_ports,
+      unprivilegedIcmp: cfg.enable_unprivileged_icmp,
+    }),
+  );
 
   const started = await deps.shims.startTask({
     handler,

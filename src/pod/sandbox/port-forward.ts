@@ -5,7 +5,13 @@ import { dialInNetns } from '../../network/netns-dial.ts';
 import { relay } from '../../util/relay.ts';
 import type { PodDeps } from '../deps.ts';
 
-export async function portForwardIntoPod(deps: PodDeps, podSandboxId: string, port: number, stream: Duplex, signal: AbortSignal): Promise<void> {
+export async function portForwardIntoPod(
+  deps: PodDeps,
+  podSandboxId: string,
+  port: number,
+  stream: Duplex,
+  signal: AbortSignal,
+): Promise<void> {
   const sandbox = deps.sandboxes.get(podSandboxId);
   if (sandbox.state !== 'SANDBOX_READY') throw failedPrecondition(`pod sandbox ${sandbox.id} is not ready`);
   // A host-network pod shares the node's loopback: crid's own namespace is the right one.

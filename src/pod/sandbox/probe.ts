@@ -48,7 +48,11 @@ function probeRequest(handler: string, purpose: string): SandboxRequest {
 }
 
 /** The deep check: one real pause sandbox through the handler, timed, then removed. */
-export async function runPauseSandbox(deps: PodDeps, handler: string, signal: AbortSignal): Promise<{ seconds: number }> {
+export async function runPauseSandbox(
+  deps: PodDeps,
+  handler: string,
+  signal: AbortSignal,
+): Promise<{ seconds: number }> {
   const started = process.hrtime.bigint();
   const record = await startSandbox(deps, probeRequest(handler, 'check'), deps.log, { healthGate: false });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
@@ -58,7 +62,11 @@ export async function runPauseSandbox(deps: PodDeps, handler: string, signal: Ab
 }
 
 /** Starts `pods` pause sandboxes, measures what each costs over an idle window, removes them. */
-export async function measurePods(deps: PodDeps, handler: string, pods: number): Promise<{ samples: PodCostSample[]; note?: string }> {
+export async function measurePods(
+  deps: PodDeps,
+  handler: string,
+  pods: number,
+): Promise<{ samples: PodCostSample[]; note?: string }> {
   const ids: string[] = [];
   try {
     for (let i = 0; i < pods; i++) {
@@ -84,6 +92,9 @@ export async function measurePods(deps: PodDeps, handler: string, pods: number):
     const fake = deps.config().runtimes[handler]?.runtime_path.includes('fake');
     return { samples, ...(fake && { note: "figures are the fake shim's (a Node process), not a VM's" }) };
   } finally {
-    for (const id of ids) await removePodSandbox(deps, id).catch((err: unknown) => deps.log.error({ err, podId: id }, 'removing a measured pod failed'));
+    for (const id of ids)
+      await removePodSandbox(deps, id).catch((err: unknown) =>
+        deps.log.error({ err, podId: id }, 'removing a measured pod failed'),
+      );
   }
 }

@@ -9,7 +9,8 @@ export async function removePodSandbox(deps: PodDeps, idOrPrefix: string): Promi
   const sandbox = deps.sandboxes.find(idOrPrefix);
   if (!sandbox) return;
   await stopPodSandbox(deps, sandbox.id);
-  for (const c of deps.containers.list().filter((c) => c.sandboxId === sandbox.id)) await removeContainerNow(deps, c.id);
+  for (const c of deps.containers.list().filter((c) => c.sandboxId === sandbox.id))
+    await removeContainerNow(deps, c.id);
   await deps.locks.run(sandbox.id, async () => {
     if (!deps.sandboxes.find(sandbox.id)) return;
     // The sandbox's task too when its record stopped telling of it (an exit cut short by a crash).

@@ -110,7 +110,12 @@ async function createSandbox(
 }
 
 /** The handler the pod runs on: containerd's untrusted-workload rule, the config, the self-check gate. */
-function podHandler(deps: PodDeps, req: SandboxRequest, ns: SandboxNamespaceModes, healthGate: boolean): RuntimeHandler {
+function podHandler(
+  deps: PodDeps,
+  req: SandboxRequest,
+  ns: SandboxNamespaceModes,
+  healthGate: boolean,
+): RuntimeHandler {
   const handlerName = podHandlerName(req.runtime_handler, req.config.annotations, {
     hostNetwork: ns.network === 'NODE',
     hostPid: ns.pid === 'NODE',
@@ -159,7 +164,12 @@ async function makePodFiles(m: SandboxMaking, ns: SandboxNamespaceModes, hostNet
   const { deps, id, config, undo } = m;
   const dir = sandboxDir(deps.config(), id);
   undo.push('remove sandbox dir', () => fs.promises.rm(dir, { recursive: true, force: true }));
-  const files = await writeSandboxFiles(dir, hostNetwork ? deps.host.hostname : config.hostname, config.dns_config, hostNetwork);
+  const files = await writeSandboxFiles(
+    dir,
+    hostNetwork ? deps.host.hostname : config.hostname,
+    config.dns_config,
+    hostNetwork,
+  );
   const devShm = ns.ipc === 'NODE' ? '/dev/shm' : path.join(dir, 'shm');
   if (ns.ipc !== 'NODE') {
     await mountPodShm(devShm);

@@ -8,10 +8,12 @@ import { stopSandboxTask } from './pause-task.ts';
 export async function stopPodSandbox(deps: PodDeps, id: string): Promise<void> {
   const containers = deps.containers.list().filter((c) => c.sandboxId === id);
   await Promise.all(
-    containers.map((c) => deps.locks.run(c.id, async () => {
-      const current = deps.containers.find(c.id);
-      if (current && current.state !== 'CONTAINER_EXITED') await stopContainerTask(deps, current, 0);
-    })),
+    containers.map((c) =>
+      deps.locks.run(c.id, async () => {
+        const current = deps.containers.find(c.id);
+        if (current && current.state !== 'CONTAINER_EXITED') await stopContainerTask(deps, current, 0);
+      }),
+    ),
   );
   await deps.locks.run(id, async () => {
     const sandbox = deps.sandboxes.get(id);

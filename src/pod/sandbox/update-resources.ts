@@ -18,7 +18,11 @@ export async function updateSandboxResources(
   await deps.locks.run(sandbox.id, () =>
     deps.sandboxes.update(sandbox.id, (s) => {
       const linux = s.config.linux ?? ({} as NonNullable<typeof s.config.linux>);
-      s.config.linux = { ...linux, resources: resources ?? linux.resources ?? null, overhead: overhead ?? linux.overhead ?? null };
+      s.config.linux = {
+        ...linux,
+        resources: resources ?? linux.resources ?? null,
+        overhead: overhead ?? linux.overhead ?? null,
+      };
     }),
   );
 }
