@@ -1,9 +1,9 @@
 // Where kubelet or a tool can tell crid from containerd, crid answers as containerd does. Each case
 // goes through crid's socket with real pods and containers.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
-import { podConfig, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { podConfig, withPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { buildLayer, busyboxEntries, dir, file, pushImage, symlink } from '../helpers/image-builder.ts';
 import {
   containerConfig,
@@ -18,14 +18,9 @@ import {
 describe('containerd compatibility', () => {
   let env: PodEnv;
 
-  beforeAll(async () => {
-    env = await startPodEnv();
-    await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-  }, 180_000);
-
-  afterAll(async () => {
-    await env?.dispose();
-  }, 120_000);
+  withPodEnv((started) => {
+    env = started;
+  });
 
   it('writes a last line without newline as a partial record', async () => {
     const pod = await runPod(env, 'partial', 'runc');

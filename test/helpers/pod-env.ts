@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { execa } from 'execa';
+import { afterAll, beforeAll } from 'vitest';
 import { startRegistry, type TestRegistry } from './registry.ts';
 import { buildLayer, busyboxEntries, file, pushImage } from './image-builder.ts';
 import { criClient, type CriClient } from './cri-client.ts';
@@ -93,6 +94,19 @@ export async function pushTestImages(registry: TestRegistry): Promise<{ pauseIma
     pauseImage: `${registry.address}/crid-test/pause:test`,
     busyboxImage: `${registry.address}/crid-test/busybox:test`,
   };
+}
+
+/** One crid for the file's tests, with the busybox image pulled; `use` receives it before the first test. */
+export function withPodEnv(use: (env: PodEnv) => void): void {
+  let env: PodEnv | undefined;
+  beforeAll(async () => {
+    env = await startPodEnv();
+    await env.client.image.PullImage({ image: { image: env.busyboxImage } });
+    use(env);
+  }, 180_000);
+  afterAll(async () => {
+    await env?.dispose();
+  }, 120_000);
 }
 
 export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {

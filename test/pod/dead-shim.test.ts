@@ -1,20 +1,15 @@
 // A pod whose shim died (SIGKILLed, OOM-killed) is stopped and removed at once: crid does not answer
 // UNAVAILABLE because the dead shim's connection was still being cleaned up.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { listNetns } from '../../src/network/netns.ts';
-import { startPodEnv, processGone, type PodEnv } from '../helpers/pod-env.ts';
+import { withPodEnv, processGone, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod } from '../container/container-env.ts';
 
 let env: PodEnv;
 
-beforeAll(async () => {
-  env = await startPodEnv();
-  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-}, 120_000);
+withPodEnv((started) => {
+  env = started;
+});
 
 for (const handler of ['runc', 'crun']) {
   it(`${handler}: stops and removes a pod with a running container right after its shim was killed`, async () => {

@@ -3,24 +3,19 @@
 // a shim started at the address of one that died while crid was down (it answers, but has no such
 // task), and a shim that still counts its task as running after the OCI runtime lost its state (every
 // kill is "not found", no exit ever comes).
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { processGone, withPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod, status, type TestPod } from '../container/container-env.ts';
 
 let env: PodEnv;
 
-beforeAll(async () => {
-  env = await startPodEnv();
-  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-}, 120_000);
+withPodEnv((started) => {
+  env = started;
+});
 
 async function podInfo(id: string): Promise<{ pid: number; shimPid: number }> {
   return JSON.parse((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true })).info.info);

@@ -1,11 +1,11 @@
 // A restarted crid recovers every object as far as it can and serves, whatever one object lost while
 // it was down (a log directory, its record, its shim's record, its process): each is listed or
 // cleaned up, and everything it holds can be stopped and removed, leaving nothing behind.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
 import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
-import { processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { processGone, withPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import {
   containerConfig,
   logFile,
@@ -19,14 +19,9 @@ import {
 
 let env: PodEnv;
 
-beforeAll(async () => {
-  env = await startPodEnv();
-  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-}, 120_000);
+withPodEnv((started) => {
+  env = started;
+});
 
 const TICKER = 'while true; do echo tick; sleep 0.2; done';
 

@@ -3,21 +3,16 @@
 // running as a new shim. crid must create the container's task in that new shim (not through its
 // connection to the pod's shim, which still serves the old socket) and stop it with the container.
 import fs from 'node:fs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startPodEnv, processGone, type PodEnv } from '../helpers/pod-env.ts';
+import { expect, it } from 'vitest';
+import { withPodEnv, processGone, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod } from '../container/container-env.ts';
 import { shimSocketPath } from '../chaos/leftovers.ts';
 
 let env: PodEnv;
 
-beforeAll(async () => {
-  env = await startPodEnv();
-  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-}, 120_000);
+withPodEnv((started) => {
+  env = started;
+});
 
 /** Live processes whose command line names the task `id` as a shim's -id. */
 function shimsOf(id: string): number[] {
