@@ -269,7 +269,8 @@ export class ShimManager {
    * the shim's State tells a task that already stopped, and a Wait catches the exits still to come.
    * A shim that answers but does not have the task (one started at the address of a shim that died
    * while crid was down, or that took the address from the task's own shim) will never report its
-   * exit: the task is taken as exited, and its own shim, if it still runs, is killed.
+   * exit: the task is cleaned up as one whose shim died (its own shim, if it still runs, is killed,
+   * then `shim delete` takes down what that shim ran) and taken as exited.
    */
   private async learnState(rec: TaskRecord, conn: Connection, pid: number, log: Logger): Promise<void> {
     const { id } = rec;
@@ -283,8 +284,8 @@ export class ShimManager {
     );
     if (state === 'gone') {
       log.warn('the shim does not have the task; it is taken as exited');
-      await this.killStrayShim(rec, conn.shimPid);
-      this.emitExit(id, pid, 255);
+      const exit = await this.cleanupDeadShim(rec, conn.shimPid);
+      this.emitExit(id, exit.pid || pid, exit.exitStatus);
     } else if (state?.status === 'STOPPED') this.emitExit(id, state.pid || pid, state.exitStatus, state.exitedAt);
     else waitForExit(task, this.opts.monitor, this.opts.namespace, this.log, { id, pid });
   }
@@ -525,9 +526,12 @@ export class ShimManager {
     this.emitExit(rec.id, exit.pid, exit.exitStatus);
   }
 
-  /** `shim delete` (v2) or the runtime's delete (v1) for a task whose shim died; its exit if known. */
-  private async cleanupDeadShim(rec: TaskRecord): Promise<{ pid: number; exitStatus: number }> {
-    await this.killStrayShim(rec);
+  /**
+   * `shim delete` (v2) or the runtime's delete (v1) for a task whose shim died; its exit if known.
+   * `reached` is the shim crid reaches at the task's address, which serves other tasks and lives on.
+   */
+  private async cleanupDeadShim(rec: TaskRecord, reached = 0): Promise<{ pid: number; exitStatus: number }> {
+    await this.killStrayShim(rec, reached);
     try {
       if (rec.file.kind === 'v2')
         return await deleteShimV2(this.v2Invocation(rec, undefined, this.opts.reconnectTimeoutMs));

@@ -45,7 +45,7 @@ function bundlesLeft(): string[] {
 
 it('removes a pod whose shim was replaced, while crid was down, by one that does not have the pod task', async () => {
   const pod = await runPod(env, 'replaced-shim', 'kata');
-  const { shimPid } = await podInfo(pod.id);
+  const { pid, shimPid } = await podInfo(pod.id);
   const argv = fs.readFileSync(`/proc/${shimPid}/cmdline`, 'utf8').split('\0').slice(0, -1);
   await env.crid.stop('SIGKILL');
   process.kill(shimPid, 'SIGKILL');
@@ -61,6 +61,7 @@ it('removes a pod whose shim was replaced, while crid was down, by one that does
 
   await removePod(pod);
   expect(await processGone(replacement.pid!), `the replacement shim ${replacement.pid} is still there`).toBe(true);
+  expect(await processGone(pid), `the pod's process ${pid}, which the lost shim ran, is still there`).toBe(true);
   expect(bundlesLeft()).toEqual([]);
 });
 
