@@ -1,23 +1,9 @@
 // A minimal OCI runtime spec for shim tests: private pid/ipc/uts/mount namespaces, host network,
 // default capabilities, no oom_score_adj (it could not be lowered here).
+import { DEFAULT_CAPABILITIES } from '../../src/oci/capabilities.ts';
 import type { Process, Spec } from '../../src/oci/spec-types.ts';
 
-const CAPS = [
-  'CAP_CHOWN',
-  'CAP_DAC_OVERRIDE',
-  'CAP_FSETID',
-  'CAP_FOWNER',
-  'CAP_MKNOD',
-  'CAP_NET_RAW',
-  'CAP_SETGID',
-  'CAP_SETUID',
-  'CAP_SETFCAP',
-  'CAP_SETPCAP',
-  'CAP_NET_BIND_SERVICE',
-  'CAP_SYS_CHROOT',
-  'CAP_KILL',
-  'CAP_AUDIT_WRITE',
-];
+const CAPS = [...DEFAULT_CAPABILITIES];
 
 export function processSpec(args: string[]): Process {
   return {
