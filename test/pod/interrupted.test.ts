@@ -22,11 +22,15 @@ const PAUSE_S = 4;
 let env: PodEnv;
 let tools: string;
 
-/** A runc that, after `verb` succeeded (or before it runs), writes `<marker>` and sleeps. */
+/**
+ * A runc that, after `verb` succeeded (or before it runs), appends its arguments to `<marker>` and
+ * sleeps. Appends: a pod's containers share its pid namespace, so they die with it and their deletes
+ * run alongside the sandbox's; a marker each call overwrote could hide the call a test waits for.
+ */
 function slowRuntime(name: string, verb: string, when: 'before' | 'after'): string {
   const file = path.join(tools, `${name}.sh`);
   const marker = path.join(tools, `${name}.marker`);
-  const pause = `echo "$*" > ${marker}; sleep ${PAUSE_S}`;
+  const pause = `echo "$*" >> ${marker}; sleep ${PAUSE_S}`;
   fs.writeFileSync(
     file,
     `#!/bin/sh
