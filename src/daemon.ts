@@ -26,7 +26,6 @@ import { ContainerEvents } from './events/container-feed.ts';
 import type { PodDeps } from './pod/deps.ts';
 import { CdiRegistry } from './cdi/cdi-registry.ts';
 import { watchTaskExits } from './pod/events/task-exits.ts';
-import { watchContainerOomKills } from './pod/events/container-oom.ts';
 import { closeContainerLogs } from './pod/container/io.ts';
 import { recoverState } from './pod/recovery.ts';
 import { measurePods, runPauseSandbox } from './pod/sandbox/probe.ts';
@@ -69,7 +68,6 @@ export class Daemon {
   private control: ControlServer | undefined;
   private streaming: StreamingServer | undefined;
   private stopWatchingExits: (() => void) | undefined;
-  private stopWatchingOomKills: (() => void) | undefined;
   private ready = false;
   private readonly podCidr = { podCidr: '' };
 
@@ -214,7 +212,6 @@ export class Daemon {
     await fs.promises.rm(this.eventsSocket(), { force: true });
     await this.events.listen(this.eventsSocket());
     this.stopWatchingExits = watchTaskExits(deps);
-    this.stopWatchingOomKills = watchContainerOomKills(deps);
     this.log.info({ socket: cfg.crid.socket }, 'crid is serving CRI');
     // The shallow handler checks only run binaries: they overlap recovery. A deep check starts a pod,
     // which recovery's orphan sweep must not see half-made, so it waits for recovery.
@@ -275,7 +272,6 @@ export class Daemon {
     await this.server?.stop();
     await this.streaming?.stop();
     this.stopWatchingExits?.();
-    this.stopWatchingOomKills?.();
     // Running containers keep their FIFOs in their shims; crid lets go of its ends so it can exit.
     if (this.deps) closeContainerLogs(this.deps);
     // The shims keep running: a restarted crid reconnects to them.

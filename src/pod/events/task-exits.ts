@@ -2,6 +2,7 @@
 // backstop, lost shim) updates the sandbox or container record here and feeds GetContainerEvents.
 import type { TaskEvent } from '../../events/task-events.ts';
 import type { PodDeps } from '../deps.ts';
+import { oomKillCount } from './container-oom.ts';
 import { publish } from './publish.ts';
 
 export function watchTaskExits(deps: PodDeps): () => void {
@@ -41,6 +42,10 @@ async function sandboxExited(deps: PodDeps, event: Extract<TaskEvent, { type: 'e
 
 async function containerExited(deps: PodDeps, event: Extract<TaskEvent, { type: 'exit' }>): Promise<void> {
   const id = event.containerId;
+  // Read before the delete, which removes the cgroup (a v1 shim's runc delete can finish before
+  // this function's next line runs).
+  const { cgroupsPath } = deps.containers.get(id);
+  const oomKilled = cgroupsPath !== '' && oomKillCount(cgroupsPath, deps.host.cgroupV2) > 0n;
   // Delete returns once the shim has copied all output into the FIFOs; then the log can be finished.
   await deps.shims.removeTask(id);
   const writer = deps.logWriters.get(id);
@@ -49,6 +54,7 @@ async function containerExited(deps: PodDeps, event: Extract<TaskEvent, { type: 
   const updated = await deps.containers.update(id, (c) => {
     c.state = 'CONTAINER_EXITED';
     c.pid = 0;
+    c.oomKilled ||= oomKilled;
     c.exitCode = event.exitStatus;
     c.finishedAt = event.exitedAt !== '0' ? event.exitedAt : c.finishedAt;
     c.reason = c.oomKilled ? 'OOMKilled' : event.exitStatus === 0 ? 'Completed' : 'Error';
