@@ -12,6 +12,7 @@ import {
   runPod,
   status,
   waitExited,
+  waitForFile,
   type TestPod,
 } from './container-env.ts';
 
@@ -173,6 +174,8 @@ describe('containers', () => {
 
     it('kills a process that ignores the stop signal once the timeout has passed', async () => {
       const id = await run('stubborn', 'trap "" TERM; echo ready; while true; do sleep 1; done');
+      // A SIGTERM before the trap is set would end the shell.
+      await waitForFile(logFile(pod, 'stubborn'), (text) => text.includes('ready'));
       const { info } = await status(env, id, true);
       const pid = JSON.parse(info.info).pid as number;
       expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
