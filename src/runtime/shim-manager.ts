@@ -67,6 +67,8 @@ export interface StartTaskRequest {
    * annotation groups the task with its pod's shim.
    */
   spec: Spec | string;
+  /** A container's pod: the pod's shim runs the task too when its binary groups a pod's tasks. */
+  podId?: string;
   /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
   rootfs: Mount[];
   io: ProcessIO;
@@ -103,6 +105,8 @@ const SHIM_EXIT_WAIT_MS = 2_000;
 interface Connection {
   task: TaskService;
   address: string;
+  /** What `shim start` printed (v2): saved in the bundles of the tasks that join this shim. */
+  bootstrap: Bootstrap | undefined;
   shimPid: number;
   /**
    * The socket file this connection was dialed through (device and inode; '' when unknown). A v2 shim's
@@ -128,6 +132,8 @@ export class ShimManager {
   private readonly connections = new Map<string, Promise<Connection>>();
   private readonly tasks = new Map<string, TaskRecord>();
   private readonly removals = new Map<string, Promise<void>>();
+  /** v2 shim binaries whose `start` answered a container with its pod's shim address. */
+  private readonly groupingShims = new Set<string>();
 
   constructor(options: ShimManagerOptions) {
     this.opts = {
@@ -172,12 +178,9 @@ export class ShimManager {
       shimLog: undefined,
     };
     try {
-      rec.shimLog = await openShimLog(bundle, log);
       await fs.promises.writeFile(path.join(bundle, RECORD_FILE), JSON.stringify(rec.file));
       const time = req.time ?? (<T>(_phase: string, work: () => Promise<T>) => work());
-      rec.conn = await time('shim_start', () =>
-        rec.file.kind === 'v1' ? this.launchV1(rec, log) : this.launchV2(rec, req.handler),
-      );
+      rec.conn = await time('shim_start', () => this.launch(rec, req, log));
       rec.conn.tasks.add(req.id);
       this.tasks.set(req.id, rec);
       await req.beforeCreate?.();
@@ -439,6 +442,31 @@ export class ShimManager {
     };
   }
 
+  private async launch(rec: TaskRecord, req: StartTaskRequest, log: Logger): Promise<Connection> {
+    const podShim = rec.file.kind === 'v2' ? this.podShim(rec, req.podId) : undefined;
+    if (podShim && this.groupingShims.has(rec.file.binary)) {
+      await writeBootstrap(rec.bundle, podShim.bootstrap!);
+      return podShim;
+    }
+    rec.shimLog = await openShimLog(rec.bundle, log);
+    if (rec.file.kind === 'v1') return this.launchV1(rec, log);
+    const conn = await this.launchV2(rec, req.handler);
+    if (podShim && conn === podShim) this.groupingShims.add(rec.file.binary);
+    return conn;
+  }
+
+  /**
+   * The live v2 shim of a container's pod, when it was started from the same binary. A binary that
+   * groups a pod's tasks answers `start` for a container with that shim's address, having done nothing
+   * else but write it to the bundle: once a binary has shown it does, crid skips that process.
+   */
+  private podShim(rec: TaskRecord, podId: string | undefined): Connection | undefined {
+    const pod = podId && podId !== rec.id ? this.tasks.get(podId) : undefined;
+    if (!pod || pod.file.binary !== rec.file.binary) return undefined;
+    const conn = pod.conn;
+    return conn?.bootstrap && !conn.closing && !conn.task.isClosed() ? conn : undefined;
+  }
+
   private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
     const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
     await writeBootstrap(rec.bundle, bootstrap);
@@ -468,7 +496,7 @@ export class ShimManager {
         throw err;
       },
     );
-    return this.track(raw, bootstrap.address, info.shimPid, socket);
+    return this.track(raw, bootstrap.address, info.shimPid, socket, bootstrap);
   }
 
   private async launchV1(rec: TaskRecord, log: Logger): Promise<Connection> {
@@ -493,10 +521,11 @@ export class ShimManager {
     return pending;
   }
 
-  private track(raw: TaskService, address: string, shimPid: number, socket = ''): Connection {
+  private track(raw: TaskService, address: string, shimPid: number, socket = '', bootstrap?: Bootstrap): Connection {
     const conn: Connection = {
       task: withWaitBackstop(raw, this.opts.monitor, this.opts.namespace, this.log),
       address,
+      bootstrap,
       shimPid,
       socket,
       tasks: new Set(),

@@ -55,6 +55,7 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
   const shimTask = await deps.shims.startTask({
     handler: sandbox.handler,
     id: c.id,
+    podId: c.sandboxId,
     spec: c.runtimeSpec,
     rootfs: await deps.images.snapshotter.mounts(c.id),
     io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
