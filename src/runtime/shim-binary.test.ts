@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { CridConfig } from '../config/model.ts';
 import { builtinRuncHandler, emptyHandler } from '../config/defaults.ts';
-import { findShimBinary, shimBinaryName, shimKind } from './shim-binary.ts';
+import { findShimBinary, isRuncKind, shimBinaryName, shimKind } from './shim-binary.ts';
 
 const handler = (name: string, runtime_type: string, extra: object = {}) => ({
   ...emptyHandler(name),
@@ -32,6 +32,14 @@ describe('shim binaries', () => {
     expect(shimBinaryName('runc')).toBe('');
     expect(shimKind(config.runtimes['runc-v1']!)).toBe('v1');
     expect(shimKind(config.runtimes.kata!)).toBe('v2');
+  });
+
+  it('tells the runc-kind runtimes (tasks join the netns by path) from VM shims', () => {
+    expect(isRuncKind(config.runtimes['runc-v1']!)).toBe(true);
+    expect(isRuncKind(config.runtimes.kata!)).toBe(false);
+    expect(isRuncKind(handler('runc', 'io.containerd.runc.v2'))).toBe(true);
+    expect(isRuncKind(handler('runc1', 'io.containerd.runc.v1'))).toBe(true);
+    expect(isRuncKind(handler('gvisor', 'io.containerd.runsc.v1'))).toBe(false);
   });
 
   it('finds it in PATH, honours runtime_path, and reports a missing one in containerd words', () => {

@@ -16,6 +16,15 @@ export function shimKind(handler: RuntimeHandler): ShimKind {
 }
 
 /**
+ * The legacy runtime and io.containerd.runc.v1/v2 run containers on the host with an OCI runtime of
+ * runc's kind: a task joins its pod's netns by path, where a VM shim copies the netns' interfaces
+ * into its VM when the task is created.
+ */
+export function isRuncKind(handler: RuntimeHandler): boolean {
+  return /^io\.containerd\.(runtime\.v1\.linux|runc\.v[12])$/.test(handler.runtime_type);
+}
+
+/**
  * containerd's name for a runtime_type: `containerd-shim-<a>-<b>` from its last two dot parts
  * (`io.containerd.runc.v2` → `containerd-shim-runc-v2`); the legacy v1 runtime uses `containerd-shim`;
  * an absolute path is the binary itself; "" when the type has fewer than two parts.

@@ -5,18 +5,25 @@ import type { SandboxRecord } from '../../store/sandbox.ts';
 import type { PodDeps } from '../deps.ts';
 import type { SandboxMaking } from './making.ts';
 
+/** A pod's network in the making: its netns exists once `netns` resolves, CNI ADD is done once `ips` does. */
+export interface SandboxNetwork {
+  netns: Promise<void>;
+  ips: Promise<string[]>;
+}
+
 /**
  * Makes the pod's netns (its path chosen and recorded beforehand; '' for a host-network pod) and
- * runs CNI ADD in it while the pause container's files, rootfs and shim are made: only the task
- * needs them, so the IPs come as a promise.
+ * runs CNI ADD in it while the pause container's files, rootfs and shim are made, as promises.
  */
-export function startSandboxNetwork(m: SandboxMaking, netnsPath: string): Promise<string[]> {
-  if (!netnsPath) return Promise.resolve([]);
+export function startSandboxNetwork(m: SandboxMaking, netnsPath: string): SandboxNetwork {
+  if (!netnsPath) return { netns: Promise.resolve(), ips: Promise.resolve([]) };
   m.undo.push('remove netns', () => removeNetns(netnsPath));
-  const ips = createNetns(netnsPath).then(() => setUpNetwork(m, netnsPath));
+  const netns = createNetns(netnsPath).then(() => {});
+  const ips = netns.then(() => setUpNetwork(m, netnsPath));
   // Awaited before the task is created or, on a failure, before the undo: never left unobserved.
+  netns.catch(() => {});
   ips.catch(() => {});
-  return ips;
+  return { netns, ips };
 }
 
 /** CNI ADD in the pod's netns. */

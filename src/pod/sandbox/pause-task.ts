@@ -5,19 +5,23 @@ import { withBaseSpec } from '../../oci/base-spec.ts';
 import { buildSandboxSpec, type SandboxFiles } from '../../oci/sandbox-spec.ts';
 import type { PodDeps } from '../deps.ts';
 import { imageConfigForSpec } from '../image-config.ts';
+import { isRuncKind } from '../../runtime/shim-binary.ts';
 import { killAndReapTask } from '../task.ts';
 import type { SandboxMaking } from './making.ts';
+import type { SandboxNetwork } from './network.ts';
 
 export interface PauseTaskInput {
   image: ImageRecord;
   /** '' for a host-network pod. */
   netnsPath: string;
   files: SandboxFiles;
-  /** The pod's IPs once CNI ADD is done: the task is created after it. */
-  network: Promise<string[]>;
+  network: SandboxNetwork;
 }
 
-/** Rootfs, spec and shim of the pause container, its task created once the network is up, then started. */
+/**
+ * Rootfs, spec and shim of the pause container, then its task, created and started. A runc-kind task
+ * only joins the netns, so it is made while CNI ADD runs; a VM shim's waits for the pod's interfaces.
+ */
 export async function startPauseTask(
   m: SandboxMaking,
   input: PauseTaskInput,
@@ -51,8 +55,7 @@ export async function startPauseTask(
     rootfs,
     io: { stdin: '', stdout: '', stderr: '', terminal: false },
     time: phase,
-    // Only the netns has to exist for the task, but VM shims copy its interfaces when the task is made.
-    beforeCreate: () => input.network,
+    beforeCreate: () => (isRuncKind(handler) ? input.network.netns : input.network.ips),
   });
   undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
   const { pid } = await phase('task_start', () => started.task.start(id));

@@ -90,11 +90,11 @@ async function createSandbox(
   undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
 
   const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
-  const ips = startSandboxNetwork(making, netnsPath);
+  const network = startSandboxNetwork(making, netnsPath);
   try {
     const files = await makePodFiles(making, ns, hostNetwork);
-    const task = await startPauseTask(making, { image, netnsPath, files, network: ips });
-    const podIps = await ips;
+    const task = await startPauseTask(making, { image, netnsPath, files, network });
+    const podIps = await network.ips;
     return await deps.sandboxes.update(id, (s) => {
       s.state = 'SANDBOX_READY';
       s.ips = podIps;
@@ -104,7 +104,7 @@ async function createSandbox(
       delete s.creating;
     });
   } catch (err) {
-    await ips.catch(() => {});
+    await network.ips.catch(() => {});
     throw err;
   }
 }
