@@ -2,10 +2,9 @@
 // decodes enums as names, so a number outside the .proto's values arrives as a number; it is refused
 // here, once, for every request type, instead of surfacing later as a type error in whatever code
 // reads the field (or as a CNI or stream failure, for a port out of range).
-import path from 'node:path';
 import protobuf from 'protobufjs';
 import { internal, invalidArgument } from '../errors.ts';
-import { CRI_PROTO, PROTO_DIR } from '../proto.ts';
+import { loadRoot } from '../proto.ts';
 import { quote } from '../oci/cri-values.ts';
 import type { StreamHandler, UnaryHandler } from '../server/rpc.ts';
 
@@ -21,13 +20,8 @@ const RANGES: Record<string, [min: number, max: number]> = {
 let root: protobuf.Root | undefined;
 
 function criRoot(): protobuf.Root {
-  if (root) return root;
-  const r = new protobuf.Root();
-  r.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(PROTO_DIR, target));
-  r.loadSync(CRI_PROTO, { keepCase: true });
-  r.resolveAll();
-  root = r;
-  return r;
+  root ??= loadRoot('cri');
+  return root;
 }
 
 /** The request message type of one RPC, e.g. ('RuntimeService', 'CreateContainer'). */

@@ -1,41 +1,17 @@
 // Protobuf messages of the shim and events protocols, looked up by full name in one protobufjs Root
-// loaded from proto/ (google/protobuf/* come from protobufjs' bundled definitions).
-import path from 'node:path';
+// (proto.ts's `shims` descriptor).
 import protobuf from 'protobufjs';
-import { PROTO_DIR } from '../proto.ts';
+import { loadRoot } from '../proto.ts';
 import { internal } from '../errors.ts';
 import { exactJson } from '../util/exact-json.ts';
-
-const PROTO_FILES = [
-  'github.com/containerd/ttrpc/request.proto',
-  'github.com/containerd/containerd/runtime/v2/task/shim.proto',
-  'github.com/containerd/containerd/api/runtime/task/v3/shim.proto',
-  'github.com/containerd/containerd/runtime/v1/shim/v1/shim.proto',
-  'github.com/containerd/containerd/runtime/linux/runctypes/runc.proto',
-  'github.com/containerd/containerd/runtime/v2/runc/options/oci.proto',
-  'github.com/containerd/containerd/pkg/runtimeoptions/v1/api.proto',
-  'github.com/containerd/containerd/api/events/task.proto',
-  'github.com/containerd/containerd/api/services/ttrpc/events/v1/events.proto',
-  'github.com/containerd/containerd/api/runtime/bootstrap/v1/bootstrap.proto',
-  'github.com/containerd/cgroups/stats/v1/metrics.proto',
-  'github.com/containerd/cgroups/v2/stats/metrics.proto',
-];
 
 /** Messages as plain data: field names as in the .proto, int64 as decimal strings, enums as names. */
 export type Message = Record<string, unknown>;
 
 let root: protobuf.Root | undefined;
 
-function loadRoot(): protobuf.Root {
-  const r = new protobuf.Root();
-  r.resolvePath = (_origin, target) => (target.startsWith('google/protobuf/') ? target : path.join(PROTO_DIR, target));
-  r.loadSync(PROTO_FILES, { keepCase: true });
-  r.resolveAll();
-  return r;
-}
-
 export function lookupType(name: string): protobuf.Type {
-  root ??= loadRoot();
+  root ??= loadRoot('shims');
   try {
     return root.lookupType(name);
   } catch (err) {
@@ -44,7 +20,7 @@ export function lookupType(name: string): protobuf.Type {
 }
 
 export function hasType(name: string): boolean {
-  root ??= loadRoot();
+  root ??= loadRoot('shims');
   return root.lookup(name) instanceof protobuf.Type;
 }
 
