@@ -145,6 +145,8 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     // crid answers Unavailable until its recovery is done: READY=1 before that would fail here.
     expect(await pods()).toEqual([]);
     expect((await crictl('version')).stdout).toContain('RuntimeName:  crid');
+    // V8's code for crid's modules, kept for the next start
+    expect(fs.readdirSync(path.join(PREFIX, 'compile-cache'), { recursive: true }).length).toBeGreaterThan(0);
   });
 
   it('crid images import loads the sandbox image (offline) under its default name', async () => {
