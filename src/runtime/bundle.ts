@@ -40,6 +40,12 @@ export async function openShimLog(dir: string, log: Logger): Promise<net.Socket>
   return drainFifoToLog(fifo, log);
 }
 
+/** After a restart: reads `<bundle>/log` again if the task's shim was started with one (a task that joined its pod's shim has none). */
+export async function reopenShimLog(dir: string, log: Logger): Promise<net.Socket | undefined> {
+  const fifo = path.join(dir, 'log');
+  return fs.existsSync(fifo) ? drainFifoToLog(fifo, log) : undefined;
+}
+
 /** Mount points at or below dir, deepest first, from /proc/self/mountinfo. */
 export function mountsUnder(dir: string): string[] {
   const prefix = path.resolve(dir);

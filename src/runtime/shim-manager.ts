@@ -9,7 +9,7 @@ import { isKind, notFound } from '../errors.ts';
 import type { ExitMonitor } from '../events/exit-monitor.ts';
 import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
-import { bundleDir, createBundle, openShimLog, removeBundle } from './bundle.ts';
+import { bundleDir, createBundle, openShimLog, removeBundle, reopenShimLog } from './bundle.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
@@ -231,7 +231,7 @@ export class ShimManager {
       rec.conn = await this.reattach(rec);
       rec.conn.tasks.add(id);
       const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
-      rec.shimLog = await openShimLog(bundle, log);
+      rec.shimLog = await reopenShimLog(bundle, log);
       if (learn) await this.learnState(rec, rec.conn, info.taskPid, log);
       return this.shimTask(rec, info.taskPid);
     } catch (err) {

@@ -57,6 +57,9 @@ it('starts the shim for the pod and its first container only; the others join it
   }
 
   await env.restart('SIGKILL');
+  // Only a shim crid started writes a log FIFO; the recovery makes none for the tasks that joined it.
+  const hasShimLog = (id: string) => fs.existsSync(path.join(env.dir, 'state/tasks/k8s.io', id, 'log'));
+  expect([pod.id, ...ids].map(hasShimLog)).toEqual([true, true, false, false]);
   const exec = await env.client.runtime.ExecSync({
     container_id: ids[2],
     cmd: ['/bin/sh', '-c', 'echo joined'],
