@@ -1,6 +1,7 @@
 // RunPodSandbox as a pipeline: the pod's CNI ADD runs while its shim starts and, on a runc-kind
 // handler, while its pause task is created; a VM shim's task is created only once the network is up
-// (VM shims copy the netns' interfaces when the task is made).
+// (VM shims copy the netns' interfaces when the task is made). And the teardown: one CNI DEL per pod,
+// however often kubelet stops it before removing it.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,6 +9,15 @@ import { FAKE_KATA_SHIM, startPodEnv, podConfig, type PodEnv } from '../helpers/
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
 const PLUGIN = 'crid-test-shim-first';
+const CALLS_PLUGIN = 'crid-test-cni-calls';
+
+// A chained plugin that appends each CNI command it is run with to <plugin>.<pod id>.calls.
+const callsPluginScript = `#!${process.execPath}
+const fs = require('node:fs');
+const input = JSON.parse(fs.readFileSync(0, 'utf8'));
+fs.appendFileSync(__filename + '.' + process.env.CNI_CONTAINERID + '.calls', process.env.CNI_COMMAND + '\\n');
+if (process.env.CNI_COMMAND === 'ADD') process.stdout.write(JSON.stringify(input.prevResult));
+`;
 
 // A chained plugin that waits (up to 20 s) for a shim naming the pod to run, then (up to 3 s) for the
 // pause task's rootfs to be mounted (a shim mounts it when it creates the task), records what it saw,
@@ -46,7 +56,15 @@ describe('RunPodSandbox pipeline', () => {
       extraRuntimes: async (cni) => {
         await cni.addFakePlugin(PLUGIN, pluginScript);
         const confDir = await cni.confDirWith(PLUGIN);
-        return `[${CRI}.containerd.runtimes.shimfirst]
+        await cni.addFakePlugin(CALLS_PLUGIN, callsPluginScript);
+        const callsConfDir = await cni.confDirWith(CALLS_PLUGIN);
+        return `[${CRI}.containerd.runtimes.counted]
+  runtime_type = "io.containerd.runc.v2"
+  cni_conf_dir = "${callsConfDir}"
+  [${CRI}.containerd.runtimes.counted.options]
+    BinaryName = "runc"
+    Root = "${path.join(cni.dir, 'runc')}"
+[${CRI}.containerd.runtimes.shimfirst]
   runtime_type = "io.containerd.runc.v2"
   cni_conf_dir = "${confDir}"
   [${CRI}.containerd.runtimes.shimfirst.options]
@@ -83,4 +101,16 @@ describe('RunPodSandbox pipeline', () => {
       await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
     }, 60_000);
   }
+
+  it('runs CNI DEL once for a pod stopped twice and then removed', async () => {
+    const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({
+      config: podConfig('p-one-del'),
+      runtime_handler: 'counted',
+    });
+    await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
+    await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
+    await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+    const calls = fs.readFileSync(path.join(env.cni.binDir, `${CALLS_PLUGIN}.${id}.calls`), 'utf8');
+    expect(calls.trim().split('\n')).toEqual(['ADD', 'DEL']);
+  }, 60_000);
 });

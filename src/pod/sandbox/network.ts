@@ -48,9 +48,12 @@ async function setUpNetwork(m: SandboxMaking, netnsPath: string): Promise<string
   return setup.ips;
 }
 
-/** Tears down the pod's network and removes its netns; safe to repeat. */
+/**
+ * Tears down the pod's network and removes its netns; safe to repeat. Once a stop has done it, a
+ * later stop or remove runs no CNI DEL again (as containerd, which finds the netns closed).
+ */
 export async function teardownSandboxNetwork(deps: PodDeps, sandbox: SandboxRecord): Promise<void> {
-  if (!sandbox.netnsPath) return;
+  if (!sandbox.netnsPath || sandbox.networkDown) return;
   const m = sandbox.config.metadata!;
   const cni = cniSettingsFor(deps.config().cni, sandbox.handler);
   await teardownPodNetwork(
