@@ -49,3 +49,26 @@ describe('runCommand', () => {
     );
   });
 });
+
+describe('tryCommand output', () => {
+  it('kills a program that prints without end, and says so', async () => {
+    const run = await tryCommand('/bin/sh', ['-c', 'exec yes crid'], { timeoutMs: 30_000 });
+    expect(run).toMatchObject({ failed: true, timedOut: false, exitCode: undefined });
+    expect(run.stdout.length).toBeLessThanOrEqual(16 << 20);
+    expect(run.message).toMatch(/printed more than 16777216 bytes$/);
+  });
+
+  it('ends when the program exits, though a child of it still holds its output open', async () => {
+    const run = await tryCommand('/bin/sh', ['-c', 'sleep 60 & echo $!']);
+    expect(run).toMatchObject({ exitCode: 0, failed: false });
+    const holder = Number(run.stdout);
+    // Still running, so the result did not wait for it.
+    expect(() => process.kill(holder, 0)).not.toThrow();
+    process.kill(holder, 'SIGKILL');
+  });
+
+  it('is not failed by a program that exits without reading its input', async () => {
+    const run = await tryCommand('/bin/true', [], { input: 'x'.repeat(1 << 20) });
+    expect(run).toMatchObject({ exitCode: 0, failed: false, message: '' });
+  });
+});

@@ -68,7 +68,7 @@ describe('scripts/install and scripts/uninstall', () => {
     expect(fs.existsSync(installed('src/main.js'))).toBe(true);
     expect(filesUnder(installed('src')).filter((f) => f.endsWith('.ts'))).toEqual([]);
     expect(fs.existsSync(installed('node_modules/@grpc/grpc-js/package.json'))).toBe(true);
-    for (const dev of ['typescript', 'vitest', '@types/tar-stream'])
+    for (const dev of ['typescript', 'vitest', '@types/tar-stream', 'execa'])
       expect(fs.existsSync(installed('node_modules', dev))).toBe(false);
     expect(fs.readlinkSync(path.join(destdir, 'usr/local/bin/crid'))).toBe(`${PREFIX}/scripts/crid`);
     expect(fs.readFileSync(path.join(destdir, 'etc/systemd/system/crid.service'), 'utf8')).toBe(
