@@ -14,8 +14,10 @@ export function bundleDir(stateDir: string, namespace: string, id: string): stri
   return path.join(stateDir, 'tasks', namespace, id);
 }
 
-/** Creates the bundle with its config.json and an empty rootfs/ (0711, as containerd does). */
-/** `spec` is a spec, or config.json's exact text. */
+/**
+ * Creates the bundle with its config.json and an empty rootfs/ (0711, as containerd does); `spec` is
+ * a spec, or config.json's exact text.
+ */
 export async function createBundle(dir: string, spec: object | string): Promise<void> {
   try {
     await fs.promises.mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
@@ -30,19 +32,25 @@ export async function createBundle(dir: string, spec: object | string): Promise<
   }
 }
 
+/** The FIFO a shim started in the bundle writes its own log to. */
+const shimLogFifo = (dir: string) => path.join(dir, 'log');
+
 /**
  * Creates `<bundle>/log` and keeps it open for reading: without the FIFO the shim exits silently,
  * and without a reader it blocks before serving.
  */
 export async function openShimLog(dir: string, log: Logger): Promise<net.Socket> {
-  const fifo = path.join(dir, 'log');
+  const fifo = shimLogFifo(dir);
   if (!fs.existsSync(fifo)) await mkfifo(fifo);
   return drainFifoToLog(fifo, log);
 }
 
-/** After a restart: reads `<bundle>/log` again if the task's shim was started with one (a task that joined its pod's shim has none). */
+/**
+ * After a restart: reads `<bundle>/log` again if the task's shim was started with one (a task that
+ * joined its pod's shim has none).
+ */
 export async function reopenShimLog(dir: string, log: Logger): Promise<net.Socket | undefined> {
-  const fifo = path.join(dir, 'log');
+  const fifo = shimLogFifo(dir);
   return fs.existsSync(fifo) ? drainFifoToLog(fifo, log) : undefined;
 }
 
