@@ -40,6 +40,8 @@ describe('shim binaries', () => {
     expect(isRuncKind(handler('runc', 'io.containerd.runc.v2'))).toBe(true);
     expect(isRuncKind(handler('runc1', 'io.containerd.runc.v1'))).toBe(true);
     expect(isRuncKind(handler('gvisor', 'io.containerd.runsc.v1'))).toBe(false);
+    expect(isRuncKind(handler('abs', '/usr/bin/containerd-shim-runc-v2'))).toBe(true);
+    expect(isRuncKind(handler('abs-kata', '/opt/kata/bin/containerd-shim-kata-v2'))).toBe(false);
   });
 
   it('finds it in PATH, honours runtime_path, and reports a missing one in containerd words', () => {

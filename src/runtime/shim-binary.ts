@@ -21,7 +21,7 @@ export function shimKind(handler: RuntimeHandler): ShimKind {
  * into its VM when the task is created.
  */
 export function isRuncKind(handler: RuntimeHandler): boolean {
-  return /^io\.containerd\.(runtime\.v1\.linux|runc\.v[12])$/.test(handler.runtime_type);
+  return /^(containerd-shim|containerd-shim-runc-v[12])$/.test(path.basename(shimBinaryName(handler.runtime_type)));
 }
 
 /**

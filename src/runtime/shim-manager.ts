@@ -13,7 +13,7 @@ import { bundleDir, createBundle, openShimLog, removeBundle, reopenShimLog } fro
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
-import { findShimBinary, shimKind } from './shim-binary.ts';
+import { findShimBinary, isRuncKind, shimKind } from './shim-binary.ts';
 import {
   cleanupDeadShimV1,
   dialShimV1,
@@ -92,6 +92,8 @@ export interface ShimTask {
 /** Saved in the bundle so a restarted crid knows how to reach and clean up the shim. */
 interface ShimRecordFile {
   kind: 'v1' | 'v2';
+  /** Its handler's isRuncKind; absent in records written before crid kept it. */
+  runcKind?: boolean;
   binary: string;
   runtime: string;
   runtimeRoot: string;
@@ -697,7 +699,7 @@ async function bundleCgroupsPath(bundle: string): Promise<string> {
 
 /** The legacy shim and containerd-shim-runc-v1/v2 drive an OCI runtime of runc's kind (runc, crun). */
 function isRuncShim(file: ShimRecordFile): boolean {
-  return file.kind === 'v1' || /^containerd-shim-runc-v[12]$/.test(path.basename(file.binary));
+  return file.runcKind ?? (file.kind === 'v1' || /^containerd-shim-runc-v[12]$/.test(path.basename(file.binary)));
 }
 
 function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
@@ -706,6 +708,7 @@ function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
     Object.entries(options).find(([k]) => k.toLowerCase() === key.toLowerCase())?.[1];
   return {
     kind: shimKind(handler),
+    runcKind: isRuncKind(handler),
     binary,
     runtime: handler.runtime_engine || String(pick('Runtime') ?? pick('BinaryName') ?? ''),
     runtimeRoot: handler.runtime_root || String(pick('RuntimeRoot') ?? pick('Root') ?? ''),
