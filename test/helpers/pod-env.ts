@@ -97,16 +97,31 @@ export async function pushTestImages(registry: TestRegistry): Promise<{ pauseIma
 }
 
 /** One crid for the file's tests, with the busybox image pulled; `use` receives it before the first test. */
-export function withPodEnv(use: (env: PodEnv) => void): void {
+export function withPodEnv(use: (env: PodEnv) => void, opts: PodEnvOptions = {}): void {
   let env: PodEnv | undefined;
   beforeAll(async () => {
-    env = await startPodEnv();
+    env = await startPodEnv(opts);
     await env.client.image.PullImage({ image: { image: env.busyboxImage } });
     use(env);
   }, 180_000);
   afterAll(async () => {
     await env?.dispose();
   }, 120_000);
+}
+
+/**
+ * A temp dir for the file's own tools (wrapper runtimes, shims), made before the tests and removed
+ * after them; registered before withPodEnv, it outlives the crid whose config names its files.
+ */
+export function withToolsDir(prefix: string): () => string {
+  let dir: string | undefined;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  });
+  afterAll(() => {
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+  return () => dir!;
 }
 
 export async function startPodEnv(opts: PodEnvOptions = {}): Promise<PodEnv> {

@@ -1,11 +1,10 @@
 // crid SIGKILLed at chosen points of a task's life, made reachable by an OCI runtime that pauses after
 // one verb (a wrapper around runc): after the restart everything must be removable, and nothing may be
 // left of the task: no runtime state, no process, no bundle, no shim work directory.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { processGone, withPodEnv, withToolsDir, type PodEnv } from '../helpers/pod-env.ts';
 import {
   containerConfig,
   createContainer,
@@ -20,7 +19,7 @@ const CRI = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
 const PAUSE_S = 4;
 
 let env: PodEnv;
-let tools: string;
+const tools = withToolsDir('crid-slow-runtime-');
 
 /**
  * A runc that, after `verb` succeeded (or before it runs), appends its arguments to `<marker>` and
@@ -28,8 +27,8 @@ let tools: string;
  * run alongside the sandbox's; a marker each call overwrote could hide the call a test waits for.
  */
 function slowRuntime(name: string, verb: string, when: 'before' | 'after'): string {
-  const file = path.join(tools, `${name}.sh`);
-  const marker = path.join(tools, `${name}.marker`);
+  const file = path.join(tools(), `${name}.sh`);
+  const marker = path.join(tools(), `${name}.marker`);
   const pause = `echo "$*" >> ${marker}; sleep ${PAUSE_S}`;
   fs.writeFileSync(
     file,
@@ -44,8 +43,8 @@ ${when === 'before' ? `${pause}\nexec runc "$@"` : `runc "$@"; rc=$?; ${pause}; 
   return file;
 }
 
-const root = (name: string) => path.join(tools, `${name}-root`);
-const marker = (name: string) => path.join(tools, `${name}.marker`);
+const root = (name: string) => path.join(tools(), `${name}-root`);
+const marker = (name: string) => path.join(tools(), `${name}.marker`);
 
 function handlers(): string {
   const v2 = (name: string, verb: string, when: 'before' | 'after') => `[${CRI}.${name}]
@@ -68,16 +67,12 @@ function handlers(): string {
   ].join('');
 }
 
-beforeAll(async () => {
-  tools = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-slow-runtime-'));
-  env = await startPodEnv({ extraRuntimes: async () => handlers() });
-  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-  if (tools) fs.rmSync(tools, { recursive: true, force: true });
-}, 120_000);
+withPodEnv(
+  (e) => {
+    env = e;
+  },
+  { extraRuntimes: async () => handlers() },
+);
 
 /** What the OCI runtime, crid's bundles and the legacy shims' work dirs still hold. */
 function leftovers(handler: string): string[] {

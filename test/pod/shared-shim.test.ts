@@ -1,22 +1,21 @@
 // A pod's containers join its runc v2 shim. The shim binary's `start` for a container only answers
 // with the pod shim's address, so once a binary has done that, crid skips the process: a wrapper
 // around containerd-shim-runc-v2 counts the starts it is asked for.
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { processGone, startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
+import { processGone, withPodEnv, withToolsDir, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod, status } from '../container/container-env.ts';
 
 const CRI = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
 
 let env: PodEnv;
-let tools: string;
-const starts = () => path.join(tools, 'starts');
+const tools = withToolsDir('crid-counted-shim-');
+const starts = () => path.join(tools(), 'starts');
 
-beforeAll(async () => {
-  tools = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-counted-shim-'));
-  const shim = path.join(tools, 'containerd-shim-counted-v2');
+/** containerd-shim-runc-v2 behind a wrapper that counts the starts it is asked for. */
+function countedShim(): string {
+  const shim = path.join(tools(), 'containerd-shim-counted-v2');
   fs.writeFileSync(
     shim,
     `#!/bin/sh
@@ -25,19 +24,20 @@ exec /usr/bin/containerd-shim-runc-v2 "$@"
 `,
     { mode: 0o755 },
   );
-  env = await startPodEnv({
+  return shim;
+}
+
+withPodEnv(
+  (e) => {
+    env = e;
+  },
+  {
     extraRuntimes: async () => `[${CRI}.counted]
   runtime_type = "io.containerd.runc.v2"
-  runtime_path = "${shim}"
+  runtime_path = "${countedShim()}"
 `,
-  });
-  await env.client.image.PullImage({ image: { image: env.busyboxImage } });
-}, 180_000);
-
-afterAll(async () => {
-  await env?.dispose();
-  if (tools) fs.rmSync(tools, { recursive: true, force: true });
-}, 120_000);
+  },
+);
 
 const info = async (id: string) =>
   JSON.parse((await env.client.runtime.ContainerStatus({ container_id: id, verbose: true })).info.info);
