@@ -20,7 +20,9 @@ import { CONTAINERD, containerdDaemon, cridDaemon, type Daemon, type NodeSetup }
 import { removeCgroupParent, sweepLeftovers } from './bench/leftovers.ts';
 import { percentile, sleep } from './bench/samples.ts';
 import {
+  cpuMs,
   fill,
+  machineBusyMs,
   parallelRuns,
   pullImages,
   relistLoop,
@@ -48,6 +50,8 @@ interface Results {
   podsPerSecond: number;
   createStartP50: number;
   stopRemoveP50: number;
+  daemonCpuPerPod: number;
+  machineCpuPerPod: number;
   fillMs: number;
   relistP50: number;
   relistP95: number;
@@ -80,7 +84,10 @@ async function measure(
   await pullImages(w, [images.pauseImage, images.busyboxImage]);
   await serialLifecycles({ ...w, prefix: `${daemon.name}-warmup` }, 1);
   progress(daemon, `${N} serial pod lifecycles`);
+  const cpu0 = { daemon: cpuMs(daemon.pid()!), machine: machineBusyMs() };
   const serial = await serialLifecycles(w, N);
+  const daemonCpuPerPod = (cpuMs(daemon.pid()!) - cpu0.daemon) / N;
+  const machineCpuPerPod = (machineBusyMs() - cpu0.machine) / N;
   progress(daemon, `${N} RunPodSandbox at concurrency ${CONCURRENCY}`);
   const podsPerSecond = await parallelRuns(w, N);
   progress(daemon, `${N} pods with a container at concurrency ${CONCURRENCY}`);
@@ -107,6 +114,8 @@ async function measure(
     podsPerSecond,
     createStartP50: percentile(serial.createStart, 50),
     stopRemoveP50: percentile(serial.stopRemove, 50),
+    daemonCpuPerPod,
+    machineCpuPerPod,
     fillMs,
     relistP50: percentile(relist.relist, 50),
     relistP95: percentile(relist.relist, 95),
@@ -173,6 +182,18 @@ const ROWS: Row[] = [
     label: 'StopPodSandbox + RemovePodSandbox p50 (one running container)',
     unit: 'ms',
     value: (r) => r.stopRemoveP50,
+    digits: 1,
+  },
+  {
+    label: 'daemon CPU per serial pod lifecycle (run, container, stop, remove)',
+    unit: 'ms',
+    value: (r) => r.daemonCpuPerPod,
+    digits: 1,
+  },
+  {
+    label: 'whole machine CPU per serial pod lifecycle (daemon, shims, runc, CNI, kernel)',
+    unit: 'ms',
+    value: (r) => r.machineCpuPerPod,
     digits: 1,
   },
   {

@@ -141,3 +141,23 @@ export function rssMiB(pid: number): number {
   const kib = /^VmRSS:\s+(\d+)/m.exec(fs.readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
   return Number(kib ?? Number.NaN) / 1024;
 }
+
+const TICK_MS = 10;
+
+/** CPU time (user + system) one process has used, in ms. */
+export function cpuMs(pid: number): number {
+  const fields = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+}
+
+/** CPU time the whole machine has spent busy (not idle or waiting on I/O), in ms over all CPUs. */
+export function machineBusyMs(): number {
+  const [user, nice, system, , , irq, softirq] = fs
+    .readFileSync('/proc/stat', 'utf8')
+    .split('\n')[0]!
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .map(Number);
+  return (user! + nice! + system! + irq! + softirq!) * TICK_MS;
+}
