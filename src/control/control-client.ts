@@ -1,6 +1,6 @@
 // The client side of the control socket, for `crid config reload`, `crid check --deep`,
 // `crid runtimeclass --measure` and `crid images import`.
-import http from 'node:http';
+import { http } from '../util/http-modules.ts';
 import type { Readable } from 'node:stream';
 import type { ReloadResult } from '../config/reload.ts';
 import type { CheckResult } from '../handler-health/self-check.ts';

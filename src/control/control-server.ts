@@ -1,7 +1,8 @@
 // crid's control socket: a small HTTP/JSON API on `<crid.state>/control.sock` (mode 0600) for the
 // commands that need the running daemon: reload the config, deep-check handlers, measure pods,
 // import image archives.
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from '../util/http-modules.ts';
 import { chmodSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
@@ -76,7 +77,7 @@ export async function startControlServer(
   };
 }
 
-async function route(ops: ControlOperations, req: http.IncomingMessage): Promise<unknown> {
+async function route(ops: ControlOperations, req: IncomingMessage): Promise<unknown> {
   const url = new URL(req.url ?? '/', 'http://crid');
   const key = `${req.method} ${url.pathname}`;
   const handler = url.searchParams.get('handler') ?? undefined;
@@ -102,7 +103,7 @@ async function route(ops: ControlOperations, req: http.IncomingMessage): Promise
  * The archive reaches the importer through a pass-through, so that a refused archive does not tear
  * down the connection: the rest of the body is drained and the client gets the reason.
  */
-async function importFromBody(ops: ControlOperations, req: http.IncomingMessage): Promise<ImportedImage[]> {
+async function importFromBody(ops: ControlOperations, req: IncomingMessage): Promise<ImportedImage[]> {
   const body = new PassThrough();
   req.pipe(body);
   req.once('close', () => {
@@ -138,6 +139,6 @@ function statusOf(err: unknown): number {
   return (err instanceof CridError && HTTP_STATUS[err.kind]) || 500;
 }
 
-function reply(res: http.ServerResponse, status: number, body: unknown): void {
+function reply(res: ServerResponse, status: number, body: unknown): void {
   res.writeHead(status, { 'content-type': 'application/json' }).end(`${JSON.stringify(body)}\n`);
 }

@@ -2,8 +2,9 @@
 // come from the given environment (HTTP_PROXY, HTTPS_PROXY, NO_PROXY, as curl and Go read them) through
 // Node's own proxy support in its agents. node:http rather than fetch because hosts.toml's `ca` and
 // `skip_verify` are per-host TLS options.
-import http from 'node:http';
-import https from 'node:https';
+import type { Agent as HttpAgent, IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Agent as HttpsAgent } from 'node:https';
+import { http, https } from '../util/http-modules.ts';
 import { readFile } from 'node:fs/promises';
 import { pipeline, Transform, type Readable } from 'node:stream';
 import { unavailable } from '../errors.ts';
@@ -11,7 +12,7 @@ import type { RegistryHost } from './hosts-config.ts';
 
 export interface HttpResponse {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: IncomingHttpHeaders;
   body: Readable;
 }
 
@@ -46,8 +47,8 @@ export interface SendOptions {
 
 export class HttpTransport {
   readonly #opts: TransportOptions;
-  readonly #httpAgent: http.Agent;
-  readonly #httpsAgents = new Map<string, https.Agent>();
+  readonly #httpAgent: HttpAgent;
+  readonly #httpsAgents = new Map<string, HttpsAgent>();
 
   constructor(opts: TransportOptions) {
     this.#opts = opts;
@@ -58,7 +59,7 @@ export class HttpTransport {
     return this.#opts.proxyEnv ? { proxyEnv: this.#opts.proxyEnv } : {};
   }
 
-  async #httpsAgentFor(host: RegistryHost): Promise<https.Agent> {
+  async #httpsAgentFor(host: RegistryHost): Promise<HttpsAgent> {
     const client = host.client[0];
     const key = `${host.skipVerify}|${host.ca.join(',')}|${client?.cert ?? ''}|${client?.key ?? ''}`;
     let agent = this.#httpsAgents.get(key);
@@ -121,7 +122,7 @@ function once(fn: () => void): () => void {
 }
 
 /** The body, counted for the observer, which learns when it ends or fails. */
-function observed(res: http.IncomingMessage, observer: TransferObserver | undefined, done: () => void): Readable {
+function observed(res: IncomingMessage, observer: TransferObserver | undefined, done: () => void): Readable {
   if (!observer) return res;
   const counted = new Transform({
     transform(chunk: Buffer, _enc, next) {

@@ -1,5 +1,6 @@
 // The `/metrics` HTTP endpoint on `[crid] metrics_address`: loopback by default, off when "".
-import http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { http } from '../util/http-modules.ts';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../log.ts';
 import type { CridMetrics } from './metrics.ts';
@@ -56,7 +57,7 @@ export async function startMetricsServer(opts: MetricsServerOptions): Promise<Me
   };
 }
 
-function respond(metrics: CridMetrics, req: http.IncomingMessage, res: http.ServerResponse, log: Logger): void {
+function respond(metrics: CridMetrics, req: IncomingMessage, res: ServerResponse, log: Logger): void {
   const url = new URL(req.url ?? '/', 'http://metrics');
   if (url.pathname !== '/metrics') {
     res.writeHead(404, { 'content-type': 'text/plain' }).end('not found: crid serves /metrics\n');

@@ -1,9 +1,9 @@
 // Answers on a socket taken over by an HTTP upgrade, before or instead of switching protocols.
-import { STATUS_CODES } from 'node:http';
+import { http } from '../util/http-modules.ts';
 import type { Duplex } from 'node:stream';
 
 function head(status: number, headers: Record<string, string | readonly string[]>): string {
-  const lines = [`HTTP/1.1 ${status} ${STATUS_CODES[status] ?? ''}`];
+  const lines = [`HTTP/1.1 ${status} ${http.STATUS_CODES[status] ?? ''}`];
   for (const [name, value] of Object.entries(headers)) {
     for (const v of typeof value === 'string' ? [value] : value) lines.push(`${name}: ${v}`);
   }

@@ -1,8 +1,8 @@
 // crid's streaming server: serves the one-time URLs that Exec, Attach and PortForward return,
 // speaking SPDY/3.1 or WebSocket as the client asks (kubelet's cri/streaming server, which
 // containerd embeds, does the same).
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import { http, https } from '../util/http-modules.ts';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { WebSocket, WebSocketServer } from 'ws';
@@ -149,8 +149,8 @@ export class StreamingServer {
     });
     const onRequest = (req: IncomingMessage, res: ServerResponse) => this.#onRequest(req, res);
     this.#server = options.tls
-      ? createHttpsServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
-      : createHttpServer(onRequest);
+      ? https.createServer({ cert: options.tls.cert, key: options.tls.key }, onRequest)
+      : http.createServer(onRequest);
     this.#server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) =>
       this.#onUpgrade(req, socket, head),
     );
