@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fs from 'node:fs';
-import { DESCRIPTORS, descriptorFile, loadCri, loadRoot, parseProtos, type DescriptorName } from './proto.ts';
+import { DESCRIPTORS, criRoot, descriptorFile, loadRoot, parseProtos, type DescriptorName } from './proto.ts';
 
 describe('proto descriptors', () => {
   for (const name of Object.keys(DESCRIPTORS) as DescriptorName[]) {
@@ -10,8 +10,7 @@ describe('proto descriptors', () => {
   }
 
   it('gives gRPC the CRI services and the codecs their messages', () => {
-    const cri = loadCri();
-    expect(Object.keys(cri['runtime.v1.RuntimeService'] as object)).toContain('RunPodSandbox');
+    expect(Object.keys(criRoot().lookupService('runtime.v1.RuntimeService').methods)).toContain('RunPodSandbox');
     expect(loadRoot('shims').lookupType('containerd.task.v2.CreateTaskRequest').fields.bundle?.type).toBe('string');
   });
 });

@@ -1,17 +1,15 @@
 // The wire contracts in proto/, loaded from the descriptors `npm run gen:descriptors` writes to
-// proto/descriptors/ (parsing the .proto text took ~100 ms of every start). Options shared by every
-// loader: field names as in the .proto files, int64 as decimal strings (CRI timestamps are ns and
-// exceed 2^53), enums as names.
+// proto/descriptors/ (parsing the .proto text took ~100 ms of every start). Messages are read as
+// @grpc/proto-loader reads them with CRI_OBJECT_OPTIONS: field names as in the .proto files, int64
+// as decimal strings (CRI timestamps are ns and exceed 2^53), enums as names, defaults filled in.
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as protoLoader from '@grpc/proto-loader';
 import protobuf from 'protobufjs';
 
 export const PROTO_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../proto');
 
-export const LOADER_OPTIONS: protoLoader.Options = {
-  keepCase: true,
+export const CRI_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   longs: String,
   enums: String,
   defaults: true,
@@ -64,7 +62,10 @@ export function loadRoot(name: DescriptorName): protobuf.Root {
   return root;
 }
 
-/** The CRI services for gRPC. */
-export function loadCri(): protoLoader.PackageDefinition {
-  return protoLoader.fromJSON(readDescriptor('cri'), LOADER_OPTIONS);
+let cri: protobuf.Root | undefined;
+
+/** The CRI's Root, loaded once for the gRPC services and the request checks. */
+export function criRoot(): protobuf.Root {
+  cri ??= loadRoot('cri');
+  return cri;
 }

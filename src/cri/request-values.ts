@@ -4,7 +4,7 @@
 // reads the field (or as a CNI or stream failure, for a port out of range).
 import protobuf from 'protobufjs';
 import { internal, invalidArgument } from '../errors.ts';
-import { loadRoot } from '../proto.ts';
+import { criRoot } from '../proto.ts';
 import { quote } from '../oci/cri-values.ts';
 import type { StreamHandler, UnaryHandler } from '../server/rpc.ts';
 
@@ -16,13 +16,6 @@ const RANGES: Record<string, [min: number, max: number]> = {
   'PortMapping.host_port': [0, 65535],
   'PortForwardRequest.port': [1, 65535],
 };
-
-let root: protobuf.Root | undefined;
-
-function criRoot(): protobuf.Root {
-  root ??= loadRoot('cri');
-  return root;
-}
 
 /** The request message type of one RPC, e.g. ('RuntimeService', 'CreateContainer'). */
 export function requestType(service: string, rpc: string): protobuf.Type {

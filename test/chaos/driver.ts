@@ -6,7 +6,7 @@ import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { loadCri } from '../../src/proto.ts';
+import { loadCri } from '../helpers/cri-client.ts';
 import type { Call } from '../helpers/cri-client.ts';
 import { podConfig, type PodEnv } from '../helpers/pod-env.ts';
 import { REPO, type CridProcess } from '../helpers/crid-process.ts';

@@ -1,10 +1,12 @@
 // A real CRI gRPC client for tests and benchmarks, promisified.
 import * as grpc from '@grpc/grpc-js';
+import * as protoLoader from '@grpc/proto-loader';
 import type { MethodDefinition } from '@grpc/proto-loader';
 import type { ProtoGrpcType } from '../../src/generated/api.ts';
 import type { ImageServiceDefinition } from '../../src/generated/runtime/v1/ImageService.ts';
 import type { RuntimeServiceDefinition } from '../../src/generated/runtime/v1/RuntimeService.ts';
-import { loadCri } from '../../src/proto.ts';
+import fs from 'node:fs';
+import { CRI_OBJECT_OPTIONS, descriptorFile } from '../../src/proto.ts';
 
 /** One promisified RPC: the request as written, the response as decoded (defaults filled in). */
 export type Call<Req = object, Res = unknown> = (request?: Req, timeoutMs?: number) => Promise<Res>;
@@ -37,6 +39,14 @@ export type ClientMethod = ((...args: unknown[]) => grpc.ClientUnaryCall | grpc.
 export function clientMethod(client: grpc.Client, rpc: string): ClientMethod | undefined {
   const fn = (client as unknown as Record<string, unknown>)[rpc];
   return typeof fn === 'function' ? (fn as ClientMethod) : undefined;
+}
+
+/** The CRI services as @grpc/proto-loader makes them for a client (keepCase is in the descriptor's names). */
+export function loadCri(): protoLoader.PackageDefinition {
+  return protoLoader.fromJSON(JSON.parse(fs.readFileSync(descriptorFile('cri'), 'utf8')), {
+    ...CRI_OBJECT_OPTIONS,
+    keepCase: true,
+  } as protoLoader.Options);
 }
 
 /** The generated CRI package, typed. */
