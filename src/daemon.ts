@@ -8,6 +8,7 @@ import { ConfigHolder } from './config/reload.ts';
 import type { Logger } from './log.ts';
 import { CriServer } from './server/grpc-server.ts';
 import type { RpcTable } from './server/rpc.ts';
+import type { ServingStage } from './server/instrument.ts';
 import { runtimeServiceRpcs } from './cri/runtime/index.ts';
 import { imageServiceRpcs } from './cri/image/index.ts';
 import { withCheckedValues } from './cri/request-values.ts';
@@ -27,7 +28,7 @@ import type { PodDeps } from './pod/deps.ts';
 import { CdiRegistry } from './cdi/cdi-registry.ts';
 import { watchTaskExits } from './pod/events/task-exits.ts';
 import { closeContainerLogs } from './pod/container/io.ts';
-import { recoverState } from './pod/recovery.ts';
+import { loadRecords, recoverState } from './pod/recovery.ts';
 import { measurePods, runPauseSandbox } from './pod/sandbox/probe.ts';
 import { HandlerHealth } from './handler-health/health.ts';
 import { measureHandlers } from './handler-health/overhead.ts';
@@ -68,7 +69,7 @@ export class Daemon {
   private control: ControlServer | undefined;
   private streaming: StreamingServer | undefined;
   private stopWatchingExits: (() => void) | undefined;
-  private ready = false;
+  private stage: ServingStage = 'starting';
   private readonly podCidr = { podCidr: '' };
 
   constructor(opts: DaemonOptions) {
@@ -200,7 +201,7 @@ export class Daemon {
       },
       {
         log: this.log,
-        isReady: () => this.ready,
+        stage: () => this.stage,
         observe: (rpc, code, seconds, handler) => this.metrics.observeRpc(rpc, code, seconds, handler),
         handlerOf: (rpc, request) => handlerOfRequest(deps, rpc, request),
       },
@@ -215,11 +216,17 @@ export class Daemon {
     this.log.info({ socket: cfg.crid.socket }, 'crid is serving CRI');
     // The shallow handler checks only run binaries: they overlap recovery. A deep check starts a pod,
     // which recovery's orphan sweep must not see half-made, so it waits for recovery.
-    await Promise.all([recoverState(deps), this.health.check(cfg)]);
+    await Promise.all([this.recover(deps), this.health.check(cfg)]);
     if (cfg.crid.deep_check_on_start) await this.health.check(cfg, { deep: true });
-    this.ready = true;
+    this.stage = 'ready';
     await this.startOperations(deps);
     this.log.info('state recovered; crid is ready');
+  }
+
+  private async recover(deps: PodDeps): Promise<void> {
+    await loadRecords(deps);
+    this.stage = 'records';
+    await recoverState(deps);
   }
 
   private async startOperations(deps: PodDeps): Promise<void> {
@@ -265,7 +272,7 @@ export class Daemon {
   }
 
   async stop(): Promise<void> {
-    this.ready = false;
+    this.stage = 'starting';
     this.holder.close();
     await this.control?.close();
     await this.metricsServer?.close();

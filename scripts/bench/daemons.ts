@@ -29,14 +29,17 @@ export interface Daemon {
   runcRoots: string[];
   pid(): number | undefined;
   running(): boolean;
-  /** Spawns the daemon; resolves with the ms from spawn to the first Version and ListPodSandbox it answers. */
-  start(): Promise<StartTimes>;
+  /**
+   * Spawns the daemon; resolves with the ms from spawn to the first Version it answers and to the
+   * first ListPodSandbox that lists `pods` pods.
+   */
+  start(pods?: number): Promise<StartTimes>;
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
 export interface StartTimes {
   versionMs: number;
-  /** A runtime answers ListPodSandbox once it has recovered its pods. */
+  /** A runtime lists its pods once it has recovered them (crid: loaded their records). */
   listMs: number;
 }
 
@@ -46,9 +49,13 @@ async function untilServing(
   alive: () => boolean,
   describe: () => string,
   t0: number,
+  pods: number,
 ): Promise<StartTimes> {
   const versionMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.Version({}, 1000));
-  const listMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.ListPodSandbox({}, 1000));
+  const listMs = await untilAnswered(socket, alive, describe, t0, async (client) => {
+    const { items }: { items: unknown[] } = await client.runtime.ListPodSandbox({}, 1000);
+    if (items.length < pods) throw new Error(`${items.length} of ${pods} pods listed`);
+  });
   return { versionMs, listMs };
 }
 
@@ -121,11 +128,11 @@ export function cridDaemon(node: NodeSetup): Daemon {
     runcRoots: [path.join(dir, 'runc'), path.join(dir, 'runc', 'k8s.io')],
     pid: () => proc?.child.pid,
     running,
-    async start() {
+    async start(pods = 0) {
       const t0 = nowMs();
       const p = startCrid(configFile, socket);
       proc = p;
-      return untilServing(socket, running, () => p.stderr().slice(-4000), t0);
+      return untilServing(socket, running, () => p.stderr().slice(-4000), t0, pods);
     },
     async stop(signal = 'SIGTERM') {
       await proc?.stop(signal);
@@ -174,11 +181,11 @@ export function containerdDaemon(node: NodeSetup): Daemon {
     runcRoots: [path.join(dir, 'runc'), path.join(dir, 'runc', 'k8s.io')],
     pid: () => child?.pid,
     running,
-    async start() {
+    async start(pods = 0) {
       const t0 = nowMs();
       child = spawn(CONTAINERD, ['--config', configFile], { stdio: ['ignore', 'ignore', 'pipe'] });
       child.stderr!.on('data', (chunk: Buffer) => (log = (log + chunk.toString()).slice(-16_000)));
-      return untilServing(socket, running, () => log.slice(-4000), t0);
+      return untilServing(socket, running, () => log.slice(-4000), t0, pods);
     },
     async stop(signal = 'SIGTERM') {
       const c = child;

@@ -15,7 +15,8 @@ import { removePodSandbox } from './sandbox/remove.ts';
 import { removeSandboxFiles } from './sandbox/files.ts';
 import { eachLimited } from '../util/each-limited.ts';
 
-export async function recoverState(deps: PodDeps): Promise<void> {
+/** Loads the pod and container records and reserves their names: lists and statuses can answer from them. */
+export async function loadRecords(deps: PodDeps): Promise<void> {
   const log = deps.log.child({ phase: 'recovery' });
   for (const broken of [...(await deps.sandboxes.load()), ...(await deps.containers.load())]) {
     log.error({ file: broken }, 'unreadable record skipped');
@@ -24,6 +25,11 @@ export async function recoverState(deps: PodDeps): Promise<void> {
     await step(log, { podId: s.id }, 'reserving the name', async () => deps.names.reserve(s.name, s.id));
   for (const c of deps.containers.list())
     await step(log, { containerId: c.id }, 'reserving the name', async () => deps.names.reserve(c.name, c.id));
+}
+
+/** After loadRecords: finishes or removes what a killed crid left half-made, reattaches to the shims, sweeps orphans. */
+export async function recoverState(deps: PodDeps): Promise<void> {
+  const log = deps.log.child({ phase: 'recovery' });
 
   for (const s of deps.sandboxes.list().filter((s) => s.creating)) {
     log.warn({ podId: s.id }, 'removing a pod sandbox whose RunPodSandbox did not finish');

@@ -4,7 +4,7 @@ import { Metadata } from '@grpc/grpc-js';
 import { pino } from 'pino';
 import { silentLogger } from '../log.ts';
 import { notFound } from '../errors.ts';
-import { instrumentUnary } from './instrument.ts';
+import { instrumentUnary, type ServingStage } from './instrument.ts';
 import { OVERSIZED_METADATA_HEADER } from './authority-rewrite.ts';
 
 function call(request: object, metadata = new Metadata()) {
@@ -21,37 +21,44 @@ function invoke(
 
 describe('instrumentUnary', () => {
   it('answers Unavailable until recovery is done, then runs the handler', async () => {
-    let ready = false;
+    let stage: ServingStage = 'records';
     const observed: Array<[string, number, string]> = [];
-    const wrapped = instrumentUnary('ListPodSandbox', async () => ({ ok: true }), {
+    const wrapped = instrumentUnary('RunPodSandbox', async () => ({ ok: true }), {
       log: silentLogger,
-      isReady: () => ready,
+      stage: () => stage,
       observe: (rpc, code, _seconds, handler) => observed.push([rpc, code, handler]),
       handlerOf: () => 'runc',
     });
     expect((await invoke(wrapped, {})).err).toMatchObject({ code: 14, details: expect.stringContaining('recovering') });
-    ready = true;
+    stage = 'ready';
     expect(await invoke(wrapped, {})).toEqual({ err: null, res: { ok: true } });
     expect(observed).toEqual([
-      ['ListPodSandbox', 14, 'runc'],
-      ['ListPodSandbox', 0, 'runc'],
+      ['RunPodSandbox', 14, 'runc'],
+      ['RunPodSandbox', 0, 'runc'],
     ]);
   });
 
-  it('answers Version while recovery runs, and Status only after it', async () => {
-    const version = instrumentUnary('Version', async () => ({ runtime_name: 'crid' }), {
-      log: silentLogger,
-      isReady: () => false,
-    });
-    const status = instrumentUnary('Status', async () => ({ ok: true }), { log: silentLogger, isReady: () => false });
-    expect(await invoke(version, {})).toEqual({ err: null, res: { runtime_name: 'crid' } });
-    expect((await invoke(status, {})).err).toMatchObject({ code: 14 });
+  it('answers Version from the start, lists and statuses once the records are loaded, Status only when ready', async () => {
+    let stage: ServingStage = 'starting';
+    const answer = (rpc: string) =>
+      invoke(
+        instrumentUnary(rpc, async () => ({ rpc }), { log: silentLogger, stage: () => stage }),
+        {},
+      );
+    const answered = async (rpcs: string[]) =>
+      (await Promise.all(rpcs.map(answer))).map(({ err }) => (err === null ? 'ok' : (err as { code: number }).code));
+    const rpcs = ['Version', 'ListPodSandbox', 'ContainerStatus', 'Status', 'RunPodSandbox'];
+    expect(await answered(rpcs)).toEqual(['ok', 14, 14, 14, 14]);
+    stage = 'records';
+    expect(await answered(rpcs)).toEqual(['ok', 'ok', 'ok', 14, 14]);
+    stage = 'ready';
+    expect(await answered(rpcs)).toEqual(['ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
   it('logs a finished call at debug with its duration', async () => {
     const lines: string[] = [];
     const log = pino({ level: 'debug' }, { write: (line: string) => lines.push(line) });
-    const wrapped = instrumentUnary('Version', async () => ({ ok: true }), { log, isReady: () => true });
+    const wrapped = instrumentUnary('Version', async () => ({ ok: true }), { log, stage: () => 'ready' });
     await invoke(wrapped, {});
     const done = lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'rpc done');
     expect(done).toMatchObject({ level: 20, rpc: 'Version', seconds: expect.any(Number) });
@@ -64,7 +71,7 @@ describe('instrumentUnary', () => {
       async () => {
         throw notFound('pod sandbox "x" not found');
       },
-      { log: silentLogger, isReady: () => true },
+      { log: silentLogger, stage: () => 'ready' },
     );
     expect((await invoke(wrapped, { pod_sandbox_id: 'x' })).err).toMatchObject({
       code: 5,
@@ -78,7 +85,7 @@ describe('instrumentUnary', () => {
       async () => {
         throw new TypeError('boom');
       },
-      { log: silentLogger, isReady: () => true },
+      { log: silentLogger, stage: () => 'ready' },
     );
     expect((await invoke(wrapped, {})).err).toMatchObject({ code: 2, details: 'boom' });
   });
@@ -91,7 +98,7 @@ describe('instrumentUnary', () => {
         ran = true;
         return {};
       },
-      { log: silentLogger, isReady: () => true },
+      { log: silentLogger, stage: () => 'ready' },
     );
     const metadata = new Metadata();
     metadata.set(OVERSIZED_METADATA_HEADER, '1049168');

@@ -12,8 +12,8 @@ export type RpcObserver = (rpc: string, code: number, seconds: number, handler: 
 
 export interface InstrumentOptions {
   log: Logger;
-  /** Resolves true once startup recovery is done; until then calls answer Unavailable. */
-  isReady: () => boolean;
+  /** How far crid's start has come; a call it cannot answer yet gets Unavailable. */
+  stage: () => ServingStage;
   observe?: RpcObserver;
   /** The runtime handler a request concerns, read before the call (RemovePodSandbox forgets it). */
   handlerOf?: (rpc: string, request: object | null) => string;
@@ -58,7 +58,26 @@ function checkMetadataSize(metadata: Metadata): void {
  * Calls answered while recovery runs: Version names the runtime and its API and reads no state, and
  * kubelet asks it first to learn the runtime is there. Status and everything else wait for recovery.
  */
-const SERVED_WHILE_RECOVERING = new Set(['Version']);
+/**
+ * `records`: the stores are loaded, so lists and statuses can answer from them while the shims are
+ * reached again (a container that exited while crid was down shows its exit a moment later, as after
+ * any relist); `ready`: recovery is done and every call is served.
+ */
+export type ServingStage = 'starting' | 'records' | 'ready';
+
+const SERVED_FROM_RECORDS = new Set([
+  'ListPodSandbox',
+  'PodSandboxStatus',
+  'ListContainers',
+  'ContainerStatus',
+  'ListImages',
+  'ImageStatus',
+  'ImageFsInfo',
+]);
+
+function servable(rpc: string, stage: ServingStage): boolean {
+  return stage === 'ready' || rpc === 'Version' || (stage === 'records' && SERVED_FROM_RECORDS.has(rpc));
+}
 
 export function instrumentUnary<Req extends object, Res>(
   rpc: string,
@@ -76,8 +95,7 @@ export function instrumentUnary<Req extends object, Res>(
     };
     const run = async () => {
       checkMetadataSize(call.metadata);
-      if (!opts.isReady() && !SERVED_WHILE_RECOVERING.has(rpc))
-        throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
+      if (!servable(rpc, opts.stage())) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       return handler(call.request, contextFor(call, log));
     };
     run().then(
@@ -104,7 +122,7 @@ export function instrumentStream<Req extends object, Res>(
     const log = opts.log.child({ rpc });
     const run = async () => {
       checkMetadataSize(call.metadata);
-      if (!opts.isReady()) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
+      if (opts.stage() !== 'ready') throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
       await handler(call.request, (message) => call.write(message), contextFor(call, log));
     };
     run().then(

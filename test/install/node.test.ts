@@ -142,7 +142,10 @@ describe('a node: install --enable, crid as its unit runs it, crictl runp, resta
     expect(await startAsUnit()).toMatch(
       new RegExp(`^READY=1 STATUS=serving CRI on ${SOCKET}: 0 pods, 0 containers; handlers: .*runc ok`),
     );
-    // crid answers Unavailable until its recovery is done: READY=1 before that would fail here.
+    // crid answers Status (crictl info) with Unavailable until its recovery is done: READY=1 before that would fail here.
+    expect(JSON.parse((await crictl('info')).stdout).status.conditions).toContainEqual(
+      expect.objectContaining({ type: 'RuntimeReady' }),
+    );
     expect(await pods()).toEqual([]);
     expect((await crictl('version')).stdout).toContain('RuntimeName:  crid');
     // V8's code for crid's modules, kept for the next start

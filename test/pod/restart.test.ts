@@ -6,6 +6,7 @@ import path from 'node:path';
 import { instanceNetnsPrefix, listNetns } from '../../src/network/netns.ts';
 import { startPodEnv, podConfig, processGone, type PodEnv } from '../helpers/pod-env.ts';
 import { startCrid, waitForSocket } from '../helpers/crid-process.ts';
+import { criClient } from '../helpers/cri-client.ts';
 
 let env: PodEnv;
 
@@ -134,3 +135,39 @@ it('undoes a RunPodSandbox that crid was killed in the middle of', async () => {
   const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('half-made') });
   await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
 });
+
+it('answers lists and statuses from its records while recovery still waits on a shim, other calls once it is done', async () => {
+  const { pod_sandbox_id: id } = await env.client.runtime.RunPodSandbox({ config: podConfig('held') });
+  const { info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id, verbose: true });
+  const { shimPid } = JSON.parse(info.info);
+  env.client.close();
+  await env.crid.stop();
+  // A stopped shim does not answer: recovery waits for it (for 5 s, then crid gives it up as hung).
+  process.kill(shimPid, 'SIGSTOP');
+  try {
+    env.crid = startCrid(env.configFile, env.socket);
+    while (!fs.existsSync(env.socket)) await new Promise((r) => setTimeout(r, 20));
+    env.client = criClient(env.socket);
+    let listed: string[] | undefined;
+    while (listed === undefined) {
+      listed = await env.client.runtime.ListPodSandbox({}, 2000).then(
+        ({ items }) => items.map((p: { id: string }) => p.id),
+        () => undefined,
+      );
+    }
+
+    expect(listed).toContain(id);
+    expect((await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: id })).status!.state).toBe('SANDBOX_READY');
+    await expect(env.client.runtime.RunPodSandbox({ config: podConfig('too-soon') })).rejects.toMatchObject({
+      code: 14,
+      details: expect.stringContaining('recovering'),
+    });
+  } finally {
+    process.kill(shimPid, 'SIGCONT');
+  }
+  let status: unknown;
+  while (status === undefined) status = await env.client.runtime.Status({}, 2000).catch(() => undefined);
+  await env.client.runtime.StopPodSandbox({ pod_sandbox_id: id });
+  await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+  expect((await env.client.runtime.ListPodSandbox({})).items).toEqual([]);
+}, 60_000);
