@@ -7,6 +7,7 @@ import path from 'node:path';
 import { criClient } from '../../test/helpers/cri-client.ts';
 import { startCrid, type CridProcess } from '../../test/helpers/crid-process.ts';
 import { nowMs, sleep } from './samples.ts';
+import { instanceNetnsPrefix } from '../../src/network/netns.ts';
 
 export const CONTAINERD = '/usr/bin/containerd';
 const CRI = 'plugins."io.containerd.grpc.v1.cri"';
@@ -27,11 +28,13 @@ export interface Daemon {
   dir: string;
   /** runc --root directories the runtime's shims use, for the leftover sweep. */
   runcRoots: string[];
+  /** Names of the network namespaces in /run/netns the runtime makes ('' when it keeps them in `dir`). */
+  netnsPrefix: string;
   pid(): number | undefined;
   running(): boolean;
   /**
-   * Spawns the daemon; resolves with the ms from spawn to the first Version it answers and to the
-   * first ListPodSandbox that lists `pods` pods.
+   * Spawns the daemon; resolves with the ms from spawn to the first Version it answers, to the
+   * first ListPodSandbox that lists `pods` pods and to the first Status (every call served).
    */
   start(pods?: number): Promise<StartTimes>;
   stop(signal?: NodeJS.Signals): Promise<void>;
@@ -41,6 +44,8 @@ export interface StartTimes {
   versionMs: number;
   /** A runtime lists its pods once it has recovered them (crid: loaded their records). */
   listMs: number;
+  /** crid answers Status once its recovery is done; containerd serves CRI only then. */
+  readyMs: number;
 }
 
 /** Polls Version, then ListPodSandbox, with a fresh client each time (grpc-js backs off reconnects to a missing socket). */
@@ -56,7 +61,8 @@ async function untilServing(
     const { items }: { items: unknown[] } = await client.runtime.ListPodSandbox({}, 1000);
     if (items.length < pods) throw new Error(`${items.length} of ${pods} pods listed`);
   });
-  return { versionMs, listMs };
+  const readyMs = await untilAnswered(socket, alive, describe, t0, (client) => client.runtime.Status({}, 1000));
+  return { versionMs, listMs, readyMs };
 }
 
 async function untilAnswered(
@@ -83,11 +89,15 @@ async function untilAnswered(
   throw new Error(`runtime on ${socket} did not answer within 60 s: ${describe()}`);
 }
 
-/** The CRI plugin tables both daemons get; containerd 1.6 knows only the one CNI bin_dir. */
-function criTables(node: NodeSetup, dir: string, cniBin: string): string {
+/**
+ * The CRI plugin tables both daemons get; containerd 1.6 knows only the one CNI bin_dir. containerd
+ * keeps its netns under its state dir (`criExtra`), so the leftover sweep finds them there.
+ */
+function criTables(node: NodeSetup, dir: string, cniBin: string, criExtra = ''): string {
   return `[${CRI}]
   sandbox_image = "${node.pauseImage}"
   restrict_oom_score_adj = true
+  ${criExtra}
 [${CRI}.containerd]
   default_runtime_name = "runc"
 [${CRI}.containerd.runtimes.runc]
@@ -126,6 +136,7 @@ export function cridDaemon(node: NodeSetup): Daemon {
     socket,
     dir,
     runcRoots: [path.join(dir, 'runc'), path.join(dir, 'runc', 'k8s.io')],
+    netnsPrefix: instanceNetnsPrefix(path.join(dir, 'state')),
     pid: () => proc?.child.pid,
     running,
     async start(pods = 0) {
@@ -162,7 +173,7 @@ disabled_plugins = ${JSON.stringify(DISABLED_PLUGINS)}
   address = ""
 [metrics]
   address = ""
-${criTables(node, dir, `bin_dir = "${node.cniBinDirs.at(-1)}"`)}`;
+${criTables(node, dir, `bin_dir = "${node.cniBinDirs.at(-1)}"`, 'netns_mounts_under_state_dir = true')}`;
 }
 
 export function containerdDaemon(node: NodeSetup): Daemon {
@@ -179,6 +190,7 @@ export function containerdDaemon(node: NodeSetup): Daemon {
     socket,
     dir,
     runcRoots: [path.join(dir, 'runc'), path.join(dir, 'runc', 'k8s.io')],
+    netnsPrefix: '',
     pid: () => child?.pid,
     running,
     async start(pods = 0) {

@@ -4,6 +4,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { execa } from 'execa';
+import { listNetns, removeNetns } from '../../src/network/netns.ts';
 
 const CGROUP_ROOT = '/sys/fs/cgroup';
 
@@ -54,8 +55,9 @@ export function removeCgroupParent(parent: string): void {
   for (const hierarchy of fs.readdirSync(CGROUP_ROOT)) removeCgroupTree(path.join(CGROUP_ROOT, hierarchy, parent));
 }
 
-export async function sweepLeftovers(dir: string, runcRoots: string[]): Promise<void> {
+export async function sweepLeftovers(dir: string, runcRoots: string[], netnsPrefix: string): Promise<void> {
   for (const root of runcRoots) await deleteRuncContainers(root);
   killProcessesNaming(dir);
   await unmountUnder(dir);
+  if (netnsPrefix) for (const netns of await listNetns(netnsPrefix)) await removeNetns(netns);
 }
