@@ -58,19 +58,14 @@ describe('RunPodSandbox pipeline', () => {
         const confDir = await cni.confDirWith(PLUGIN);
         await cni.addFakePlugin(CALLS_PLUGIN, callsPluginScript);
         const callsConfDir = await cni.confDirWith(CALLS_PLUGIN);
-        return `[${CRI}.containerd.runtimes.counted]
+        const runcHandler = (name: string, cniConfDir: string) => `[${CRI}.containerd.runtimes.${name}]
   runtime_type = "io.containerd.runc.v2"
-  cni_conf_dir = "${callsConfDir}"
-  [${CRI}.containerd.runtimes.counted.options]
+  cni_conf_dir = "${cniConfDir}"
+  [${CRI}.containerd.runtimes.${name}.options]
     BinaryName = "runc"
     Root = "${path.join(cni.dir, 'runc')}"
-[${CRI}.containerd.runtimes.shimfirst]
-  runtime_type = "io.containerd.runc.v2"
-  cni_conf_dir = "${confDir}"
-  [${CRI}.containerd.runtimes.shimfirst.options]
-    BinaryName = "runc"
-    Root = "${path.join(cni.dir, 'runc')}"
-[${CRI}.containerd.runtimes.vmfirst]
+`;
+        return `${runcHandler('counted', callsConfDir)}${runcHandler('shimfirst', confDir)}[${CRI}.containerd.runtimes.vmfirst]
   runtime_type = "io.containerd.kata.v2"
   runtime_path = "${FAKE_KATA_SHIM}"
   cni_conf_dir = "${confDir}"
