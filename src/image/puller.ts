@@ -25,6 +25,7 @@ import type { Snapshotter } from './snapshotter.ts';
 import type { ImageLayer } from './image-store.ts';
 import type { HttpTransport } from './http-transport.ts';
 import type { PullProgress } from './pull-progress.ts';
+import { eachLimited } from '../util/each-limited.ts';
 
 export interface PullerDeps {
   content: ContentStore;
@@ -38,28 +39,6 @@ export interface PullerDeps {
   /** Aborted when the pull is cancelled: every request stops, the pull fails with the reason. */
   signal?: AbortSignal;
   progress?: PullProgress;
-}
-
-/** Runs `fn` over `items`, `limit` at a time; after a failure starts nothing new and waits for the rest. */
-async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  let failed = false;
-  const worker = async () => {
-    while (next < items.length && !failed) {
-      const i = next++;
-      try {
-        results[i] = await fn(items[i]!);
-      } catch (err) {
-        failed = true;
-        throw err;
-      }
-    }
-  };
-  const settled = await Promise.allSettled(Array.from({ length: Math.min(limit, items.length) }, worker));
-  const rejected = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-  if (rejected) throw rejected.reason;
-  return results;
 }
 
 class Pull {
@@ -143,7 +122,7 @@ export async function pullImage(
       `${name}: config ${parts.config.digest}`,
     );
     const layers = imageLayers(config, parts.layers, name);
-    await mapLimit(layers, deps.concurrency, (l) => pull.layer(l));
+    await eachLimited(layers, deps.concurrency, (l) => pull.layer(l), { stopAfterFailure: true });
     const size = manifest.size + parts.config.size + layers.reduce((sum, l) => sum + l.size, 0);
     return {
       resolvedDigest: resolved.digest,

@@ -27,6 +27,25 @@ describe('eachLimited', () => {
     expect(done).toEqual([1, 3, 4]);
   });
 
+  it('with stopAfterFailure starts no item after one failed, and lets the started ones finish', async () => {
+    const started: number[] = [];
+    const finished: number[] = [];
+    const run = eachLimited(
+      [1, 2, 3, 4, 5],
+      2,
+      async (n) => {
+        started.push(n);
+        if (n === 2) throw new Error('item 2 failed');
+        await new Promise((r) => setImmediate(r));
+        finished.push(n);
+      },
+      { stopAfterFailure: true },
+    );
+    await expect(run).rejects.toThrow('item 2 failed');
+    expect(started).toEqual([1, 2]);
+    expect(finished).toEqual([1]);
+  });
+
   it('resolves at once for no items', async () => {
     await expect(eachLimited([], 4, async () => {})).resolves.toBeUndefined();
   });

@@ -1,15 +1,17 @@
 // Runs async work over a list with at most `limit` items in flight, in list order; resolves once
-// every item's work has settled. The work handles its own errors: a rejection stops nothing else
-// and is rethrown only after all items ran.
+// every started item's work has settled, and rejects with the first failure after that. By default a
+// failure stops nothing else (recovery tries every object); with `stopAfterFailure` no item starts
+// after one failed (a pull that cannot finish).
 export async function eachLimited<T>(
   items: readonly T[],
   limit: number,
-  work: (item: T) => Promise<void>,
+  work: (item: T) => Promise<unknown>,
+  opts: { stopAfterFailure?: boolean } = {},
 ): Promise<void> {
   let next = 0;
   const errors: unknown[] = [];
   const worker = async () => {
-    while (next < items.length) {
+    while (next < items.length && !(opts.stopAfterFailure && errors.length > 0)) {
       const item = items[next++]!;
       await work(item).catch((err: unknown) => void errors.push(err));
     }
