@@ -69,11 +69,8 @@ export interface StartTaskRequest {
   spec: Spec | string;
   /** A container's pod: the pod's shim runs the task too when its binary groups a pod's tasks. */
   podId?: string;
-  /**
-   * Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. A
-   * promise when the snapshot is prepared while the shim starts.
-   */
-  rootfs: Mount[] | Promise<Mount[]>;
+  /** Mounted by the shim on <bundle>/rootfs; empty when spec.root.path points to a ready tree. */
+  rootfs: Mount[];
   io: ProcessIO;
   /** Times the launch of the shim and the creation of the task (crid's RunPodSandbox phases). */
   time?: <T>(phase: 'shim_start' | 'task_create', work: () => Promise<T>) => Promise<T>;
@@ -191,9 +188,8 @@ export class ShimManager {
       await req.beforeCreate?.();
       const options = rec.file.kind === 'v2' ? runtimeOptionsAny(req.handler) : undefined;
       const conn = rec.conn;
-      const rootfs = await req.rootfs;
       const { pid } = await time('task_create', () =>
-        conn.task.create({ id: req.id, bundle, rootfs, io: req.io, options }),
+        conn.task.create({ id: req.id, bundle, rootfs: req.rootfs, io: req.io, options }),
       );
       log.info({ shimPid: rec.conn.shimPid, pid }, 'task created');
       return this.shimTask(rec, pid);

@@ -34,29 +34,26 @@ ff02::1\tip6-allnodes
 ff02::2\tip6-allrouters
 `;
 
-/** Where the files go in dir: fixed names, so a spec can name them before they are written. */
-export function sandboxFilePaths(dir: string): SandboxFiles {
-  return {
+/** Writes the files into dir (0755, files 0644) and returns their paths for the spec's bind mounts. */
+export async function writeSandboxFiles(
+  dir: string,
+  hostname: string,
+  dns: DNSConfig__Output | null | undefined,
+  hostNetwork: boolean,
+): Promise<SandboxFiles> {
+  await fs.promises.mkdir(dir, { recursive: true, mode: 0o755 });
+  const files: SandboxFiles = {
     dir,
     hostname: path.join(dir, 'hostname'),
     hosts: path.join(dir, 'hosts'),
     resolvConf: path.join(dir, 'resolv.conf'),
   };
-}
-
-/** Writes the files at their paths (dir 0755, files 0644); `resolv` is resolvConf's text, or the host's when undefined. */
-export async function writeSandboxFiles(
-  files: SandboxFiles,
-  hostname: string,
-  resolv: string | undefined,
-  hostNetwork: boolean,
-): Promise<void> {
-  await fs.promises.mkdir(files.dir, { recursive: true, mode: 0o755 });
   await fs.promises.writeFile(files.hostname, `${hostname}\n`, { mode: 0o644 });
   const hosts = hostNetwork ? await fs.promises.readFile('/etc/hosts', 'utf8').catch(() => HOSTS) : HOSTS;
   await fs.promises.writeFile(files.hosts, hosts, { mode: 0o644 });
-  const text = resolv ?? (await fs.promises.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-  await fs.promises.writeFile(files.resolvConf, text, { mode: 0o644 });
+  const resolv = resolvConf(dns) ?? (await fs.promises.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
+  await fs.promises.writeFile(files.resolvConf, resolv, { mode: 0o644 });
+  return files;
 }
 
 export async function removeSandboxShm(deps: PodDeps, id: string): Promise<void> {

@@ -6,8 +6,6 @@ import { buildSandboxSpec, type SandboxFiles } from '../../oci/sandbox-spec.ts';
 import type { PodDeps } from '../deps.ts';
 import { imageConfigForSpec } from '../image-config.ts';
 import { isRuncKind } from '../../runtime/shim-binary.ts';
-import type { ShimTask } from '../../runtime/shim-manager.ts';
-import type { Spec } from '../../oci/spec-types.ts';
 import { killAndReapTask } from '../task.ts';
 import type { SandboxMaking } from './making.ts';
 import type { SandboxNetwork } from './network.ts';
@@ -16,51 +14,24 @@ export interface PauseTaskInput {
   image: ImageRecord;
   /** '' for a host-network pod. */
   netnsPath: string;
-  /** Their paths; the files themselves, and /dev/shm, exist once `filesReady` resolves. */
   files: SandboxFiles;
-  filesReady: Promise<void>;
   network: SandboxNetwork;
 }
 
 /**
- * Spec and shim of the pause container, then its task, created and started. The shim starts while
- * the pod's files, /dev/shm and rootfs snapshot are made; the task is created once they are. A
- * runc-kind task only joins the netns, so it is made while CNI ADD runs; a VM shim's waits for the
- * pod's interfaces.
+ * Rootfs, spec and shim of the pause container, then its task, created and started. A runc-kind task
+ * only joins the netns, so it is made while CNI ADD runs; a VM shim's waits for the pod's interfaces.
  */
 export async function startPauseTask(
   m: SandboxMaking,
   input: PauseTaskInput,
 ): Promise<{ pid: number; shimPid: number }> {
-  const { deps, id, handler, undo, phase } = m;
-  undo.push('remove sandbox snapshot', () => deps.images.snapshotter.remove(id));
-  const rootfs = deps.images.prepareSnapshot(id, input.image.id);
-  let started: ShimTask;
-  try {
-    const network = isRuncKind(handler) ? input.network.netns : input.network.ips;
-    started = await deps.shims.startTask({
-      handler,
-      id,
-      spec: await pauseSpec(m, input),
-      rootfs,
-      io: { stdin: '', stdout: '', stderr: '', terminal: false },
-      time: phase,
-      beforeCreate: () => Promise.all([network, input.filesReady]),
-    });
-  } catch (err) {
-    // The undo must not run while the snapshot is still being made.
-    await rootfs.catch(() => {});
-    throw err;
-  }
-  undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
-  const { pid } = await phase('task_start', () => started.task.start(id));
-  return { pid, shimPid: started.shimPid };
-}
-
-function pauseSpec(m: SandboxMaking, input: PauseTaskInput): Promise<Spec> {
-  const { deps, id, config, handler } = m;
+  const { deps, id, config, handler, undo, phase } = m;
   const cfg = deps.config();
-  return withBaseSpec(
+  const rootfs = await deps.images.prepareSnapshot(id, input.image.id);
+  undo.push('remove sandbox snapshot', () => deps.images.snapshotter.remove(id));
+
+  const spec = await withBaseSpec(
     handler.base_runtime_spec,
     buildSandboxSpec({
       config,
@@ -76,6 +47,19 @@ function pauseSpec(m: SandboxMaking, input: PauseTaskInput): Promise<Spec> {
       unprivilegedIcmp: cfg.enable_unprivileged_icmp,
     }),
   );
+
+  const started = await deps.shims.startTask({
+    handler,
+    id,
+    spec,
+    rootfs,
+    io: { stdin: '', stdout: '', stderr: '', terminal: false },
+    time: phase,
+    beforeCreate: () => (isRuncKind(handler) ? input.network.netns : input.network.ips),
+  });
+  undo.push('stop and delete sandbox task', () => stopSandboxTask(deps, id));
+  const { pid } = await phase('task_start', () => started.task.start(id));
+  return { pid, shimPid: started.shimPid };
 }
 
 export async function stopSandboxTask(deps: PodDeps, id: string): Promise<void> {

@@ -1,8 +1,7 @@
 // RunPodSandbox's verb: reserve the name, resolve the handler (behind its self-check gate), ensure the
-// sandbox image and record the pod; then at once make its netns and run CNI ADD, write its files and
-// mount its /dev/shm, and start the pause task's shim, whose task is created once what it needs
-// exists; publishes CREATED and STARTED. Every step registers its undo, so a failure (or a cancelled
-// client) leaves nothing behind.
+// sandbox image, record the pod, make its netns and start CNI ADD, write its files and mount its
+// /dev/shm, then start the pause task; publishes CREATED and STARTED. Every step registers its undo,
+// so a failure (or a cancelled client) leaves nothing behind.
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -20,7 +19,7 @@ import { nowNanos } from '../../util/time.ts';
 import { sandboxDir, type PodDeps } from '../deps.ts';
 import { publish } from '../events/publish.ts';
 import { mountPodShm, removePodShm } from '../shm.ts';
-import { resolvConf, sandboxFilePaths, writeSandboxFiles } from './files.ts';
+import { writeSandboxFiles } from './files.ts';
 import type { Phase, SandboxMaking } from './making.ts';
 import { startSandboxNetwork } from './network.ts';
 import { startPauseTask } from './pause-task.ts';
@@ -91,16 +90,10 @@ async function createSandbox(
   undo.push('remove sandbox record', () => deps.sandboxes.delete(id));
 
   const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
-  const files = startPodFiles(making, ns, hostNetwork);
   const network = startSandboxNetwork(making, netnsPath);
   try {
-    const task = await startPauseTask(making, {
-      image,
-      netnsPath,
-      files: files.paths,
-      filesReady: files.ready,
-      network,
-    });
+    const files = await makePodFiles(making, ns, hostNetwork);
+    const task = await startPauseTask(making, { image, netnsPath, files, network });
     const podIps = await network.ips;
     return await deps.sandboxes.update(id, (s) => {
       s.state = 'SANDBOX_READY';
@@ -111,7 +104,7 @@ async function createSandbox(
       delete s.creating;
     });
   } catch (err) {
-    await Promise.all([network.ips.catch(() => {}), files.ready.catch(() => {})]);
+    await network.ips.catch(() => {});
     throw err;
   }
 }
@@ -166,28 +159,21 @@ async function putPendingRecord(
   return record;
 }
 
-/**
- * The pod's hostname, hosts and resolv.conf files and its /dev/shm (the host's for host IPC): their
- * paths at once, for the spec the shim starts with; the files and the mount made meanwhile (`ready`).
- */
-function startPodFiles(
-  m: SandboxMaking,
-  ns: SandboxNamespaceModes,
-  hostNetwork: boolean,
-): { paths: SandboxFiles; ready: Promise<void> } {
+/** The pod's hostname, hosts and resolv.conf files and its /dev/shm (the host's for host IPC). */
+async function makePodFiles(m: SandboxMaking, ns: SandboxNamespaceModes, hostNetwork: boolean): Promise<SandboxFiles> {
   const { deps, id, config, undo } = m;
   const dir = sandboxDir(deps.config(), id);
-  // Checked before anything is made: a bad DNS config is the caller's error.
-  const resolv = resolvConf(config.dns_config);
-  const files = sandboxFilePaths(dir);
-  const devShm = ns.ipc === 'NODE' ? '/dev/shm' : path.join(dir, 'shm');
   undo.push('remove sandbox dir', () => fs.promises.rm(dir, { recursive: true, force: true }));
-  if (ns.ipc !== 'NODE') undo.push('unmount pod shm', () => removePodShm(devShm));
-  const ready = (async () => {
-    await writeSandboxFiles(files, hostNetwork ? deps.host.hostname : config.hostname, resolv, hostNetwork);
-    if (ns.ipc !== 'NODE') await mountPodShm(devShm);
-  })();
-  // Awaited before the task is created or, on a failure, before the undo: never left unobserved.
-  ready.catch(() => {});
-  return { paths: { hostname: files.hostname, hosts: files.hosts, resolvConf: files.resolvConf, devShm }, ready };
+  const files = await writeSandboxFiles(
+    dir,
+    hostNetwork ? deps.host.hostname : config.hostname,
+    config.dns_config,
+    hostNetwork,
+  );
+  const devShm = ns.ipc === 'NODE' ? '/dev/shm' : path.join(dir, 'shm');
+  if (ns.ipc !== 'NODE') {
+    await mountPodShm(devShm);
+    undo.push('unmount pod shm', () => removePodShm(devShm));
+  }
+  return { hostname: files.hostname, hosts: files.hosts, resolvConf: files.resolvConf, devShm };
 }
