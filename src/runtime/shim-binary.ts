@@ -21,7 +21,13 @@ export function shimKind(handler: RuntimeHandler): ShimKind {
  * into its VM when the task is created.
  */
 export function isRuncKind(handler: RuntimeHandler): boolean {
-  return /^(containerd-shim|containerd-shim-runc-v[12])$/.test(path.basename(shimBinaryName(handler.runtime_type)));
+  const binary = shimBinaryName(handler.runtime_type);
+  return path.basename(binary) === V1_SHIM_BINARY || isRuncShimBinary(binary);
+}
+
+/** containerd-shim-runc-v1/v2, by the binary's name: the v2 shims that drive runc or crun. */
+export function isRuncShimBinary(binary: string): boolean {
+  return /^containerd-shim-runc-v[12]$/.test(path.basename(binary));
 }
 
 /**

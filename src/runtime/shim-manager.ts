@@ -13,7 +13,7 @@ import { bundleDir, createBundle, openShimLog, removeBundle, reopenShimLog } fro
 import { runtimeOptionsAny } from './runtime-options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
-import { findShimBinary, isRuncKind, shimKind } from './shim-binary.ts';
+import { findShimBinary, isRuncKind, isRuncShimBinary, shimKind } from './shim-binary.ts';
 import {
   cleanupDeadShimV1,
   dialShimV1,
@@ -699,7 +699,7 @@ async function bundleCgroupsPath(bundle: string): Promise<string> {
 
 /** The legacy shim and containerd-shim-runc-v1/v2 drive an OCI runtime of runc's kind (runc, crun). */
 function isRuncShim(file: ShimRecordFile): boolean {
-  return file.runcKind ?? (file.kind === 'v1' || /^containerd-shim-runc-v[12]$/.test(path.basename(file.binary)));
+  return file.runcKind ?? (file.kind === 'v1' || isRuncShimBinary(file.binary));
 }
 
 function recordFile(handler: RuntimeHandler, binary: string): ShimRecordFile {
