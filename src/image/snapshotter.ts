@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { runCommand } from '../util/command.ts';
+import { mount, umount } from '../util/libc.ts';
 import { alreadyExists, invalidArgument, notFound, wrap } from '../errors.ts';
 import { digestHex, type Digest } from '../reference/digest.ts';
 import { diskUsage, type DiskUsage } from './disk-usage.ts';
@@ -130,11 +130,11 @@ export class Snapshotter {
   /** Mounts the rootfs of `key` on `target` (for reading files of a rootfs, and for tests). */
   async mount(key: string, target: string): Promise<void> {
     const [overlay] = await this.mounts(key);
-    await runCommand('mount', ['-t', 'overlay', overlay!.source, '-o', overlay!.options.join(','), target]);
+    mount(overlay!.source, target, 'overlay', 0, overlay!.options.join(','));
   }
 
   async unmount(target: string): Promise<void> {
-    await runCommand('umount', [target]);
+    umount(target);
   }
 
   async remove(key: string): Promise<void> {

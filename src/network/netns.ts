@@ -1,10 +1,10 @@
 // Named, persistent network namespaces for pods, kept where iproute2 keeps them
 // (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readdir, stat, statfs, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { internal, invalidArgument } from '../errors.ts';
-import { tryCommand } from '../util/command.ts';
+import { invalidArgument, wrap } from '../errors.ts';
+import { createNetnsAt, MNT_DETACH, umount } from '../util/libc.ts';
 
 export const NETNS_DIR = '/run/netns';
 /** Every namespace crid creates is named `<prefix><uuid>`; the prefix tells crid's apart. */
@@ -17,15 +17,6 @@ export const NETNS_PREFIX = 'crid-';
 export function instanceNetnsPrefix(stateDir: string): string {
   return `${NETNS_PREFIX}${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}-`;
 }
-
-const IP_TIMEOUT_MS = 10_000;
-
-async function run(file: string, args: string[]): Promise<void> {
-  const result = await tryCommand(file, args, { timeoutMs: IP_TIMEOUT_MS });
-  if (result.failed) throw internal(result.message);
-}
-
-const ip = (args: string[]) => run('ip', args);
 
 function nameOf(netnsPath: string): string {
   if (!netnsPath.startsWith(`${NETNS_DIR}/`) && !netnsPath.startsWith(`/var${NETNS_DIR}/`)) {
@@ -41,16 +32,14 @@ export function netnsPathFor(prefix = NETNS_PREFIX): string {
 
 /** Creates the network namespace `netnsPath` (a new name by default) with `lo` up; returns its path. */
 export async function createNetns(netnsPath = netnsPathFor()): Promise<string> {
-  const name = nameOf(netnsPath);
+  nameOf(netnsPath);
   await mkdir(dirname(netnsPath), { recursive: true, mode: 0o755 });
   await writeFile(netnsPath, '', { flag: 'wx', mode: 0 });
   try {
-    // One process where `ip netns add` and `ip -n … link set lo up` are two: a spawn blocks crid's
-    // event loop for as long as the kernel takes to copy crid's memory map.
-    await run('unshare', [`--net=${netnsPath}`, '--', 'ip', 'link', 'set', 'lo', 'up']);
+    createNetnsAt(netnsPath);
   } catch (err) {
-    await ip(['netns', 'delete', name]).catch(() => undefined);
-    throw err;
+    await rm(netnsPath, { force: true });
+    throw wrap(err, `cannot create network namespace ${netnsPath}`);
   }
   return netnsPath;
 }
@@ -82,9 +71,16 @@ export async function netnsMounted(netnsPath: string): Promise<boolean> {
 
 /** Unmounts and removes a namespace (or the file left for one); one that is already gone is success. */
 export async function removeNetns(netnsPath: string): Promise<void> {
-  const name = nameOf(netnsPath);
+  nameOf(netnsPath);
   if (!(await netnsExists(netnsPath))) return;
-  await ip(['netns', 'delete', name]);
+  // As `ip netns delete`: a detached unmount, so a process still holding the namespace never blocks it.
+  try {
+    umount(netnsPath, MNT_DETACH);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'EINVAL')
+      throw wrap(err, `cannot remove network namespace ${netnsPath}`);
+  }
+  await rm(netnsPath, { force: true });
 }
 
 /** Paths of the namespaces named with `prefix` (by default: of any crid) that still exist. */

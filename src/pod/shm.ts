@@ -1,7 +1,7 @@
 // A pod's /dev/shm: a tmpfs crid mounts once per pod and binds into the sandbox and its containers,
 // so every container of the pod shares it (they share the IPC namespace too).
 import fs from 'node:fs';
-import { runCommand } from '../util/command.ts';
+import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount } from '../util/libc.ts';
 import { wrap } from '../errors.ts';
 
 const SHM_SIZE = '64m';
@@ -9,7 +9,7 @@ const SHM_SIZE = '64m';
 export async function mountPodShm(dir: string): Promise<void> {
   await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
   try {
-    await runCommand('mount', ['-t', 'tmpfs', '-o', `nosuid,nodev,noexec,mode=1777,size=${SHM_SIZE}`, 'shm', dir]);
+    mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${SHM_SIZE}`);
   } catch (err) {
     throw wrap(err, `cannot mount the pod's /dev/shm at ${dir}`);
   }
@@ -22,6 +22,6 @@ export async function removePodShm(dir: string): Promise<void> {
     .readFileSync('/proc/self/mountinfo', 'utf8')
     .split('\n')
     .some((l) => l.split(' ')[4] === dir);
-  if (mounted) await runCommand('umount', [dir]);
+  if (mounted) umount(dir);
   await fs.promises.rm(dir, { recursive: true, force: true });
 }

@@ -3,7 +3,7 @@
 // recomputes the bundle as dirname(cwd)/<id>.
 import fs from 'node:fs';
 import path from 'node:path';
-import { runCommand } from '../util/command.ts';
+import { MNT_DETACH, umount } from '../util/libc.ts';
 import { wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { drainFifoToLog, mkfifo } from './fifo.ts';
@@ -41,7 +41,7 @@ const shimLogFifo = (dir: string) => path.join(dir, 'log');
  */
 export async function openShimLog(dir: string, log: Logger): Promise<net.Socket> {
   const fifo = shimLogFifo(dir);
-  if (!fs.existsSync(fifo)) await mkfifo(fifo);
+  if (!fs.existsSync(fifo)) mkfifo(fifo);
   return drainFifoToLog(fifo, log);
 }
 
@@ -71,7 +71,7 @@ export function mountsUnder(dir: string): string[] {
 export async function removeBundle(dir: string): Promise<void> {
   for (const mountPoint of mountsUnder(dir)) {
     try {
-      await runCommand('umount', ['-l', mountPoint]);
+      umount(mountPoint, MNT_DETACH);
     } catch (err) {
       throw wrap(err, `cannot unmount ${mountPoint} in bundle ${dir}`);
     }

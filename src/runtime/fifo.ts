@@ -1,19 +1,19 @@
-// Named pipes for shim logs and process stdio. Node has no mkfifo(2): the coreutils tool does it.
+// Named pipes for shim logs and process stdio.
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import readline from 'node:readline';
-import { runCommand } from '../util/command.ts';
+import { mkfifo as makeFifo } from '../util/libc.ts';
 import { wrap } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
-/** Creates the FIFOs with one process (a spawn costs more than the mknod calls). */
-export async function mkfifo(fifoPaths: string | string[], mode = 0o700): Promise<void> {
-  const paths = typeof fifoPaths === 'string' ? [fifoPaths] : fifoPaths;
-  try {
-    await runCommand('mkfifo', ['-m', mode.toString(8), '--', ...paths]);
-  } catch (err) {
-    throw wrap(err, `cannot create FIFO ${paths.join(', ')}`);
+export function mkfifo(fifoPaths: string | string[], mode = 0o700): void {
+  for (const fifo of typeof fifoPaths === 'string' ? [fifoPaths] : fifoPaths) {
+    try {
+      makeFifo(fifo, mode);
+    } catch (err) {
+      throw wrap(err, `cannot create FIFO ${fifo}`);
+    }
   }
 }
 
@@ -89,6 +89,6 @@ export async function createStdioFifos(dir: string, id: string, withStdin = fals
     stdout: path.join(dir, `${id}-stdout`),
     stderr: path.join(dir, `${id}-stderr`),
   };
-  await mkfifo(Object.values(fifos).filter(Boolean));
+  mkfifo(Object.values(fifos).filter(Boolean));
   return fifos;
 }

@@ -88,7 +88,7 @@ async function shimLogFifos(
   const readers: net.Socket[] = [];
   for (const name of ['shim.stdout.log', 'shim.stderr.log']) {
     const fifo = path.join(workdir, name);
-    if (!fs.existsSync(fifo)) await mkfifo(fifo);
+    if (!fs.existsSync(fifo)) mkfifo(fifo);
     readers.push(drainFifoToLog(fifo, log));
     fds.push(fs.openSync(fifo, fs.constants.O_RDWR));
   }

@@ -1,0 +1,98 @@
+// The Linux calls Node has no binding for (mount, umount2, mkfifo, unshare, setns), made through
+// libc by koffi. Spawning mount(8) or mkfifo(1) instead costs a fork of crid's whole memory map per
+// call, which blocks the event loop and puts several processes on every pod's path.
+import fs from 'node:fs';
+import { getSystemErrorName } from 'node:util';
+import koffi from 'koffi';
+
+const libc = koffi.load('libc.so.6');
+const c = {
+  mount: libc.func(
+    'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',
+  ),
+  umount2: libc.func('int umount2(const char *target, int flags)'),
+  mkfifo: libc.func('int mkfifo(const char *path, uint32_t mode)'),
+  unshare: libc.func('int unshare(int flags)'),
+  setns: libc.func('int setns(int fd, int nstype)'),
+  socket: libc.func('int socket(int domain, int type, int protocol)'),
+  ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
+};
+
+export const MS_NOSUID = 0x2;
+export const MS_NODEV = 0x4;
+export const MS_NOEXEC = 0x8;
+const MS_BIND = 0x1000;
+export const MNT_DETACH = 0x2;
+const CLONE_NEWNET = 0x40000000;
+const AF_INET = 2;
+const SOCK_DGRAM = 2;
+const SOCK_CLOEXEC = 0o2000000;
+const SIOCGIFFLAGS = 0x8913;
+const SIOCSIFFLAGS = 0x8914;
+const IFF_UP = 0x1;
+
+/** An error shaped as Node's own fs errors: `code` is the errno name (EBUSY, ENOENT, …). */
+function errnoError(syscall: string, path: string): NodeJS.ErrnoException {
+  const errno = koffi.errno();
+  const code = getSystemErrorName(-errno);
+  const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall} ${path}`);
+  Object.assign(err, { errno: -errno, code, syscall, path });
+  return err;
+}
+
+function check(result: number, syscall: string, path: string): number {
+  if (result < 0) throw errnoError(syscall, path);
+  return result;
+}
+
+export function mount(source: string, target: string, fstype: string | null, flags: number, data: string): void {
+  check(c.mount(source, target, fstype, flags, data || null), 'mount', target);
+}
+
+export function umount(target: string, flags = 0): void {
+  check(c.umount2(target, flags), 'umount2', target);
+}
+
+export function mkfifo(path: string, mode: number): void {
+  check(c.mkfifo(path, mode), 'mkfifo', path);
+}
+
+/**
+ * Makes a new network namespace with `lo` up and bind-mounts it on `target` (an existing file), as
+ * `ip netns add` does. Namespaces are per thread: the main thread enters the new one and returns to
+ * its own before any other JavaScript runs; if it cannot return, crid must not go on in the pod's
+ * network, so the process aborts (recovery removes what it left).
+ */
+export function createNetnsAt(target: string): void {
+  const own = fs.openSync('/proc/thread-self/ns/net', 'r');
+  try {
+    check(c.unshare(CLONE_NEWNET), 'unshare', target);
+    try {
+      bringLoopbackUp(target);
+      mount('/proc/thread-self/ns/net', target, null, MS_BIND, '');
+    } finally {
+      if (c.setns(own, CLONE_NEWNET) < 0) {
+        process.stderr.write(
+          `crid: cannot return to its own network namespace: ${errnoError('setns', target).message}\n`,
+        );
+        process.abort();
+      }
+    }
+  } finally {
+    fs.closeSync(own);
+  }
+}
+
+/** `ip link set lo up` in the calling thread's network namespace. */
+function bringLoopbackUp(target: string): void {
+  const fd = check(c.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), 'socket', target);
+  try {
+    const ifreq = Buffer.alloc(40);
+    ifreq.write('lo', 0, 'latin1');
+    check(c.ioctl(fd, SIOCGIFFLAGS, 'uint8_t *', ifreq), 'ioctl(SIOCGIFFLAGS)', target);
+    ifreq.writeInt16LE(ifreq.readInt16LE(16) | IFF_UP, 16);
+    check(c.ioctl(fd, SIOCSIFFLAGS, 'uint8_t *', ifreq), 'ioctl(SIOCSIFFLAGS)', target);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
