@@ -1,7 +1,6 @@
 // Launching a shim v2 the way containerd 1.6 does: `<shim> … start` in the bundle with the runtime
 // options on stdin, its output parsed forgivingly, the result saved for reconnect; and `<shim> … delete`
 // to clean up after a shim that died.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { deadlineExceeded, internal, invalidArgument, unimplemented } from '../errors.ts';
@@ -9,6 +8,7 @@ import { TtrpcClient } from '../ttrpc/client.ts';
 import { decodeMessage, encodeMessage, type AnyMessage } from '../ttrpc/codec.ts';
 import { TaskV2, exitFrom, type TaskApiVersion } from './task-v2.ts';
 import type { ExitInfo } from './task-service.ts';
+import { type Spawned, spawnProcess } from '../util/spawn.ts';
 
 export interface ShimV2Invocation {
   binary: string;
@@ -108,20 +108,31 @@ interface ShimRun {
 /** Runs the shim in its own process group; on timeout kills the whole group. */
 function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffer): Promise<ShimRun> {
   return new Promise((resolve, reject) => {
-    const child = spawn(inv.binary, shimArgs(inv, action), {
-      cwd: inv.bundle,
-      env: shimEnv(inv),
-      stdio: ['pipe', 'pipe', 'pipe'],
-      detached: true,
-    });
+    let child: Spawned;
+    try {
+      child = spawnProcess(inv.binary, shimArgs(inv, action), {
+        cwd: inv.bundle,
+        env: shimEnv(inv),
+        stdin: 'pipe',
+        newSession: true,
+      });
+    } catch (err) {
+      reject(internal(`cannot run shim ${inv.binary}: ${(err as Error).message}`, err));
+      return;
+    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    child.stdout.on('data', (c: Buffer) => stdout.push(c));
-    child.stderr.on('data', (c: Buffer) => stderr.push(c));
-    child.stdin.on('error', () => {});
-    child.stdin.end(stdin);
+    for (const [stream, chunks] of [
+      [child.stdout, stdout],
+      [child.stderr, stderr],
+    ] as const) {
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('error', () => {});
+    }
+    child.stdin!.on('error', () => {});
+    child.stdin!.end(stdin);
     const timer = setTimeout(() => {
-      if (child.pid) killGroup(child.pid);
+      killGroup(child.pid);
       const err = Buffer.concat(stderr).toString().trim();
       reject(
         deadlineExceeded(
@@ -129,11 +140,8 @@ function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffe
         ),
       );
     }, inv.timeoutMs);
-    child.on('error', (err) => {
-      clearTimeout(timer);
-      reject(internal(`cannot run shim ${inv.binary}: ${err.message}`, err));
-    });
-    child.on('close', (code, signal) => {
+    const closed = [child.stdout, child.stderr].map((s) => new Promise((r) => s.once('close', r)));
+    void Promise.all([child.exit, ...closed]).then(([{ code, signal }]) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString().trim() });
     });

@@ -1,8 +1,6 @@
-// The one way crid runs a short-lived program (mount, ip, CNI plugins, …): an argument array, no
-// shell, the output collected as text. Node's spawn directly, not execa: under crid's V8 settings
-// execa's option handling and stream plumbing cost about 2 ms of CPU per program on top of the
-// ~1 ms the spawn itself takes, and a pod runs a dozen programs.
-import { spawn } from 'node:child_process';
+// The one way crid runs a short-lived program (CNI plugins, cp, …): an argument array, no shell,
+// the output collected as text, the process started by posix_spawn (spawn.ts).
+import { type Spawned, spawnProcess } from './spawn.ts';
 
 export interface CommandOptions {
   /** Written to the program's stdin, which is otherwise /dev/null. */
@@ -50,16 +48,24 @@ function why(e: Ending): string {
 /** Runs the program to its end; never rejects (a program that cannot start is a failed result). */
 export function tryCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
   return new Promise((resolve) => {
-    const child = spawn(file, args, {
-      stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-      env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
-    });
-    const stdout = child.stdout!;
-    const stderr = child.stderr!;
     const ending: Ending = { exitCode: undefined, signal: null, overflow: false, timedOut: false };
+    let child: Spawned;
+    try {
+      child = spawnProcess(file, args, {
+        stdin: opts.input === undefined ? 'ignore' : 'pipe',
+        env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
+      });
+    } catch (err) {
+      ending.startError = err as Error;
+      resolve(result(file, args, ending, ['', '']));
+      return;
+    }
+    const { stdout, stderr } = child;
     const out: Buffer[][] = [[], []];
     const size = [0, 0];
     for (const [i, stream] of [stdout, stderr].entries()) {
+      // A read error ends the stream like EOF does; the exit status tells what happened.
+      stream.on('error', () => {});
       stream.on('data', (chunk: Buffer) => {
         size[i]! += chunk.length;
         if (size[i]! <= MAX_OUTPUT_BYTES) out[i]!.push(chunk);
@@ -83,30 +89,8 @@ export function tryCommand(file: string, args: string[], opts: CommandOptions = 
             child.kill('SIGTERM');
             killer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
           }, opts.timeoutMs);
-    let done = false;
-    const finish = () => {
-      if (done) return;
-      done = true;
-      clearTimeout(timer);
-      clearTimeout(killer);
-      const text = out.map((chunks) => Buffer.concat(chunks).toString());
-      const failed = ending.exitCode !== 0 || ending.timedOut || ending.overflow;
-      const detail = text[1]!.trim();
-      const message = failed ? `${[file, ...args].join(' ')} ${why(ending)}${detail ? `: ${detail}` : ''}` : '';
-      resolve({
-        exitCode: ending.exitCode,
-        stdout: text[0]!,
-        stderr: text[1]!,
-        timedOut: ending.timedOut,
-        failed,
-        message,
-      });
-    };
-    child.on('error', (err) => {
-      ending.startError = err;
-      finish();
-    });
-    child.on('exit', (code, signal) => {
+    const closed = Promise.all([stdout, stderr].map((s) => new Promise((r) => s.once('close', r))));
+    void child.exit.then(({ code, signal }) => {
       ending.exitCode = code ?? undefined;
       ending.signal = signal;
       setTimeout(() => {
@@ -114,8 +98,32 @@ export function tryCommand(file: string, args: string[], opts: CommandOptions = 
         stderr.destroy();
       }, DRAIN_AFTER_EXIT_MS).unref();
     });
-    child.on('close', finish);
+    void Promise.all([child.exit, closed]).then(() => {
+      clearTimeout(timer);
+      clearTimeout(killer);
+      resolve(
+        result(
+          file,
+          args,
+          ending,
+          out.map((chunks) => Buffer.concat(chunks).toString()),
+        ),
+      );
+    });
   });
+}
+
+function result(file: string, args: string[], ending: Ending, text: string[]): CommandResult {
+  const failed = ending.exitCode !== 0 || ending.timedOut || ending.overflow;
+  const detail = text[1]!.trim();
+  return {
+    exitCode: ending.exitCode,
+    stdout: text[0]!,
+    stderr: text[1]!,
+    timedOut: ending.timedOut,
+    failed,
+    message: failed ? `${[file, ...args].join(' ')} ${why(ending)}${detail ? `: ${detail}` : ''}` : '',
+  };
 }
 
 /** Runs the program to its end; rejects with what went wrong unless it exited with status 0. */

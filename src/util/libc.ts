@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
 
-const libc = koffi.load('libc.so.6');
+export const libc = koffi.load('libc.so.6');
 const c = {
   mount: libc.func(
     'int mount(const char *source, const char *target, const char *fstype, unsigned long flags, const char *data)',

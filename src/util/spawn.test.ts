@@ -1,0 +1,92 @@
+import { execFile } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { type Spawned, spawnProcess } from './spawn.ts';
+
+async function output(child: Spawned): Promise<{ stdout: string; stderr: string; code: number | null }> {
+  const read = (s: NodeJS.ReadableStream) =>
+    new Promise<string>((r) => {
+      let text = '';
+      s.on('data', (c: Buffer) => (text += c));
+      s.on('end', () => r(text));
+    });
+  const [stdout, stderr, exit] = await Promise.all([read(child.stdout), read(child.stderr), child.exit]);
+  return { stdout, stderr, code: exit.code };
+}
+
+describe('spawnProcess', () => {
+  it('runs a program in its directory with its environment and input, and reports its exit status', async () => {
+    const child = spawnProcess('sh', ['-c', 'read line; echo "$line $VAR $(pwd)"; echo err >&2; exit 3'], {
+      env: { PATH: process.env.PATH, VAR: 'value' },
+      cwd: os.tmpdir(),
+      stdin: 'pipe',
+    });
+    child.stdin!.end('hello\n');
+    expect(await output(child)).toEqual({
+      stdout: `hello value ${fs.realpathSync(os.tmpdir())}\n`,
+      stderr: 'err\n',
+      code: 3,
+    });
+  });
+
+  it('gives the child default dispositions for the standard signals, none blocked, stdin /dev/null', async () => {
+    const child = spawnProcess('/bin/sh', ['-c', 'grep -E "^Sig(Ign|Blk)" /proc/$$/status; readlink /proc/$$/fd/0'], {
+      env: {},
+      stdin: 'ignore',
+    });
+    const [blocked, ignored, stdin] = (await output(child)).stdout.trim().split('\n');
+    expect(blocked).toBe('SigBlk:\t0000000000000000');
+    // glibc leaves its two internal real-time signals (32, 33) ignored; crid itself ignores SIGPIPE.
+    expect(BigInt(`0x${ignored!.split('\t')[1]}`) & 0x7fffffffn).toBe(0n);
+    expect(stdin).toBe('/dev/null');
+  });
+
+  it("passes on no descriptor of crid's: the child has those a child_process child has", async () => {
+    const held = fs.openSync(os.tmpdir(), 'r');
+    try {
+      const list = ['-c', 'ls /proc/$$/fd'];
+      const ours = (await output(spawnProcess('/bin/sh', list, { env: {}, stdin: 'ignore' }))).stdout;
+      const nodes = (await promisify(execFile)('/bin/sh', list)).stdout;
+      expect(ours).toBe(nodes);
+      expect(ours.split('\n')).not.toContain(String(held));
+    } finally {
+      fs.closeSync(held);
+    }
+  });
+
+  it('reports the signal that ended the child, and kills it only while it is its own', async () => {
+    const child = spawnProcess('/bin/sleep', ['30'], { env: {}, stdin: 'ignore' });
+    child.kill('SIGTERM');
+    expect(await child.exit).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(() => child.kill('SIGKILL')).not.toThrow();
+  });
+
+  it('starts the child in a session of its own when asked', async () => {
+    const child = spawnProcess('/bin/sleep', ['30'], { env: {}, stdin: 'ignore', newSession: true });
+    const session = Number(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3]);
+    expect(session).toBe(child.pid);
+    process.kill(-child.pid, 'SIGKILL');
+    expect(await child.exit).toEqual({ code: null, signal: 'SIGKILL' });
+  });
+
+  it("neither takes nor loses an exit beside Node's own child processes", async () => {
+    const ours = Array.from({ length: 10 }, (_, i) =>
+      spawnProcess('/bin/sh', ['-c', `exit ${i}`], { env: {}, stdin: 'ignore' }),
+    );
+    const theirs = Array.from({ length: 10 }, () => promisify(execFile)('/bin/sh', ['-c', 'echo node']));
+    expect(await Promise.all(ours.map((c) => c.exit))).toEqual(ours.map((_, i) => ({ code: i, signal: null })));
+    expect((await Promise.all(theirs)).map((r) => r.stdout)).toEqual(Array(10).fill('node\n'));
+  });
+
+  it('refuses an argument with a NUL byte rather than cutting it short', () => {
+    expect(() => spawnProcess('/bin/echo', ['a\0b'], { env: {}, stdin: 'ignore' })).toThrow(/NUL byte/);
+  });
+
+  it('throws as Node does for a program that does not exist', () => {
+    expect(() => spawnProcess('/nonexistent/crid-binary', [], { env: {}, stdin: 'ignore' })).toThrow(
+      expect.objectContaining({ code: 'ENOENT', message: 'spawn /nonexistent/crid-binary ENOENT' }),
+    );
+  });
+});

@@ -1,0 +1,196 @@
+// Starting a program with posix_spawn(3), which glibc does with vfork semantics: the child shares
+// crid's memory until it execs. Node's child_process forks, copying the page tables of crid's whole
+// address space (a V8 heap reserves gigabytes) and blocking the event loop while it does; profiled,
+// that was a third of crid's CPU per pod. Exits are learnt from SIGCHLD with waitpid on our own pids
+// only, as libuv does for its children, so neither takes the other's.
+import fs from 'node:fs';
+import net from 'node:net';
+import { constants } from 'node:os';
+import { getSystemErrorName } from 'node:util';
+import { libc } from './libc.ts';
+
+const c = {
+  pipe2: libc.func('int pipe2(_Out_ int *fds, int flags)'),
+  spawnp: libc.func(
+    'int posix_spawnp(_Out_ int *pid, const char *file, void *actions, void *attr, const char **argv, const char **envp)',
+  ),
+  actionsInit: libc.func('int posix_spawn_file_actions_init(void *actions)'),
+  actionsDestroy: libc.func('int posix_spawn_file_actions_destroy(void *actions)'),
+  addDup2: libc.func('int posix_spawn_file_actions_adddup2(void *actions, int fd, int newfd)'),
+  addOpen: libc.func(
+    'int posix_spawn_file_actions_addopen(void *actions, int fd, const char *path, int flags, uint32_t mode)',
+  ),
+  addChdir: libc.func('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
+  attrInit: libc.func('int posix_spawnattr_init(void *attr)'),
+  attrDestroy: libc.func('int posix_spawnattr_destroy(void *attr)'),
+  attrSetFlags: libc.func('int posix_spawnattr_setflags(void *attr, short flags)'),
+  attrSetSigDefault: libc.func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
+  attrSetSigMask: libc.func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
+  sigFillSet: libc.func('int sigfillset(void *set)'),
+  sigEmptySet: libc.func('int sigemptyset(void *set)'),
+  waitpid: libc.func('int waitpid(int pid, _Out_ int *status, int options)'),
+};
+
+const O_CLOEXEC = 0o2000000;
+const WNOHANG = 1;
+const POSIX_SPAWN_SETSIGDEF = 0x04;
+const POSIX_SPAWN_SETSIGMASK = 0x08;
+const POSIX_SPAWN_SETSID = 0x80;
+// glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128: room to spare.
+const OPAQUE_BYTES = 512;
+/** A safety net beside SIGCHLD, and what keeps a short-lived crid command's loop alive until its child ends. */
+const REAP_INTERVAL_MS = 1000;
+
+export interface SpawnOptions {
+  /** The child's whole environment. */
+  env: NodeJS.ProcessEnv;
+  cwd?: string;
+  /** A pipe crid writes, or /dev/null. */
+  stdin: 'pipe' | 'ignore';
+  /** In a session of its own (setsid), so that its whole process group can be killed. */
+  newSession?: boolean;
+}
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export interface Spawned {
+  pid: number;
+  stdin: net.Socket | undefined;
+  stdout: net.Socket;
+  stderr: net.Socket;
+  exit: Promise<Exit>;
+  /** Signals the child while it has not been reaped (a reaped pid may belong to someone else). */
+  kill(signal: NodeJS.Signals): void;
+}
+
+const running = new Map<number, (exit: Exit) => void>();
+let reaper: NodeJS.Timeout | undefined;
+const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
+
+function reap(): void {
+  const status = [0];
+  for (const [pid, done] of running) {
+    if (c.waitpid(pid, status, WNOHANG) !== pid) continue;
+    running.delete(pid);
+    const s = status[0]!;
+    done(
+      (s & 0x7f) === 0
+        ? { code: (s >> 8) & 0xff, signal: null }
+        : { code: null, signal: SIGNAL_NAMES.get(s & 0x7f) ?? null },
+    );
+  }
+  if (running.size === 0 && reaper) {
+    clearInterval(reaper);
+    reaper = undefined;
+  }
+}
+
+let listening = false;
+
+function watch(pid: number): Promise<Exit> {
+  if (!listening) {
+    // Node's signal watchers do not keep the loop alive; the interval below does, while children run.
+    process.on('SIGCHLD', reap);
+    listening = true;
+  }
+  reaper ??= setInterval(reap, REAP_INTERVAL_MS);
+  return new Promise((resolve) => running.set(pid, resolve));
+}
+
+function pipe(): [number, number] {
+  const fds = [0, 0];
+  if (c.pipe2(fds, O_CLOEXEC) < 0) throw new Error('pipe2 failed');
+  return [fds[0]!, fds[1]!];
+}
+
+function spawnError(file: string, errno: number): NodeJS.ErrnoException {
+  const code = getSystemErrorName(-errno);
+  return Object.assign(new Error(`spawn ${file} ${code}`), {
+    errno: -errno,
+    code,
+    syscall: `spawn ${file}`,
+    path: file,
+  });
+}
+
+function fileActions(stdin: number | undefined, stdout: number, stderr: number, cwd: string | undefined): Buffer {
+  const actions = Buffer.alloc(OPAQUE_BYTES);
+  c.actionsInit(actions);
+  if (stdin === undefined) c.addOpen(actions, 0, '/dev/null', fs.constants.O_RDONLY, 0);
+  else c.addDup2(actions, stdin, 0);
+  c.addDup2(actions, stdout, 1);
+  c.addDup2(actions, stderr, 2);
+  if (cwd) c.addChdir(actions, cwd);
+  return actions;
+}
+
+/** Default dispositions (crid ignores SIGPIPE, which a child would inherit) and no blocked signals. */
+function attributes(newSession: boolean): Buffer {
+  const attr = Buffer.alloc(OPAQUE_BYTES);
+  c.attrInit(attr);
+  const all = Buffer.alloc(OPAQUE_BYTES);
+  c.sigFillSet(all);
+  c.attrSetSigDefault(attr, all);
+  const none = Buffer.alloc(OPAQUE_BYTES);
+  c.sigEmptySet(none);
+  c.attrSetSigMask(attr, none);
+  c.attrSetFlags(attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK | (newSession ? POSIX_SPAWN_SETSID : 0));
+  return attr;
+}
+
+/**
+ * Starts `file` (looked up in PATH when it has no slash) with `args`; its stdout and stderr are
+ * pipes. Throws, as Node's spawn reports, when it cannot be started (ENOENT, EACCES, …).
+ */
+export function spawnProcess(file: string, args: string[], opts: SpawnOptions): Spawned {
+  const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  // C strings end at the first NUL: an argument holding one would be cut short, not refused.
+  if ([file, ...args, ...env, opts.cwd ?? ''].some((s) => s.includes('\0'))) {
+    throw Object.assign(new TypeError(`spawn ${file}: an argument or environment entry contains a NUL byte`), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  }
+  const fds: number[] = [];
+  const open = () => {
+    const ends = pipe();
+    fds.push(...ends);
+    return ends;
+  };
+  const pid = [0];
+  let err: number;
+  let stdio: { stdin: number | undefined; stdout: number; stderr: number };
+  try {
+    const [outRead, outWrite] = open();
+    const [errRead, errWrite] = open();
+    const [inRead, inWrite] = opts.stdin === 'pipe' ? open() : [undefined, undefined];
+    stdio = { stdin: inWrite, stdout: outRead, stderr: errRead };
+    const actions = fileActions(inRead, outWrite, errWrite, opts.cwd);
+    const attr = attributes(opts.newSession ?? false);
+    try {
+      err = c.spawnp(pid, file, actions, attr, [file, ...args, null], [...env, null]);
+    } finally {
+      c.actionsDestroy(actions);
+      c.attrDestroy(attr);
+    }
+  } catch (failure) {
+    for (const fd of fds) fs.closeSync(fd);
+    throw failure;
+  }
+  const parentEnds = new Set([stdio.stdin, stdio.stdout, stdio.stderr]);
+  for (const fd of fds) if (err !== 0 || !parentEnds.has(fd)) fs.closeSync(fd);
+  if (err !== 0) throw spawnError(file, err);
+  const child = pid[0]!;
+  return {
+    pid: child,
+    stdin: stdio.stdin === undefined ? undefined : new net.Socket({ fd: stdio.stdin, readable: false, writable: true }),
+    stdout: new net.Socket({ fd: stdio.stdout, readable: true, writable: false }),
+    stderr: new net.Socket({ fd: stdio.stderr, readable: true, writable: false }),
+    exit: watch(child),
+    kill: (signal) => {
+      if (running.has(child)) process.kill(child, signal);
+    },
+  };
+}
