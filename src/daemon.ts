@@ -40,6 +40,7 @@ import { StreamingServer } from './streaming/server.ts';
 import { containerStreaming } from './pod/container/exec.ts';
 import { portForwardIntoPod } from './pod/sandbox/port-forward.ts';
 import { parseGoDuration } from './util/go-duration.ts';
+import { MemoryRelease } from './util/memory-release.ts';
 
 /** `crid publish` is run by legacy shims for each event: this wrapper runs crid with its own Node. */
 const CRID_EXECUTABLE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../scripts/crid');
@@ -60,6 +61,7 @@ export class Daemon {
   private readonly log: Logger;
   private readonly metrics = new CridMetrics();
   private readonly health: HandlerHealth;
+  private readonly memory: MemoryRelease;
   private readonly holder: ConfigHolder;
   private deps: PodDeps | undefined;
   private server: CriServer | undefined;
@@ -75,6 +77,7 @@ export class Daemon {
   constructor(opts: DaemonOptions) {
     this.opts = opts;
     this.log = opts.log;
+    this.memory = new MemoryRelease(this.log);
     this.health = new HandlerHealth({
       log: this.log,
       runPauseSandbox: (handler, signal) => runPauseSandbox(this.requireDeps(), handler, signal),
@@ -147,6 +150,7 @@ export class Daemon {
       cdi: new CdiRegistry(this.log),
       handlerFailure: (handler) => this.health.failed(handler),
       timePhase: (handler, phase, work) => this.metrics.timeSandboxPhase(handler, phase, work),
+      released: () => this.memory.released(),
       log: this.log,
     };
   }
@@ -279,6 +283,7 @@ export class Daemon {
     await this.server?.stop();
     await this.streaming?.stop();
     this.stopWatchingExits?.();
+    this.memory.stop();
     // Running containers keep their FIFOs in their shims; crid lets go of its ends so it can exit.
     if (this.deps) closeContainerLogs(this.deps);
     // The shims keep running: a restarted crid reconnects to them.

@@ -283,6 +283,24 @@ describe('pod sandboxes', () => {
     await removePod(env, b.id);
   });
 
+  it('gives the memory of removed pods back once removals pause', async () => {
+    const ids: string[] = [];
+    for (const name of ['p-mem-1', 'p-mem-2', 'p-mem-3']) {
+      ids.push((await env.client.runtime.RunPodSandbox({ config: podConfig(name) })).pod_sandbox_id);
+    }
+    const logged = env.crid.stderr().length;
+    for (const id of ids) await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: id });
+    const released = async () =>
+      env.crid
+        .stderr()
+        .slice(logged)
+        .split('\n')
+        .find((l) => l.includes('gave the memory of removed pods back'));
+    await expect.poll(released, { timeout: 15_000, interval: 250 }).toBeDefined();
+    const [before, after] = JSON.parse((await released())!).heapMiB as [number, number];
+    expect(after).toBeLessThanOrEqual(before);
+  });
+
   it('refuses an unknown handler with the configured ones listed, leaving nothing', async () => {
     await expect(
       env.client.runtime.RunPodSandbox({ config: podConfig('p-nope'), runtime_handler: 'nope' }),

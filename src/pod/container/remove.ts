@@ -30,5 +30,6 @@ export async function removeContainerNow(deps: PodDeps, id: string): Promise<voi
     await deps.containers.delete(id);
     deps.names.release(container.name);
     deps.monitor.forgetTask(id);
+    deps.released();
   });
 }

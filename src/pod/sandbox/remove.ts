@@ -20,5 +20,6 @@ export async function removePodSandbox(deps: PodDeps, idOrPrefix: string): Promi
     await deps.sandboxes.delete(sandbox.id);
     deps.names.release(sandbox.name);
     deps.monitor.forgetTask(sandbox.id);
+    deps.released();
   });
 }
