@@ -90,9 +90,15 @@ function mountsLeft(env: PodEnv): string[] {
     .map((line) => `mount ${line.split(' ')[4]}`);
 }
 
+/** The kernel destroys a removed pod's netns, and the veth end in it, asynchronously: up to 2 s is allowed. */
 async function vethsLeft(env: PodEnv): Promise<string[]> {
-  const { stdout, exitCode } = await execa('ip', ['-o', 'link', 'show', 'master', env.cni.bridge], { reject: false });
-  if (exitCode !== 0) return [];
+  let stdout = '';
+  for (const deadline = Date.now() + 2_000; ; await new Promise((r) => setTimeout(r, 50))) {
+    const show = await execa('ip', ['-o', 'link', 'show', 'master', env.cni.bridge], { reject: false });
+    if (show.exitCode !== 0) return [];
+    stdout = show.stdout;
+    if (!stdout.trim() || Date.now() > deadline) break;
+  }
   return stdout
     .split('\n')
     .filter(Boolean)

@@ -184,7 +184,8 @@ describe('pod network', () => {
     await removeNetns(netnsPath);
     await teardownPodNetwork(fx.settings, pod, silentLogger);
     expect(await ipamFiles()).not.toContain(ips[0]);
-    expect(await bridgePorts()).toBe('');
+    // The kernel destroys an unmounted netns, and the veth end in it, asynchronously (tens of ms).
+    await expect.poll(bridgePorts, { timeout: 5_000, interval: 20 }).toBe('');
     expect(await readdir(join(fx.settings.cacheDir, 'results')).catch(() => [])).toEqual([]);
   });
 
