@@ -200,7 +200,7 @@ export class Daemon {
       cfg.crid.socket,
       {
         runtime: this.runtimeRpcs(deps),
-        image: imageServiceRpcs({ images: deps.images, log: this.log }),
+        image: imageServiceRpcs({ images: deps.images, released: deps.released, log: this.log }),
         wrap: withCheckedValues,
       },
       {

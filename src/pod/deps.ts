@@ -39,7 +39,7 @@ export interface PodDeps {
   handlerFailure: (handler: string) => string | undefined;
   /** Runs one phase of RunPodSandbox and records its duration per handler. */
   timePhase: <T>(handler: string, phase: SandboxPhase, work: () => Promise<T>) => Promise<T>;
-  /** A pod or container is gone: crid gives its memory back once removals pause. */
+  /** A pod or container is gone: crid gives its memory back once such work pauses (util/memory-release.ts). */
   released: () => void;
   log: Logger;
 }

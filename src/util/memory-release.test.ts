@@ -26,7 +26,7 @@ describe('MemoryRelease', () => {
     expect(collect).toHaveBeenCalledExactlyOnceWith({ type: 'major', flavor: 'last-resort' });
     expect(lines).toEqual([
       expect.objectContaining({
-        msg: 'gave the memory of removed pods back',
+        msg: 'gave freed memory back',
         heapMiB: [expect.any(Number), expect.any(Number)],
       }),
     ]);

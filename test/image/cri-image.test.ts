@@ -48,7 +48,7 @@ beforeAll(async () => {
     log: silentLogger,
     pinnedImages: [`${registry.address}/crid/pause:3.9`],
   });
-  const handlers = imageServiceRpcs({ images, log: silentLogger });
+  const handlers = imageServiceRpcs({ images, released: () => {}, log: silentLogger });
   call = <R extends keyof Responses>(rpc: R, req: unknown) =>
     (handlers[rpc] as UnaryHandler<unknown, Responses[R]>)(req, ctx);
 });

@@ -295,7 +295,7 @@ describe('pod sandboxes', () => {
         .stderr()
         .slice(logged)
         .split('\n')
-        .find((l) => l.includes('gave the memory of removed pods back'));
+        .find((l) => l.includes('gave freed memory back'));
     await expect.poll(released, { timeout: 15_000, interval: 250 }).toBeDefined();
     const [before, after] = JSON.parse((await released())!).heapMiB as [number, number];
     expect(after).toBeLessThanOrEqual(before);

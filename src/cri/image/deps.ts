@@ -7,5 +7,7 @@ export interface ImageServiceDeps {
     ImageService,
     'pull' | 'getImage' | 'byReference' | 'list' | 'remove' | 'isPinned' | 'imageSpec' | 'fsUsage'
   >;
+  /** A pull is over: its buffers are garbage (see util/memory-release.ts). */
+  released: () => void;
   log: Logger;
 }

@@ -9,7 +9,7 @@ export function pullImage(deps: ImageServiceDeps) {
     const ref = req.image?.image ?? '';
     if (ref === '') throw invalidArgument('PullImageRequest.image.image is empty');
     const podId = req.sandbox_config?.metadata?.uid;
-    const image = await deps.images.pull(ref, req.auth, ctx.signal);
+    const image = await deps.images.pull(ref, req.auth, ctx.signal).finally(deps.released);
     ctx.log.info({ image: ref, imageId: image.id, ...(podId && { podUid: podId }) }, 'pulled image');
     return { image_ref: image.id };
   };
