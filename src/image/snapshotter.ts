@@ -1,6 +1,7 @@
 // Overlay snapshots under <root>/snapshots: one read-only directory per layer, named by chain id and
 // unpacked once, and per container/sandbox an upper/work pair whose rootfs is an overlay mount.
 import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, umount } from '../util/libc.ts';
@@ -87,21 +88,24 @@ export class Snapshotter {
     return join(this.root, 'active', key);
   }
 
-  /** Creates the writable layer of `key` over `layers` (chain ids, bottom first) and returns its mounts. */
+  /**
+   * Creates the writable layer of `key` over `layers` (chain ids, bottom first) and returns its
+   * mounts: the directories synchronously (see writeSandboxFiles), the record durably.
+   */
   async prepare(key: string, layers: Digest[]): Promise<Mount[]> {
     const dir = this.#activeDir(key);
     if (layers.length === 0) throw invalidArgument(`snapshot ${key}: an image needs at least one layer`);
     for (const chainId of layers) {
-      if (!(await this.hasLayer(chainId))) throw notFound(`snapshot ${key}: layer ${chainId} is not unpacked`);
+      if (!existsSync(this.layerPath(chainId))) throw notFound(`snapshot ${key}: layer ${chainId} is not unpacked`);
     }
     try {
-      await mkdir(dir);
+      mkdirSync(dir);
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'EEXIST') throw alreadyExists(`snapshot ${key} already exists`);
       throw wrap(err, `create snapshot ${key}`);
     }
-    await mkdir(join(dir, 'upper'), { mode: 0o755 });
-    await mkdir(join(dir, 'work'), { mode: 0o700 });
+    mkdirSync(join(dir, 'upper'), { mode: 0o755 });
+    mkdirSync(join(dir, 'work'), { mode: 0o700 });
     const record: ActiveSnapshot = { key, layers };
     await writeFile(join(dir, 'snapshot.json'), JSON.stringify(record), { flush: true });
     return this.#mountsOf(record);

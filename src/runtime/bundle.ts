@@ -16,17 +16,14 @@ export function bundleDir(stateDir: string, namespace: string, id: string): stri
 
 /**
  * Creates the bundle with its config.json and an empty rootfs/ (0711, as containerd does); `spec` is
- * a spec, or config.json's exact text.
+ * a spec, or config.json's exact text. Synchronous: see writeSandboxFiles.
  */
 export async function createBundle(dir: string, spec: object | string): Promise<void> {
   try {
-    await fs.promises.mkdir(path.dirname(dir), { recursive: true, mode: 0o711 });
-    await fs.promises.mkdir(dir, { mode: 0o700 });
-    await fs.promises.writeFile(
-      path.join(dir, 'config.json'),
-      typeof spec === 'string' ? spec : serializeSpec(spec as Spec),
-    );
-    await fs.promises.mkdir(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
+    fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o711 });
+    fs.mkdirSync(dir, { mode: 0o700 });
+    fs.writeFileSync(path.join(dir, 'config.json'), typeof spec === 'string' ? spec : serializeSpec(spec as Spec));
+    fs.mkdirSync(path.join(dir, 'rootfs'), { recursive: true, mode: 0o711 });
   } catch (err) {
     throw wrap(err, `cannot create bundle ${dir}`);
   }

@@ -180,7 +180,7 @@ export class ShimManager {
       shimLog: undefined,
     };
     try {
-      await fs.promises.writeFile(path.join(bundle, RECORD_FILE), JSON.stringify(rec.file));
+      fs.writeFileSync(path.join(bundle, RECORD_FILE), JSON.stringify(rec.file));
       const time = req.time ?? (<T>(_phase: string, work: () => Promise<T>) => work());
       rec.conn = await time('shim_start', () => this.launch(rec, req, log));
       rec.conn.tasks.add(req.id);

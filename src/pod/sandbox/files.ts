@@ -34,25 +34,35 @@ ff02::1\tip6-allnodes
 ff02::2\tip6-allrouters
 `;
 
-/** Writes the files into dir (0755, files 0644) and returns their paths for the spec's bind mounts. */
+function readOr(file: string, fallback: string): string {
+  try {
+    return fs.readFileSync(file, 'utf8');
+  } catch {
+    return fallback;
+  }
+}
+
+/**
+ * Writes the files into dir (0755, files 0644) and returns their paths for the spec's bind mounts.
+ * Synchronously, as the bundle and the snapshot's directories: a few small local files, where each
+ * asynchronous call is a thread-pool round trip that costs more than the write itself.
+ */
 export async function writeSandboxFiles(
   dir: string,
   hostname: string,
   dns: DNSConfig__Output | null | undefined,
   hostNetwork: boolean,
 ): Promise<SandboxFiles> {
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o755 });
+  fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const files: SandboxFiles = {
     dir,
     hostname: path.join(dir, 'hostname'),
     hosts: path.join(dir, 'hosts'),
     resolvConf: path.join(dir, 'resolv.conf'),
   };
-  await fs.promises.writeFile(files.hostname, `${hostname}\n`, { mode: 0o644 });
-  const hosts = hostNetwork ? await fs.promises.readFile('/etc/hosts', 'utf8').catch(() => HOSTS) : HOSTS;
-  await fs.promises.writeFile(files.hosts, hosts, { mode: 0o644 });
-  const resolv = resolvConf(dns) ?? (await fs.promises.readFile('/etc/resolv.conf', 'utf8').catch(() => ''));
-  await fs.promises.writeFile(files.resolvConf, resolv, { mode: 0o644 });
+  fs.writeFileSync(files.hostname, `${hostname}\n`, { mode: 0o644 });
+  fs.writeFileSync(files.hosts, hostNetwork ? readOr('/etc/hosts', HOSTS) : HOSTS, { mode: 0o644 });
+  fs.writeFileSync(files.resolvConf, resolvConf(dns) ?? readOr('/etc/resolv.conf', ''), { mode: 0o644 });
   return files;
 }
 
