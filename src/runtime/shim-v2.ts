@@ -122,14 +122,8 @@ function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffe
     }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
-    for (const [stream, chunks] of [
-      [child.stdout, stdout],
-      [child.stderr, stderr],
-    ] as const) {
-      stream.on('data', (c: Buffer) => chunks.push(c));
-      stream.on('error', () => {});
-    }
-    child.stdin!.on('error', () => {});
+    child.stdout.on('data', (c: Buffer) => stdout.push(c));
+    child.stderr.on('data', (c: Buffer) => stderr.push(c));
     child.stdin!.end(stdin);
     const timer = setTimeout(() => {
       killGroup(child.pid);
@@ -140,8 +134,7 @@ function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffe
         ),
       );
     }, inv.timeoutMs);
-    const closed = [child.stdout, child.stderr].map((s) => new Promise((r) => s.once('close', r)));
-    void Promise.all([child.exit, ...closed]).then(([{ code, signal }]) => {
+    void child.closed.then(({ code, signal }) => {
       clearTimeout(timer);
       resolve({ code, signal, stdout: Buffer.concat(stdout), stderr: Buffer.concat(stderr).toString().trim() });
     });

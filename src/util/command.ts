@@ -64,8 +64,6 @@ export function tryCommand(file: string, args: string[], opts: CommandOptions = 
     const out: Buffer[][] = [[], []];
     const size = [0, 0];
     for (const [i, stream] of [stdout, stderr].entries()) {
-      // A read error ends the stream like EOF does; the exit status tells what happened.
-      stream.on('error', () => {});
       stream.on('data', (chunk: Buffer) => {
         size[i]! += chunk.length;
         if (size[i]! <= MAX_OUTPUT_BYTES) out[i]!.push(chunk);
@@ -75,11 +73,7 @@ export function tryCommand(file: string, args: string[], opts: CommandOptions = 
         }
       });
     }
-    if (opts.input !== undefined) {
-      // A program that exits without reading its stdin closes the pipe: EPIPE is no failure of crid's.
-      child.stdin!.on('error', () => {});
-      child.stdin!.end(opts.input);
-    }
+    if (opts.input !== undefined) child.stdin!.end(opts.input);
     let killer: NodeJS.Timeout | undefined;
     const timer =
       opts.timeoutMs === undefined
@@ -89,16 +83,15 @@ export function tryCommand(file: string, args: string[], opts: CommandOptions = 
             child.kill('SIGTERM');
             killer = setTimeout(() => child.kill('SIGKILL'), KILL_GRACE_MS);
           }, opts.timeoutMs);
-    const closed = Promise.all([stdout, stderr].map((s) => new Promise((r) => s.once('close', r))));
-    void child.exit.then(({ code, signal }) => {
-      ending.exitCode = code ?? undefined;
-      ending.signal = signal;
+    void child.exit.then(() => {
       setTimeout(() => {
         stdout.destroy();
         stderr.destroy();
       }, DRAIN_AFTER_EXIT_MS).unref();
     });
-    void Promise.all([child.exit, closed]).then(() => {
+    void child.closed.then(({ code, signal }) => {
+      ending.exitCode = code ?? undefined;
+      ending.signal = signal;
       clearTimeout(timer);
       clearTimeout(killer);
       resolve(

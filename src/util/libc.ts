@@ -32,16 +32,16 @@ const SIOCSIFFLAGS = 0x8914;
 const IFF_UP = 0x1;
 
 /** An error shaped as Node's own fs errors: `code` is the errno name (EBUSY, ENOENT, …). */
-function errnoError(syscall: string, path: string): NodeJS.ErrnoException {
-  const errno = koffi.errno();
+export function errnoError(errno: number, syscall: string, path: string): NodeJS.ErrnoException {
   const code = getSystemErrorName(-errno);
   const err: NodeJS.ErrnoException = new Error(`${code}: ${syscall} ${path}`);
   Object.assign(err, { errno: -errno, code, syscall, path });
   return err;
 }
 
-function check(result: number, syscall: string, path: string): number {
-  if (result < 0) throw errnoError(syscall, path);
+/** A libc call's result, or its errno as an error when it failed (returned -1). */
+export function check(result: number, syscall: string, path: string): number {
+  if (result < 0) throw errnoError(koffi.errno(), syscall, path);
   return result;
 }
 
@@ -73,7 +73,7 @@ export function createNetnsAt(target: string): void {
     } finally {
       if (c.setns(own, CLONE_NEWNET) < 0) {
         process.stderr.write(
-          `crid: cannot return to its own network namespace: ${errnoError('setns', target).message}\n`,
+          `crid: cannot return to its own network namespace: ${errnoError(koffi.errno(), 'setns', target).message}\n`,
         );
         process.abort();
       }

@@ -6,8 +6,7 @@
 import fs from 'node:fs';
 import net from 'node:net';
 import { constants } from 'node:os';
-import { getSystemErrorName } from 'node:util';
-import { libc } from './libc.ts';
+import { check, errnoError, libc } from './libc.ts';
 
 const c = {
   pipe2: libc.func('int pipe2(_Out_ int *fds, int flags)'),
@@ -22,7 +21,6 @@ const c = {
   ),
   addChdir: libc.func('int posix_spawn_file_actions_addchdir_np(void *actions, const char *path)'),
   attrInit: libc.func('int posix_spawnattr_init(void *attr)'),
-  attrDestroy: libc.func('int posix_spawnattr_destroy(void *attr)'),
   attrSetFlags: libc.func('int posix_spawnattr_setflags(void *attr, short flags)'),
   attrSetSigDefault: libc.func('int posix_spawnattr_setsigdefault(void *attr, void *set)'),
   attrSetSigMask: libc.func('int posix_spawnattr_setsigmask(void *attr, void *set)'),
@@ -62,6 +60,8 @@ export interface Spawned {
   stdout: net.Socket;
   stderr: net.Socket;
   exit: Promise<Exit>;
+  /** The exit, once stdout and stderr have closed too (child_process's 'close'). */
+  closed: Promise<Exit>;
   /** Signals the child while it has not been reaped (a reaped pid may belong to someone else). */
   kill(signal: NodeJS.Signals): void;
 }
@@ -102,18 +102,15 @@ function watch(pid: number): Promise<Exit> {
 
 function pipe(): [number, number] {
   const fds = [0, 0];
-  if (c.pipe2(fds, O_CLOEXEC) < 0) throw new Error('pipe2 failed');
+  check(c.pipe2(fds, O_CLOEXEC), 'pipe2', '');
   return [fds[0]!, fds[1]!];
 }
 
+/** posix_spawn returns its error number; the message is Node's spawn's (`spawn FILE ENOENT`). */
 function spawnError(file: string, errno: number): NodeJS.ErrnoException {
-  const code = getSystemErrorName(-errno);
-  return Object.assign(new Error(`spawn ${file} ${code}`), {
-    errno: -errno,
-    code,
-    syscall: `spawn ${file}`,
-    path: file,
-  });
+  const err = errnoError(errno, `spawn ${file}`, file);
+  err.message = `spawn ${file} ${err.code}`;
+  return err;
 }
 
 function fileActions(stdin: number | undefined, stdout: number, stderr: number, cwd: string | undefined): Buffer {
@@ -127,7 +124,10 @@ function fileActions(stdin: number | undefined, stdout: number, stderr: number, 
   return actions;
 }
 
-/** Default dispositions (crid ignores SIGPIPE, which a child would inherit) and no blocked signals. */
+/**
+ * Default dispositions (crid ignores SIGPIPE, which a child would inherit) and no blocked signals;
+ * made once for each session choice and reused, as POSIX allows.
+ */
 function attributes(newSession: boolean): Buffer {
   const attr = Buffer.alloc(OPAQUE_BYTES);
   c.attrInit(attr);
@@ -141,9 +141,13 @@ function attributes(newSession: boolean): Buffer {
   return attr;
 }
 
+const ATTRIBUTES = { sameSession: attributes(false), newSession: attributes(true) };
+
 /**
  * Starts `file` (looked up in PATH when it has no slash) with `args`; its stdout and stderr are
- * pipes. Throws, as Node's spawn reports, when it cannot be started (ENOENT, EACCES, …).
+ * pipes. Throws, as Node's spawn reports, when it cannot be started (ENOENT, EACCES, …). The pipes'
+ * errors are dropped: a read error ends a stream as EOF does, and a program that exits without
+ * reading its stdin breaks that pipe (EPIPE); the exit status tells how the program ended.
  */
 export function spawnProcess(file: string, args: string[], opts: SpawnOptions): Spawned {
   const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
@@ -168,12 +172,11 @@ export function spawnProcess(file: string, args: string[], opts: SpawnOptions): 
     const [inRead, inWrite] = opts.stdin === 'pipe' ? open() : [undefined, undefined];
     stdio = { stdin: inWrite, stdout: outRead, stderr: errRead };
     const actions = fileActions(inRead, outWrite, errWrite, opts.cwd);
-    const attr = attributes(opts.newSession ?? false);
+    const attr = opts.newSession ? ATTRIBUTES.newSession : ATTRIBUTES.sameSession;
     try {
       err = c.spawnp(pid, file, actions, attr, [file, ...args, null], [...env, null]);
     } finally {
       c.actionsDestroy(actions);
-      c.attrDestroy(attr);
     }
   } catch (failure) {
     for (const fd of fds) fs.closeSync(fd);
@@ -183,12 +186,20 @@ export function spawnProcess(file: string, args: string[], opts: SpawnOptions): 
   for (const fd of fds) if (err !== 0 || !parentEnds.has(fd)) fs.closeSync(fd);
   if (err !== 0) throw spawnError(file, err);
   const child = pid[0]!;
+  const stdin =
+    stdio.stdin === undefined ? undefined : new net.Socket({ fd: stdio.stdin, readable: false, writable: true });
+  const stdout = new net.Socket({ fd: stdio.stdout, readable: true, writable: false });
+  const stderr = new net.Socket({ fd: stdio.stderr, readable: true, writable: false });
+  for (const stream of [stdin, stdout, stderr]) stream?.on('error', () => {});
+  const exit = watch(child);
+  const outputClosed = [stdout, stderr].map((s) => new Promise((resolve) => s.once('close', resolve)));
   return {
     pid: child,
-    stdin: stdio.stdin === undefined ? undefined : new net.Socket({ fd: stdio.stdin, readable: false, writable: true }),
-    stdout: new net.Socket({ fd: stdio.stdout, readable: true, writable: false }),
-    stderr: new net.Socket({ fd: stdio.stderr, readable: true, writable: false }),
-    exit: watch(child),
+    stdin,
+    stdout,
+    stderr,
+    exit,
+    closed: Promise.all([exit, ...outputClosed]).then(([done]) => done),
     kill: (signal) => {
       if (running.has(child)) process.kill(child, signal);
     },
