@@ -74,7 +74,7 @@ class Pull {
   }
 
   async layer(layer: ImageLayer): Promise<void> {
-    if (await this.#deps.snapshotter.hasLayer(layer.chainId)) return;
+    if (this.#deps.snapshotter.hasLayer(layer.chainId)) return;
     await this.blob(layer);
     await unpackStoredLayer(this.#deps, layer, this.#name);
   }

@@ -2,7 +2,7 @@
 // unpacked once, and per container/sandbox an upper/work pair whose rootfs is an overlay mount.
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, umount } from '../util/libc.ts';
 import { alreadyExists, invalidArgument, notFound, wrap } from '../errors.ts';
@@ -42,11 +42,8 @@ export class Snapshotter {
     return join(this.root, 'layers', digestHex(chainId), 'fs');
   }
 
-  async hasLayer(chainId: Digest): Promise<boolean> {
-    return stat(this.layerPath(chainId)).then(
-      () => true,
-      () => false,
-    );
+  hasLayer(chainId: Digest): boolean {
+    return existsSync(this.layerPath(chainId));
   }
 
   /**
@@ -62,7 +59,7 @@ export class Snapshotter {
   }
 
   async #ensureLayerOnce(chainId: Digest, fill: (dir: string) => Promise<void>): Promise<void> {
-    if (await this.hasLayer(chainId)) return;
+    if (this.hasLayer(chainId)) return;
     const temp = join(this.root, 'tmp', randomBytes(8).toString('hex'));
     try {
       await mkdir(join(temp, 'fs'), { recursive: true, mode: 0o755 });
@@ -96,7 +93,7 @@ export class Snapshotter {
     const dir = this.#activeDir(key);
     if (layers.length === 0) throw invalidArgument(`snapshot ${key}: an image needs at least one layer`);
     for (const chainId of layers) {
-      if (!existsSync(this.layerPath(chainId))) throw notFound(`snapshot ${key}: layer ${chainId} is not unpacked`);
+      if (!this.hasLayer(chainId)) throw notFound(`snapshot ${key}: layer ${chainId} is not unpacked`);
     }
     try {
       mkdirSync(dir);

@@ -2,7 +2,7 @@
 // (/run/netns/<name>, a bind mount of the namespace) so they outlive crid.
 import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readdir, rm, stat, statfs, writeFile } from 'node:fs/promises';
-import { basename, dirname, join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { invalidArgument, wrap } from '../errors.ts';
 import { createNetnsAt, MNT_DETACH, umount } from '../util/libc.ts';
 
@@ -18,11 +18,10 @@ export function instanceNetnsPrefix(stateDir: string): string {
   return `${NETNS_PREFIX}${createHash('sha256').update(stateDir).digest('hex').slice(0, 8)}-`;
 }
 
-function nameOf(netnsPath: string): string {
+function checkNetnsPath(netnsPath: string): void {
   if (!netnsPath.startsWith(`${NETNS_DIR}/`) && !netnsPath.startsWith(`/var${NETNS_DIR}/`)) {
     throw invalidArgument(`network namespace path ${netnsPath} is not under ${NETNS_DIR}`);
   }
-  return basename(netnsPath);
 }
 
 /** A new namespace's path, known before the namespace exists (specs and records name it). */
@@ -32,7 +31,7 @@ export function netnsPathFor(prefix = NETNS_PREFIX): string {
 
 /** Creates the network namespace `netnsPath` (a new name by default) with `lo` up; returns its path. */
 export async function createNetns(netnsPath = netnsPathFor()): Promise<string> {
-  nameOf(netnsPath);
+  checkNetnsPath(netnsPath);
   await mkdir(dirname(netnsPath), { recursive: true, mode: 0o755 });
   await writeFile(netnsPath, '', { flag: 'wx', mode: 0 });
   try {
@@ -71,7 +70,7 @@ export async function netnsMounted(netnsPath: string): Promise<boolean> {
 
 /** Unmounts and removes a namespace (or the file left for one); one that is already gone is success. */
 export async function removeNetns(netnsPath: string): Promise<void> {
-  nameOf(netnsPath);
+  checkNetnsPath(netnsPath);
   if (!(await netnsExists(netnsPath))) return;
   // As `ip netns delete`: a detached unmount, so a process still holding the namespace never blocks it.
   try {
