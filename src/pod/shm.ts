@@ -1,6 +1,8 @@
 // A pod's /dev/shm: a tmpfs crid mounts once per pod and binds into the sandbox and its containers,
 // so every container of the pod shares it (they share the IPC namespace too).
 import fs from 'node:fs';
+import path from 'node:path';
+import { mountsUnder } from '../runtime/bundle.ts';
 import { MS_NODEV, MS_NOEXEC, MS_NOSUID, mount, umount } from '../util/libc.ts';
 import { wrap } from '../errors.ts';
 
@@ -18,10 +20,6 @@ export async function mountPodShm(dir: string): Promise<void> {
 /** Unmounts (when mounted) and removes the directory; missing is fine. */
 export async function removePodShm(dir: string): Promise<void> {
   if (!fs.existsSync(dir)) return;
-  const mounted = fs
-    .readFileSync('/proc/self/mountinfo', 'utf8')
-    .split('\n')
-    .some((l) => l.split(' ')[4] === dir);
-  if (mounted) umount(dir);
+  if (mountsUnder(dir).includes(path.resolve(dir))) umount(dir);
   await fs.promises.rm(dir, { recursive: true, force: true });
 }
