@@ -28,17 +28,22 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
   if (sandbox?.state !== 'SANDBOX_READY')
     throw failedPrecondition(`pod sandbox ${container.sandboxId} of container ${id} is not ready`);
   let pid: number;
+  let shimPid: number;
   // Taken before the start: a process that exits at once has its exit recorded before start returns.
   let startedAt: string;
   try {
     const shimTask = await createTask(deps, container, sandbox);
+    shimPid = shimTask.shimPid;
     startedAt = nowNanos();
     ({ pid } = await shimTask.task.start(id));
   } catch (err) {
     await recordStartError(deps, id, err, log);
     throw err;
   }
+  // The record's bundle was set by CreateContainer; recovery reaches the task through it, so a crash
+  // before this write loses nothing.
   await deps.containers.update(id, (c) => {
+    c.shimPid = shimPid;
     c.startedAt = startedAt;
     c.pid = pid;
     // The exit path may already have recorded a quick exit; it must stay EXITED.
@@ -52,7 +57,7 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
   const fifos = stdioPaths(c.ioDir, c.id, c.config.stdin);
   // The shim opens the FIFOs' write sides blocking: the reader must be there first.
   attachContainerLogs(deps, c);
-  const shimTask = await deps.shims.startTask({
+  return deps.shims.startTask({
     handler: sandbox.handler,
     id: c.id,
     podId: c.sandboxId,
@@ -60,16 +65,6 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
     rootfs: await deps.images.snapshotter.mounts(c.id),
     io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
   });
-  // Not fsynced: recovery reaches the task through its bundle, and the RUNNING update is durable.
-  await deps.containers.update(
-    c.id,
-    (r) => {
-      r.shimPid = shimTask.shimPid;
-      r.bundle = shimTask.bundle;
-    },
-    { durable: false },
-  );
-  return shimTask;
 }
 
 async function recordStartError(deps: PodDeps, id: string, err: unknown, log: Logger): Promise<void> {
