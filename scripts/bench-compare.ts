@@ -1,5 +1,6 @@
-// crid beside containerd on the same node, the same CRI workloads through both, one after the other
-// in one run, printed as one table with the ratio crid / containerd per row:
+// crid beside containerd on the same node, the same CRI workloads through both in one run, the two
+// daemons side by side and each workload taking turns between them, printed as one table with the
+// ratio crid / containerd per row:
 //
 //   node scripts/bench-compare.ts [--pods N] [--relist-seconds S]
 //
@@ -16,7 +17,14 @@ import { REPO } from '../test/helpers/crid-process.ts';
 import { pushTestImages } from '../test/helpers/pod-env.ts';
 import { startRegistry } from '../test/helpers/registry.ts';
 import { createCniFixture, SYSTEM_CNI_BIN } from '../test/network/cni-fixture.ts';
-import { CONTAINERD, containerdDaemon, cridDaemon, type Daemon, type NodeSetup } from './bench/daemons.ts';
+import {
+  CONTAINERD,
+  containerdDaemon,
+  cridDaemon,
+  type Daemon,
+  type NodeSetup,
+  type StartTimes,
+} from './bench/daemons.ts';
 import { removeCgroupParent, sweepLeftovers } from './bench/leftovers.ts';
 import { percentile, sleep } from './bench/samples.ts';
 import {
@@ -29,7 +37,10 @@ import {
   removeAll,
   rssMiB,
   serialLifecycles,
+  turns,
   CONCURRENCY,
+  type RelistSamples,
+  type SerialSamples,
   type Workload,
 } from './bench/workloads.ts';
 
@@ -46,6 +57,10 @@ const SETTLE_MS = 2000;
 // After the last pod is removed: both runtimes give freed heap back to the system some seconds after
 // the work stops (V8's memory reducer, Go's scavenger), so the figure is read once that has happened.
 const AFTER_CLEANUP_SETTLE_MS = 10_000;
+// Serial lifecycles alternate between the runtimes in blocks this long: short enough that both see
+// the same machine, long enough that what one leaves to the kernel (a netns being destroyed) is
+// rarely counted against the other's CPU.
+const SERIAL_BLOCK = 10;
 
 interface Results {
   runP50: number;
@@ -67,69 +82,147 @@ interface Results {
   readyMs: number;
 }
 
-const progress = (daemon: Daemon, what: string) =>
-  console.error(`[${new Date().toISOString()}] ${daemon.name}: ${what}`);
+const progress = (who: string, what: string) => console.error(`[${new Date().toISOString()}] ${who}: ${what}`);
 
-function rssOf(daemon: Daemon): number {
-  return rssMiB(daemon.pid()!);
+/** One runtime's side of the run: its daemon, its client, and what has been measured of it so far. */
+interface Side {
+  daemon: Daemon;
+  w: Workload;
+  serial: SerialSamples;
+  daemonCpuMs: number;
+  machineCpuMs: number;
+  parallelMs: number;
+  fillMs: number;
+  relist: RelistSamples;
+  rssIdle: number;
+  rssAtN: number;
+  rssAfter: number;
+  start: StartTimes;
 }
 
-async function measure(
-  daemon: Daemon,
+function rssOf(side: Side): number {
+  return rssMiB(side.daemon.pid()!);
+}
+
+/** n split into blocks of at most `size`. */
+function blocks(n: number, size: number): number[] {
+  return Array.from({ length: Math.ceil(n / size) }, (_, b) => Math.min(size, n - b * size));
+}
+
+/**
+ * Runs `one` for every block on every side, the sides taking turns block by block in ABBA order, so
+ * that a slower minute of the machine weighs on both runtimes alike.
+ */
+async function inTurns(
+  sides: Side[],
+  sizes: number[],
+  one: (side: Side, size: number, block: number) => Promise<void>,
+) {
+  for (const [b, size] of sizes.entries()) for (const k of turns(sides.length, b)) await one(sides[k]!, size, b);
+}
+
+async function startSide(daemon: Daemon, busyboxImage: string, cgroupParent: string): Promise<Side> {
+  progress(daemon.name, 'starting');
+  const start = await daemon.start();
+  return {
+    daemon,
+    w: { client: criClient(daemon.socket), busyboxImage, cgroupParent, prefix: daemon.name },
+    serial: { run: [], createStart: [], stopRemove: [] },
+    daemonCpuMs: 0,
+    machineCpuMs: 0,
+    parallelMs: 0,
+    fillMs: 0,
+    relist: { relist: [], listContainerStats: [] },
+    rssIdle: 0,
+    rssAtN: 0,
+    rssAfter: 0,
+    start,
+  };
+}
+
+async function serialBlock(side: Side, size: number, block: number): Promise<void> {
+  const pid = side.daemon.pid()!;
+  const cpu0 = { daemon: cpuMs(pid), machine: machineBusyMs() };
+  const samples = await serialLifecycles({ ...side.w, prefix: `${side.daemon.name}-${block}` }, size);
+  side.daemonCpuMs += cpuMs(pid) - cpu0.daemon;
+  side.machineCpuMs += machineBusyMs() - cpu0.machine;
+  side.serial.run.push(...samples.run);
+  side.serial.createStart.push(...samples.createStart);
+  side.serial.stopRemove.push(...samples.stopRemove);
+}
+
+/** With N pods made by it, stops the daemon and times its start; removes the pods and stops it again. */
+async function restart(side: Side): Promise<void> {
+  progress(side.daemon.name, `restart with ${N} pods to recover`);
+  await fill(side.w, N, 'recover');
+  side.w.client.close();
+  await side.daemon.stop('SIGTERM');
+  side.start = await side.daemon.start(N);
+  const client = criClient(side.daemon.socket);
+  await removeAll(client);
+  client.close();
+  await side.daemon.stop('SIGTERM');
+}
+
+/** Both runtimes run side by side; each workload goes through both in turns. */
+async function compare(
+  daemons: Daemon[],
   images: { pauseImage: string; busyboxImage: string },
   cgroupParent: string,
-): Promise<Results> {
-  progress(daemon, 'starting');
-  await daemon.start();
+): Promise<Results[]> {
+  const sides: Side[] = [];
+  for (const daemon of daemons) sides.push(await startSide(daemon, images.busyboxImage, cgroupParent));
   await sleep(SETTLE_MS);
-  const rssIdle = rssOf(daemon);
-  let client = criClient(daemon.socket);
-  const w: Workload = { client, busyboxImage: images.busyboxImage, cgroupParent, prefix: daemon.name };
-  await pullImages(w, [images.pauseImage, images.busyboxImage]);
-  await serialLifecycles({ ...w, prefix: `${daemon.name}-warmup` }, 1);
-  progress(daemon, `${N} serial pod lifecycles`);
-  const cpu0 = { daemon: cpuMs(daemon.pid()!), machine: machineBusyMs() };
-  const serial = await serialLifecycles(w, N);
-  const daemonCpuPerPod = (cpuMs(daemon.pid()!) - cpu0.daemon) / N;
-  const machineCpuPerPod = (machineBusyMs() - cpu0.machine) / N;
-  progress(daemon, `${N} RunPodSandbox at concurrency ${CONCURRENCY}`);
-  const podsPerSecond = await parallelRuns(w, N);
-  progress(daemon, `${N} pods with a container at concurrency ${CONCURRENCY}`);
-  const fillMs = await fill(w, N, 'fill');
-  progress(daemon, `relist every second for ${RELIST_SECONDS} s`);
-  const relist = await relistLoop(client, RELIST_SECONDS);
-  const rssAtN = rssOf(daemon);
-  progress(daemon, 'removing the pods');
-  await removeAll(client);
+  for (const side of sides) side.rssIdle = rssOf(side);
+  for (const side of sides) {
+    await pullImages(side.w, [images.pauseImage, images.busyboxImage]);
+    await serialLifecycles({ ...side.w, prefix: `${side.daemon.name}-warmup` }, 1);
+  }
+  const all = (what: string) => progress(daemons.map((d) => d.name).join(' + '), what);
+  all(`${N} serial pod lifecycles each, in turns of ${SERIAL_BLOCK}`);
+  await inTurns(sides, blocks(N, SERIAL_BLOCK), serialBlock);
+  all(`${N} RunPodSandbox at concurrency ${CONCURRENCY} each, in turns of ${Math.ceil(N / 2)}`);
+  await inTurns(sides, blocks(N, Math.ceil(N / 2)), async (side, size, b) => {
+    side.parallelMs += await parallelRuns({ ...side.w, prefix: `${side.daemon.name}-${b}` }, size);
+  });
+  all(`${N} pods with a container at concurrency ${CONCURRENCY} each, in turns of ${Math.ceil(N / 2)}`);
+  await inTurns(sides, blocks(N, Math.ceil(N / 2)), async (side, size, b) => {
+    side.fillMs += await fill(side.w, size, `fill-${b}`);
+  });
+  all(`relist every second for ${RELIST_SECONDS} s, in turns`);
+  const relists = await relistLoop(
+    sides.map((side) => side.w.client),
+    RELIST_SECONDS,
+  );
+  for (const [k, side] of sides.entries()) side.relist = relists[k]!;
+  for (const side of sides) side.rssAtN = rssOf(side);
+  all('removing the pods');
+  for (const side of sides) await removeAll(side.w.client);
   await sleep(AFTER_CLEANUP_SETTLE_MS);
-  const rssAfter = rssOf(daemon);
-  progress(daemon, `restart with ${N} pods to recover`);
-  await fill(w, N, 'recover');
-  client.close();
-  await daemon.stop('SIGTERM');
-  const { versionMs, listMs, readyMs } = await daemon.start(N);
-  client = criClient(daemon.socket);
-  await removeAll(client);
-  client.close();
-  await daemon.stop('SIGTERM');
+  for (const side of sides) side.rssAfter = rssOf(side);
+  for (const side of sides) await restart(side);
+  return sides.map(results);
+}
+
+function results(side: Side): Results {
   return {
-    runP50: percentile(serial.run, 50),
-    runP95: percentile(serial.run, 95),
-    podsPerSecond,
-    createStartP50: percentile(serial.createStart, 50),
-    stopRemoveP50: percentile(serial.stopRemove, 50),
-    daemonCpuPerPod,
-    machineCpuPerPod,
-    fillMs,
-    relistP50: percentile(relist.relist, 50),
-    relistP95: percentile(relist.relist, 95),
-    statsP50: percentile(relist.listContainerStats, 50),
-    rssIdle,
-    rssAtN,
-    rssAfter,
-    versionMs,
-    listMs,
-    readyMs,
+    runP50: percentile(side.serial.run, 50),
+    runP95: percentile(side.serial.run, 95),
+    podsPerSecond: (N / side.parallelMs) * 1000,
+    createStartP50: percentile(side.serial.createStart, 50),
+    stopRemoveP50: percentile(side.serial.stopRemove, 50),
+    daemonCpuPerPod: side.daemonCpuMs / N,
+    machineCpuPerPod: side.machineCpuMs / N,
+    fillMs: side.fillMs,
+    relistP50: percentile(side.relist.relist, 50),
+    relistP95: percentile(side.relist.relist, 95),
+    statsP50: percentile(side.relist.listContainerStats, 50),
+    rssIdle: side.rssIdle,
+    rssAtN: side.rssAtN,
+    rssAfter: side.rssAfter,
+    versionMs: side.start.versionMs,
+    listMs: side.start.listMs,
+    readyMs: side.start.readyMs,
   };
 }
 
@@ -307,14 +400,14 @@ async function main(): Promise<void> {
       cniBinDirs: [cni.binDir, SYSTEM_CNI_BIN],
       registryHostsDir,
     };
-    const results = new Map<string, Results>();
-    for (const daemon of [cridDaemon(node), containerdDaemon(node)]) {
-      cleanup.push(() => teardown(daemon, results.has(daemon.name)));
-      results.set(daemon.name, await measure(daemon, images, cgroupParent));
-    }
+    const daemons = [cridDaemon(node), containerdDaemon(node)];
+    let finished = false;
+    for (const daemon of daemons) cleanup.push(() => teardown(daemon, finished));
+    const [crid, containerd] = await compare(daemons, images, cgroupParent);
+    finished = true;
     console.log(await machine());
     console.log();
-    console.log(table(results.get('crid')!, results.get('containerd')!));
+    console.log(table(crid!, containerd!));
   } finally {
     await cleanup.run();
   }

@@ -85,12 +85,12 @@ export async function serialLifecycles(w: Workload, n: number): Promise<SerialSa
   return samples;
 }
 
-/** n RunPodSandbox at CONCURRENCY; resolves with pods per second (the pods are removed after, untimed). */
+/** n RunPodSandbox at CONCURRENCY; resolves with their wall time in ms (the pods are removed after, untimed). */
 export async function parallelRuns(w: Workload, n: number): Promise<number> {
   const ids: string[] = [];
   const ms = await pool(n, CONCURRENCY, async (i) => void ids.push((await runPod(w, `parallel-${i}`)).id));
   await pool(ids.length, CONCURRENCY, (i) => stopRemove(w, ids[i]!));
-  return (n / ms) * 1000;
+  return ms;
 }
 
 /** n pods, each with a running container, made at CONCURRENCY; resolves with the wall time in ms. */
@@ -123,17 +123,29 @@ async function relist(client: CriClient): Promise<number> {
   return timed(() => client.runtime.ListContainerStats({}));
 }
 
-/** A relist started every second (or right after the last one, if it took longer) for `seconds`. */
-export async function relistLoop(client: CriClient, seconds: number): Promise<RelistSamples> {
-  const samples: RelistSamples = { relist: [], listContainerStats: [] };
+/**
+ * A relist of each client started every second (or right after the last ones, if they took longer)
+ * for `seconds`; the clients take turns going first. Resolves with each client's samples.
+ */
+export async function relistLoop(clients: CriClient[], seconds: number): Promise<RelistSamples[]> {
+  const samples = clients.map((): RelistSamples => ({ relist: [], listContainerStats: [] }));
   const end = nowMs() + seconds * 1000;
-  while (nowMs() < end) {
+  for (let tick = 0; nowMs() < end; tick++) {
     const t0 = nowMs();
-    samples.listContainerStats.push(await relist(client));
-    samples.relist.push(nowMs() - t0);
+    for (const k of turns(clients.length, tick)) {
+      const start = nowMs();
+      samples[k]!.listContainerStats.push(await relist(clients[k]!));
+      samples[k]!.relist.push(nowMs() - start);
+    }
     await sleep(Math.max(0, t0 + 1000 - nowMs()));
   }
   return samples;
+}
+
+/** The order of n parties in round r: forwards in even rounds, backwards in odd ones (ABBA). */
+export function turns(n: number, round: number): number[] {
+  const order = Array.from({ length: n }, (_, k) => k);
+  return round % 2 === 0 ? order : order.reverse();
 }
 
 /** VmRSS of one process in MiB. */
