@@ -17,6 +17,7 @@ import {
   criMounts,
   DEFAULT_MASKED_PATHS,
   DEFAULT_READONLY_PATHS,
+  cgroupMount,
   defaultMounts,
   isMounted,
   mergeMounts,
@@ -225,7 +226,10 @@ function containerMounts(
   share(files.hosts, '/etc/hosts', readonly);
   share(files.resolvConf, '/etc/resolv.conf', readonly);
   share(files.devShm, '/dev/shm', false);
-  return { mounts: mergeMounts(defaultMounts(privileged), [...shared, ...mounts]), rootfsPropagation };
+  return {
+    mounts: mergeMounts([...defaultMounts(privileged), cgroupMount(privileged)], [...shared, ...mounts]),
+    rootfsPropagation,
+  };
 }
 
 /**

@@ -29,7 +29,7 @@ export const DEFAULT_READONLY_PATHS: readonly string[] = [
   '/proc/sysrq-trigger',
 ];
 
-/** /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue, /sys and a read-only /sys/fs/cgroup (rw when privileged). */
+/** /proc, /dev, /dev/pts, /dev/shm, /dev/mqueue and a read-only /sys (rw when privileged). */
 export function defaultMounts(privileged: boolean): Mount[] {
   const ro = privileged ? 'rw' : 'ro';
   return [
@@ -54,13 +54,22 @@ export function defaultMounts(privileged: boolean): Mount[] {
     },
     { destination: '/dev/mqueue', type: 'mqueue', source: 'mqueue', options: ['nosuid', 'noexec', 'nodev'] },
     { destination: '/sys', type: 'sysfs', source: 'sysfs', options: ['nosuid', 'noexec', 'nodev', ro] },
-    {
-      destination: '/sys/fs/cgroup',
-      type: 'cgroup',
-      source: 'cgroup',
-      options: ['nosuid', 'noexec', 'nodev', 'relatime', ro],
-    },
   ];
+}
+
+/**
+ * A read-only /sys/fs/cgroup (rw when privileged), for app containers. A pause container goes
+ * without, as containerd's: its process never looks, and on a host with v1 hierarchies runc mounts
+ * every one of them.
+ */
+export function cgroupMount(privileged: boolean): Mount {
+  const ro = privileged ? 'rw' : 'ro';
+  return {
+    destination: '/sys/fs/cgroup',
+    type: 'cgroup',
+    source: 'cgroup',
+    options: ['nosuid', 'noexec', 'nodev', 'relatime', ro],
+  };
 }
 
 /** A read-only bind mount of one of the pod's files (resolv.conf, hosts, …) or its /dev/shm. */

@@ -66,7 +66,6 @@ describe('buildSandboxSpec', () => {
       '/dev/pts',
       '/dev/mqueue',
       '/sys',
-      '/sys/fs/cgroup',
       '/dev/shm',
       '/etc/resolv.conf',
       '/etc/hosts',
