@@ -49,12 +49,34 @@ export async function runPod(w: Workload, name: string): Promise<Pod> {
   return { id: res.pod_sandbox_id, config };
 }
 
+// What kubelet sends for a container with the default procMount: without them containerd masks
+// nothing and crid masks its own defaults, so the two runtimes' runc would not do the same work.
+const KUBELET_MASKED_PATHS = [
+  '/proc/acpi',
+  '/proc/kcore',
+  '/proc/keys',
+  '/proc/latency_stats',
+  '/proc/timer_list',
+  '/proc/timer_stats',
+  '/proc/sched_debug',
+  '/proc/scsi',
+  '/sys/firmware',
+];
+const KUBELET_READONLY_PATHS = [
+  '/proc/asound',
+  '/proc/bus',
+  '/proc/fs',
+  '/proc/irq',
+  '/proc/sys',
+  '/proc/sysrq-trigger',
+];
+
 export async function createStart(w: Workload, pod: Pod): Promise<void> {
   const config = {
     metadata: { name: 'sleeper', attempt: 0 },
     image: { image: w.busyboxImage },
     command: ['/bin/sh', '-c', 'sleep 3600'],
-    linux: {},
+    linux: { security_context: { masked_paths: KUBELET_MASKED_PATHS, readonly_paths: KUBELET_READONLY_PATHS } },
   };
   const res: CreateContainerResponse__Output = await w.client.runtime.CreateContainer({
     pod_sandbox_id: pod.id,
