@@ -447,7 +447,7 @@ export class ShimManager {
   private async launch(rec: TaskRecord, req: StartTaskRequest, log: Logger): Promise<Connection> {
     const podShim = rec.file.kind === 'v2' ? this.podShim(rec, req.podId) : undefined;
     if (podShim && this.groupingShims.has(rec.file.binary)) {
-      await writeBootstrap(rec.bundle, podShim.bootstrap!);
+      writeBootstrap(rec.bundle, podShim.bootstrap!);
       return podShim;
     }
     rec.shimLog = await openShimLog(rec.bundle, log);
@@ -471,7 +471,7 @@ export class ShimManager {
 
   private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
     const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
-    await writeBootstrap(rec.bundle, bootstrap);
+    writeBootstrap(rec.bundle, bootstrap);
     return this.connectionV2(bootstrap, rec.id);
   }
 
@@ -480,7 +480,7 @@ export class ShimManager {
     const cached = this.connections.get(bootstrap.address);
     if (cached) {
       const conn = await cached.catch(() => undefined);
-      if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === (await socketIdentity(bootstrap.address)))
+      if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === socketIdentity(bootstrap.address))
         return conn;
     }
     const pending = this.dialV2(bootstrap, id);
@@ -490,7 +490,7 @@ export class ShimManager {
   }
 
   private async dialV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
-    const socket = await socketIdentity(bootstrap.address);
+    const socket = socketIdentity(bootstrap.address);
     const raw = await dialShimV2(bootstrap, this.opts.callTimeoutMs);
     const info = await withTimeout(raw.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`).catch(
       (err: unknown) => {
@@ -645,7 +645,7 @@ export class ShimManager {
 
   /** Removes this shim's socket file, unless another shim's socket has replaced it. */
   private async removeSocket(conn: Connection): Promise<void> {
-    if (conn.socket && conn.socket !== (await socketIdentity(conn.address))) return;
+    if (conn.socket && conn.socket !== socketIdentity(conn.address)) return;
     await fs.promises.rm(socketPath(conn.address), { force: true });
   }
 }
@@ -661,9 +661,13 @@ function runcShimSocket(address: string, namespace: string, id: string): string 
 }
 
 /** The socket file at a shim address as device and inode ('' when there is none). */
-async function socketIdentity(address: string): Promise<string> {
-  const stat = await fs.promises.stat(socketPath(address)).catch(() => undefined);
-  return stat ? `${stat.dev}:${stat.ino}` : '';
+function socketIdentity(address: string): string {
+  try {
+    const stat = fs.statSync(socketPath(address), { throwIfNoEntry: false });
+    return stat ? `${stat.dev}:${stat.ino}` : '';
+  } catch {
+    return '';
+  }
 }
 
 /** Whether the process is gone (or a zombie) within `ms`. */
