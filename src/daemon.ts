@@ -247,6 +247,8 @@ export class Daemon {
       metrics: this.metrics,
       log: this.log,
     });
+    // Only a served registry needs them: they watch every GC and the event loop.
+    if (this.metricsServer) this.metrics.collectProcessMetrics();
     this.control = await startControlServer(
       controlSocketPath(cfg.crid.state),
       {

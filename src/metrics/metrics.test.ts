@@ -33,8 +33,11 @@ describe('CridMetrics', () => {
     expect(grpcCodeName(99)).toBe('99');
   });
 
-  it('exports process and Node runtime metrics and crid_build_info', async () => {
-    const text = await new CridMetrics().scrape();
+  it('exports crid_build_info, and process and Node runtime metrics once asked to collect them', async () => {
+    const metrics = new CridMetrics();
+    expect(await metrics.scrape()).not.toContain('process_resident_memory_bytes');
+    metrics.collectProcessMetrics();
+    const text = await metrics.scrape();
     expect(sample(text, 'process_resident_memory_bytes')).toBeGreaterThan(0);
     expect(sample(text, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0);
     expect(text).toContain('# TYPE nodejs_gc_duration_seconds histogram');

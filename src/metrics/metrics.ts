@@ -1,8 +1,22 @@
 // crid's Prometheus metrics, on a registry of its own (never prom-client's global one). Counters and
 // histograms are fed by the code that does the work; gauges of live objects are computed at scrape
 // time from callbacks, so they can never drift from the stores.
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { createRequire } from 'node:module';
+import type * as Prom from 'prom-client';
 import { CRID_VERSION } from '../version.ts';
+
+// prom-client's index also loads its Summary, Pushgateway (https, tls), cluster aggregation and the
+// OpenTelemetry API: 40 ms of every start, before crid serves. crid takes the classes it uses from
+// their own modules, and the process metrics (collectProcessMetrics) once it is ready.
+const require = createRequire(import.meta.url);
+const Registry: typeof Prom.Registry = require('prom-client/lib/registry');
+const Counter: typeof Prom.Counter = require('prom-client/lib/counter');
+const Gauge: typeof Prom.Gauge = require('prom-client/lib/gauge');
+const Histogram: typeof Prom.Histogram = require('prom-client/lib/histogram');
+type Counter<T extends string> = Prom.Counter<T>;
+type Gauge<T extends string = string> = Prom.Gauge<T>;
+type Histogram<T extends string> = Prom.Histogram<T>;
+type Registry = Prom.Registry;
 
 export const SANDBOX_PHASES = ['image_ensure', 'network_setup', 'shim_start', 'task_create', 'task_start'] as const;
 export type SandboxPhase = (typeof SANDBOX_PHASES)[number];
@@ -110,14 +124,18 @@ export class CridMetrics {
     });
     this.lastReloadTime.setToCurrentTime();
     this.scrapeGauges(registers);
-    // Process and Node runtime: CPU, RSS, open fds, event-loop lag, heap, GC pauses.
-    collectDefaultMetrics({ register: this.registry });
     new Gauge({
       name: 'crid_build_info',
       help: 'Always 1; labels: crid version and Node.js version.',
       labelNames: ['version', 'node'],
       registers,
     }).set({ version: CRID_VERSION, node: process.version }, 1);
+  }
+
+  /** Process and Node runtime metrics (CPU, RSS, open fds, event-loop lag, heap, GC pauses), from now on. */
+  collectProcessMetrics(): void {
+    const collectDefaultMetrics: typeof Prom.collectDefaultMetrics = require('prom-client/lib/defaultMetrics');
+    collectDefaultMetrics({ register: this.registry });
   }
 
   setSources(sources: MetricsSources): void {
