@@ -6,6 +6,7 @@ import type { CreateContainerResponse__Output } from '../../src/generated/runtim
 import type { ListContainersResponse__Output } from '../../src/generated/runtime/v1/ListContainersResponse.ts';
 import type { ListPodSandboxResponse__Output } from '../../src/generated/runtime/v1/ListPodSandboxResponse.ts';
 import type { RunPodSandboxResponse__Output } from '../../src/generated/runtime/v1/RunPodSandboxResponse.ts';
+import { DEFAULT_MASKED_PATHS, DEFAULT_READONLY_PATHS } from '../../src/oci/mounts.ts';
 import { nowMs, pool, sleep, timed } from './samples.ts';
 
 export const CONCURRENCY = 8;
@@ -49,34 +50,16 @@ export async function runPod(w: Workload, name: string): Promise<Pod> {
   return { id: res.pod_sandbox_id, config };
 }
 
-// What kubelet sends for a container with the default procMount: without them containerd masks
-// nothing and crid masks its own defaults, so the two runtimes' runc would not do the same work.
-const KUBELET_MASKED_PATHS = [
-  '/proc/acpi',
-  '/proc/kcore',
-  '/proc/keys',
-  '/proc/latency_stats',
-  '/proc/timer_list',
-  '/proc/timer_stats',
-  '/proc/sched_debug',
-  '/proc/scsi',
-  '/sys/firmware',
-];
-const KUBELET_READONLY_PATHS = [
-  '/proc/asound',
-  '/proc/bus',
-  '/proc/fs',
-  '/proc/irq',
-  '/proc/sys',
-  '/proc/sysrq-trigger',
-];
+// Kubelet sends masked and read-only paths for every container; without them containerd masks
+// nothing and crid its defaults, and the two runcs would not do the same work. Both get crid's.
+const SECURITY_CONTEXT = { masked_paths: [...DEFAULT_MASKED_PATHS], readonly_paths: [...DEFAULT_READONLY_PATHS] };
 
 export async function createStart(w: Workload, pod: Pod): Promise<void> {
   const config = {
     metadata: { name: 'sleeper', attempt: 0 },
     image: { image: w.busyboxImage },
     command: ['/bin/sh', '-c', 'sleep 3600'],
-    linux: { security_context: { masked_paths: KUBELET_MASKED_PATHS, readonly_paths: KUBELET_READONLY_PATHS } },
+    linux: { security_context: SECURITY_CONTEXT },
   };
   const res: CreateContainerResponse__Output = await w.client.runtime.CreateContainer({
     pod_sandbox_id: pod.id,
