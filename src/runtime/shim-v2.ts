@@ -106,20 +106,19 @@ interface ShimRun {
 }
 
 /** Runs the shim in its own process group; on timeout kills the whole group. */
-function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffer): Promise<ShimRun> {
+async function runShim(inv: ShimV2Invocation, action: 'start' | 'delete', stdin: Buffer): Promise<ShimRun> {
+  let child: Spawned;
+  try {
+    child = await spawnProcess(inv.binary, shimArgs(inv, action), {
+      cwd: inv.bundle,
+      env: shimEnv(inv),
+      stdin: 'pipe',
+      newSession: true,
+    });
+  } catch (err) {
+    throw internal(`cannot run shim ${inv.binary}: ${(err as Error).message}`, err);
+  }
   return new Promise((resolve, reject) => {
-    let child: Spawned;
-    try {
-      child = spawnProcess(inv.binary, shimArgs(inv, action), {
-        cwd: inv.bundle,
-        env: shimEnv(inv),
-        stdin: 'pipe',
-        newSession: true,
-      });
-    } catch (err) {
-      reject(internal(`cannot run shim ${inv.binary}: ${(err as Error).message}`, err));
-      return;
-    }
     const stdout: Buffer[] = [];
     const stderr: Buffer[] = [];
     child.stdout.on('data', (c: Buffer) => stdout.push(c));

@@ -46,20 +46,19 @@ function why(e: Ending): string {
 }
 
 /** Runs the program to its end; never rejects (a program that cannot start is a failed result). */
-export function tryCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+export async function tryCommand(file: string, args: string[], opts: CommandOptions = {}): Promise<CommandResult> {
+  const ending: Ending = { exitCode: undefined, signal: null, overflow: false, timedOut: false };
+  let child: Spawned;
+  try {
+    child = await spawnProcess(file, args, {
+      stdin: opts.input === undefined ? 'ignore' : 'pipe',
+      env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
+    });
+  } catch (err) {
+    ending.startError = err as Error;
+    return result(file, args, ending, ['', '']);
+  }
   return new Promise((resolve) => {
-    const ending: Ending = { exitCode: undefined, signal: null, overflow: false, timedOut: false };
-    let child: Spawned;
-    try {
-      child = spawnProcess(file, args, {
-        stdin: opts.input === undefined ? 'ignore' : 'pipe',
-        env: opts.env === undefined ? process.env : { ...process.env, ...opts.env },
-      });
-    } catch (err) {
-      ending.startError = err as Error;
-      resolve(result(file, args, ending, ['', '']));
-      return;
-    }
     const { stdout, stderr } = child;
     const out: Buffer[][] = [[], []];
     const size = [0, 0];

@@ -18,7 +18,7 @@ async function output(child: Spawned): Promise<{ stdout: string; stderr: string;
 
 describe('spawnProcess', () => {
   it('runs a program in its directory with its environment and input, and reports its exit status', async () => {
-    const child = spawnProcess('sh', ['-c', 'read line; echo "$line $VAR $(pwd)"; echo err >&2; exit 3'], {
+    const child = await spawnProcess('sh', ['-c', 'read line; echo "$line $VAR $(pwd)"; echo err >&2; exit 3'], {
       env: { PATH: process.env.PATH, VAR: 'value' },
       cwd: os.tmpdir(),
       stdin: 'pipe',
@@ -34,7 +34,7 @@ describe('spawnProcess', () => {
   it('gives the child default dispositions for the standard signals, none blocked, stdin /dev/null', async () => {
     // The spawned program reads its own status: a shell in between would show its own mask, which
     // dash fills while it waits for a child.
-    const status = spawnProcess('/bin/grep', ['-E', '^Sig(Ign|Blk)', '/proc/self/status'], {
+    const status = await spawnProcess('/bin/grep', ['-E', '^Sig(Ign|Blk)', '/proc/self/status'], {
       env: {},
       stdin: 'ignore',
     });
@@ -42,7 +42,7 @@ describe('spawnProcess', () => {
     expect(blocked).toBe('SigBlk:\t0000000000000000');
     // glibc leaves its two internal real-time signals (32, 33) ignored; crid itself ignores SIGPIPE.
     expect(BigInt(`0x${ignored!.split('\t')[1]}`) & 0x7fffffffn).toBe(0n);
-    const stdin = spawnProcess('/bin/readlink', ['/proc/self/fd/0'], { env: {}, stdin: 'ignore' });
+    const stdin = await spawnProcess('/bin/readlink', ['/proc/self/fd/0'], { env: {}, stdin: 'ignore' });
     expect((await output(stdin)).stdout).toBe('/dev/null\n');
   });
 
@@ -50,7 +50,7 @@ describe('spawnProcess', () => {
     const held = fs.openSync(os.tmpdir(), 'r');
     try {
       const list = ['-c', 'ls /proc/$$/fd'];
-      const ours = (await output(spawnProcess('/bin/sh', list, { env: {}, stdin: 'ignore' }))).stdout;
+      const ours = (await output(await spawnProcess('/bin/sh', list, { env: {}, stdin: 'ignore' }))).stdout;
       const nodes = (await promisify(execFile)('/bin/sh', list)).stdout;
       expect(ours).toBe(nodes);
       expect(ours.split('\n')).not.toContain(String(held));
@@ -60,14 +60,14 @@ describe('spawnProcess', () => {
   });
 
   it('reports the signal that ended the child, and kills it only while it is its own', async () => {
-    const child = spawnProcess('/bin/sleep', ['30'], { env: {}, stdin: 'ignore' });
+    const child = await spawnProcess('/bin/sleep', ['30'], { env: {}, stdin: 'ignore' });
     child.kill('SIGTERM');
     expect(await child.exit).toEqual({ code: null, signal: 'SIGTERM' });
     expect(() => child.kill('SIGKILL')).not.toThrow();
   });
 
   it('starts the child in a session of its own when asked', async () => {
-    const child = spawnProcess('/bin/sleep', ['30'], { env: {}, stdin: 'ignore', newSession: true });
+    const child = await spawnProcess('/bin/sleep', ['30'], { env: {}, stdin: 'ignore', newSession: true });
     const session = Number(fs.readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1]!.split(' ')[3]);
     expect(session).toBe(child.pid);
     process.kill(-child.pid, 'SIGKILL');
@@ -75,20 +75,20 @@ describe('spawnProcess', () => {
   });
 
   it("neither takes nor loses an exit beside Node's own child processes", async () => {
-    const ours = Array.from({ length: 10 }, (_, i) =>
-      spawnProcess('/bin/sh', ['-c', `exit ${i}`], { env: {}, stdin: 'ignore' }),
+    const ours = await Promise.all(
+      Array.from({ length: 10 }, (_, i) => spawnProcess('/bin/sh', ['-c', `exit ${i}`], { env: {}, stdin: 'ignore' })),
     );
     const theirs = Array.from({ length: 10 }, () => promisify(execFile)('/bin/sh', ['-c', 'echo node']));
     expect(await Promise.all(ours.map((c) => c.exit))).toEqual(ours.map((_, i) => ({ code: i, signal: null })));
     expect((await Promise.all(theirs)).map((r) => r.stdout)).toEqual(Array(10).fill('node\n'));
   });
 
-  it('refuses an argument with a NUL byte rather than cutting it short', () => {
-    expect(() => spawnProcess('/bin/echo', ['a\0b'], { env: {}, stdin: 'ignore' })).toThrow(/NUL byte/);
+  it('refuses an argument with a NUL byte rather than cutting it short', async () => {
+    await expect(spawnProcess('/bin/echo', ['a\0b'], { env: {}, stdin: 'ignore' })).rejects.toThrow(/NUL byte/);
   });
 
-  it('throws as Node does for a program that does not exist', () => {
-    expect(() => spawnProcess('/nonexistent/crid-binary', [], { env: {}, stdin: 'ignore' })).toThrow(
+  it('fails as Node does for a program that does not exist', async () => {
+    await expect(spawnProcess('/nonexistent/crid-binary', [], { env: {}, stdin: 'ignore' })).rejects.toThrow(
       expect.objectContaining({ code: 'ENOENT', message: 'spawn /nonexistent/crid-binary ENOENT' }),
     );
   });

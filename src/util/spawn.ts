@@ -1,8 +1,10 @@
 // Starting a program with posix_spawn(3), which glibc does with vfork semantics: the child shares
 // crid's memory until it execs. Node's child_process forks, copying the page tables of crid's whole
 // address space (a V8 heap reserves gigabytes) and blocking the event loop while it does; profiled,
-// that was a third of crid's CPU per pod. Exits are learnt from SIGCHLD with waitpid on our own pids
-// only, as libuv does for its children, so neither takes the other's.
+// that was a third of crid's CPU per pod. posix_spawn is called from a thread-pool thread: vfork
+// holds the calling thread until the child has exec'd, which on a busy machine took up to 36 ms, and
+// the event loop goes on meanwhile. Exits are learnt from SIGCHLD with waitpid on our own pids only,
+// as libuv does for its children, so neither takes the other's.
 import fs from 'node:fs';
 import net from 'node:net';
 import { constants } from 'node:os';
@@ -97,7 +99,10 @@ function watch(pid: number): Promise<Exit> {
     listening = true;
   }
   reaper ??= setInterval(reap, REAP_INTERVAL_MS);
-  return new Promise((resolve) => running.set(pid, resolve));
+  const exit = new Promise<Exit>((resolve) => running.set(pid, resolve));
+  // The child may have exited, and its SIGCHLD passed, before the spawn's completion got here.
+  reap();
+  return exit;
 }
 
 function pipe(): [number, number] {
@@ -143,13 +148,29 @@ function attributes(newSession: boolean): Buffer {
 
 const ATTRIBUTES = { sameSession: attributes(false), newSession: attributes(true) };
 
+/** posix_spawnp on a thread-pool thread; its arguments stay referenced until it returns. */
+function spawnOffThread(
+  pid: number[],
+  file: string,
+  actions: Buffer,
+  attr: Buffer,
+  argv: Array<string | null>,
+  envp: Array<string | null>,
+): Promise<number> {
+  return new Promise((resolve, reject) =>
+    c.spawnp.async(pid, file, actions, attr, argv, envp, (err: unknown, result: number) =>
+      err ? reject(err) : resolve(result),
+    ),
+  );
+}
+
 /**
  * Starts `file` (looked up in PATH when it has no slash) with `args`; its stdout and stderr are
  * pipes. Throws, as Node's spawn reports, when it cannot be started (ENOENT, EACCES, …). The pipes'
  * errors are dropped: a read error ends a stream as EOF does, and a program that exits without
  * reading its stdin breaks that pipe (EPIPE); the exit status tells how the program ended.
  */
-export function spawnProcess(file: string, args: string[], opts: SpawnOptions): Spawned {
+export async function spawnProcess(file: string, args: string[], opts: SpawnOptions): Promise<Spawned> {
   const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
   // C strings end at the first NUL: an argument holding one would be cut short, not refused.
   if ([file, ...args, ...env, opts.cwd ?? ''].some((s) => s.includes('\0'))) {
@@ -174,7 +195,7 @@ export function spawnProcess(file: string, args: string[], opts: SpawnOptions): 
     const actions = fileActions(inRead, outWrite, errWrite, opts.cwd);
     const attr = opts.newSession ? ATTRIBUTES.newSession : ATTRIBUTES.sameSession;
     try {
-      err = c.spawnp(pid, file, actions, attr, [file, ...args, null], [...env, null]);
+      err = await spawnOffThread(pid, file, actions, attr, [file, ...args, null], [...env, null]);
     } finally {
       c.actionsDestroy(actions);
     }
