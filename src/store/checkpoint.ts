@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
 
 /**
  * `durable: false` leaves out both fsyncs, for a state that recovery does not need after a power
@@ -39,8 +40,7 @@ function openNew(file: string): number {
   }
 }
 
-const fsync = (fd: number) =>
-  new Promise<void>((resolve, reject) => fs.fsync(fd, (err) => (err ? reject(err) : resolve())));
+const fsync = promisify(fs.fsync);
 
 async function syncDir(dir: string): Promise<void> {
   const fd = fs.openSync(dir, 'r');
