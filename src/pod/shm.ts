@@ -8,7 +8,7 @@ import { wrap } from '../errors.ts';
 
 const SHM_SIZE = '64m';
 
-export async function mountPodShm(dir: string): Promise<void> {
+export function mountPodShm(dir: string): void {
   fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     mount('shm', dir, 'tmpfs', MS_NOSUID | MS_NODEV | MS_NOEXEC, `mode=1777,size=${SHM_SIZE}`);

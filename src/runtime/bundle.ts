@@ -18,7 +18,7 @@ export function bundleDir(stateDir: string, namespace: string, id: string): stri
  * Creates the bundle with its config.json and an empty rootfs/ (0711, as containerd does); `spec` is
  * a spec, or config.json's exact text. Synchronous: see writeSandboxFiles.
  */
-export async function createBundle(dir: string, spec: object | string): Promise<void> {
+export function createBundle(dir: string, spec: object | string): void {
   try {
     fs.mkdirSync(path.dirname(dir), { recursive: true, mode: 0o711 });
     fs.mkdirSync(dir, { mode: 0o700 });

@@ -171,7 +171,7 @@ export class ShimManager {
     const log = this.log.child({ containerId: req.id, handler: req.handler.name });
     const binary = req.binary ?? findShimBinary(req.handler);
     const bundle = this.bundleFor(req.id);
-    await createBundle(bundle, req.spec);
+    createBundle(bundle, req.spec);
     const rec: TaskRecord = {
       id: req.id,
       bundle,

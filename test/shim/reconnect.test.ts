@@ -23,7 +23,7 @@ for (const [kind, record] of [
 ] as const) {
   it(`a bundle with ${kind} is removed and its task reported exited`, async () => {
     const bundle = h.manager.bundleFor('half-made');
-    await createBundle(bundle, { ociVersion: '1.0.2', process: { args: ['/bin/true'] }, root: { path: 'rootfs' } });
+    createBundle(bundle, { ociVersion: '1.0.2', process: { args: ['/bin/true'] }, root: { path: 'rootfs' } });
     if (record !== undefined) fs.writeFileSync(path.join(bundle, 'crid-shim.json'), record);
     const exited = h.monitor.waitForExit('half-made');
 

@@ -47,12 +47,12 @@ function readOr(file: string, fallback: string): string {
  * Synchronously, as the bundle and the snapshot's directories: a few small local files, where each
  * asynchronous call is a thread-pool round trip that costs more than the write itself.
  */
-export async function writeSandboxFiles(
+export function writeSandboxFiles(
   dir: string,
   hostname: string,
   dns: DNSConfig__Output | null | undefined,
   hostNetwork: boolean,
-): Promise<SandboxFiles> {
+): SandboxFiles {
   fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
   const files: SandboxFiles = {
     dir,

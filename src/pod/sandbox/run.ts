@@ -92,7 +92,7 @@ async function createSandbox(
   const making: SandboxMaking = { deps, id, config, handler, undo, log, phase };
   const network = startSandboxNetwork(making, netnsPath);
   try {
-    const files = await makePodFiles(making, ns, hostNetwork);
+    const files = makePodFiles(making, ns, hostNetwork);
     const task = await startPauseTask(making, { image, netnsPath, files, network });
     const podIps = await network.ips;
     return await deps.sandboxes.update(id, (s) => {
@@ -160,11 +160,11 @@ async function putPendingRecord(
 }
 
 /** The pod's hostname, hosts and resolv.conf files and its /dev/shm (the host's for host IPC). */
-async function makePodFiles(m: SandboxMaking, ns: SandboxNamespaceModes, hostNetwork: boolean): Promise<SandboxFiles> {
+function makePodFiles(m: SandboxMaking, ns: SandboxNamespaceModes, hostNetwork: boolean): SandboxFiles {
   const { deps, id, config, undo } = m;
   const dir = sandboxDir(deps.config(), id);
   undo.push('remove sandbox dir', () => fs.promises.rm(dir, { recursive: true, force: true }));
-  const files = await writeSandboxFiles(
+  const files = writeSandboxFiles(
     dir,
     hostNetwork ? deps.host.hostname : config.hostname,
     config.dns_config,
@@ -172,7 +172,7 @@ async function makePodFiles(m: SandboxMaking, ns: SandboxNamespaceModes, hostNet
   );
   const devShm = ns.ipc === 'NODE' ? '/dev/shm' : path.join(dir, 'shm');
   if (ns.ipc !== 'NODE') {
-    await mountPodShm(devShm);
+    mountPodShm(devShm);
     undo.push('unmount pod shm', () => removePodShm(devShm));
   }
   return { hostname: files.hostname, hosts: files.hosts, resolvConf: files.resolvConf, devShm };
