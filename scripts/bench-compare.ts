@@ -181,12 +181,13 @@ async function compare(
   const all = (what: string) => progress(daemons.map((d) => d.name).join(' + '), what);
   all(`${N} serial pod lifecycles each, in turns of ${SERIAL_BLOCK}`);
   await inTurns(sides, blocks(N, SERIAL_BLOCK), serialBlock);
-  all(`${N} RunPodSandbox at concurrency ${CONCURRENCY} each, in turns of ${Math.ceil(N / 2)}`);
-  await inTurns(sides, blocks(N, Math.ceil(N / 2)), async (side, size, b) => {
+  const halves = blocks(N, Math.ceil(N / 2));
+  all(`${N} RunPodSandbox at concurrency ${CONCURRENCY} each, in turns of ${halves[0]}`);
+  await inTurns(sides, halves, async (side, size, b) => {
     side.parallelMs += await parallelRuns({ ...side.w, prefix: `${side.daemon.name}-${b}` }, size);
   });
-  all(`${N} pods with a container at concurrency ${CONCURRENCY} each, in turns of ${Math.ceil(N / 2)}`);
-  await inTurns(sides, blocks(N, Math.ceil(N / 2)), async (side, size, b) => {
+  all(`${N} pods with a container at concurrency ${CONCURRENCY} each, in turns of ${halves[0]}`);
+  await inTurns(sides, halves, async (side, size, b) => {
     side.fillMs += await fill(side.w, size, `fill-${b}`);
   });
   all(`relist every second for ${RELIST_SECONDS} s, in turns`);
