@@ -109,4 +109,29 @@ describe('instrumentUnary', () => {
     });
     expect(ran).toBe(false);
   });
+
+  it('aborts the signal of a call cancelled while it runs, not of one answered before its stream closed', async () => {
+    const signals: AbortSignal[] = [];
+    let release = () => {};
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const wrapped = instrumentUnary(
+      'ListPodSandbox',
+      async (_req: object, ctx) => {
+        signals.push(ctx.signal);
+        if (signals.length === 2) await held;
+        return {};
+      },
+      { log: silentLogger, stage: () => 'ready' },
+    );
+    const answered = call({});
+    await new Promise((resolve) => wrapped(answered, resolve));
+    answered.emit('cancelled');
+    const running = call({});
+    const done = new Promise((resolve) => wrapped(running, resolve));
+    await new Promise((resolve) => setImmediate(resolve));
+    running.emit('cancelled');
+    expect(signals.map((s) => s.aborted)).toEqual([false, true]);
+    release();
+    await done;
+  });
 });

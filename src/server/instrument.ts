@@ -38,11 +38,25 @@ function requestFields(req: object | null | undefined): Record<string, string> {
   return fields;
 }
 
-function contextFor(call: { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown }, log: Logger): RpcContext {
+interface CallContext {
+  ctx: RpcContext;
+  /** The call has been answered: its stream closing later is not a cancellation. */
+  settle(): void;
+}
+
+function contextFor(
+  call: { cancelled: boolean; on(e: 'cancelled', f: () => void): unknown },
+  log: Logger,
+): CallContext {
   const controller = new AbortController();
+  let settled = false;
   if (call.cancelled) controller.abort();
-  call.on('cancelled', () => controller.abort());
-  return { log, signal: controller.signal };
+  // grpc-js reports every call as cancelled once its stream has closed, answered or not; an abort
+  // (and the DOMException it makes) is only for one still running.
+  call.on('cancelled', () => {
+    if (!settled) controller.abort();
+  });
+  return { ctx: { log, signal: controller.signal }, settle: () => (settled = true) };
 }
 
 /** Refuses a call whose metadata the connection's rewriter took out for being over the limit. */
@@ -93,17 +107,20 @@ export function instrumentUnary<Req extends object, Res>(
       opts.observe?.(rpc, code, seconds, runtimeHandler);
       return seconds;
     };
+    const context = contextFor(call, log);
     const run = async () => {
       checkMetadataSize(call.metadata);
       if (!servable(rpc, opts.stage())) throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
-      return handler(call.request, contextFor(call, log));
+      return handler(call.request, context.ctx);
     };
     run().then(
       (response) => {
+        context.settle();
         log.debug({ seconds: finish(0) }, 'rpc done');
         callback(null, response);
       },
       (err: unknown) => {
+        context.settle();
         const serviceError = toServiceError(err);
         const seconds = finish(serviceError.code ?? 2);
         log.warn({ err, code: serviceError.code, seconds }, 'rpc failed');
@@ -120,14 +137,19 @@ export function instrumentStream<Req extends object, Res>(
 ) {
   return (call: ServerWritableStream<Req, Res>) => {
     const log = opts.log.child({ rpc });
+    const context = contextFor(call, log);
     const run = async () => {
       checkMetadataSize(call.metadata);
       if (opts.stage() !== 'ready') throw unavailable(`crid is recovering its state; retry ${rpc} shortly`);
-      await handler(call.request, (message) => call.write(message), contextFor(call, log));
+      await handler(call.request, (message) => call.write(message), context.ctx);
     };
     run().then(
-      () => call.end(),
+      () => {
+        context.settle();
+        call.end();
+      },
       (err: unknown) => {
+        context.settle();
         log.warn({ err }, 'stream failed');
         // grpc-js sends an 'error' event's status as the call's trailers; destroy() would send none.
         call.emit('error', toServiceError(err));
