@@ -142,8 +142,16 @@ export class Snapshotter {
     await rm(this.#activeDir(key), { recursive: true, force: true });
   }
 
+  /**
+   * The keys of every writable layer on disk, with or without a readable record: a crid killed
+   * between making a snapshot's directory and writing its record leaves one without.
+   */
+  async keys(): Promise<string[]> {
+    return readdir(join(this.root, 'active'));
+  }
+
   async active(): Promise<Array<{ key: string; layers: Digest[] }>> {
-    const keys = await readdir(join(this.root, 'active'));
+    const keys = await this.keys();
     const records = await Promise.all(keys.map((k) => this.#record(k).catch(() => undefined)));
     return records.filter((r): r is ActiveSnapshot => r !== undefined);
   }

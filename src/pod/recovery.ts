@@ -179,14 +179,12 @@ async function removeOrphans(deps: PodDeps, live: Set<string>, log: Logger): Pro
         );
     }
   }
-  const snapshots = await deps.images.snapshotter.active().catch((err: unknown) => {
+  const snapshots = await deps.images.snapshotter.keys().catch((err: unknown) => {
     log.warn({ err }, 'recovery: listing snapshots failed');
     return [];
   });
-  for (const snap of snapshots) {
-    if (!known.has(snap.key))
-      await step(log, { snapshot: snap.key }, 'removing an orphan snapshot', () =>
-        deps.images.snapshotter.remove(snap.key),
-      );
+  for (const key of snapshots) {
+    if (!known.has(key))
+      await step(log, { snapshot: key }, 'removing an orphan snapshot', () => deps.images.snapshotter.remove(key));
   }
 }

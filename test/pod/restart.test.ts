@@ -120,11 +120,14 @@ it('undoes a RunPodSandbox that crid was killed in the middle of', async () => {
   await new Promise((r) => setTimeout(r, 300));
   await env.crid.stop('SIGKILL');
   await pending;
-  // what a CreateContainer killed halfway leaves: its FIFO directory
+  // what a CreateContainer killed halfway leaves: its FIFO directory, and a snapshot without its record
   const orphanIo = path.join(env.dir, 'state/io', 'f'.repeat(64));
   fs.mkdirSync(orphanIo, { recursive: true });
+  const orphanSnapshot = path.join(env.dir, 'root/snapshots/active', 'e'.repeat(64));
+  fs.mkdirSync(path.join(orphanSnapshot, 'upper'), { recursive: true });
   await env.restart();
   expect(fs.existsSync(orphanIo)).toBe(false);
+  expect(fs.existsSync(orphanSnapshot)).toBe(false);
 
   expect(await listNetns(prefix)).toEqual([]);
   expect(ipFiles()).toEqual(ipsBefore);
