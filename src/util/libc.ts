@@ -1,4 +1,4 @@
-// The Linux calls Node has no binding for (mount, umount2, mkfifo, unshare, setns), made through
+// The Linux calls Node has no binding for (mount, umount2, mkfifo, unshare, setns, socketpair), made through
 // libc by koffi. Spawning mount(8) or mkfifo(1) instead costs a fork of crid's whole memory map per
 // call, which blocks the event loop and puts several processes on every pod's path.
 import fs from 'node:fs';
@@ -16,6 +16,7 @@ const c = {
   setns: libc.func('int setns(int fd, int nstype)'),
   socket: libc.func('int socket(int domain, int type, int protocol)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
+  socketpair: libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
 };
 
 export const MS_NOSUID = 0x2;
@@ -24,7 +25,9 @@ export const MS_NOEXEC = 0x8;
 const MS_BIND = 0x1000;
 export const MNT_DETACH = 0x2;
 const CLONE_NEWNET = 0x40000000;
+const AF_UNIX = 1;
 const AF_INET = 2;
+const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
 const SIOCGIFFLAGS = 0x8913;
@@ -55,6 +58,13 @@ export function umount(target: string, flags = 0): void {
 
 export function mkfifo(path: string, mode: number): void {
   check(c.mkfifo(path, mode), 'mkfifo', path);
+}
+
+/** The two file descriptors of a connected pair of unix stream sockets (close-on-exec). */
+export function unixSocketPair(): [number, number] {
+  const fds = [0, 0];
+  check(c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 'socketpair', '');
+  return [fds[0]!, fds[1]!];
 }
 
 /**

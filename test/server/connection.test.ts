@@ -97,3 +97,22 @@ it('a header block that never ends ends its connection instead of filling crid m
   await rawConnection([frame(0x1, 0, 1, piece), ...continuations]);
   await expectCridServes();
 });
+
+it('connections that end, whoever ends them, leave no descriptor of theirs open in crid', async () => {
+  const descriptors = () => fs.readdirSync(`/proc/${crid.child.pid}/fd`).length;
+  const before = descriptors();
+  for (let i = 0; i < 10; i++) {
+    const other = criClient(crid.socket);
+    expect((await other.runtime.Version({})).runtime_name).toBe('crid');
+    other.close();
+    await rawConnection([
+      frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xbe, 0xbf])),
+    ]);
+    const vanishing = net.connect(crid.socket);
+    vanishing.on('error', () => {});
+    vanishing.write(PREFACE.subarray(0, 10), () => vanishing.destroy());
+  }
+  for (let i = 0; i < 100 && descriptors() > before; i++) await new Promise((r) => setTimeout(r, 50));
+  expect(descriptors()).toBe(before);
+  await expectCridServes();
+});
