@@ -43,6 +43,9 @@ function frame(type: number, flags: number, streamId: number, payload: Buffer): 
   return Buffer.concat([header, payload]);
 }
 
+/** A HEADERS frame whose block is not HPACK: an index integer that runs past any table. */
+const NOT_HPACK = frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xbe, 0xbf]));
+
 /** Writes raw HTTP/2 to crid's socket; resolves once crid closed the connection. */
 function rawConnection(frames: Buffer[]): Promise<void> {
   return new Promise((resolve) => {
@@ -87,7 +90,7 @@ it('a call with 1 MiB of metadata fails alone; the 16 calls beside it on the con
 });
 
 it('a header block that is not HPACK ends its connection only', async () => {
-  await rawConnection([frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xbe, 0xbf]))]);
+  await rawConnection([NOT_HPACK]);
   await expectCridServes();
 });
 
@@ -105,9 +108,7 @@ it('connections that end, whoever ends them, leave no descriptor of theirs open 
     const other = criClient(crid.socket);
     expect((await other.runtime.Version({})).runtime_name).toBe('crid');
     other.close();
-    await rawConnection([
-      frame(0x1, 0x4, 1, Buffer.from([0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f, 0xbe, 0xbf])),
-    ]);
+    await rawConnection([NOT_HPACK]);
     const vanishing = net.connect(crid.socket);
     vanishing.on('error', () => {});
     vanishing.write(PREFACE.subarray(0, 10), () => vanishing.destroy());
