@@ -1,6 +1,6 @@
-// The Linux calls Node has no binding for (mount, umount2, mkfifo, unshare, setns, socketpair), made through
-// libc by koffi. Spawning mount(8) or mkfifo(1) instead costs a fork of crid's whole memory map per
-// call, which blocks the event loop and puts several processes on every pod's path.
+// The Linux calls Node has no binding for (mount, umount2, mkfifo, unshare, setns, socketpair),
+// made through libc by koffi. Spawning mount(8) or mkfifo(1) instead costs a fork of crid's whole
+// memory map per call, which blocks the event loop and puts several processes on every pod's path.
 import fs from 'node:fs';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
