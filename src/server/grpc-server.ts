@@ -48,8 +48,11 @@ function serviceDefinition(name: string): grpc.ServiceDefinition {
   );
 }
 
-const serializer = (type: protobuf.Type) => (value: object) =>
-  Buffer.from(type.encode(type.fromObject(value)).finish());
+// protobufjs writes into a Buffer under Node; only another Uint8Array needs copying into one.
+const serializer = (type: protobuf.Type) => (value: object) => {
+  const bytes = type.encode(type.fromObject(value)).finish();
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+};
 const deserializer = (type: protobuf.Type) => (bytes: Buffer) => type.toObject(type.decode(bytes), CRI_OBJECT_OPTIONS);
 
 function criServices() {
@@ -155,6 +158,8 @@ export class CriServer {
     this.server = new grpc.Server({
       'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
       'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+      // Nothing reads channelz here (no admin service); its per-call tracking cost CPU on every call.
+      'grpc.enable_channelz': 0,
     });
     const services = criServices();
     this.server.addService(
