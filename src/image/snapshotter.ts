@@ -1,8 +1,8 @@
 // Overlay snapshots under <root>/snapshots: one read-only directory per layer, named by chain id and
 // unpacked once, and per container/sandbox an upper/work pair whose rootfs is an overlay mount.
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { mount, umount } from '../util/libc.ts';
 import { alreadyExists, invalidArgument, notFound, wrap } from '../errors.ts';
@@ -87,7 +87,8 @@ export class Snapshotter {
 
   /**
    * Creates the writable layer of `key` over `layers` (chain ids, bottom first) and returns its
-   * mounts: the directories synchronously (see writeSandboxFiles), the record durably.
+   * mounts, synchronously (see writeSandboxFiles). The record is not fsynced: a power loss ends every
+   * task that used it, and removal and recovery go by the directory, record or not.
    */
   async prepare(key: string, layers: Digest[]): Promise<Mount[]> {
     const dir = this.#activeDir(key);
@@ -104,13 +105,13 @@ export class Snapshotter {
     mkdirSync(join(dir, 'upper'), { mode: 0o755 });
     mkdirSync(join(dir, 'work'), { mode: 0o700 });
     const record: ActiveSnapshot = { key, layers };
-    await writeFile(join(dir, 'snapshot.json'), JSON.stringify(record), { flush: true });
+    writeFileSync(join(dir, 'snapshot.json'), JSON.stringify(record));
     return this.#mountsOf(record);
   }
 
-  async #record(key: string): Promise<ActiveSnapshot> {
+  #record(key: string): ActiveSnapshot {
     try {
-      return JSON.parse(await readFile(join(this.#activeDir(key), 'snapshot.json'), 'utf8')) as ActiveSnapshot;
+      return JSON.parse(readFileSync(join(this.#activeDir(key), 'snapshot.json'), 'utf8')) as ActiveSnapshot;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw notFound(`snapshot ${key} does not exist`);
       throw wrap(err, `read snapshot ${key}`);
@@ -124,13 +125,13 @@ export class Snapshotter {
     return [{ type: 'overlay', source: 'overlay', target: '', options }];
   }
 
-  async mounts(key: string): Promise<Mount[]> {
-    return this.#mountsOf(await this.#record(key));
+  mounts(key: string): Mount[] {
+    return this.#mountsOf(this.#record(key));
   }
 
   /** Mounts the rootfs of `key` on `target` (for reading files of a rootfs, and for tests). */
   async mount(key: string, target: string): Promise<void> {
-    const [overlay] = await this.mounts(key);
+    const [overlay] = this.mounts(key);
     mount(overlay!.source, target, 'overlay', 0, overlay!.options.join(','));
   }
 
@@ -152,13 +153,18 @@ export class Snapshotter {
 
   async active(): Promise<Array<{ key: string; layers: Digest[] }>> {
     const keys = await this.keys();
-    const records = await Promise.all(keys.map((k) => this.#record(k).catch(() => undefined)));
-    return records.filter((r): r is ActiveSnapshot => r !== undefined);
+    return keys.flatMap((k) => {
+      try {
+        return [this.#record(k)];
+      } catch {
+        return [];
+      }
+    });
   }
 
   /** Usage of the writable layer of `key`. */
   async usage(key: string): Promise<DiskUsage> {
-    await this.#record(key);
+    this.#record(key);
     return diskUsage(join(this.#activeDir(key), 'upper'));
   }
 }

@@ -62,7 +62,7 @@ async function createTask(deps: PodDeps, c: ContainerRecord, sandbox: SandboxRec
     id: c.id,
     podId: c.sandboxId,
     spec: c.runtimeSpec,
-    rootfs: await deps.images.snapshotter.mounts(c.id),
+    rootfs: deps.images.snapshotter.mounts(c.id),
     io: { stdin: fifos.stdin, stdout: fifos.stdout, stderr: c.config.tty ? '' : fifos.stderr, terminal: c.config.tty },
   });
 }
