@@ -146,7 +146,9 @@ async function create(
     cgroupsPath: spec.linux.cgroupsPath ?? '',
     runtimeSpec: serializeSpec(spec),
   };
-  await deps.containers.put(record);
+  // Not fsynced: the record survives a crash of crid in the page cache; after a power loss, which no
+  // container outlives, a lost record leaves only a snapshot no record owns, and recovery removes it.
+  await deps.containers.put(record, { durable: false });
   log.debug('container recorded');
 }
 

@@ -41,14 +41,20 @@ async function start(deps: PodDeps, id: string, log: Logger): Promise<void> {
     throw err;
   }
   // The record's bundle was set by CreateContainer; recovery reaches the task through it, so a crash
-  // before this write loses nothing.
-  await deps.containers.update(id, (c) => {
-    c.shimPid = shimPid;
-    c.startedAt = startedAt;
-    c.pid = pid;
-    // The exit path may already have recorded a quick exit; it must stay EXITED.
-    if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
-  });
+  // before this write loses nothing. Not fsynced: what crid wrote survives its own crash in the page
+  // cache, and a power loss ends the task anyway (the container may then come back CREATED, as a
+  // start that did not finish, instead of RUNNING and exited).
+  await deps.containers.update(
+    id,
+    (c) => {
+      c.shimPid = shimPid;
+      c.startedAt = startedAt;
+      c.pid = pid;
+      // The exit path may already have recorded a quick exit; it must stay EXITED.
+      if (c.state === 'CONTAINER_CREATED') c.state = 'CONTAINER_RUNNING';
+    },
+    { durable: false },
+  );
   publish(deps, id, 'CONTAINER_STARTED_EVENT');
   log.info({ pid }, 'container started');
 }
