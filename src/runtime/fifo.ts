@@ -82,8 +82,8 @@ export interface StdioFifos {
 }
 
 /** Creates `<dir>/<id>-stdout` and `-stderr` (and `-stdin` when asked) for a process's stdio. */
-export async function createStdioFifos(dir: string, id: string, withStdin = false): Promise<StdioFifos> {
-  await fs.promises.mkdir(dir, { recursive: true, mode: 0o700 });
+export function createStdioFifos(dir: string, id: string, withStdin = false): StdioFifos {
+  fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
   const fifos = {
     stdin: withStdin ? path.join(dir, `${id}-stdin`) : '',
     stdout: path.join(dir, `${id}-stdout`),

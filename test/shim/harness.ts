@@ -75,7 +75,7 @@ export class ShimHarness {
   }
 
   async stdio(id: string): Promise<{ io: ProcessIO; stdout: Output }> {
-    const fifos = await createStdioFifos(path.join(this.dir, 'io'), id);
+    const fifos = createStdioFifos(path.join(this.dir, 'io'), id);
     const reader = openFifoReader(fifos.stdout);
     const chunks: Buffer[] = [];
     reader.on('data', (c: Buffer) => chunks.push(c));

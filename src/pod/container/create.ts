@@ -105,7 +105,7 @@ async function create(
       targetPid: targetPid(deps, config, sandbox.id),
       imageName: config.image!.image,
       imageConfig: imageConfigForSpec(image.config),
-      userFiles: await readImageUserFiles(deps.images, image),
+      userFiles: readImageUserFiles(deps.images, image),
       sandboxFiles: podSharedFiles(deps, sandbox),
       handler: sandbox.handler,
       host: deps.host,
@@ -117,8 +117,8 @@ async function create(
 
   const ioDir = containerIoDir(cfg.crid.state, id);
   undo.push('remove stdio FIFOs', () => fs.promises.rm(ioDir, { recursive: true, force: true }));
-  await createStdioFifos(ioDir, id, config.stdin);
-  if (logPath) await fs.promises.mkdir(path.dirname(logPath), { recursive: true, mode: 0o755 });
+  createStdioFifos(ioDir, id, config.stdin);
+  if (logPath) fs.mkdirSync(path.dirname(logPath), { recursive: true, mode: 0o755 });
 
   const record: ContainerRecord = {
     id,

@@ -50,7 +50,7 @@ export async function execInContainer(
   const id = container.id;
   const task = shimTask.task;
   const execId = `exec-${randomBytes(12).toString('hex')}`;
-  const fifos = await createStdioFifos(container.ioDir, execId, !!io.stdin);
+  const fifos = createStdioFifos(container.ioDir, execId, !!io.stdin);
   // The runc shim needs both output FIFOs whenever one stream is set (an empty path is opened as a
   // file); what the client did not ask for is read and dropped.
   const outputs = [readerInto(fifos.stdout, io.stdout), io.tty ? undefined : readerInto(fifos.stderr, io.stderr)];

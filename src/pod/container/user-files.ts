@@ -6,21 +6,26 @@ import type { ImageService } from '../../image/image-service.ts';
 import type { ImageRecord } from '../../image/image-store.ts';
 import type { UserFiles } from '../../oci/user.ts';
 
-export async function readImageUserFiles(images: ImageService, image: ImageRecord): Promise<UserFiles> {
+export function readImageUserFiles(images: ImageService, image: ImageRecord): UserFiles {
   const layerDirs = image.layers.map((l) => images.snapshotter.layerPath(l.chainId)).reverse();
-  const [passwd, group] = await Promise.all([
-    readTopmost(layerDirs, 'etc/passwd'),
-    readTopmost(layerDirs, 'etc/group'),
-  ]);
-  return { passwd, group };
+  return { passwd: readTopmost(layerDirs, 'etc/passwd'), group: readTopmost(layerDirs, 'etc/group') };
 }
 
-async function readTopmost(layerDirs: string[], file: string): Promise<string | null> {
+function readTopmost(layerDirs: string[], file: string): string | null {
   for (const dir of layerDirs) {
     const full = path.join(dir, file);
-    const st = await fs.promises.lstat(full).catch(() => undefined);
+    const st = lstatOrUndefined(full);
     if (!st) continue;
-    return st.isFile() ? fs.promises.readFile(full, 'utf8') : null;
+    return st.isFile() ? fs.readFileSync(full, 'utf8') : null;
   }
   return null;
+}
+
+/** A layer without the file, or whose path to it is not a directory, does not decide. */
+function lstatOrUndefined(file: string): fs.Stats | undefined {
+  try {
+    return fs.lstatSync(file);
+  } catch {
+    return undefined;
+  }
 }
