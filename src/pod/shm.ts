@@ -17,9 +17,9 @@ export function mountPodShm(dir: string): void {
   }
 }
 
-/** Unmounts (when mounted) and removes the directory; missing is fine. */
-export async function removePodShm(dir: string): Promise<void> {
+/** Unmounts (when mounted) and removes the directory, synchronously (see removeBundle); missing is fine. */
+export function removePodShm(dir: string): void {
   if (!fs.existsSync(dir)) return;
   if (mountsUnder(dir).includes(path.resolve(dir))) umount(dir);
-  await fs.promises.rm(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 }

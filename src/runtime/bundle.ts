@@ -64,8 +64,13 @@ export function mountsUnder(dir: string): string[] {
     .sort((a, b) => b.length - a.length);
 }
 
-/** Unmounts whatever is still mounted inside the bundle, then removes it. */
-export async function removeBundle(dir: string): Promise<void> {
+/**
+ * Unmounts whatever is still mounted inside the bundle, then removes it. Like a pod's other small
+ * trees (its files, /dev/shm, FIFOs), with synchronous calls: Node's asynchronous rm makes a
+ * thread-pool round trip of every lstat, readdir, unlink and rmdir, which cost crid more CPU than the
+ * calls. A snapshot's writable layer, of any size, is still removed asynchronously.
+ */
+export function removeBundle(dir: string): void {
   for (const mountPoint of mountsUnder(dir)) {
     try {
       umount(mountPoint, MNT_DETACH);
@@ -73,5 +78,5 @@ export async function removeBundle(dir: string): Promise<void> {
       throw wrap(err, `cannot unmount ${mountPoint} in bundle ${dir}`);
     }
   }
-  await fs.promises.rm(dir, { recursive: true, force: true });
+  fs.rmSync(dir, { recursive: true, force: true });
 }

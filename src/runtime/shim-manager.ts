@@ -223,7 +223,7 @@ export class ShimManager {
     const file = await this.readRecordFile(bundle, handler, log);
     if (!file) {
       log.warn('the task cannot be reached (no shim record, no handler); it is taken as exited');
-      await this.removeFiles(id, bundle);
+      this.removeFiles(id, bundle);
       this.emitExit(id, 0, 255);
       return undefined;
     }
@@ -326,7 +326,7 @@ export class ShimManager {
     return this.shared(id, async () => {
       const rec = this.tasks.get(id) ?? (await this.recordOnDisk(id, handler));
       if (rec) await this.removeRecord(rec);
-      else await this.removeFiles(id, this.bundleFor(id));
+      else this.removeFiles(id, this.bundleFor(id));
     });
   }
 
@@ -379,13 +379,13 @@ export class ShimManager {
       if (cgroupsPath) await killCgroup(cgroupsPath);
     }
     rec.shimLog?.destroy();
-    await this.removeFiles(id, rec.bundle);
+    this.removeFiles(id, rec.bundle);
     this.tasks.delete(id);
   }
 
-  private async removeFiles(id: string, bundle: string): Promise<void> {
-    await removeBundle(bundle);
-    await fs.promises.rm(this.v1Workdir(id), { recursive: true, force: true });
+  private removeFiles(id: string, bundle: string): void {
+    removeBundle(bundle);
+    fs.rmSync(this.v1Workdir(id), { recursive: true, force: true });
   }
 
   /** Closes crid's side of every shim connection; the shims keep running for the next crid. */

@@ -24,7 +24,7 @@ export async function removeContainerNow(deps: PodDeps, id: string): Promise<voi
     deps.logWriters.get(id)?.finish();
     deps.logWriters.delete(id);
     await deps.images.snapshotter.remove(id);
-    await fs.promises.rm(container.ioDir, { recursive: true, force: true });
+    fs.rmSync(container.ioDir, { recursive: true, force: true });
     await fs.promises.rm(containerRootDir(deps.config().crid.root, id), { recursive: true, force: true });
     publish(deps, id, 'CONTAINER_DELETED_EVENT');
     await deps.containers.delete(id);

@@ -66,13 +66,13 @@ export function writeSandboxFiles(
   return files;
 }
 
-export async function removeSandboxShm(deps: PodDeps, id: string): Promise<void> {
-  await removePodShm(sandboxShmDir(deps, id));
+export function removeSandboxShm(deps: PodDeps, id: string): void {
+  removePodShm(sandboxShmDir(deps, id));
 }
 
 /** Removes everything of a stopped sandbox that is left on the host: shm, files, snapshot. */
 export async function removeSandboxFiles(deps: PodDeps, id: string): Promise<void> {
-  await removeSandboxShm(deps, id);
-  await fs.promises.rm(sandboxDir(deps.config(), id), { recursive: true, force: true });
+  removeSandboxShm(deps, id);
+  fs.rmSync(sandboxDir(deps.config(), id), { recursive: true, force: true });
   await deps.images.snapshotter.remove(id);
 }

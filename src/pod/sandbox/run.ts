@@ -173,7 +173,7 @@ function makePodFiles(m: SandboxMaking, ns: SandboxNamespaceModes, hostNetwork: 
   const devShm = ns.ipc === 'NODE' ? '/dev/shm' : path.join(dir, 'shm');
   if (ns.ipc !== 'NODE') {
     mountPodShm(devShm);
-    undo.push('unmount pod shm', () => removePodShm(devShm));
+    undo.push('unmount pod shm', async () => removePodShm(devShm));
   }
   return { hostname: files.hostname, hosts: files.hosts, resolvConf: files.resolvConf, devShm };
 }

@@ -19,7 +19,7 @@ export async function stopPodSandbox(deps: PodDeps, id: string): Promise<void> {
     const sandbox = deps.sandboxes.get(id);
     await stopSandboxTask(deps, id);
     await teardownSandboxNetwork(deps, sandbox);
-    await removeSandboxShm(deps, id);
+    removeSandboxShm(deps, id);
     await deps.sandboxes.update(id, (s) => {
       s.state = 'SANDBOX_NOTREADY';
       s.pid = 0;
