@@ -325,7 +325,7 @@ export class ImageService {
   }
 
   /** Makes the writable snapshot `key` (a container or sandbox id) over an image's layers. */
-  async prepareSnapshot(key: string, imageId: string): Promise<Mount[]> {
+  prepareSnapshot(key: string, imageId: string): Mount[] {
     const image = this.getImage(imageId);
     if (image === undefined) throw notFound(`image ${JSON.stringify(imageId)} not found for snapshot ${key}`);
     return this.snapshotter.prepare(

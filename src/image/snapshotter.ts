@@ -90,7 +90,7 @@ export class Snapshotter {
    * mounts, synchronously (see writeSandboxFiles). The record is not fsynced: a power loss ends every
    * task that used it, and removal and recovery go by the directory, record or not.
    */
-  async prepare(key: string, layers: Digest[]): Promise<Mount[]> {
+  prepare(key: string, layers: Digest[]): Mount[] {
     const dir = this.#activeDir(key);
     if (layers.length === 0) throw invalidArgument(`snapshot ${key}: an image needs at least one layer`);
     for (const chainId of layers) {

@@ -143,7 +143,7 @@ describe('pull', () => {
   it('mounts a rootfs showing every layer with deletions applied', async () => {
     const images = await openService('rootfs');
     const image = await images.pull(`${registry.address}/crid/app:v1`);
-    const mounts = await images.prepareSnapshot('ctr1', image.id);
+    const mounts = images.prepareSnapshot('ctr1', image.id);
     expect(mounts).toEqual([
       {
         type: 'overlay',

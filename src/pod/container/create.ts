@@ -88,7 +88,7 @@ async function create(
   undo.push('release container name', async () => deps.names.release(name));
   const logPath = containerLogPath(sandbox.config.log_directory, config.log_path);
 
-  await deps.images.prepareSnapshot(id, image.id);
+  deps.images.prepareSnapshot(id, image.id);
   undo.push('remove container snapshot', () => deps.images.snapshotter.remove(id));
   const volumeMounts = await imageVolumes(deps, id, config, image, undo);
   const spec = await finishContainerSpec(

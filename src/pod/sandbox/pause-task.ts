@@ -28,7 +28,7 @@ export async function startPauseTask(
 ): Promise<{ pid: number; shimPid: number }> {
   const { deps, id, config, handler, undo, phase } = m;
   const cfg = deps.config();
-  const rootfs = await deps.images.prepareSnapshot(id, input.image.id);
+  const rootfs = deps.images.prepareSnapshot(id, input.image.id);
   undo.push('remove sandbox snapshot', () => deps.images.snapshotter.remove(id));
 
   const spec = await withBaseSpec(
