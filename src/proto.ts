@@ -16,6 +16,15 @@ export const CRI_OBJECT_OPTIONS: protobuf.IConversionOptions = {
   oneofs: true,
 };
 
+/**
+ * A message given as plain data, encoded. protobufjs writes into a Buffer under Node; only another
+ * Uint8Array needs copying into one.
+ */
+export function encodeObject(type: protobuf.Type, value: object): Buffer {
+  const bytes = type.encode(type.fromObject(value)).finish();
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
+}
+
 /** Each descriptor and the .proto files it is made from. */
 export const DESCRIPTORS = {
   cri: ['k8s.io/cri-api/pkg/apis/runtime/v1/api.proto'],

@@ -4,7 +4,7 @@ import net from 'node:net';
 import path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import type protobuf from 'protobufjs';
-import { CRI_OBJECT_OPTIONS, criRoot } from '../proto.ts';
+import { CRI_OBJECT_OPTIONS, criRoot, encodeObject } from '../proto.ts';
 import { failedPrecondition, unimplemented } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { relay } from '../util/relay.ts';
@@ -48,11 +48,7 @@ function serviceDefinition(name: string): grpc.ServiceDefinition {
   );
 }
 
-// protobufjs writes into a Buffer under Node; only another Uint8Array needs copying into one.
-const serializer = (type: protobuf.Type) => (value: object) => {
-  const bytes = type.encode(type.fromObject(value)).finish();
-  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes);
-};
+const serializer = (type: protobuf.Type) => (value: object) => encodeObject(type, value);
 const deserializer = (type: protobuf.Type) => (bytes: Buffer) => type.toObject(type.decode(bytes), CRI_OBJECT_OPTIONS);
 
 function criServices() {

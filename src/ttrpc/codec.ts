@@ -1,7 +1,7 @@
 // Protobuf messages of the shim and events protocols, looked up by full name in one protobufjs Root
 // (proto.ts's `shims` descriptor).
 import protobuf from 'protobufjs';
-import { loadRoot } from '../proto.ts';
+import { encodeObject, loadRoot } from '../proto.ts';
 import { internal } from '../errors.ts';
 import { exactJson } from '../util/exact-json.ts';
 
@@ -25,8 +25,7 @@ export function hasType(name: string): boolean {
 }
 
 export function encodeMessage(typeName: string, value: object): Buffer {
-  const type = lookupType(typeName);
-  return Buffer.from(type.encode(type.fromObject(value)).finish());
+  return encodeObject(lookupType(typeName), value);
 }
 
 /** `T` is the shape of `typeName` as decoded (every scalar present, absent messages null), as far as the caller reads it. */
