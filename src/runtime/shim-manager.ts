@@ -220,7 +220,7 @@ export class ShimManager {
   private async attach(id: string, handler: RuntimeHandler | undefined, learn: boolean): Promise<ShimTask | undefined> {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
-    const file = await this.readRecordFile(bundle, handler, log);
+    const file = this.readRecordFile(bundle, handler, log);
     if (!file) {
       log.warn('the task cannot be reached (no shim record, no handler); it is taken as exited');
       this.removeFiles(id, bundle);
@@ -246,13 +246,9 @@ export class ShimManager {
   }
 
   /** The bundle's shim record; rebuilt from the handler when it is unreadable. */
-  private async readRecordFile(
-    bundle: string,
-    handler: RuntimeHandler | undefined,
-    log: Logger,
-  ): Promise<ShimRecordFile | undefined> {
+  private readRecordFile(bundle: string, handler: RuntimeHandler | undefined, log: Logger): ShimRecordFile | undefined {
     try {
-      return JSON.parse(await fs.promises.readFile(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
+      return JSON.parse(fs.readFileSync(path.join(bundle, RECORD_FILE), 'utf8')) as ShimRecordFile;
     } catch (err) {
       if (!handler) return undefined;
       log.warn({ err }, 'the shim record is unreadable; it is rebuilt from the runtime handler');
@@ -343,9 +339,7 @@ export class ShimManager {
     const bundle = this.bundleFor(id);
     const log = this.log.child({ containerId: id });
     const hasBundle = fs.existsSync(bundle);
-    const file = hasBundle
-      ? await this.readRecordFile(bundle, handler, log)
-      : handler && this.handlerRecord(handler, log);
+    const file = hasBundle ? this.readRecordFile(bundle, handler, log) : handler && this.handlerRecord(handler, log);
     if (!file) return undefined;
     const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
     if (!hasBundle) return rec;
@@ -375,7 +369,7 @@ export class ShimManager {
     // and a runtime without state for the id leaves the container's processes to its cgroup.
     if (isRuncShim(rec.file)) {
       await deleteOciState({ ...rec.file, namespace: this.opts.namespace }, id);
-      const cgroupsPath = await bundleCgroupsPath(rec.bundle);
+      const cgroupsPath = bundleCgroupsPath(rec.bundle);
       if (cgroupsPath) await killCgroup(cgroupsPath);
     }
     rec.shimLog?.destroy();
@@ -510,7 +504,7 @@ export class ShimManager {
 
   private async reattach(rec: TaskRecord): Promise<Connection> {
     if (rec.file.kind === 'v2') {
-      const bootstrap = await readBootstrap(rec.bundle);
+      const bootstrap = readBootstrap(rec.bundle);
       if (!bootstrap) throw notFound(`no shim address saved in bundle ${rec.bundle}`);
       return this.connectionV2(bootstrap, rec.id);
     }
@@ -690,9 +684,9 @@ function definedOnly<T extends object>(value: T): Partial<T> {
 }
 
 /** linux.cgroupsPath of the bundle's config.json; '' when there is none to read. */
-async function bundleCgroupsPath(bundle: string): Promise<string> {
+function bundleCgroupsPath(bundle: string): string {
   try {
-    const spec = JSON.parse(await fs.promises.readFile(path.join(bundle, 'config.json'), 'utf8')) as {
+    const spec = JSON.parse(fs.readFileSync(path.join(bundle, 'config.json'), 'utf8')) as {
       linux?: { cgroupsPath?: unknown };
     };
     return typeof spec.linux?.cgroupsPath === 'string' ? spec.linux.cgroupsPath : '';

@@ -181,12 +181,12 @@ export function writeBootstrap(bundle: string, bootstrap: Bootstrap): void {
 }
 
 /** The saved bootstrap, or the `address` file a 1.6 shim writes itself. */
-export async function readBootstrap(bundle: string): Promise<Bootstrap | undefined> {
+export function readBootstrap(bundle: string): Bootstrap | undefined {
   try {
-    return bootstrapFromJson(await fs.promises.readFile(path.join(bundle, BOOTSTRAP_FILE), 'utf8'));
+    return bootstrapFromJson(fs.readFileSync(path.join(bundle, BOOTSTRAP_FILE), 'utf8'));
   } catch {
     try {
-      const address = (await fs.promises.readFile(path.join(bundle, 'address'), 'utf8')).trim();
+      const address = fs.readFileSync(path.join(bundle, 'address'), 'utf8').trim();
       return address ? { version: 2, address, protocol: 'ttrpc' } : undefined;
     } catch {
       return undefined;
