@@ -118,6 +118,8 @@ interface Connection {
   socket: string;
   tasks: Set<string>;
   closing: boolean;
+  /** The task pid the dial's Connect learnt, until the attach that dialed takes it (one round trip less). */
+  dialed?: { id: string; taskPid: number };
 }
 
 interface TaskRecord {
@@ -232,10 +234,10 @@ export class ShimManager {
     try {
       rec.conn = await this.reattach(rec);
       rec.conn.tasks.add(id);
-      const info = await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`);
+      const taskPid = await this.connectTask(rec.conn, id);
       rec.shimLog = await reopenShimLog(bundle, log);
-      if (learn) await this.learnState(rec, rec.conn, info.taskPid, log);
-      return this.shimTask(rec, info.taskPid);
+      if (learn) await this.learnState(rec, rec.conn, taskPid, log);
+      return this.shimTask(rec, taskPid);
     } catch (err) {
       log.warn({ err }, 'shim is gone; cleaning up its task');
       rec.conn?.tasks.delete(id);
@@ -243,6 +245,13 @@ export class ShimManager {
       await this.reportLost(rec);
       return undefined;
     }
+  }
+
+  private async connectTask(conn: Connection, id: string): Promise<number> {
+    const dialed = conn.dialed;
+    conn.dialed = undefined;
+    if (dialed?.id === id) return dialed.taskPid;
+    return (await withTimeout(conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`)).taskPid;
   }
 
   /** The bundle's shim record; rebuilt from the handler when it is unreadable. */
@@ -492,7 +501,9 @@ export class ShimManager {
         throw err;
       },
     );
-    return this.track(raw, bootstrap.address, info.shimPid, socket, bootstrap);
+    const conn = this.track(raw, bootstrap.address, info.shimPid, socket, bootstrap);
+    conn.dialed = { id, taskPid: info.taskPid };
+    return conn;
   }
 
   private async launchV1(rec: TaskRecord, log: Logger): Promise<Connection> {
