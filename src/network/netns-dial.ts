@@ -1,11 +1,11 @@
-// A TCP connection made from inside a pod's network namespace, for port-forward: Node cannot
-// setns, so a `busybox nc` entered into the namespace carries the bytes over its stdio
-// (the way kubelet's dockershim used `nsenter … socat`).
-import { spawn } from 'node:child_process';
+// A TCP connection made from inside a pod's network namespace, for port-forward: the socket is
+// made in the namespace (see tcpSocketInNetns) and connected by Node from crid's own, so a
+// connection costs no process (it was `nsenter … busybox nc` per connection, a fork of crid each).
+import fs from 'node:fs';
+import net from 'node:net';
 import type { Readable, Writable } from 'node:stream';
 import { unavailable } from '../errors.ts';
-
-export const NC_BINARY = '/bin/busybox';
+import { tcpSocketInNetns } from '../util/libc.ts';
 
 export interface NetnsConnection {
   /** Bytes to the remote port; ending it half-closes the connection. */
@@ -20,35 +20,35 @@ export interface NetnsConnection {
 
 /** Connects to host:port (loopback by default) as seen from inside the network namespace. */
 export function dialInNetns(netnsPath: string, port: number, host = '127.0.0.1'): NetnsConnection {
-  const child = spawn('nsenter', [`--net=${netnsPath}`, '--', NC_BINARY, 'nc', host, String(port)], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  // The pipes break whenever nc exits first (a refused or reset connection); its exit status is
-  // what tells how the connection ended, so their errors carry nothing more.
-  child.stdin.on('error', () => {});
-  child.stdout.on('error', () => {});
-  let stderr = '';
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-    stderr += chunk;
-  });
+  const socket = netnsSocket(netnsPath);
   const done = new Promise<void>((resolve, reject) => {
-    child.on('error', (err) => reject(unavailable(`cannot enter network namespace ${netnsPath}: ${err.message}`, err)));
-    child.on('close', (code, signal) => {
-      if (code === 0 || signal === 'SIGTERM') resolve();
-      else
-        reject(
-          unavailable(
-            `connection to ${host}:${port} in ${netnsPath} failed: ${stderr.trim() || `exit ${code ?? signal}`}`,
-          ),
-        );
+    let failure: Error | undefined;
+    socket.on('error', (err) => {
+      failure = err;
     });
+    socket.on('close', () =>
+      failure
+        ? reject(unavailable(`connection to ${host}:${port} in ${netnsPath} failed: ${failure.message}`, failure))
+        : resolve(),
+    );
   });
-  return {
-    input: child.stdin,
-    output: child.stdout,
-    done,
-    close: () => {
-      child.kill('SIGTERM');
-    },
-  };
+  socket.connect(port, host);
+  return { input: socket, output: socket, done, close: () => socket.destroy() };
+}
+
+function netnsSocket(netnsPath: string): net.Socket {
+  let fd: number;
+  try {
+    fd = tcpSocketInNetns(netnsPath);
+  } catch (err) {
+    throw unavailable(`cannot enter network namespace ${netnsPath}: ${(err as Error).message}`, err);
+  }
+  try {
+    // manualStart: Node's own option (its child processes' pipes use it) not to read before the
+    // socket is connected; an unconnected socket reports a hang-up to a reader.
+    return new net.Socket({ fd, manualStart: true } as net.SocketConstructorOpts);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw unavailable(`cannot use a socket in network namespace ${netnsPath}: ${(err as Error).message}`, err);
+  }
 }

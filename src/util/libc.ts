@@ -69,26 +69,49 @@ export function unixSocketPair(): [number, number] {
 
 /**
  * Makes a new network namespace with `lo` up and bind-mounts it on `target` (an existing file), as
- * `ip netns add` does. Namespaces are per thread: the main thread enters the new one and returns to
- * its own before any other JavaScript runs; if it cannot return, crid must not go on in the pod's
- * network, so the process aborts (recovery removes what it left).
+ * `ip netns add` does (recovery removes what an abort in inOtherNetns left).
  */
 export function createNetnsAt(target: string): void {
+  inOtherNetns(target, () => {
+    check(c.unshare(CLONE_NEWNET), 'unshare', target);
+    bringLoopbackUp(target);
+    mount('/proc/thread-self/ns/net', target, null, MS_BIND, '');
+  });
+}
+
+/**
+ * A TCP socket (IPv4, not connected) made in the network namespace mounted at `netnsPath`. A socket
+ * belongs to the namespace it was made in: crid connects it from its own, with no process entering
+ * the pod's namespace for it.
+ */
+export function tcpSocketInNetns(netnsPath: string): number {
+  const target = fs.openSync(netnsPath, 'r');
+  try {
+    return inOtherNetns(netnsPath, () => {
+      check(c.setns(target, CLONE_NEWNET), 'setns', netnsPath);
+      return check(c.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', netnsPath);
+    });
+  } finally {
+    fs.closeSync(target);
+  }
+}
+
+/**
+ * Runs `work`, which moves the main thread into another network namespace, and brings the thread back
+ * to its own before any other JavaScript runs (namespaces are per thread). If it cannot return, crid
+ * must not go on in a pod's network: the process aborts.
+ */
+function inOtherNetns<T>(what: string, work: () => T): T {
   const own = fs.openSync('/proc/thread-self/ns/net', 'r');
   try {
-    check(c.unshare(CLONE_NEWNET), 'unshare', target);
-    try {
-      bringLoopbackUp(target);
-      mount('/proc/thread-self/ns/net', target, null, MS_BIND, '');
-    } finally {
-      if (c.setns(own, CLONE_NEWNET) < 0) {
-        process.stderr.write(
-          `crid: cannot return to its own network namespace: ${errnoError(koffi.errno(), 'setns', target).message}\n`,
-        );
-        process.abort();
-      }
-    }
+    return work();
   } finally {
+    if (c.setns(own, CLONE_NEWNET) < 0) {
+      process.stderr.write(
+        `crid: cannot return to its own network namespace: ${errnoError(koffi.errno(), 'setns', what).message}\n`,
+      );
+      process.abort();
+    }
     fs.closeSync(own);
   }
 }

@@ -1,5 +1,6 @@
 // Port-forward's building block: a TCP connection to loopback inside a pod's netns (root).
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -58,6 +59,22 @@ describe('dialInNetns', () => {
     const response = await get();
     expect(response).toMatch(/^HTTP\/1\.[01] 200 OK/);
     expect(response.endsWith('inside the pod\n')).toBe(true);
+  });
+
+  it('leaves crid in its own network namespace, dialing or failing', async () => {
+    const own = fs.readlinkSync('/proc/thread-self/ns/net');
+    await get();
+    expect(fs.readlinkSync('/proc/thread-self/ns/net')).toBe(own);
+    expect(fs.readlinkSync(`/proc/thread-self/ns/net`)).not.toBe(fs.readlinkSync(`/proc/${server.pid}/ns/net`));
+    expect(() => dialInNetns(www, 8081)).toThrow(/^cannot enter network namespace .*: EINVAL: setns/);
+    expect(fs.readlinkSync('/proc/thread-self/ns/net')).toBe(own);
+  });
+
+  it('ends at once when closed from crid, with no error', async () => {
+    await get();
+    const conn = dialInNetns(netnsPath, 8081);
+    conn.close();
+    await expect(conn.done).resolves.toBeUndefined();
   });
 
   it('a port nobody listens on fails with a clear error', async () => {

@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { SpdyStream } from 'spdy-transport';
-import { startPodEnv, childrenOf, type PodEnv } from '../helpers/pod-env.ts';
+import { startPodEnv, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod, type TestPod } from '../container/container-env.ts';
 import { dialSpdy, dialWebSocket, openCommandStreams, readAll, type SpdySession, type WsSession } from './clients.ts';
 import { dialSpdystream } from './spdystream-client.ts';
@@ -22,6 +22,7 @@ const CHUNK = Buffer.alloc(64 * 1024, 'a');
 
 let env: PodEnv;
 let pod: TestPod;
+let pausePid: number;
 let sleeper: string;
 let chatty: string;
 
@@ -29,6 +30,8 @@ beforeAll(async () => {
   env = await startPodEnv();
   await env.client.image.PullImage({ image: { image: env.busyboxImage } });
   pod = await runPod(env, 'misbehave', 'runc');
+  const { info } = await env.client.runtime.PodSandboxStatus({ pod_sandbox_id: pod.id, verbose: true });
+  pausePid = (JSON.parse(info.info) as { pid: number }).pid;
   await runContainer(env, pod, containerConfig(env, 'sink', `exec nc -ll -p ${SINK_PORT} -e head -c 10`));
   await runContainer(env, pod, containerConfig(env, 'source', `exec nc -ll -p ${SOURCE_PORT} -e cat /dev/zero`));
   sleeper = await runContainer(env, pod, containerConfig(env, 'sleeper', 'exec sleep 3600', { stdin: true }));
@@ -43,7 +46,38 @@ afterAll(async () => {
   await env?.dispose();
 }, 120_000);
 
-/** crid still serves, logged no bug, and every helper process it started for port-forwards is gone. */
+/**
+ * Inodes of the TCP sockets crid holds in the pod's network namespace (its port-forward connections);
+ * none once the pod's pause process, and with it the table of the namespace's sockets, is gone.
+ */
+function cridSocketsInPod(): string[] {
+  if (!fs.existsSync(`/proc/${pausePid}/net/tcp`)) return [];
+  const inPod = new Set(
+    ['tcp', 'tcp6'].flatMap((table) =>
+      fs
+        .readFileSync(`/proc/${pausePid}/net/${table}`, 'utf8')
+        .split('\n')
+        .slice(1)
+        .map((line) => line.trim().split(/\s+/)[9])
+        .filter((inode): inode is string => !!inode && inode !== '0'),
+    ),
+  );
+  const dir = `/proc/${env.crid.child.pid}/fd`;
+  return fs
+    .readdirSync(dir)
+    .flatMap((fd) => /^socket:\[(\d+)\]$/.exec(readlinkOrEmpty(path.join(dir, fd)))?.[1] ?? [])
+    .filter((inode) => inPod.has(inode));
+}
+
+function readlinkOrEmpty(file: string): string {
+  try {
+    return fs.readlinkSync(file);
+  } catch {
+    return '';
+  }
+}
+
+/** crid still serves, logged no bug, and every connection it made into the pod for port-forwards is gone. */
 async function expectCridServes(): Promise<void> {
   expect(env.crid.child.exitCode, env.crid.stderr().slice(-3000)).toBeNull();
   expect((await env.client.runtime.Version({})).runtime_name).toBe('crid');
@@ -53,11 +87,7 @@ async function expectCridServes(): Promise<void> {
       .split('\n')
       .filter((line) => line.includes('a crid bug')),
   ).toEqual([]);
-  await vi.waitFor(
-    () =>
-      expect(childrenOf(env.crid.child.pid!).filter((p) => p.comm === 'nsenter' || p.comm === 'busybox')).toEqual([]),
-    { timeout: 10_000 },
-  );
+  await vi.waitFor(() => expect(cridSocketsInPod()).toEqual([]), { timeout: 10_000 });
 }
 
 /** Writes to `stream` until it refuses or breaks. */
@@ -121,6 +151,8 @@ describe('port-forward over SPDY', () => {
     for (let attempt = 0; attempt < 3; attempt++) {
       const { session, data } = await spdyForward(SOURCE_PORT);
       await new Promise((resolve) => data.once('data', resolve));
+      // The connection the check below must see gone.
+      if (attempt === 0) expect(cridSocketsInPod()).toHaveLength(1);
       session.socket.destroy();
     }
     await expectCridServes();

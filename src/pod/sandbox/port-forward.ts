@@ -19,7 +19,7 @@ export async function portForwardIntoPod(
   const close = () => conn.close();
   signal.addEventListener('abort', close, { once: true });
   const log = deps.log.child({ podId: sandbox.id, port });
-  // Any broken side ends the connection; nc's exit status, awaited below, says how it ended.
+  // Any broken side ends the connection; the connection's end, awaited below, says how it ended.
   const stopInput = relay(stream, conn.input, log, { what: 'port-forward to pod', onError: close });
   const stopOutput = relay(conn.output, stream, log, { what: 'port-forward from pod', end: false, onError: close });
   try {
