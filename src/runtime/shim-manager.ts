@@ -475,7 +475,10 @@ export class ShimManager {
   private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
     const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
     writeBootstrap(rec.bundle, bootstrap);
-    return this.connectionV2(bootstrap, rec.id);
+    const conn = await this.connectionV2(bootstrap, rec.id);
+    // Its Connect answered before the task was created: nothing a later attach may take.
+    conn.dialed = undefined;
+    return conn;
   }
 
   /** One connection per shim address: the containers of a pod share their sandbox's shim. */
