@@ -118,8 +118,12 @@ interface Connection {
   socket: string;
   tasks: Set<string>;
   closing: boolean;
-  /** The task pid the dial's Connect learnt, until the attach that dialed takes it (one round trip less). */
-  dialed?: { id: string; taskPid: number };
+}
+
+/** A task's shim connection; with the task's pid when this call dialed it (its Connect answered for the task). */
+interface Reached {
+  conn: Connection;
+  taskPid?: number;
 }
 
 interface TaskRecord {
@@ -232,9 +236,12 @@ export class ShimManager {
     const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
     this.tasks.set(id, rec);
     try {
-      rec.conn = await this.reattach(rec);
+      const reached = await this.reattach(rec);
+      rec.conn = reached.conn;
       rec.conn.tasks.add(id);
-      const taskPid = await this.connectTask(rec.conn, id);
+      const taskPid =
+        reached.taskPid ??
+        (await withTimeout(rec.conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`)).taskPid;
       rec.shimLog = await reopenShimLog(bundle, log);
       if (learn) await this.learnState(rec, rec.conn, taskPid, log);
       return this.shimTask(rec, taskPid);
@@ -245,13 +252,6 @@ export class ShimManager {
       await this.reportLost(rec);
       return undefined;
     }
-  }
-
-  private async connectTask(conn: Connection, id: string): Promise<number> {
-    const dialed = conn.dialed;
-    conn.dialed = undefined;
-    if (dialed?.id === id) return dialed.taskPid;
-    return (await withTimeout(conn.task.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`)).taskPid;
   }
 
   /** The bundle's shim record; rebuilt from the handler when it is unreadable. */
@@ -352,7 +352,8 @@ export class ShimManager {
     if (!file) return undefined;
     const rec: TaskRecord = { id, bundle, file, conn: undefined, shimLog: undefined };
     if (!hasBundle) return rec;
-    rec.conn = await withTimeout(this.reattach(rec), this.opts.reconnectTimeoutMs, `reaching the shim of ${id}`).catch(
+    rec.conn = await withTimeout(this.reattach(rec), this.opts.reconnectTimeoutMs, `reaching the shim of ${id}`).then(
+      (reached) => reached.conn,
       () => undefined,
     );
     rec.conn?.tasks.add(id);
@@ -475,27 +476,25 @@ export class ShimManager {
   private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
     const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
     writeBootstrap(rec.bundle, bootstrap);
-    const conn = await this.connectionV2(bootstrap, rec.id);
-    // Its Connect answered before the task was created: nothing a later attach may take.
-    conn.dialed = undefined;
-    return conn;
+    return (await this.connectionV2(bootstrap, rec.id)).conn;
   }
 
   /** One connection per shim address: the containers of a pod share their sandbox's shim. */
-  private async connectionV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
+  private async connectionV2(bootstrap: Bootstrap, id: string): Promise<Reached> {
     const cached = this.connections.get(bootstrap.address);
     if (cached) {
       const conn = await cached.catch(() => undefined);
       if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === socketIdentity(bootstrap.address))
-        return conn;
+        return { conn };
     }
-    const pending = this.dialV2(bootstrap, id);
+    const dialed = this.dialV2(bootstrap, id);
+    const pending = dialed.then((reached) => reached.conn);
     this.connections.set(bootstrap.address, pending);
     pending.catch(() => this.connections.delete(bootstrap.address));
-    return pending;
+    return dialed;
   }
 
-  private async dialV2(bootstrap: Bootstrap, id: string): Promise<Connection> {
+  private async dialV2(bootstrap: Bootstrap, id: string): Promise<Reached> {
     const socket = socketIdentity(bootstrap.address);
     const raw = await dialShimV2(bootstrap, this.opts.callTimeoutMs);
     const info = await withTimeout(raw.connect(id), this.opts.reconnectTimeoutMs, `Connect ${id}`).catch(
@@ -504,9 +503,7 @@ export class ShimManager {
         throw err;
       },
     );
-    const conn = this.track(raw, bootstrap.address, info.shimPid, socket, bootstrap);
-    conn.dialed = { id, taskPid: info.taskPid };
-    return conn;
+    return { conn: this.track(raw, bootstrap.address, info.shimPid, socket, bootstrap), taskPid: info.taskPid };
   }
 
   private async launchV1(rec: TaskRecord, log: Logger): Promise<Connection> {
@@ -516,7 +513,7 @@ export class ShimManager {
     return pending;
   }
 
-  private async reattach(rec: TaskRecord): Promise<Connection> {
+  private async reattach(rec: TaskRecord): Promise<Reached> {
     if (rec.file.kind === 'v2') {
       const bootstrap = readBootstrap(rec.bundle);
       if (!bootstrap) throw notFound(`no shim address saved in bundle ${rec.bundle}`);
@@ -526,9 +523,9 @@ export class ShimManager {
     if (!files) throw notFound(`no shim address saved in bundle ${rec.bundle}`);
     const inv = this.v1Invocation(rec);
     const task = await dialShimV1(inv, files.address, files.pid);
-    const pending = Promise.resolve(this.track(task, files.address, files.pid));
-    this.connections.set(files.address, pending);
-    return pending;
+    const conn = this.track(task, files.address, files.pid);
+    this.connections.set(files.address, Promise.resolve(conn));
+    return { conn };
   }
 
   private track(raw: TaskService, address: string, shimPid: number, socket = '', bootstrap?: Bootstrap): Connection {
