@@ -6,7 +6,7 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n');
 
 function encode(
   fields: Array<[string, string]>,
-  compressor = hpack.compressor.create({ table: { size: 4096 } }),
+  compressor = hpack.compressor.create({ table: { maxSize: 4096 } }),
 ): Buffer {
   compressor.write(fields.map(([name, value]) => ({ name, value, huffman: true })));
   return compressor.read()!;
@@ -25,10 +25,9 @@ function frame(type: number, flags: number, streamId: number, payload: Buffer): 
 function run(bytes: Buffer, step: number): { raw: Buffer; headers: Array<Array<[string, string]>> } {
   const rewriter = new AuthorityRewriter();
   const out: Buffer[] = [];
-  rewriter.on('data', (d: Buffer) => out.push(d));
-  for (let i = 0; i < bytes.length; i += step) rewriter.write(bytes.subarray(i, i + step));
+  for (let i = 0; i < bytes.length; i += step) out.push(rewriter.feed(bytes.subarray(i, i + step)));
   const raw = Buffer.concat(out);
-  const decoder = hpack.decompressor.create({ table: { size: 4096 } });
+  const decoder = hpack.decompressor.create({ table: { maxSize: 4096 } });
   const headers: Array<Array<[string, string]>> = [];
   let offset = PREFACE.length;
   let block: Buffer[] = [];
@@ -51,7 +50,7 @@ function run(bytes: Buffer, step: number): { raw: Buffer; headers: Array<Array<[
 }
 
 describe('AuthorityRewriter', () => {
-  const compressor = hpack.compressor.create({ table: { size: 4096 } });
+  const compressor = hpack.compressor.create({ table: { maxSize: 4096 } });
   const first = encode(
     [
       [':method', 'POST'],
@@ -104,7 +103,7 @@ describe('AuthorityRewriter', () => {
   );
 
   it("passes a clean connection's blocks through as sent, and re-encodes every block after one that had to change", () => {
-    const client = hpack.compressor.create({ table: { size: 4096 } });
+    const client = hpack.compressor.create({ table: { maxSize: 4096 } });
     const call = (path: string, authority: string) =>
       encode(
         [
@@ -159,7 +158,7 @@ describe('AuthorityRewriter', () => {
   });
 
   it('replaces oversized metadata by the marker, and later blocks still decode through the client table', () => {
-    const client = hpack.compressor.create({ table: { size: 4096 } });
+    const client = hpack.compressor.create({ table: { maxSize: 4096 } });
     const call = (path: string, extra: Array<[string, string]> = []) =>
       encode(
         [
@@ -208,11 +207,46 @@ describe('AuthorityRewriter', () => {
     ]);
   });
 
-  it('fails on a header block that grows past 4 MiB', async () => {
+  it('fails on a header block that grows past 4 MiB', () => {
     const rewriter = new AuthorityRewriter();
-    const failed = new Promise<Error>((resolve) => rewriter.once('error', resolve));
-    rewriter.write(Buffer.concat([PREFACE, frame(0x1, 0, 1, Buffer.alloc(16_384))]));
-    for (let i = 0; i < 300; i++) rewriter.write(frame(0x9, 0, 1, Buffer.alloc(16_384)));
-    expect((await failed).message).toBe('header block of stream 1 exceeds 4194304 bytes');
+    rewriter.feed(Buffer.concat([PREFACE, frame(0x1, 0, 1, Buffer.alloc(16_384))]));
+    expect(() => {
+      for (let i = 0; i < 300; i++) rewriter.feed(frame(0x9, 0, 1, Buffer.alloc(16_384)));
+    }).toThrow('header block of stream 1 exceeds 4194304 bytes');
+  });
+
+  it('returns a chunk of whole frames that pass through as the very bytes it was given', () => {
+    const rewriter = new AuthorityRewriter();
+    const chunk = Buffer.concat([
+      PREFACE,
+      frame(0x1, 0x4, 1, encode([[':authority', 'localhost']])),
+      frame(0x0, 0x1, 1, Buffer.from([0, 0, 0, 0, 0])),
+    ]);
+    expect(rewriter.feed(chunk.subarray(0, 10))).toHaveLength(0);
+    expect(rewriter.feed(chunk.subarray(10))).toEqual(chunk);
+    const data = frame(0x0, 0x1, 3, Buffer.from([0, 0, 0, 0, 0]));
+    expect(rewriter.feed(data)).toBe(data);
+  });
+
+  it("follows the client's table size updates and evictions", () => {
+    // A client that shrinks its table evicts what the blocks before added; later blocks index anew.
+    const client = hpack.compressor.create({ table: { maxSize: 4096 } });
+    const blocks: Buffer[] = [];
+    for (let i = 0; i < 200; i++)
+      blocks.push(encode([[':authority', i % 2 ? 'localhost' : '/run/crid/crid.sock'], ['grpc-timeout', `${i}m`]], client));
+    const resize = Buffer.from([0x20]); // dynamic table size update to 0
+    const last = encode([['grpc-timeout', '7m']], hpack.compressor.create({ table: { maxSize: 4096 } }));
+    const input = Buffer.concat([
+      PREFACE,
+      ...blocks.map((block, i) => frame(0x1, 0x5, 2 * i + 1, block)),
+      frame(0x1, 0x5, 401, Buffer.concat([resize, last])),
+    ]);
+    const { headers } = run(input, 1000);
+    expect(headers).toHaveLength(201);
+    expect(headers[199]).toEqual([
+      [':authority', 'localhost'],
+      ['grpc-timeout', '199m'],
+    ]);
+    expect(headers[200]).toEqual([['grpc-timeout', '7m']]);
   });
 });

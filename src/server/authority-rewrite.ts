@@ -13,7 +13,6 @@
 // to again. The other way round, passing blocks through after re-encoded ones, would hand Node
 // references into entries it never saw added. Re-encoding every block cost a quarter of crid's CPU
 // in a relist.
-import { Transform, type TransformCallback } from 'node:stream';
 import hpack from 'hpack.js';
 
 const PREFACE_LENGTH = 24;
@@ -38,6 +37,7 @@ const MAX_BLOCK_BYTES = 4 * 1024 * 1024;
 const KEPT_WHEN_OVERSIZED = new Set([':method', ':scheme', ':path', ':authority', 'content-type', 'te']);
 /** RFC 3986 authority characters (host, port, IP literals); a path's `/` is not among them. */
 const VALID_AUTHORITY = /^[A-Za-z0-9\-._~!$&'()*+,;=:[\]%@]*$/;
+const NOTHING = Buffer.alloc(0);
 
 interface HeaderField {
   name: string;
@@ -53,56 +53,68 @@ interface PendingBlock {
   bytes: number;
 }
 
-export class AuthorityRewriter extends Transform {
-  private buffer: Buffer = Buffer.alloc(0);
+/**
+ * The client's bytes in, the server's bytes out: `feed` takes what the client sent and returns what
+ * to pass on (a chunk of whole frames that all pass through is returned as it came). It throws when
+ * the client sends what cannot be decoded; the connection then ends.
+ */
+export class AuthorityRewriter {
+  /** The start of a frame not yet whole. */
+  private partial: Buffer = NOTHING;
   private prefaceDone = false;
   private block: PendingBlock | undefined;
   private reencoding = false;
   // Every block is decoded, so the decoder follows the client's dynamic table; every block is
   // re-encoded without indexing, so the server's table stays empty and never disagrees.
-  private readonly decoder = hpack.decompressor.create({ table: { size: TABLE_SIZE } });
-  private readonly encoder = hpack.compressor.create({ table: { size: TABLE_SIZE } });
+  private readonly decoder = new BlockDecoder(TABLE_SIZE);
+  private encoder: hpack.Compressor | undefined;
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback): void {
-    this.buffer = this.buffer.length ? Buffer.concat([this.buffer, chunk]) : chunk;
-    try {
-      this.consume();
-      callback();
-    } catch (err) {
-      callback(err as Error);
-    }
-  }
-
-  private consume(): void {
+  feed(chunk: Buffer): Buffer {
+    let input = this.partial.length ? Buffer.concat([this.partial, chunk]) : chunk;
+    const out: Buffer[] = [];
     if (!this.prefaceDone) {
-      if (this.buffer.length < PREFACE_LENGTH) return;
-      this.push(this.buffer.subarray(0, PREFACE_LENGTH));
-      this.buffer = this.buffer.subarray(PREFACE_LENGTH);
+      if (input.length < PREFACE_LENGTH) {
+        this.partial = input;
+        return NOTHING;
+      }
       this.prefaceDone = true;
+      out.push(input.subarray(0, PREFACE_LENGTH));
+      input = input.subarray(PREFACE_LENGTH);
     }
-    while (this.buffer.length >= FRAME_HEADER) {
-      const length = this.buffer.readUIntBE(0, 3);
-      if (this.buffer.length < FRAME_HEADER + length) return;
-      const frame = this.buffer.subarray(0, FRAME_HEADER + length);
-      this.buffer = this.buffer.subarray(FRAME_HEADER + length);
-      this.frame(frame);
+    // Frames pass through as runs of the input; a header block's frames wait for its last one.
+    let run = 0;
+    let offset = 0;
+    while (input.length - offset >= FRAME_HEADER) {
+      const end = offset + FRAME_HEADER + input.readUIntBE(offset, 3);
+      if (input.length < end) break;
+      const type = input[offset + 3]!;
+      if (type === TYPE_HEADERS || (type === TYPE_CONTINUATION && this.block)) {
+        if (run < offset) out.push(input.subarray(run, offset));
+        out.push(...this.headerFrame(input.subarray(offset, end)));
+        run = end;
+      }
+      offset = end;
     }
+    this.partial = input.subarray(offset);
+    if (out.length === 0 && run === 0 && offset === input.length) return input;
+    if (run < offset) out.push(input.subarray(run, offset));
+    return out.length === 1 ? out[0]! : Buffer.concat(out);
   }
 
-  private frame(frame: Buffer): void {
-    const type = frame[3]!;
+  /** Takes one HEADERS or CONTINUATION frame; returns the frames to pass on once its block is whole. */
+  private headerFrame(frame: Buffer): Buffer[] {
     const flags = frame[4]!;
-    const streamId = frame.readUInt32BE(5) & 0x7fffffff;
-    if (type === TYPE_HEADERS) {
+    if (frame[3] === TYPE_HEADERS) {
+      const streamId = frame.readUInt32BE(5) & 0x7fffffff;
       this.block = { streamId, endStream: (flags & FLAG_END_STREAM) !== 0, frames: [], fragments: [], bytes: 0 };
       this.addFragment(this.block, frame, headerFragment(frame.subarray(FRAME_HEADER), flags));
-    } else if (type === TYPE_CONTINUATION && this.block) {
-      this.addFragment(this.block, frame, frame.subarray(FRAME_HEADER));
     } else {
-      this.push(frame);
-      return;
+      this.addFragment(this.block!, frame, frame.subarray(FRAME_HEADER));
     }
-    if (flags & FLAG_END_HEADERS) this.flushBlock(this.block!);
+    if (!(flags & FLAG_END_HEADERS)) return [];
+    const block = this.block!;
+    this.block = undefined;
+    return this.finishBlock(block);
   }
 
   private addFragment(block: PendingBlock, frame: Buffer, fragment: Buffer): void {
@@ -113,28 +125,68 @@ export class AuthorityRewriter extends Transform {
     block.fragments.push(fragment);
   }
 
-  private flushBlock(block: PendingBlock): void {
-    this.block = undefined;
-    const decoded = this.decode(block.fragments.length === 1 ? block.fragments[0]! : Buffer.concat(block.fragments));
+  private finishBlock(block: PendingBlock): Buffer[] {
+    const decoded = this.decoder.decode(
+      block.fragments.length === 1 ? block.fragments[0]! : Buffer.concat(block.fragments),
+    );
     this.reencoding ||= needsRewrite(decoded);
-    if (!this.reencoding) {
-      for (const frame of block.frames) this.push(frame);
-      return;
-    }
+    if (!this.reencoding) return block.frames;
     const fields = withinLimit(decoded.map(fixAuthority));
+    this.encoder ??= hpack.compressor.create({ table: { maxSize: TABLE_SIZE } });
     this.encoder.write(fields.map((f) => ({ ...f, neverIndex: true, huffman: false })));
-    const encoded: Buffer = this.encoder.read() ?? Buffer.alloc(0);
-    for (const frame of headerFrames(block.streamId, block.endStream, encoded)) this.push(frame);
+    const encoded: Buffer = this.encoder.read() ?? NOTHING;
+    return headerFrames(block.streamId, block.endStream, encoded);
+  }
+}
+
+/**
+ * HPACK decoding (RFC 7541, section 6) on hpack.js's bit reader and table: its decompressor stream
+ * does the same through an object-mode stream, which cost more than the decoding in every call.
+ */
+class BlockDecoder {
+  private readonly reader = hpack.decoder.create();
+  private readonly table: hpack.Table;
+
+  constructor(size: number) {
+    this.table = hpack.table.create({ maxSize: size });
   }
 
-  private decode(block: Buffer): HeaderField[] {
-    this.decoder.write(block);
-    this.decoder.execute();
+  decode(block: Buffer): HeaderField[] {
+    this.reader.push(block);
     const fields: HeaderField[] = [];
-    for (let field = this.decoder.read(); field !== null; field = this.decoder.read()) {
-      fields.push({ name: field.name, value: field.value });
+    while (!this.reader.isEmpty()) {
+      if (this.reader.decodeBit()) {
+        const { name, value } = this.table.lookup(this.reader.decodeInt());
+        fields.push({ name, value });
+        continue;
+      }
+      const incremental = this.reader.decodeBit();
+      if (!incremental && this.reader.decodeBit()) {
+        this.table.updateSize(this.reader.decodeInt());
+        continue;
+      }
+      // Without incremental indexing the next bit says "never indexed", which changes nothing here.
+      if (!incremental) this.reader.decodeBit();
+      fields.push(this.literal(incremental === 1));
     }
     return fields;
+  }
+
+  private literal(incremental: boolean): HeaderField {
+    const index = this.reader.decodeInt();
+    let name: string;
+    let nameSize: number;
+    if (index === 0) {
+      const octets = this.reader.decodeStr();
+      nameSize = octets.length;
+      name = Buffer.from(octets).toString('latin1');
+    } else {
+      ({ name, nameSize } = this.table.lookup(index));
+    }
+    const octets = this.reader.decodeStr();
+    const value = Buffer.from(octets).toString('latin1');
+    if (incremental) this.table.add(name, value, nameSize, octets.length);
+    return { name, value };
   }
 }
 

@@ -128,13 +128,24 @@ function rewrittenConnection(client: net.Socket, log: Logger): net.Socket {
   const rewriter = new AuthorityRewriter();
   const drop = () => {
     client.destroy();
-    rewriter.destroy();
     relayEnd.destroy();
     server.destroy();
   };
   const what = 'CRI connection';
-  relay(client, rewriter, log, { what, onError: drop });
-  relay(rewriter, relayEnd, log, { what, onError: drop });
+  client.on('data', (chunk: Buffer) => {
+    let bytes: Buffer;
+    try {
+      bytes = rewriter.feed(chunk);
+    } catch (err) {
+      log.debug({ err }, `${what}: undecodable request headers`);
+      drop();
+      return;
+    }
+    if (bytes.length === 0 || relayEnd.write(bytes)) return;
+    client.pause();
+    relayEnd.once('drain', () => client.resume());
+  });
+  client.on('end', () => relayEnd.end());
   relay(relayEnd, client, log, { what, onError: drop });
   client.on('close', drop);
   relayEnd.on('close', drop);
