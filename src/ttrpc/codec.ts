@@ -9,11 +9,17 @@ import { exactJson } from '../util/exact-json.ts';
 export type Message = Record<string, unknown>;
 
 let root: protobuf.Root | undefined;
+/** Every shim call and event looks its types up; protobufjs walks the namespaces for each lookup. */
+const types = new Map<string, protobuf.Type>();
 
 export function lookupType(name: string): protobuf.Type {
+  const known = types.get(name);
+  if (known) return known;
   root ??= loadRoot('shims');
   try {
-    return root.lookupType(name);
+    const type = root.lookupType(name);
+    types.set(name, type);
+    return type;
   } catch (err) {
     throw internal(`protobuf message ${name} is not known`, err);
   }
