@@ -89,6 +89,19 @@ it('a call with 1 MiB of metadata fails alone; the 16 calls beside it on the con
   await expectCridServes();
 });
 
+it('a 12 MiB request crosses the connection whole, beside small calls on it', async () => {
+  // Its frames reach crid in pieces that split them anywhere; a byte lost or doubled on the way to
+  // crid's HTTP/2 fails the call (the message no longer decodes) or the connection.
+  const image = 'x'.repeat(12 << 20);
+  const [status, version] = await Promise.all([
+    client.image.ImageStatus({ image: { image } }),
+    client.runtime.Version({}),
+  ]);
+  expect(status.image).toBeNull();
+  expect(version.runtime_name).toBe('crid');
+  await expectCridServes();
+});
+
 it('a header block that is not HPACK ends its connection only', async () => {
   await rawConnection([NOT_HPACK]);
   await expectCridServes();
