@@ -233,7 +233,15 @@ describe('AuthorityRewriter', () => {
     const client = hpack.compressor.create({ table: { maxSize: 4096 } });
     const blocks: Buffer[] = [];
     for (let i = 0; i < 200; i++)
-      blocks.push(encode([[':authority', i % 2 ? 'localhost' : '/run/crid/crid.sock'], ['grpc-timeout', `${i}m`]], client));
+      blocks.push(
+        encode(
+          [
+            [':authority', i % 2 ? 'localhost' : '/run/crid/crid.sock'],
+            ['grpc-timeout', `${i}m`],
+          ],
+          client,
+        ),
+      );
     const resize = Buffer.from([0x20]); // dynamic table size update to 0
     const last = encode([['grpc-timeout', '7m']], hpack.compressor.create({ table: { maxSize: 4096 } }));
     const input = Buffer.concat([
