@@ -25,6 +25,9 @@ export function isRuncKind(handler: RuntimeHandler): boolean {
   return path.basename(binary) === V1_SHIM_BINARY || isRuncShimBinary(binary);
 }
 
+/** containerd's runc shim of the v2 API (for runc and crun alike). */
+export const RUNC_V2_SHIM = 'containerd-shim-runc-v2';
+
 /** containerd-shim-runc-v1/v2, by the binary's name: the v2 shims that drive runc or crun. */
 export function isRuncShimBinary(binary: string): boolean {
   return /^containerd-shim-runc-v[12]$/.test(path.basename(binary));

@@ -1,6 +1,5 @@
 // What the pod/container layer calls: start a task's shim (or join its pod's shim) and create the
 // task, reconnect to shims after a crid restart, turn a lost shim into exits, and clean up.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import type net from 'node:net';
 import path from 'node:path';
@@ -11,9 +10,10 @@ import type { Logger } from '../log.ts';
 import { socketPath } from '../ttrpc/client.ts';
 import { bundleDir, createBundle, openShimLog, removeBundle, reopenShimLog } from './bundle.ts';
 import { runtimeOptionsAny } from './runtime-options.ts';
+import { shimOptions } from '../config/options.ts';
 import { deleteOciState, killCgroup } from './oci-state.ts';
 import { cgroupDriver } from './cgroup-driver.ts';
-import { findShimBinary, isRuncKind, isRuncShimBinary, shimKind } from './shim-binary.ts';
+import { findShimBinary, isRuncKind, isRuncShimBinary, RUNC_V2_SHIM, shimKind } from './shim-binary.ts';
 import {
   cleanupDeadShimV1,
   dialShimV1,
@@ -26,7 +26,10 @@ import { flagValue, killStrayShims } from './stray-shims.ts';
 import {
   deleteShimV2,
   dialShimV2,
+  launchShimV2,
   readBootstrap,
+  runcShimAddress,
+  runcShimSocketPath,
   startShimV2,
   writeBootstrap,
   type Bootstrap,
@@ -449,6 +452,7 @@ export class ShimManager {
   }
 
   private async launch(rec: TaskRecord, req: StartTaskRequest, log: Logger): Promise<Connection> {
+    if (rec.file.kind === 'v2' && launchedByCrid(rec.file.binary, req.handler)) return this.launchRuncV2(rec, req, log);
     const podShim = rec.file.kind === 'v2' ? this.podShim(rec, req.podId) : undefined;
     if (podShim && this.groupingShims.has(rec.file.binary)) {
       writeBootstrap(rec.bundle, podShim.bootstrap!);
@@ -475,6 +479,26 @@ export class ShimManager {
 
   private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
     const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
+    writeBootstrap(rec.bundle, bootstrap);
+    return (await this.connectionV2(bootstrap, rec.id)).conn;
+  }
+
+  /**
+   * The runc v2 shim's `start`, done by crid (shim-v2.ts): a task joins the live shim of its group
+   * (its pod), or a new shim is launched for the group.
+   */
+  private async launchRuncV2(rec: TaskRecord, req: StartTaskRequest, log: Logger): Promise<Connection> {
+    const inv = this.v2Invocation(rec, req.handler);
+    const group = shimGroup(req);
+    const shared = await this.connections
+      .get(runcShimAddress(inv.address, inv.namespace, group))
+      ?.catch(() => undefined);
+    if (shared?.bootstrap && !shared.closing && !shared.task.isClosed()) {
+      writeBootstrap(rec.bundle, shared.bootstrap);
+      return shared;
+    }
+    rec.shimLog = await openShimLog(rec.bundle, log);
+    const bootstrap = await launchShimV2(inv, group);
     writeBootstrap(rec.bundle, bootstrap);
     return (await this.connectionV2(bootstrap, rec.id)).conn;
   }
@@ -599,7 +623,7 @@ export class ShimManager {
     const socket =
       rec.file.kind === 'v1'
         ? shimV1SocketPath(v1)
-        : runcShimSocket(this.opts.shimAddress, this.opts.namespace, rec.id);
+        : runcShimSocketPath(this.opts.shimAddress, this.opts.namespace, rec.id);
     await fs.promises.rm(socket, { force: true });
   }
 
@@ -655,14 +679,27 @@ export class ShimManager {
   }
 }
 
-/** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<first task id>. */
-function runcShimSocket(address: string, namespace: string, id: string): string {
-  return path.join(
-    '/run/containerd/s',
-    createHash('sha256')
-      .update(path.join(address, namespace, id))
-      .digest('hex'),
-  );
+/** The runc v2 shim groups a task by these spec annotations, in this order (its `groupLabels`). */
+const GROUP_ANNOTATIONS = ['io.containerd.runc.v2.group', 'io.kubernetes.cri.sandbox-id'];
+
+/** A task's group, as the runc v2 shim's `start` finds it: its pod, else its spec's group, else itself. */
+function shimGroup(req: StartTaskRequest): string {
+  if (req.podId) return req.podId;
+  const spec = typeof req.spec === 'string' ? (JSON.parse(req.spec) as Spec) : req.spec;
+  for (const key of GROUP_ANNOTATIONS) {
+    const group = spec.annotations?.[key];
+    if (group) return group;
+  }
+  return req.id;
+}
+
+/**
+ * Whether crid does what the shim's `start` would (shim-v2.ts): for containerd's runc v2 shim, which
+ * serves a pod's containers from its pause task's shim, unless a shim cgroup is asked for, the one
+ * part of its `start` crid leaves to it (cgroup v1 and v2 alike).
+ */
+function launchedByCrid(binary: string, handler: RuntimeHandler): boolean {
+  return path.basename(binary) === RUNC_V2_SHIM && !shimOptions(handler)?.fields.shim_cgroup;
 }
 
 /** The socket file at a shim address as device and inode ('' when there is none). */

@@ -1,6 +1,8 @@
 // Launching a shim v2 the way containerd 1.6 does: `<shim> … start` in the bundle with the runtime
-// options on stdin, its output parsed forgivingly, the result saved for reconnect; and `<shim> … delete`
-// to clean up after a shim that died.
+// options on stdin, its output parsed forgivingly, the result saved for reconnect; for the runc v2
+// shim, what its `start` does, done by crid itself; and `<shim> … delete` to clean up after a shim
+// that died.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { deadlineExceeded, internal, invalidArgument, unimplemented } from '../errors.ts';
@@ -8,7 +10,8 @@ import { TtrpcClient } from '../ttrpc/client.ts';
 import { decodeMessage, encodeMessage, type AnyMessage } from '../ttrpc/codec.ts';
 import { TaskV2, exitFrom, type TaskApiVersion } from './task-v2.ts';
 import type { ExitInfo } from './task-service.ts';
-import { type Spawned, spawnProcess } from '../util/spawn.ts';
+import { listenUnixSocket } from '../util/libc.ts';
+import { type Spawned, spawnDaemon, spawnProcess } from '../util/spawn.ts';
 
 export interface ShimV2Invocation {
   binary: string;
@@ -34,7 +37,8 @@ export interface Bootstrap {
 
 export const BOOTSTRAP_FILE = 'bootstrap.json';
 
-export function shimArgs(inv: ShimV2Invocation, action: 'start' | 'delete'): string[] {
+/** The shim's arguments for an action, or for serving (no action) as its own `start` runs it. */
+export function shimArgs(inv: ShimV2Invocation, action?: 'start' | 'delete'): string[] {
   return [
     '-namespace',
     inv.namespace,
@@ -46,7 +50,7 @@ export function shimArgs(inv: ShimV2Invocation, action: 'start' | 'delete'): str
     inv.id,
     ...(action === 'delete' ? ['-bundle', inv.bundle] : []),
     ...(inv.debug ? ['-debug'] : []),
-    action,
+    ...(action ? [action] : []),
   ];
 }
 
@@ -164,6 +168,64 @@ export async function startShimV2(inv: ShimV2Invocation): Promise<Bootstrap> {
   } catch (err) {
     throw internal(`${(err as Error).message}${run.stderr ? `; shim stderr: ${run.stderr}` : ''}`, err);
   }
+}
+
+/** Where containerd 1.6's shims make their sockets (`shim.SocketAddress`). */
+const SOCKET_DIR = '/run/containerd/s';
+const UNIX = 'unix://';
+
+/** containerd-shim-runc-v2 names its socket after the sha256 of <-address>/<namespace>/<group>. */
+export function runcShimSocketPath(address: string, namespace: string, group: string): string {
+  return path.join(
+    SOCKET_DIR,
+    createHash('sha256')
+      .update(path.join(address, namespace, group))
+      .digest('hex'),
+  );
+}
+
+export function runcShimAddress(address: string, namespace: string, group: string): string {
+  return `${UNIX}${runcShimSocketPath(address, namespace, group)}`;
+}
+
+/**
+ * What the runc v2 shim's `start` does for a pod's first task, done by crid: it saves a Go process per
+ * pod (its start, its exec of the serving shim, its exit). The socket is made and listening before
+ * the shim runs, so crid can send its first call at once; the shim serves it as its fd 3, in its own
+ * session, with containerd's GOMAXPROCS=4, and reads the socket's address from the bundle's `address`
+ * file to remove it when it shuts down. Its OOM score is one above crid's, as `start` sets it.
+ */
+export async function launchShimV2(inv: ShimV2Invocation, group: string): Promise<Bootstrap> {
+  const address = runcShimAddress(inv.address, inv.namespace, group);
+  const socketPath = address.slice(UNIX.length);
+  fs.writeFileSync(path.join(inv.bundle, 'address'), address);
+  fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
+  fs.rmSync(socketPath, { force: true });
+  let pid = 0;
+  try {
+    const fd = listenUnixSocket(socketPath);
+    try {
+      fs.chmodSync(socketPath, 0o600);
+      ({ pid } = await spawnDaemon(inv.binary, shimArgs(inv), {
+        cwd: inv.bundle,
+        env: { ...shimEnv(inv), GOMAXPROCS: '4' },
+        fd3: fd,
+      }));
+    } finally {
+      fs.closeSync(fd);
+    }
+    adjustOomScore(pid);
+  } catch (err) {
+    if (pid) killGroup(pid);
+    fs.rmSync(socketPath, { force: true });
+    throw internal(`cannot start shim ${inv.binary} for ${inv.id}: ${(err as Error).message}`, err);
+  }
+  return { version: 2, address, protocol: 'ttrpc' };
+}
+
+function adjustOomScore(pid: number): void {
+  const own = Number(fs.readFileSync('/proc/self/oom_score_adj', 'utf8'));
+  fs.writeFileSync(`/proc/${pid}/oom_score_adj`, String(Math.min(own + 1, 1000)));
 }
 
 /** `<shim> delete` after a crash: kills what is left of the task; returns its exit. */

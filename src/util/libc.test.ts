@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { createNetnsAt, MNT_DETACH, mkfifo, mount, umount } from './libc.ts';
+import net from 'node:net';
+import { createNetnsAt, listenUnixSocket, MNT_DETACH, mkfifo, mount, umount } from './libc.ts';
 
 let dir: string;
 beforeEach(() => {
@@ -14,6 +15,28 @@ afterEach(() => {
 });
 
 describe('libc', () => {
+  it('listens on a unix socket a client can connect to; an existing or too long path fails', async () => {
+    const socketPath = path.join(dir, 'shim.sock');
+    const fd = listenUnixSocket(socketPath);
+    try {
+      expect(fs.statSync(socketPath).isSocket()).toBe(true);
+      const connected = await new Promise<boolean>((resolve) => {
+        const client = net.connect(socketPath, () => {
+          client.destroy();
+          resolve(true);
+        });
+        client.on('error', () => resolve(false));
+      });
+      expect(connected).toBe(true);
+      expect(() => listenUnixSocket(socketPath)).toThrow(expect.objectContaining({ code: 'EADDRINUSE' }));
+    } finally {
+      fs.closeSync(fd);
+    }
+    expect(() => listenUnixSocket(path.join(dir, 'x'.repeat(120)))).toThrow(
+      expect.objectContaining({ code: 'ENAMETOOLONG' }),
+    );
+  });
+
   it('makes a FIFO, and reports an existing path as EEXIST', () => {
     const fifo = path.join(dir, 'f');
     mkfifo(fifo, 0o700);

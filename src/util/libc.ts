@@ -2,6 +2,7 @@
 // made through libc by koffi. Spawning mount(8) or mkfifo(1) instead costs a fork of crid's whole
 // memory map per call, which blocks the event loop and puts several processes on every pod's path.
 import fs from 'node:fs';
+import { constants } from 'node:os';
 import { getSystemErrorName } from 'node:util';
 import koffi from 'koffi';
 
@@ -17,6 +18,8 @@ const c = {
   socket: libc.func('int socket(int domain, int type, int protocol)'),
   ioctl: libc.func('int ioctl(int fd, unsigned long request, ...)'),
   socketpair: libc.func('int socketpair(int domain, int type, int protocol, _Out_ int *fds)'),
+  bind: libc.func('int bind(int fd, const uint8_t *addr, uint32_t len)'),
+  listen: libc.func('int listen(int fd, int backlog)'),
 };
 
 export const MS_NOSUID = 0x2;
@@ -30,6 +33,10 @@ const AF_INET = 2;
 const SOCK_STREAM = 1;
 const SOCK_DGRAM = 2;
 const SOCK_CLOEXEC = 0o2000000;
+/** sockaddr_un: the family, then a NUL-terminated path of at most 107 bytes. */
+const SOCKADDR_UN_BYTES = 110;
+/** What Go's net.Listen asks for (the kernel caps it at net.core.somaxconn). */
+const LISTEN_BACKLOG = 4096;
 const SIOCGIFFLAGS = 0x8913;
 const SIOCSIFFLAGS = 0x8914;
 const IFF_UP = 0x1;
@@ -65,6 +72,27 @@ export function unixSocketPair(): [number, number] {
   const fds = [0, 0];
   check(c.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds), 'socketpair', '');
   return [fds[0]!, fds[1]!];
+}
+
+/**
+ * A unix stream socket listening at `socketPath` (which must not exist), close-on-exec: for a child to
+ * inherit, as a shim v2 inherits the socket it serves on.
+ */
+export function listenUnixSocket(socketPath: string): number {
+  const address = Buffer.alloc(SOCKADDR_UN_BYTES);
+  address.writeUInt16LE(AF_UNIX, 0);
+  if (Buffer.byteLength(socketPath) > SOCKADDR_UN_BYTES - 3 || socketPath.includes('\0'))
+    throw errnoError(constants.errno.ENAMETOOLONG, 'bind', socketPath);
+  address.write(socketPath, 2);
+  const fd = check(c.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0), 'socket', socketPath);
+  try {
+    check(c.bind(fd, address, address.length), 'bind', socketPath);
+    check(c.listen(fd, LISTEN_BACKLOG), 'listen', socketPath);
+    return fd;
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
 }
 
 /**

@@ -3,7 +3,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
-import { type Spawned, spawnProcess } from './spawn.ts';
+import path from 'node:path';
+import { type Spawned, spawnDaemon, spawnProcess } from './spawn.ts';
 
 async function output(child: Spawned): Promise<{ stdout: string; stderr: string; code: number | null }> {
   const read = (s: NodeJS.ReadableStream) =>
@@ -91,5 +92,43 @@ describe('spawnProcess', () => {
     await expect(spawnProcess('/nonexistent/crid-binary', [], { env: {}, stdin: 'ignore' })).rejects.toThrow(
       expect.objectContaining({ code: 'ENOENT', message: 'spawn /nonexistent/crid-binary ENOENT' }),
     );
+  });
+});
+
+describe('spawnDaemon', () => {
+  it('starts a daemon in its own session with /dev/null for stdio and the given descriptor as fd 3', async () => {
+    const dir = fs.realpathSync(fs.mkdtempSync(path.join(os.tmpdir(), 'crid-daemon-')));
+    const fd = fs.openSync(path.join(dir, 'fd3'), 'w');
+    try {
+      const daemon = await spawnDaemon('/bin/sleep', ['30'], { env: { VAR: 'value' }, cwd: dir, fd3: fd });
+      const proc = `/proc/${daemon.pid}`;
+      const fds = [0, 1, 2, 3].map((n) => fs.readlinkSync(`${proc}/fd/${n}`));
+      expect(fds).toEqual(['/dev/null', '/dev/null', '/dev/null', path.join(dir, 'fd3')]);
+      expect(fs.readlinkSync(`${proc}/cwd`)).toBe(dir);
+      expect(fs.readFileSync(`${proc}/environ`, 'utf8')).toBe('VAR=value\0');
+      const [, , pgrp, session] = fs.readFileSync(`${proc}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      expect([Number(pgrp), Number(session)]).toEqual([daemon.pid, daemon.pid]);
+      process.kill(daemon.pid, 'SIGTERM');
+      expect(await daemon.exit).toEqual({ code: null, signal: 'SIGTERM' });
+    } finally {
+      fs.closeSync(fd);
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('does not keep the process alive: it ends while its daemon runs on', async () => {
+    const code = `import { spawnDaemon } from ${JSON.stringify(path.resolve(import.meta.dirname, 'spawn.ts'))};
+      const fd = (await import('node:fs')).openSync('/dev/null', 'r');
+      const { pid } = await spawnDaemon('/bin/sleep', ['30'], { env: {}, cwd: '/', fd3: fd });
+      console.log(pid);`;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', code], {
+      timeout: 20_000,
+    });
+    const pid = Number(stdout.trim());
+    try {
+      expect(fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8')).toBe('/bin/sleep\x0030\x00');
+    } finally {
+      process.kill(pid, 'SIGKILL');
+    }
   });
 });

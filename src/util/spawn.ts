@@ -68,17 +68,23 @@ export interface Spawned {
   kill(signal: NodeJS.Signals): void;
 }
 
-const running = new Map<number, (exit: Exit) => void>();
+interface Child {
+  done: (exit: Exit) => void;
+  /** A daemon (a shim) outlives crid's own work: it does not keep crid's event loop alive. */
+  daemon: boolean;
+}
+
+const running = new Map<number, Child>();
 let reaper: NodeJS.Timeout | undefined;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
 function reap(): void {
   const status = [0];
-  for (const [pid, done] of running) {
+  for (const [pid, child] of running) {
     if (c.waitpid(pid, status, WNOHANG) !== pid) continue;
     running.delete(pid);
     const s = status[0]!;
-    done(
+    child.done(
       (s & 0x7f) === 0
         ? { code: (s >> 8) & 0xff, signal: null }
         : { code: null, signal: SIGNAL_NAMES.get(s & 0x7f) ?? null },
@@ -88,18 +94,27 @@ function reap(): void {
     clearInterval(reaper);
     reaper = undefined;
   }
+  holdLoop();
+}
+
+/** The reaper's interval keeps the loop alive while a child that is not a daemon runs. */
+function holdLoop(): void {
+  if (!reaper) return;
+  for (const child of running.values()) if (!child.daemon) return void reaper.ref();
+  reaper.unref();
 }
 
 let listening = false;
 
-function watch(pid: number): Promise<Exit> {
+function watch(pid: number, daemon = false): Promise<Exit> {
   if (!listening) {
     // Node's signal watchers do not keep the loop alive; the interval below does, while children run.
     process.on('SIGCHLD', reap);
     listening = true;
   }
   reaper ??= setInterval(reap, REAP_INTERVAL_MS);
-  const exit = new Promise<Exit>((resolve) => running.set(pid, resolve));
+  const exit = new Promise<Exit>((resolve) => running.set(pid, { done: resolve, daemon }));
+  holdLoop();
   // The child may have exited, and its SIGCHLD passed, before the spawn's completion got here.
   reap();
   return exit;
@@ -109,6 +124,17 @@ function pipe(): [number, number] {
   const fds = [0, 0];
   check(c.pipe2(fds, O_CLOEXEC), 'pipe2', '');
   return [fds[0]!, fds[1]!];
+}
+
+/** `NAME=value` entries; C strings end at the first NUL: an argument holding one would be cut short, not refused. */
+function envStrings(file: string, args: string[], environment: NodeJS.ProcessEnv, cwd = ''): string[] {
+  const env = Object.entries(environment).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
+  if ([file, ...args, ...env, cwd].some((s) => s.includes('\0'))) {
+    throw Object.assign(new TypeError(`spawn ${file}: an argument or environment entry contains a NUL byte`), {
+      code: 'ERR_INVALID_ARG_VALUE',
+    });
+  }
+  return env;
 }
 
 /** posix_spawn returns its error number; the message is Node's spawn's (`spawn FILE ENOENT`). */
@@ -171,13 +197,7 @@ function spawnOffThread(
  * reading its stdin breaks that pipe (EPIPE); the exit status tells how the program ended.
  */
 export async function spawnProcess(file: string, args: string[], opts: SpawnOptions): Promise<Spawned> {
-  const env = Object.entries(opts.env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${v}`]));
-  // C strings end at the first NUL: an argument holding one would be cut short, not refused.
-  if ([file, ...args, ...env, opts.cwd ?? ''].some((s) => s.includes('\0'))) {
-    throw Object.assign(new TypeError(`spawn ${file}: an argument or environment entry contains a NUL byte`), {
-      code: 'ERR_INVALID_ARG_VALUE',
-    });
-  }
+  const env = envStrings(file, args, opts.env, opts.cwd);
   const fds: number[] = [];
   const open = () => {
     const ends = pipe();
@@ -225,4 +245,39 @@ export async function spawnProcess(file: string, args: string[], opts: SpawnOpti
       if (running.has(child)) process.kill(child, signal);
     },
   };
+}
+
+export interface DaemonOptions {
+  env: NodeJS.ProcessEnv;
+  cwd: string;
+  /** A descriptor the daemon gets as its fd 3 (a listening socket). */
+  fd3: number;
+}
+
+/**
+ * Starts a daemon in a session of its own, with /dev/null for its stdio and `fd3` as its fd 3, as Go's
+ * exec does with one ExtraFiles entry. crid reaps it when it exits, without waiting for that to stop.
+ */
+export async function spawnDaemon(
+  file: string,
+  args: string[],
+  opts: DaemonOptions,
+): Promise<{ pid: number; exit: Promise<Exit> }> {
+  const env = envStrings(file, args, opts.env, opts.cwd);
+  const actions = Buffer.alloc(OPAQUE_BYTES);
+  c.actionsInit(actions);
+  c.addOpen(actions, 0, '/dev/null', fs.constants.O_RDONLY, 0);
+  c.addOpen(actions, 1, '/dev/null', fs.constants.O_WRONLY, 0);
+  c.addDup2(actions, 1, 2);
+  c.addDup2(actions, opts.fd3, 3);
+  c.addChdir(actions, opts.cwd);
+  const pid = [0];
+  let err: number;
+  try {
+    err = await spawnOffThread(pid, file, actions, ATTRIBUTES.newSession, [file, ...args, null], [...env, null]);
+  } finally {
+    c.actionsDestroy(actions);
+  }
+  if (err !== 0) throw spawnError(file, err);
+  return { pid: pid[0]!, exit: watch(pid[0]!, true) };
 }
