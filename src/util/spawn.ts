@@ -38,7 +38,10 @@ const POSIX_SPAWN_SETSIGMASK = 0x08;
 const POSIX_SPAWN_SETSID = 0x80;
 // glibc's posix_spawn_file_actions_t is 80 bytes, posix_spawnattr_t 336, sigset_t 128: room to spare.
 const OPAQUE_BYTES = 512;
-/** A safety net beside SIGCHLD, and what keeps a short-lived crid command's loop alive until its child ends. */
+/**
+ * A safety net beside SIGCHLD, what keeps a short-lived crid command's loop alive until its child
+ * ends, and what reaps daemons (within this long of their exit).
+ */
 const REAP_INTERVAL_MS = 1000;
 
 export interface SpawnOptions {
@@ -68,40 +71,49 @@ export interface Spawned {
   kill(signal: NodeJS.Signals): void;
 }
 
-interface Child {
-  done: (exit: Exit) => void;
-  /** A daemon (a shim) outlives crid's own work: it does not keep crid's event loop alive. */
-  daemon: boolean;
-}
-
-const running = new Map<number, Child>();
+/** Programs crid runs and waits for (CNI plugins, a shim's start or delete): reaped on SIGCHLD. */
+const running = new Map<number, (exit: Exit) => void>();
+/**
+ * Daemons crid starts and leaves running (shims): reaped by the interval alone, which they do not keep
+ * running. On SIGCHLD they would make every exit of a short-lived child cost a call per shim.
+ */
+const daemons = new Map<number, (exit: Exit) => void>();
 let reaper: NodeJS.Timeout | undefined;
 const SIGNAL_NAMES = new Map(Object.entries(constants.signals).map(([name, n]) => [n, name as NodeJS.Signals]));
 
-function reap(): void {
+function reapFrom(children: Map<number, (exit: Exit) => void>): void {
   const status = [0];
-  for (const [pid, child] of running) {
+  for (const [pid, done] of children) {
     if (c.waitpid(pid, status, WNOHANG) !== pid) continue;
-    running.delete(pid);
+    children.delete(pid);
     const s = status[0]!;
-    child.done(
+    done(
       (s & 0x7f) === 0
         ? { code: (s >> 8) & 0xff, signal: null }
         : { code: null, signal: SIGNAL_NAMES.get(s & 0x7f) ?? null },
     );
   }
-  if (running.size === 0 && reaper) {
-    clearInterval(reaper);
-    reaper = undefined;
-  }
-  holdLoop();
 }
 
-/** The reaper's interval keeps the loop alive while a child that is not a daemon runs. */
-function holdLoop(): void {
+function reap(): void {
+  reapFrom(running);
+  settle();
+}
+
+function reapAll(): void {
+  reapFrom(running);
+  reapFrom(daemons);
+  settle();
+}
+
+/** The interval runs while there are children, and keeps the loop alive only for those crid waits for. */
+function settle(): void {
   if (!reaper) return;
-  for (const child of running.values()) if (!child.daemon) return void reaper.ref();
-  reaper.unref();
+  if (running.size === 0 && daemons.size === 0) {
+    clearInterval(reaper);
+    reaper = undefined;
+  } else if (running.size > 0) reaper.ref();
+  else reaper.unref();
 }
 
 let listening = false;
@@ -112,9 +124,8 @@ function watch(pid: number, daemon = false): Promise<Exit> {
     process.on('SIGCHLD', reap);
     listening = true;
   }
-  reaper ??= setInterval(reap, REAP_INTERVAL_MS);
-  const exit = new Promise<Exit>((resolve) => running.set(pid, { done: resolve, daemon }));
-  holdLoop();
+  reaper ??= setInterval(reapAll, REAP_INTERVAL_MS);
+  const exit = new Promise<Exit>((resolve) => (daemon ? daemons : running).set(pid, resolve));
   // The child may have exited, and its SIGCHLD passed, before the spawn's completion got here.
   reap();
   return exit;
@@ -256,7 +267,7 @@ export interface DaemonOptions {
 
 /**
  * Starts a daemon in a session of its own, with /dev/null for its stdio and `fd3` as its fd 3, as Go's
- * exec does with one ExtraFiles entry. crid reaps it when it exits, without waiting for that to stop.
+ * exec does with one ExtraFiles entry. crid reaps it once it has exited, without waiting for that.
  */
 export async function spawnDaemon(
   file: string,

@@ -52,7 +52,7 @@ for (const handler of ['runc', 'crun']) {
     await env.client.runtime.RemovePodSandbox({ pod_sandbox_id: pod.id });
     expect(await processGone(shimPid)).toBe(true);
     // crid, the shim's parent, reaps it: no zombie stays.
-    await expect.poll(() => fs.existsSync(`/proc/${shimPid}`)).toBe(false);
+    await expect.poll(() => fs.existsSync(`/proc/${shimPid}`), { timeout: 5000 }).toBe(false);
     expect(fs.existsSync(socket)).toBe(false);
   }, 60_000);
 }
