@@ -614,11 +614,12 @@ export class ShimManager {
         : (args: string[]) =>
             flagValue(args, '-id') === rec.id && flagValue(args, '-address') === this.opts.shimAddress;
     const killed = await killStrayShims(isShim, reached);
-    if (killed.length === 0) return;
-    this.log.warn(
-      { containerId: rec.id, shimPids: killed },
-      'a shim crid could not reach was still running; it is killed',
-    );
+    if (killed.length > 0)
+      this.log.warn(
+        { containerId: rec.id, shimPids: killed },
+        'a shim crid could not reach was still running; it is killed',
+      );
+    // A shim that died on its own left its socket too.
     if (reached > 0) return;
     const socket =
       rec.file.kind === 'v1'

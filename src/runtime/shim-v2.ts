@@ -198,11 +198,11 @@ export function runcShimAddress(address: string, namespace: string, group: strin
 export async function launchShimV2(inv: ShimV2Invocation, group: string): Promise<Bootstrap> {
   const address = runcShimAddress(inv.address, inv.namespace, group);
   const socketPath = address.slice(UNIX.length);
-  fs.writeFileSync(path.join(inv.bundle, 'address'), address);
-  fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
-  fs.rmSync(socketPath, { force: true });
   let pid = 0;
   try {
+    fs.writeFileSync(path.join(inv.bundle, 'address'), address);
+    fs.mkdirSync(SOCKET_DIR, { recursive: true, mode: 0o700 });
+    fs.rmSync(socketPath, { force: true });
     const fd = listenUnixSocket(socketPath);
     try {
       fs.chmodSync(socketPath, 0o600);

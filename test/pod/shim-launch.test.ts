@@ -2,17 +2,33 @@
 // socket its `start` would have made, names it in the bundle, runs in a session of its own one OOM
 // point above crid, serves every task of its pod, and removes its socket when the pod goes.
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { expect, it } from 'vitest';
+import { afterAll, expect, it } from 'vitest';
 import { withPodEnv, processGone, type PodEnv } from '../helpers/pod-env.ts';
 import { containerConfig, runContainer, runPod } from '../container/container-env.ts';
 import { shimSocketPath } from '../chaos/leftovers.ts';
 
 let env: PodEnv;
+const CRI = 'plugins."io.containerd.grpc.v1.cri".containerd.runtimes';
+const tools = fs.mkdtempSync(path.join(os.tmpdir(), 'crid-shim-launch-'));
+/** A runc v2 shim that writes down its arguments and exits before it serves. */
+const dyingShim = path.join(tools, 'containerd-shim-runc-v2');
+fs.writeFileSync(dyingShim, `#!/bin/sh\necho "$@" > ${tools}/args\nexit 3\n`, { mode: 0o755 });
 
-withPodEnv((started) => {
-  env = started;
-});
+withPodEnv(
+  (started) => {
+    env = started;
+  },
+  {
+    extraRuntimes: async () => `[${CRI}.dying]
+  runtime_type = "io.containerd.runc.v2"
+  runtime_path = "${dyingShim}"
+`,
+  },
+);
+
+afterAll(() => fs.rmSync(tools, { recursive: true, force: true }));
 
 /** Fields of /proc/<pid>/stat after the command name: state, ppid, pgrp, session, … */
 function stat(pid: number): string[] {
@@ -56,3 +72,14 @@ for (const handler of ['runc', 'crun']) {
     expect(fs.existsSync(socket)).toBe(false);
   }, 60_000);
 }
+
+it('a shim that exits before it serves fails the pod, which leaves no socket, bundle or record', async () => {
+  await expect(runPod(env, 'dying-shim', 'dying')).rejects.toThrow();
+  const args = fs.readFileSync(path.join(tools, 'args'), 'utf8').trim().split(' ');
+  const id = args[args.indexOf('-id') + 1]!;
+  expect(args.at(-1)).not.toBe('start');
+  expect(fs.existsSync(shimSocketPath(env.socket, id))).toBe(false);
+  expect(fs.existsSync(path.join(env.dir, 'state/tasks/k8s.io', id))).toBe(false);
+  const { items } = await env.client.runtime.ListPodSandbox({});
+  expect(items.map((p) => p.id)).not.toContain(id);
+}, 60_000);
