@@ -451,16 +451,24 @@ export class ShimManager {
     };
   }
 
+  /**
+   * A v2 task joins the live shim of its pod, or a shim is launched for it: containerd's runc v2 shim
+   * by crid itself, which joins a task to its group's shim (shim-v2.ts); any other v2 shim through
+   * `start`, which crid skips for a binary once it has shown that it groups a pod's tasks.
+   */
   private async launch(rec: TaskRecord, req: StartTaskRequest, log: Logger): Promise<Connection> {
-    if (rec.file.kind === 'v2' && launchedByCrid(rec.file.binary, req.handler)) return this.launchRuncV2(rec, req, log);
-    const podShim = rec.file.kind === 'v2' ? this.podShim(rec, req.podId) : undefined;
-    if (podShim && this.groupingShims.has(rec.file.binary)) {
+    const inv = rec.file.kind === 'v2' ? this.v2Invocation(rec, req.handler) : undefined;
+    const group = inv && launchedByCrid(inv.binary, req.handler) ? shimGroup(req) : undefined;
+    const podShim = inv && (group ? await this.groupShim(inv, group) : this.podShim(rec, req.podId));
+    if (podShim && (group || this.groupingShims.has(rec.file.binary))) {
       writeBootstrap(rec.bundle, podShim.bootstrap!);
       return podShim;
     }
     rec.shimLog = await openShimLog(rec.bundle, log);
-    if (rec.file.kind === 'v1') return this.launchV1(rec, log);
-    const conn = await this.launchV2(rec, req.handler);
+    if (!inv) return this.launchV1(rec, log);
+    const bootstrap = group ? await launchShimV2(inv, group) : await startShimV2(inv);
+    writeBootstrap(rec.bundle, bootstrap);
+    const conn = (await this.connectionV2(bootstrap, rec.id)).conn;
     if (podShim && conn === podShim) this.groupingShims.add(rec.file.binary);
     return conn;
   }
@@ -473,34 +481,14 @@ export class ShimManager {
   private podShim(rec: TaskRecord, podId: string | undefined): Connection | undefined {
     const pod = podId && podId !== rec.id ? this.tasks.get(podId) : undefined;
     if (!pod || pod.file.binary !== rec.file.binary) return undefined;
-    const conn = pod.conn;
-    return conn?.bootstrap && !conn.closing && !conn.task.isClosed() ? conn : undefined;
+    return usable(pod.conn) && pod.conn.bootstrap ? pod.conn : undefined;
   }
 
-  private async launchV2(rec: TaskRecord, handler: RuntimeHandler): Promise<Connection> {
-    const bootstrap = await startShimV2(this.v2Invocation(rec, handler));
-    writeBootstrap(rec.bundle, bootstrap);
-    return (await this.connectionV2(bootstrap, rec.id)).conn;
-  }
-
-  /**
-   * The runc v2 shim's `start`, done by crid (shim-v2.ts): a task joins the live shim of its group
-   * (its pod), or a new shim is launched for the group.
-   */
-  private async launchRuncV2(rec: TaskRecord, req: StartTaskRequest, log: Logger): Promise<Connection> {
-    const inv = this.v2Invocation(rec, req.handler);
-    const group = shimGroup(req);
-    const shared = await this.connections
-      .get(runcShimAddress(inv.address, inv.namespace, group))
-      ?.catch(() => undefined);
-    if (shared?.bootstrap && !shared.closing && !shared.task.isClosed()) {
-      writeBootstrap(rec.bundle, shared.bootstrap);
-      return shared;
-    }
-    rec.shimLog = await openShimLog(rec.bundle, log);
-    const bootstrap = await launchShimV2(inv, group);
-    writeBootstrap(rec.bundle, bootstrap);
-    return (await this.connectionV2(bootstrap, rec.id)).conn;
+  /** The live shim crid launched for a runc v2 task group, at the address that group names. */
+  private async groupShim(inv: ShimV2Invocation, group: string): Promise<Connection | undefined> {
+    const address = runcShimAddress(inv.address, inv.namespace, group);
+    const conn = await this.connections.get(address)?.catch(() => undefined);
+    return usable(conn) && conn.bootstrap ? conn : undefined;
   }
 
   /** One connection per shim address: the containers of a pod share their sandbox's shim. */
@@ -508,8 +496,7 @@ export class ShimManager {
     const cached = this.connections.get(bootstrap.address);
     if (cached) {
       const conn = await cached.catch(() => undefined);
-      if (conn && !conn.closing && !conn.task.isClosed() && conn.socket === socketIdentity(bootstrap.address))
-        return { conn };
+      if (usable(conn) && conn.socket === socketIdentity(bootstrap.address)) return { conn };
     }
     const dialed = this.dialV2(bootstrap, id);
     const pending = dialed.then((reached) => reached.conn);
@@ -678,6 +665,11 @@ export class ShimManager {
     if (conn.socket && conn.socket !== socketIdentity(conn.address)) return;
     await fs.promises.rm(socketPath(conn.address), { force: true });
   }
+}
+
+/** A connection that still carries calls: not being closed by crid, not lost. */
+function usable(conn: Connection | undefined): conn is Connection {
+  return conn !== undefined && !conn.closing && !conn.task.isClosed();
 }
 
 /** The runc v2 shim groups a task by these spec annotations, in this order (its `groupLabels`). */
